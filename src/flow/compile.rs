@@ -1,0 +1,220 @@
+//! Checks a flow definition against its initial store and turns it into a
+//! plan the engine runs: atoms in a flat table, structure as a tree of
+//! indices.
+
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+use std::sync::Arc;
+
+use super::pattern::{Flow, FlowKind, Node, RetryPolicy};
+use super::state::AtomKind;
+use super::task::Task;
+
+/// Why a flow definition cannot run, every problem listed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct BuildError {
+    /// The flow's name.
+    pub flow: String,
+    /// One line per problem.
+    pub problems: Vec<String>,
+}
+
+impl fmt::Display for BuildError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "flow `{}` cannot run:", self.flow)?;
+        for p in &self.problems {
+            write!(f, "\n  - {p}")?;
+        }
+        Ok(())
+    }
+}
+
+/// One atom of a compiled flow.
+pub(crate) struct PlanAtom {
+    pub name: String,
+    pub kind: AtomKind,
+    pub task: Option<Arc<dyn Task>>,
+    /// (the task's name for the input, the store symbol)
+    pub inputs: Vec<(String, String)>,
+    pub provides: Vec<String>,
+    pub retry: Option<RetryPolicy>,
+    /// For a retry controller: every atom inside its subflow.
+    pub body: Vec<usize>,
+}
+
+/// The structure of a compiled flow.
+pub(crate) enum PlanNode {
+    Task(usize),
+    Linear(Vec<PlanNode>),
+    Unordered(Vec<PlanNode>),
+    Retry(usize, Box<PlanNode>),
+}
+
+/// A checked, runnable flow.
+pub(crate) struct Plan {
+    pub name: String,
+    pub atoms: Vec<PlanAtom>,
+    pub root: PlanNode,
+    pub index: HashMap<String, usize>,
+}
+
+struct Compiler {
+    atoms: Vec<PlanAtom>,
+    index: HashMap<String, usize>,
+    /// symbol -> who provides it
+    providers: HashMap<String, String>,
+    problems: Vec<String>,
+}
+
+/// Checks `flow` given the symbols of its initial store.
+pub(crate) fn compile<'a>(
+    flow: &Flow,
+    initial: impl IntoIterator<Item = &'a str>,
+) -> Result<Plan, BuildError> {
+    let mut c = Compiler {
+        atoms: Vec::new(),
+        index: HashMap::new(),
+        providers: HashMap::new(),
+        problems: Vec::new(),
+    };
+    let available: HashSet<String> = initial.into_iter().map(str::to_string).collect();
+    for s in &available {
+        c.providers
+            .insert(s.clone(), "the initial store".to_string());
+    }
+    let (root, _) = c.flow(flow, &available);
+    if c.problems.is_empty() {
+        Ok(Plan {
+            name: flow.name.clone(),
+            atoms: c.atoms,
+            root,
+            index: c.index,
+        })
+    } else {
+        Err(BuildError {
+            flow: flow.name.clone(),
+            problems: c.problems,
+        })
+    }
+}
+
+impl Compiler {
+    fn add_atom(&mut self, atom: PlanAtom) -> usize {
+        let i = self.atoms.len();
+        if self.index.insert(atom.name.clone(), i).is_some() {
+            self.problems
+                .push(format!("two atoms are named `{}`", atom.name));
+        }
+        self.atoms.push(atom);
+        i
+    }
+
+    /// Compiles a flow; returns its node and the symbols it provides.
+    fn flow(&mut self, flow: &Flow, available: &HashSet<String>) -> (PlanNode, HashSet<String>) {
+        let retry_atom = flow.retry.as_ref().map(|policy| {
+            if policy.attempts == 0 {
+                self.problems
+                    .push(format!("retry `{}` allows no attempt", flow.name));
+            }
+            self.add_atom(PlanAtom {
+                name: flow.name.clone(),
+                kind: AtomKind::Retry,
+                task: None,
+                inputs: Vec::new(),
+                provides: Vec::new(),
+                retry: Some(policy.clone()),
+                body: Vec::new(),
+            })
+        });
+        let first_body_atom = self.atoms.len();
+        let mut provided = HashSet::new();
+        let mut nodes = Vec::with_capacity(flow.members.len());
+        let mut seen = available.clone();
+        for member in &flow.members {
+            let visible = match flow.kind {
+                FlowKind::Linear => &seen,
+                FlowKind::Unordered => available,
+            };
+            let (node, p) = match member {
+                Node::Task(t) => self.task(t, visible),
+                Node::Flow(f) => self.flow(f, visible),
+            };
+            if flow.kind == FlowKind::Linear {
+                seen.extend(p.iter().cloned());
+            }
+            provided.extend(p);
+            nodes.push(node);
+        }
+        let node = match flow.kind {
+            FlowKind::Linear => PlanNode::Linear(nodes),
+            FlowKind::Unordered => PlanNode::Unordered(nodes),
+        };
+        match retry_atom {
+            Some(r) => {
+                self.atoms[r].body = (first_body_atom..self.atoms.len()).collect();
+                (PlanNode::Retry(r, Box::new(node)), provided)
+            }
+            None => (node, provided),
+        }
+    }
+
+    fn task(
+        &mut self,
+        t: &super::pattern::TaskNode,
+        available: &HashSet<String>,
+    ) -> (PlanNode, HashSet<String>) {
+        let requires = t.task.requires();
+        for (req, _) in &t.rebind {
+            if !requires.contains(&req.as_str()) {
+                self.problems.push(format!(
+                    "task `{}` rebinds `{req}`, which it does not require",
+                    t.name
+                ));
+            }
+        }
+        let mut inputs = Vec::with_capacity(requires.len());
+        for req in requires {
+            let symbol = t
+                .rebind
+                .iter()
+                .find(|(r, _)| r == req)
+                .map_or(req, |(_, from)| from.as_str());
+            if !available.contains(symbol) {
+                let via = if symbol == req {
+                    String::new()
+                } else {
+                    format!(" (as `{req}`)")
+                };
+                self.problems.push(format!(
+                    "task `{}` requires `{symbol}`{via}, which neither the initial store nor an earlier task provides",
+                    t.name
+                ));
+            }
+            inputs.push((req.to_string(), symbol.to_string()));
+        }
+        let mut provided = HashSet::new();
+        let provides: Vec<String> = t.task.provides().into_iter().map(String::from).collect();
+        for p in &provides {
+            if let Some(other) = self
+                .providers
+                .insert(p.clone(), format!("task `{}`", t.name))
+            {
+                self.problems.push(format!(
+                    "`{p}` is provided by both {other} and task `{}`",
+                    t.name
+                ));
+            }
+            provided.insert(p.clone());
+        }
+        let i = self.add_atom(PlanAtom {
+            name: t.name.clone(),
+            kind: AtomKind::Task,
+            task: Some(t.task.clone()),
+            inputs,
+            provides,
+            retry: None,
+            body: Vec::new(),
+        });
+        (PlanNode::Task(i), provided)
+    }
+}

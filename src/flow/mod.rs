@@ -1,0 +1,56 @@
+//! A task-flow engine with taskflow's semantics, independent of volumes.
+//!
+//! A [`Task`] consumes named inputs, acts, provides named outputs and knows
+//! how to revert what it did. Tasks are composed into [`Flow`]s — linear,
+//! unordered (members may run in parallel threads), nested, and retried by a
+//! retry controller — which are checked when built: every required symbol must
+//! come from the initial store or an earlier task.
+//!
+//! The [`Engine`] records every transition in a [`FlowStore`] before it goes
+//! on ([`MemoryStore`], or [`SqliteFlowStore`] sharing the application's
+//! database), so a flow stopped by a crash is continued
+//! ([`Engine::resume`]) or undone ([`Engine::rollback`]) by another process.
+//! [`Listener`]s observe transitions and progress; the engine prints nothing.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use volctl::flow::*;
+//!
+//! struct Double;
+//! impl Task for Double {
+//!     fn name(&self) -> &str { "double" }
+//!     fn requires(&self) -> Vec<&str> { vec!["x"] }
+//!     fn provides(&self) -> Vec<&str> { vec!["y"] }
+//!     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
+//!         let x: i64 = ctx.get("x")?;
+//!         Ok(outputs().with("y", x * 2))
+//!     }
+//! }
+//!
+//! let engine = Engine::new(Arc::new(MemoryStore::new()));
+//! let flow = Flow::linear("demo").add(Double);
+//! let out = engine.run(&flow, outputs().with("x", 21)).unwrap();
+//! assert_eq!(out.get::<i64>("y"), Some(42));
+//! ```
+
+mod cancel;
+mod compile;
+mod engine;
+mod failure;
+mod listener;
+mod pattern;
+mod sqlite;
+mod state;
+mod store;
+mod task;
+
+pub use cancel::CancelToken;
+pub use compile::BuildError;
+pub use engine::{Engine, EngineError, FlowOutcome, execute_task, revert_task};
+pub use failure::Failure;
+pub use listener::{AtomEvent, FlowEvent, Listener, ProgressEvent};
+pub use pattern::{Backoff, Flow, FlowKind, RetryFilter, RetryPolicy, TaskNode};
+pub use sqlite::{SCHEMA as SQLITE_SCHEMA, SqliteFlowStore};
+pub use state::{AtomKind, AtomRecord, AtomState, FlowRecord, FlowState, now_us};
+pub use store::{FlowSnapshot, FlowStore, MemoryStore, StoreError};
+pub use task::{ExecContext, Outcome, RevertContext, Task, Values, ValuesExt, outputs};

@@ -1,0 +1,197 @@
+//! The persisted state of flows and their atoms.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::failure::Failure;
+use super::task::Values;
+
+macro_rules! string_enum {
+    ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $v:ident = $s:literal),* $(,)? }) => {
+        $(#[$m])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($(#[$vm])* $v),* }
+
+        impl $name {
+            /// The stored spelling.
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$v => $s),* }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, String> {
+                match s {
+                    $($s => Ok($name::$v),)*
+                    _ => Err(format!("unknown {} `{s}`", stringify!($name))),
+                }
+            }
+        }
+    };
+}
+
+string_enum! {
+    /// The state of one atom (task or retry controller).
+    ///
+    /// `pending → running → success | failure → reverting → reverted |
+    /// revert_failed`.
+    AtomState {
+        /// Not started (or reset by a retry controller).
+        Pending = "pending",
+        /// Started; if the process died, it is run again on resumption.
+        Running = "running",
+        /// Finished; its result is recorded.
+        Success = "success",
+        /// Failed; its failure is recorded.
+        Failure = "failure",
+        /// Its revert has started.
+        Reverting = "reverting",
+        /// Its revert finished.
+        Reverted = "reverted",
+        /// Its revert failed; both failures are kept.
+        RevertFailed = "revert_failed",
+    }
+}
+
+impl AtomState {
+    /// Started and not yet reverted: what a revert must undo.
+    pub fn needs_revert(self) -> bool {
+        matches!(
+            self,
+            AtomState::Running
+                | AtomState::Success
+                | AtomState::Failure
+                | AtomState::Reverting
+                | AtomState::RevertFailed
+        )
+    }
+
+    /// Part of a revert in progress or done.
+    pub fn is_reverting(self) -> bool {
+        matches!(
+            self,
+            AtomState::Reverting | AtomState::Reverted | AtomState::RevertFailed
+        )
+    }
+}
+
+string_enum! {
+    /// The state of a whole flow.
+    FlowState {
+        /// Created, nothing run yet.
+        Pending = "pending",
+        /// Running forward.
+        Running = "running",
+        /// Every atom succeeded.
+        Success = "success",
+        /// A failure happened; completed atoms are being reverted.
+        Reverting = "reverting",
+        /// Fully reverted.
+        Reverted = "reverted",
+        /// A revert failed: the flow stopped reverting there; resumable.
+        RevertFailed = "revert_failed",
+    }
+}
+
+impl FlowState {
+    /// `success` or `reverted`: nothing left to do.
+    pub fn is_finished(self) -> bool {
+        matches!(self, FlowState::Success | FlowState::Reverted)
+    }
+}
+
+string_enum! {
+    /// What an atom is.
+    AtomKind {
+        /// A task.
+        Task = "task",
+        /// A retry controller around a subflow.
+        Retry = "retry",
+    }
+}
+
+/// The recorded state of one atom.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AtomRecord {
+    /// Unique name within the flow.
+    pub name: String,
+    /// Task or retry controller.
+    pub kind: AtomKind,
+    /// Current state.
+    pub state: AtomState,
+    /// Position in the flow's history: set when the atom starts and again
+    /// when it completes; reverts go in decreasing `seq`.
+    pub seq: u64,
+    /// How many times it was started.
+    pub attempts: u32,
+    /// A task's outputs; a retry controller's failure history.
+    pub result: Option<Value>,
+    /// Its own failure, if it failed.
+    pub failure: Option<Failure>,
+    /// The failure of its revert, if that failed.
+    pub revert_failure: Option<Failure>,
+    /// Unix time in microseconds when it last started.
+    pub started_at: Option<i64>,
+    /// Unix time in microseconds when it last finished (or its revert did).
+    pub finished_at: Option<i64>,
+}
+
+impl AtomRecord {
+    /// A fresh, pending atom.
+    pub fn pending(name: &str, kind: AtomKind) -> Self {
+        AtomRecord {
+            name: name.to_string(),
+            kind,
+            state: AtomState::Pending,
+            seq: 0,
+            attempts: 0,
+            result: None,
+            failure: None,
+            revert_failure: None,
+            started_at: None,
+            finished_at: None,
+        }
+    }
+}
+
+/// The recorded state of a flow.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FlowRecord {
+    /// Unique id.
+    pub id: String,
+    /// The flow definition's name (used to rebuild it on resumption).
+    pub name: String,
+    /// Current state.
+    pub state: FlowState,
+    /// The initial store of named values.
+    pub inputs: Values,
+    /// The failures that made it revert.
+    pub failures: Vec<Failure>,
+    /// The failure of a revert, when `state` is `revert_failed`.
+    pub revert_failure: Option<Failure>,
+    /// Opaque data for the application (what the flow is about).
+    pub meta: Value,
+    /// Unix time in microseconds.
+    pub created_at: i64,
+    /// Unix time in microseconds.
+    pub updated_at: i64,
+}
+
+/// Unix time now, in microseconds.
+pub fn now_us() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_micros() as i64)
+        .unwrap_or(0)
+}

@@ -1,0 +1,9 @@
+//! volctl: local block volumes (sparse files on loop devices, LVM logical
+//! volumes) created through resumable task flows, the way a cloud
+//! block-storage service creates them.
+//!
+//! The [`flow`] module is a general task-flow engine; everything else builds
+//! volctl on it.
+
+pub mod db;
+pub mod flow;
