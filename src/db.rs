@@ -228,12 +228,12 @@ mod tests {
     fn panic_inside_transaction_rolls_back() {
         let db = setup();
         let db2 = db.clone();
-        let r = std::panic::catch_unwind(move || {
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
             let _: Result<(), rusqlite::Error> = db2.immediate(|c| {
                 c.execute("INSERT INTO t VALUES (1)", [])?;
                 panic!("boom");
             });
-        });
+        }));
         assert!(r.is_err());
         assert!(db.lock().is_autocommit());
         assert_eq!(count(&db), 0);

@@ -5,5 +5,6 @@
 //! The [`flow`] module is a general task-flow engine; everything else builds
 //! volctl on it.
 
+pub mod cli;
 pub mod db;
 pub mod flow;

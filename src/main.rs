@@ -1,12 +1,5 @@
-//! The `volctl` binary: parse arguments, run, map errors to exit codes.
-
-use clap::Parser;
-
-/// Create and manage local block volumes through resumable task flows.
-#[derive(Parser, Debug)]
-#[command(name = "volctl", version, about, long_about = None)]
-struct Cli {}
+//! The `volctl` binary: everything lives in the library's `cli` module.
 
 fn main() {
-    let _cli = Cli::parse();
+    std::process::exit(volctl::cli::main());
 }

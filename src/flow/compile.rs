@@ -58,17 +58,19 @@ pub(crate) struct Plan {
     pub index: HashMap<String, usize>,
 }
 
-struct Compiler {
+/// Symbol names are borrowed from the definition and the initial store while
+/// checking; only what the plan keeps is copied.
+struct Compiler<'a> {
     atoms: Vec<PlanAtom>,
     index: HashMap<String, usize>,
-    /// symbol -> who provides it
-    providers: HashMap<String, String>,
+    /// symbol -> the atom providing it (`None`: the initial store)
+    providers: HashMap<&'a str, Option<usize>>,
     problems: Vec<String>,
 }
 
 /// Checks `flow` given the symbols of its initial store.
 pub(crate) fn compile<'a>(
-    flow: &Flow,
+    flow: &'a Flow,
     initial: impl IntoIterator<Item = &'a str>,
 ) -> Result<Plan, BuildError> {
     let mut c = Compiler {
@@ -77,12 +79,12 @@ pub(crate) fn compile<'a>(
         providers: HashMap::new(),
         problems: Vec::new(),
     };
-    let available: HashSet<String> = initial.into_iter().map(str::to_string).collect();
+    let available: HashSet<&'a str> = initial.into_iter().collect();
     for s in &available {
-        c.providers
-            .insert(s.clone(), "the initial store".to_string());
+        c.providers.insert(s, None);
     }
-    let (root, _) = c.flow(flow, &available);
+    let mut provided = Vec::new();
+    let root = c.flow(flow, &available, &mut provided);
     if c.problems.is_empty() {
         Ok(Plan {
             name: flow.name.clone(),
@@ -98,7 +100,7 @@ pub(crate) fn compile<'a>(
     }
 }
 
-impl Compiler {
+impl<'a> Compiler<'a> {
     fn add_atom(&mut self, atom: PlanAtom) -> usize {
         let i = self.atoms.len();
         if self.index.insert(atom.name.clone(), i).is_some() {
@@ -109,8 +111,13 @@ impl Compiler {
         i
     }
 
-    /// Compiles a flow; returns its node and the symbols it provides.
-    fn flow(&mut self, flow: &Flow, available: &HashSet<String>) -> (PlanNode, HashSet<String>) {
+    /// Compiles a flow; appends the symbols it provides to `provided`.
+    fn flow(
+        &mut self,
+        flow: &'a Flow,
+        available: &HashSet<&'a str>,
+        provided: &mut Vec<&'a str>,
+    ) -> PlanNode {
         let retry_atom = flow.retry.as_ref().map(|policy| {
             if policy.attempts == 0 {
                 self.problems
@@ -127,22 +134,23 @@ impl Compiler {
             })
         });
         let first_body_atom = self.atoms.len();
-        let mut provided = HashSet::new();
         let mut nodes = Vec::with_capacity(flow.members.len());
-        let mut seen = available.clone();
+        // A linear flow's members see what earlier members provide; an
+        // unordered flow's members see only what was there before it.
+        let mut seen = match flow.kind {
+            FlowKind::Linear => Some(available.clone()),
+            FlowKind::Unordered => None,
+        };
         for member in &flow.members {
-            let visible = match flow.kind {
-                FlowKind::Linear => &seen,
-                FlowKind::Unordered => available,
+            let visible = seen.as_ref().unwrap_or(available);
+            let start = provided.len();
+            let node = match member {
+                Node::Task(t) => self.task(t, visible, provided),
+                Node::Flow(f) => self.flow(f, visible, provided),
             };
-            let (node, p) = match member {
-                Node::Task(t) => self.task(t, visible),
-                Node::Flow(f) => self.flow(f, visible),
-            };
-            if flow.kind == FlowKind::Linear {
-                seen.extend(p.iter().cloned());
+            if let Some(seen) = seen.as_mut() {
+                seen.extend(&provided[start..]);
             }
-            provided.extend(p);
             nodes.push(node);
         }
         let node = match flow.kind {
@@ -152,17 +160,18 @@ impl Compiler {
         match retry_atom {
             Some(r) => {
                 self.atoms[r].body = (first_body_atom..self.atoms.len()).collect();
-                (PlanNode::Retry(r, Box::new(node)), provided)
+                PlanNode::Retry(r, Box::new(node))
             }
-            None => (node, provided),
+            None => node,
         }
     }
 
     fn task(
         &mut self,
-        t: &super::pattern::TaskNode,
-        available: &HashSet<String>,
-    ) -> (PlanNode, HashSet<String>) {
+        t: &'a super::pattern::TaskNode,
+        available: &HashSet<&'a str>,
+        provided: &mut Vec<&'a str>,
+    ) -> PlanNode {
         let requires = t.task.requires();
         for (req, _) in &t.rebind {
             if !requires.contains(&req.as_str()) {
@@ -192,29 +201,30 @@ impl Compiler {
             }
             inputs.push((req.to_string(), symbol.to_string()));
         }
-        let mut provided = HashSet::new();
-        let provides: Vec<String> = t.task.provides().into_iter().map(String::from).collect();
-        for p in &provides {
-            if let Some(other) = self
-                .providers
-                .insert(p.clone(), format!("task `{}`", t.name))
-            {
+        let provides = t.task.provides();
+        let i = self.atoms.len();
+        for &p in &provides {
+            if let Some(other) = self.providers.insert(p, Some(i)) {
+                let other = match other {
+                    None => "the initial store".to_string(),
+                    Some(o) => format!("task `{}`", self.atoms[o].name),
+                };
                 self.problems.push(format!(
                     "`{p}` is provided by both {other} and task `{}`",
                     t.name
                 ));
             }
-            provided.insert(p.clone());
         }
-        let i = self.add_atom(PlanAtom {
+        provided.extend(&provides);
+        self.add_atom(PlanAtom {
             name: t.name.clone(),
             kind: AtomKind::Task,
             task: Some(t.task.clone()),
             inputs,
-            provides,
+            provides: provides.into_iter().map(String::from).collect(),
             retry: None,
             body: Vec::new(),
         });
-        (PlanNode::Task(i), provided)
+        PlanNode::Task(i)
     }
 }

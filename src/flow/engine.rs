@@ -152,7 +152,7 @@ impl Engine {
         let runner = Runner::new(self, &plan, record, Vec::new());
         runner.notify_flow();
         runner.drive(false)?;
-        Ok(runner.outcome())
+        Ok(runner.into_outcome())
     }
 
     /// Records a new flow without running it (run it with
@@ -210,7 +210,7 @@ impl Engine {
             runner.notify_flow();
             runner.drive(rollback)?;
         }
-        Ok(runner.outcome())
+        Ok(runner.into_outcome())
     }
 }
 
@@ -234,7 +234,7 @@ enum Halt {
     /// Tasks failed (or the flow was cancelled): revert.
     Failed(Vec<Failure>),
     /// A revert inside a retry controller failed: the flow is stuck there.
-    RevertFailed(Vec<Failure>, Failure),
+    RevertFailed(Vec<Failure>, Box<Failure>),
     /// Nothing more can be recorded: stop now.
     Store(StoreError),
 }
@@ -301,14 +301,14 @@ impl<'e> Runner<'e> {
         &*self.engine.store
     }
 
-    fn outcome(&self) -> FlowOutcome {
-        let st = self.st.lock();
+    fn into_outcome(self) -> FlowOutcome {
+        let st = self.st.into_inner();
         FlowOutcome {
-            id: self.id.clone(),
+            id: self.id,
             state: st.flow.state,
-            values: st.values.clone(),
-            failures: st.flow.failures.clone(),
-            revert_failure: st.flow.revert_failure.clone(),
+            values: st.values,
+            failures: st.flow.failures,
+            revert_failure: st.flow.revert_failure,
         }
     }
 
@@ -323,7 +323,7 @@ impl<'e> Runner<'e> {
                 Ok(()) => return self.set_flow(FlowState::Success, Vec::new(), None),
                 Err(Halt::Store(e)) => return Err(e),
                 Err(Halt::RevertFailed(fs, rf)) => {
-                    return self.set_flow(FlowState::RevertFailed, fs, Some(rf));
+                    return self.set_flow(FlowState::RevertFailed, fs, Some(*rf));
                 }
                 Err(Halt::Failed(fs)) => fs,
             }
@@ -340,7 +340,7 @@ impl<'e> Runner<'e> {
         match self.revert_scope(&all, &failures) {
             Ok(()) => self.set_flow(FlowState::Reverted, failures, None),
             Err(Halt::RevertFailed(_, rf)) => {
-                self.set_flow(FlowState::RevertFailed, failures, Some(rf))
+                self.set_flow(FlowState::RevertFailed, failures, Some(*rf))
             }
             Err(Halt::Store(e)) => Err(e),
             Err(Halt::Failed(_)) => unreachable!("reverts do not fail forward"),
@@ -431,10 +431,13 @@ impl<'e> Runner<'e> {
             st.values
                 .extend(out.iter().map(|(k, v)| (k.clone(), v.clone())));
         }
-        st.atoms[i] = rec;
-        let rec = st.atoms[i].clone();
-        drop(st);
-        self.notify_atom(i, &rec, elapsed);
+        if self.engine.listeners.is_empty() {
+            st.atoms[i] = rec;
+        } else {
+            st.atoms[i] = rec.clone();
+            drop(st);
+            self.notify_atom(i, &rec, elapsed);
+        }
     }
 
     fn run_task(&self, i: usize) -> Result<(), Halt> {
@@ -481,18 +484,17 @@ impl<'e> Runner<'e> {
                 .unwrap_or_else(|p| Err(Failure::from_panic(p)))?;
             checked_outputs(atom.name.as_str(), &atom.provides, out)
         };
-        let finished = |result: &Result<Values, Failure>| {
-            let mut rec = running.clone();
+        let finished = |mut rec: AtomRecord, result: Result<Values, Failure>| {
             rec.seq = self.next_seq();
             rec.finished_at = Some(now_us());
             match result {
                 Ok(out) => {
                     rec.state = AtomState::Success;
-                    rec.result = Some(Value::Object(out.clone()));
+                    rec.result = Some(Value::Object(out));
                 }
                 Err(f) => {
                     rec.state = AtomState::Failure;
-                    rec.failure = Some(f.clone().at(&atom.name));
+                    rec.failure = Some(f.at(&atom.name));
                 }
             }
             rec
@@ -504,9 +506,8 @@ impl<'e> Runner<'e> {
             self.store().transaction(&mut || {
                 self.save(&running)?;
                 self.notify_atom(i, &running, None);
-                let result = execute();
-                let rec = finished(&result);
-                let commit = result.is_ok();
+                let rec = finished(running.clone(), execute());
+                let commit = rec.state == AtomState::Success;
                 if commit {
                     self.save(&rec)?;
                 }
@@ -521,7 +522,7 @@ impl<'e> Runner<'e> {
         } else {
             self.save(&running)?;
             self.notify_atom(i, &running, None);
-            let rec = finished(&execute());
+            let rec = finished(running, execute());
             self.save(&rec)?;
             rec
         };
@@ -733,7 +734,7 @@ impl<'e> Runner<'e> {
         self.commit_atom(i, finished, Some(t0.elapsed()));
         match revert_failure {
             None => Ok(()),
-            Some(rf) => Err(Halt::RevertFailed(failures.to_vec(), rf)),
+            Some(rf) => Err(Halt::RevertFailed(failures.to_vec(), Box::new(rf))),
         }
     }
 

@@ -191,7 +191,9 @@ impl Flow {
         &self.name
     }
 
-    /// Appends a task (or a [`TaskNode`] with rebinding).
+    /// Appends a task (or a [`TaskNode`] with rebinding). Named like
+    /// taskflow's `Flow.add`.
+    #[allow(clippy::should_implement_trait)]
     pub fn add(mut self, task: impl Into<TaskNode>) -> Self {
         self.members.push(Node::Task(task.into()));
         self

@@ -198,7 +198,7 @@ impl FlowStore for MemoryStore {
             .filter(|s| all || !s.flow.state.is_finished())
             .map(|s| s.flow.clone())
             .collect();
-        v.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+        v.sort_by_key(|f| std::cmp::Reverse(f.created_at));
         Ok(v)
     }
 
