@@ -6,5 +6,9 @@
 //! volctl on it.
 
 pub mod cli;
+pub mod config;
 pub mod db;
+pub mod error;
 pub mod flow;
+pub mod quota;
+pub mod store;

@@ -1,0 +1,505 @@
+//! Configuration: TOML, from `--config` / `VOLCTL_CONFIG`, else
+//! `<state-dir>/config.toml` if it exists, else built-in defaults (one
+//! loopback backend under the state directory).
+//!
+//! Errors name the file, the line and the key.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Deserializer};
+use toml::Spanned;
+
+use crate::error::{Error, Result};
+
+/// The whole configuration.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Default quota limits for every project.
+    #[serde(default)]
+    pub quota: QuotaDefaults,
+    /// Scheduling.
+    #[serde(default)]
+    pub scheduler: SchedulerConfig,
+    /// Backends, in order.
+    #[serde(default, rename = "backend")]
+    pub backends: Vec<BackendConfig>,
+    /// Volume types defined by the operator (more can be made with
+    /// `volctl type create`).
+    #[serde(default, rename = "volume_type")]
+    pub volume_types: Vec<VolumeTypeConfig>,
+    /// Where the configuration came from (`None`: built-in defaults).
+    #[serde(skip)]
+    pub source: Option<PathBuf>,
+}
+
+/// Default limits; `-1` means unlimited.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct QuotaDefaults {
+    /// Number of volumes.
+    pub volumes: i64,
+    /// GiB of volumes and snapshots.
+    pub gigabytes: i64,
+    /// Number of snapshots.
+    pub snapshots: i64,
+    /// Largest single volume, GiB.
+    pub per_volume_gigabytes: i64,
+    /// Seconds after which an uncommitted reservation expires.
+    pub reservation_expire: u64,
+}
+
+impl Default for QuotaDefaults {
+    fn default() -> Self {
+        QuotaDefaults {
+            volumes: 10,
+            gigabytes: 1000,
+            snapshots: 10,
+            per_volume_gigabytes: -1,
+            reservation_expire: 86_400,
+        }
+    }
+}
+
+/// Scheduler settings.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SchedulerConfig {
+    /// Scheduling attempts per volume in all (1 disables rescheduling).
+    #[serde(deserialize_with = "at_least_one")]
+    pub max_attempts: u32,
+    /// Zone for requests that name none and have no source (`None`: any).
+    pub default_availability_zone: Option<String>,
+}
+
+impl Default for SchedulerConfig {
+    fn default() -> Self {
+        SchedulerConfig {
+            max_attempts: 3,
+            default_availability_zone: None,
+        }
+    }
+}
+
+/// Which driver a backend uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DriverKind {
+    /// Sparse files, attached as loop devices.
+    Loopback,
+    /// LVM logical volumes.
+    Lvm,
+}
+
+impl fmt::Display for DriverKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            DriverKind::Loopback => "loopback",
+            DriverKind::Lvm => "lvm",
+        })
+    }
+}
+
+/// One backend.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackendConfig {
+    /// Unique name (letters, digits, `-`, `_`, `.`).
+    pub name: Spanned<String>,
+    /// The driver.
+    pub driver: DriverKind,
+    /// Loopback: the directory holding volume files (default
+    /// `<state-dir>/backends/<name>`).
+    #[serde(default)]
+    pub path: Option<PathBuf>,
+    /// Capacity to report, GiB (default: the filesystem's size).
+    #[serde(default, deserialize_with = "positive_opt")]
+    pub capacity_gb: Option<f64>,
+    /// Thin provisioning (sparse files, thin pool).
+    #[serde(default = "yes")]
+    pub thin: bool,
+    /// How far thin volumes may over-subscribe the real capacity.
+    #[serde(default = "default_ratio", deserialize_with = "ratio")]
+    pub max_over_subscription_ratio: f64,
+    /// Percentage of capacity kept free.
+    #[serde(default, deserialize_with = "percentage")]
+    pub reserved_percentage: u32,
+    /// Availability zone.
+    #[serde(default = "default_zone")]
+    pub availability_zone: String,
+    /// Capabilities matched against volume type extra specs.
+    #[serde(default, deserialize_with = "scalar_map")]
+    pub capabilities: BTreeMap<String, String>,
+    /// LVM: the volume group.
+    #[serde(default)]
+    pub volume_group: Option<String>,
+    /// LVM: a thin pool in the volume group.
+    #[serde(default)]
+    pub thin_pool: Option<String>,
+}
+
+/// A volume type from the configuration.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VolumeTypeConfig {
+    /// Unique name.
+    pub name: Spanned<String>,
+    /// Extra specs matched against backend capabilities.
+    #[serde(default, deserialize_with = "scalar_map")]
+    pub extra_specs: BTreeMap<String, String>,
+}
+
+fn yes() -> bool {
+    true
+}
+fn default_ratio() -> f64 {
+    20.0
+}
+fn default_zone() -> String {
+    "nova".to_string()
+}
+
+fn at_least_one<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<u32, D::Error> {
+    let v = u32::deserialize(d)?;
+    if v == 0 {
+        return Err(serde::de::Error::custom("must be at least 1"));
+    }
+    Ok(v)
+}
+
+fn percentage<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<u32, D::Error> {
+    let v = u32::deserialize(d)?;
+    if v > 100 {
+        return Err(serde::de::Error::custom(format!(
+            "must be between 0 and 100 (got {v})"
+        )));
+    }
+    Ok(v)
+}
+
+fn ratio<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<f64, D::Error> {
+    let v = f64::deserialize(d)?;
+    if !(v >= 1.0 && v.is_finite()) {
+        return Err(serde::de::Error::custom(format!(
+            "must be a number of at least 1.0 (got {v})"
+        )));
+    }
+    Ok(v)
+}
+
+fn positive_opt<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Option<f64>, D::Error> {
+    let v = f64::deserialize(d)?;
+    if !(v > 0.0 && v.is_finite()) {
+        return Err(serde::de::Error::custom(format!(
+            "must be a positive number (got {v})"
+        )));
+    }
+    Ok(Some(v))
+}
+
+/// A table of scalars, kept as strings for capability matching.
+fn scalar_map<'de, D: Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<BTreeMap<String, String>, D::Error> {
+    let raw = BTreeMap::<String, toml::Value>::deserialize(d)?;
+    raw.into_iter()
+        .map(|(k, v)| {
+            let s = match v {
+                toml::Value::String(s) => s,
+                toml::Value::Integer(i) => i.to_string(),
+                toml::Value::Float(f) => f.to_string(),
+                toml::Value::Boolean(b) => if b { "True" } else { "False" }.to_string(),
+                other => {
+                    return Err(serde::de::Error::custom(format!(
+                        "`{k}` must be a string, number or boolean, not {}",
+                        other.type_str()
+                    )));
+                }
+            };
+            Ok((k, s))
+        })
+        .collect()
+}
+
+/// Whether `name` is usable in file names and queue topics.
+pub fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        && !name.starts_with('.')
+}
+
+impl Config {
+    /// The built-in configuration: one thin loopback backend named `default`
+    /// under `<state-dir>/backends/default`.
+    pub fn builtin() -> Config {
+        Config {
+            quota: QuotaDefaults::default(),
+            scheduler: SchedulerConfig::default(),
+            backends: Vec::new(),
+            volume_types: Vec::new(),
+            source: None,
+        }
+    }
+
+    /// Parses `text` (read from `path`), checks it, and fills defaults that
+    /// depend on the state directory.
+    pub fn parse(text: &str, path: &Path, state_dir: &Path) -> Result<Config> {
+        let mut cfg: Config = toml::from_str(text)
+            .map_err(|e| Error::invalid(format!("config {}: {e}", path.display())))?;
+        cfg.source = Some(path.to_path_buf());
+        cfg.check(text)
+            .map_err(|m| Error::invalid(format!("config {}: {m}", path.display())))?;
+        cfg.fill_defaults(state_dir);
+        Ok(cfg)
+    }
+
+    /// Loads the configuration: `explicit` if given (it must exist), else
+    /// `<state_dir>/config.toml` if it exists, else the built-in one.
+    pub fn load(explicit: Option<&Path>, state_dir: &Path) -> Result<Config> {
+        let implicit = state_dir.join("config.toml");
+        let path = match explicit {
+            Some(p) => p.to_path_buf(),
+            None if implicit.exists() => implicit,
+            None => {
+                let mut cfg = Config::builtin();
+                cfg.fill_defaults(state_dir);
+                return Ok(cfg);
+            }
+        };
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| Error::invalid(format!("config {}: {e}", path.display())))?;
+        Config::parse(&text, &path, state_dir)
+    }
+
+    fn fill_defaults(&mut self, state_dir: &Path) {
+        if self.backends.is_empty() {
+            self.backends.push(BackendConfig {
+                name: Spanned::new(0..0, "default".to_string()),
+                driver: DriverKind::Loopback,
+                path: None,
+                capacity_gb: None,
+                thin: true,
+                max_over_subscription_ratio: default_ratio(),
+                reserved_percentage: 0,
+                availability_zone: default_zone(),
+                capabilities: BTreeMap::new(),
+                volume_group: None,
+                thin_pool: None,
+            });
+        }
+        for b in &mut self.backends {
+            if b.driver == DriverKind::Loopback && b.path.is_none() {
+                b.path = Some(state_dir.join("backends").join(b.name.get_ref()));
+            }
+        }
+    }
+
+    /// Cross-field checks, each naming the line of the offending entry.
+    fn check(&self, text: &str) -> std::result::Result<(), String> {
+        let line = |span: std::ops::Range<usize>| {
+            text[..span.start.min(text.len())].lines().count().max(1)
+        };
+        let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
+        for b in &self.backends {
+            let name = b.name.get_ref().as_str();
+            let at = line(b.name.span());
+            if !valid_name(name) {
+                return Err(format!(
+                    "line {at}: backend.name `{name}` must be 1-64 letters, digits, `-`, `_` or `.`"
+                ));
+            }
+            if let Some(first) = seen.insert(name, at) {
+                return Err(format!(
+                    "line {at}: backend.name `{name}` is already used on line {first}"
+                ));
+            }
+            match b.driver {
+                DriverKind::Loopback => {
+                    if b.volume_group.is_some() || b.thin_pool.is_some() {
+                        return Err(format!(
+                            "line {at}: backend `{name}`: volume_group and thin_pool are for driver = \"lvm\""
+                        ));
+                    }
+                    if let Some(p) = &b.path
+                        && !p.is_absolute()
+                    {
+                        return Err(format!(
+                            "line {at}: backend `{name}`: path must be absolute (got {})",
+                            p.display()
+                        ));
+                    }
+                }
+                DriverKind::Lvm => {
+                    if b.volume_group.is_none() {
+                        return Err(format!(
+                            "line {at}: backend `{name}`: driver = \"lvm\" needs volume_group"
+                        ));
+                    }
+                    if b.path.is_some() {
+                        return Err(format!(
+                            "line {at}: backend `{name}`: path is for driver = \"loopback\""
+                        ));
+                    }
+                }
+            }
+        }
+        let mut types: BTreeMap<&str, usize> = BTreeMap::new();
+        for t in &self.volume_types {
+            let name = t.name.get_ref().as_str();
+            let at = line(t.name.span());
+            if !valid_name(name) {
+                return Err(format!(
+                    "line {at}: volume_type.name `{name}` must be 1-64 letters, digits, `-`, `_` or `.`"
+                ));
+            }
+            if let Some(first) = types.insert(name, at) {
+                return Err(format!(
+                    "line {at}: volume_type.name `{name}` is already used on line {first}"
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The backend named `name`.
+    pub fn backend(&self, name: &str) -> Option<&BackendConfig> {
+        self.backends.iter().find(|b| b.name.get_ref() == name)
+    }
+
+    /// Every availability zone a backend is in.
+    pub fn zones(&self) -> Vec<&str> {
+        let mut z: Vec<&str> = self
+            .backends
+            .iter()
+            .map(|b| b.availability_zone.as_str())
+            .collect();
+        z.sort_unstable();
+        z.dedup();
+        z
+    }
+}
+
+impl BackendConfig {
+    /// The backend's name.
+    pub fn name(&self) -> &str {
+        self.name.get_ref()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config> {
+        Config::parse(text, Path::new("/etc/v.toml"), Path::new("/state"))
+    }
+
+    #[test]
+    fn builtin_has_one_loopback_backend_under_the_state_dir() {
+        let cfg = Config::load(None, Path::new("/nonexistent-state")).unwrap();
+        assert_eq!(cfg.backends.len(), 1);
+        let b = &cfg.backends[0];
+        assert_eq!(b.name(), "default");
+        assert_eq!(b.driver, DriverKind::Loopback);
+        assert_eq!(
+            b.path.as_deref(),
+            Some(Path::new("/nonexistent-state/backends/default"))
+        );
+        assert_eq!(cfg.quota.volumes, 10);
+        assert_eq!(cfg.scheduler.max_attempts, 3);
+    }
+
+    #[test]
+    fn the_documented_example_parses() {
+        let cfg = parse(
+            r#"
+[quota]
+volumes = 10
+gigabytes = 1000
+per_volume_gigabytes = -1
+[scheduler]
+max_attempts = 3
+[[backend]]
+name = "fast"
+driver = "loopback"
+path = "/srv/volctl/fast"
+capacity_gb = 100
+thin = true
+max_over_subscription_ratio = 20.0
+reserved_percentage = 0
+availability_zone = "nova"
+capabilities = { tier = "ssd", iops = 5000, replicated = true }
+[[volume_type]]
+name = "fast"
+extra_specs = { "capabilities:tier" = "ssd" }
+"#,
+        )
+        .unwrap();
+        let b = cfg.backend("fast").unwrap();
+        assert_eq!(b.capacity_gb, Some(100.0));
+        assert_eq!(b.capabilities["iops"], "5000");
+        assert_eq!(b.capabilities["replicated"], "True");
+        assert_eq!(cfg.volume_types[0].extra_specs["capabilities:tier"], "ssd");
+    }
+
+    #[test]
+    fn errors_name_file_line_and_key() {
+        let e =
+            parse("[[backend]]\nname = \"a\"\ndriver = \"loopback\"\nreserved_percentage = 150\n")
+                .unwrap_err();
+        assert_eq!(e.kind, crate::error::ErrorKind::Invalid);
+        assert!(e.message.contains("/etc/v.toml"), "{}", e.message);
+        assert!(e.message.contains("line 4"), "{}", e.message);
+        assert!(e.message.contains("reserved_percentage"), "{}", e.message);
+        assert!(e.message.contains("between 0 and 100"), "{}", e.message);
+
+        let e = parse("[quota]\nvolumez = 3\n").unwrap_err();
+        assert!(
+            e.message.contains("line 2") && e.message.contains("volumez"),
+            "{}",
+            e.message
+        );
+
+        let e = parse("[[backend]]\nname = \"a\"\ndriver = \"floppy\"\n").unwrap_err();
+        assert!(
+            e.message.contains("line 3") && e.message.contains("floppy"),
+            "{}",
+            e.message
+        );
+
+        let e = parse(
+            "[[backend]]\nname = \"a\"\ndriver = \"loopback\"\n[[backend]]\nname = \"a\"\ndriver = \"loopback\"\n",
+        )
+        .unwrap_err();
+        assert!(
+            e.message
+                .contains("line 5: backend.name `a` is already used on line 2"),
+            "{}",
+            e.message
+        );
+
+        let e = parse("[[backend]]\nname = \"a b\"\ndriver = \"loopback\"\n").unwrap_err();
+        assert!(e.message.contains("line 2: backend.name"), "{}", e.message);
+
+        let e = parse("[[backend]]\nname = \"v\"\ndriver = \"lvm\"\n").unwrap_err();
+        assert!(e.message.contains("needs volume_group"), "{}", e.message);
+
+        let e = parse("[scheduler]\nmax_attempts = 0\n").unwrap_err();
+        assert!(
+            e.message.contains("max_attempts") && e.message.contains("at least 1"),
+            "{}",
+            e.message
+        );
+    }
+
+    #[test]
+    fn missing_explicit_config_is_an_error_naming_it() {
+        let e = Config::load(Some(Path::new("/no/such.toml")), Path::new("/s")).unwrap_err();
+        assert!(e.message.contains("/no/such.toml"));
+    }
+}

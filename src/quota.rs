@@ -1,0 +1,472 @@
+//! Quotas: reserve → commit, or roll back; reservations expire.
+//!
+//! Per project, limits come from `volctl quota set` (the `quotas` table) or
+//! the configuration's defaults; per-type counters (`volumes_<type>`,
+//! `gigabytes_<type>`, `snapshots_<type>`) are unlimited unless set.
+//! Usage (`in_use + reserved`) changes only inside the caller's write
+//! transaction, and every failure is an error: nothing is swallowed, so usage
+//! always equals a recount of what exists.
+
+use std::collections::BTreeMap;
+
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::{Deserialize, Serialize};
+
+use crate::config::QuotaDefaults;
+use crate::error::{Error, ErrorKind, Result};
+use crate::store::{new_id, unix_now};
+
+/// The resources with a default limit.
+pub const BASE_RESOURCES: [&str; 3] = ["volumes", "gigabytes", "snapshots"];
+
+/// A set of changes to usage, by resource.
+pub type Deltas = Vec<(String, i64)>;
+
+/// The usage a volume of `size` GiB and type `type_name` counts for.
+pub fn volume_deltas(size: u64, type_name: Option<&str>) -> Deltas {
+    let mut d = vec![
+        ("volumes".to_string(), 1),
+        ("gigabytes".to_string(), size as i64),
+    ];
+    if let Some(t) = type_name {
+        d.push((format!("volumes_{t}"), 1));
+        d.push((format!("gigabytes_{t}"), size as i64));
+    }
+    d
+}
+
+/// Negates every delta.
+pub fn negate(d: &Deltas) -> Deltas {
+    d.iter().map(|(r, n)| (r.clone(), -n)).collect()
+}
+
+/// A reservation made by [`Quota::reserve`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Reservation {
+    /// Its id.
+    pub id: String,
+    /// The project.
+    pub project: String,
+    /// What it reserves.
+    pub deltas: Deltas,
+}
+
+/// One resource's figures.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Usage {
+    /// Hard limit; -1 is unlimited.
+    pub limit: i64,
+    /// Committed.
+    pub in_use: i64,
+    /// Reserved, not yet committed.
+    pub reserved: i64,
+}
+
+/// The quota engine, given the configured defaults.
+#[derive(Clone, Copy, Debug)]
+pub struct Quota<'a> {
+    defaults: &'a QuotaDefaults,
+}
+
+fn unit(resource: &str, n: i64) -> String {
+    if resource.starts_with("gigabytes") {
+        format!("{n} GiB")
+    } else if resource.starts_with("volumes") {
+        format!("{n} volume{}", if n == 1 { "" } else { "s" })
+    } else if resource.starts_with("snapshots") {
+        format!("{n} snapshot{}", if n == 1 { "" } else { "s" })
+    } else {
+        n.to_string()
+    }
+}
+
+impl<'a> Quota<'a> {
+    /// The engine with `defaults`.
+    pub fn new(defaults: &'a QuotaDefaults) -> Self {
+        Quota { defaults }
+    }
+
+    /// The limit of `resource` for `project`.
+    pub fn limit(&self, conn: &Connection, project: &str, resource: &str) -> Result<i64> {
+        let set: Option<i64> = conn
+            .prepare_cached("SELECT hard_limit FROM quotas WHERE project = ?1 AND resource = ?2")?
+            .query_row([project, resource], |r| r.get(0))
+            .optional()?;
+        Ok(set.unwrap_or(match resource {
+            "volumes" => self.defaults.volumes,
+            "gigabytes" => self.defaults.gigabytes,
+            "snapshots" => self.defaults.snapshots,
+            "per_volume_gigabytes" => self.defaults.per_volume_gigabytes,
+            _ => -1,
+        }))
+    }
+
+    /// Sets a project's limit (-1: unlimited).
+    pub fn set_limit(
+        &self,
+        conn: &Connection,
+        project: &str,
+        resource: &str,
+        limit: i64,
+    ) -> Result<()> {
+        if limit < -1 {
+            return Err(Error::invalid(format!(
+                "quota limit for {resource} must be -1 (unlimited) or more, not {limit}"
+            )));
+        }
+        conn.prepare_cached(
+            "INSERT INTO quotas (project, resource, hard_limit) VALUES (?1, ?2, ?3)
+             ON CONFLICT (project, resource) DO UPDATE SET hard_limit = excluded.hard_limit",
+        )?
+        .execute(params![project, resource, limit])?;
+        Ok(())
+    }
+
+    fn usage_of(conn: &Connection, project: &str, resource: &str) -> Result<(i64, i64)> {
+        Ok(conn
+            .prepare_cached(
+                "SELECT in_use, reserved FROM quota_usages WHERE project = ?1 AND resource = ?2",
+            )?
+            .query_row([project, resource], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?
+            .unwrap_or((0, 0)))
+    }
+
+    fn add_usage(
+        conn: &Connection,
+        project: &str,
+        resource: &str,
+        in_use: i64,
+        reserved: i64,
+    ) -> Result<()> {
+        let (u, r) = Self::usage_of(conn, project, resource)?;
+        if u + in_use < 0 || r + reserved < 0 {
+            return Err(Error::internal(format!(
+                "quota usage of {resource} in project {project} would become negative \
+                 (in use {u}{in_use:+}, reserved {r}{reserved:+}): the store is inconsistent; run `volctl check`"
+            )));
+        }
+        conn.prepare_cached(
+            "INSERT INTO quota_usages (project, resource, in_use, reserved) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (project, resource) DO UPDATE
+             SET in_use = in_use + excluded.in_use, reserved = reserved + excluded.reserved",
+        )?
+        .execute(params![project, resource, in_use, reserved])?;
+        Ok(())
+    }
+
+    /// Fails if a single volume of `size` GiB is over the per-volume limit.
+    pub fn check_per_volume(&self, conn: &Connection, project: &str, size: u64) -> Result<()> {
+        let limit = self.limit(conn, project, "per_volume_gigabytes")?;
+        if limit >= 0 && size as i64 > limit {
+            return Err(Error::new(
+                ErrorKind::OverQuota,
+                format!(
+                    "per-volume quota exceeded in project {project}: requested {size} GiB, \
+                     the largest volume allowed is {limit} GiB"
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Reserves `deltas` for `project`, or fails saying what was requested,
+    /// the limit and what is used. Run it inside a write transaction.
+    pub fn reserve(
+        &self,
+        conn: &Connection,
+        project: &str,
+        deltas: &Deltas,
+    ) -> Result<Reservation> {
+        for (resource, delta) in deltas.iter().filter(|(_, d)| *d > 0) {
+            let limit = self.limit(conn, project, resource)?;
+            if limit < 0 {
+                continue;
+            }
+            let (in_use, reserved) = Self::usage_of(conn, project, resource)?;
+            if in_use + reserved + delta > limit {
+                return Err(Error::new(
+                    ErrorKind::OverQuota,
+                    format!(
+                        "quota exceeded for {resource} in project {project}: requested {}, \
+                         quota is {} and {} {} been consumed{}",
+                        unit(resource, *delta),
+                        unit(resource, limit),
+                        unit(resource, in_use),
+                        if in_use == 1 { "has" } else { "have" },
+                        if reserved > 0 {
+                            format!(
+                                " ({} more reserved by creates in progress)",
+                                unit(resource, reserved)
+                            )
+                        } else {
+                            String::new()
+                        }
+                    ),
+                )
+                .with_details(serde_json::json!({
+                    "resource": resource, "requested": delta, "limit": limit,
+                    "in_use": in_use, "reserved": reserved,
+                })));
+            }
+        }
+        let r = Reservation {
+            id: new_id(),
+            project: project.to_string(),
+            deltas: deltas.clone(),
+        };
+        self.insert_reservation(conn, &r)?;
+        Ok(r)
+    }
+
+    fn insert_reservation(&self, conn: &Connection, r: &Reservation) -> Result<()> {
+        let expire = unix_now() + self.defaults.reservation_expire as i64;
+        for (resource, delta) in &r.deltas {
+            conn.prepare_cached(
+                "INSERT INTO reservations (id, project, resource, delta, expire) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?
+            .execute(params![r.id, r.project, resource, delta, expire])?;
+            Self::add_usage(conn, &r.project, resource, 0, *delta)?;
+        }
+        Ok(())
+    }
+
+    /// The stored rows of a reservation.
+    fn stored(conn: &Connection, id: &str) -> Result<Option<Reservation>> {
+        let rows: Vec<(String, String, i64)> = conn
+            .prepare_cached("SELECT project, resource, delta FROM reservations WHERE id = ?1")?
+            .query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(rows.first().map(|(p, _, _)| Reservation {
+            id: id.to_string(),
+            project: p.clone(),
+            deltas: rows.iter().map(|(_, r, d)| (r.clone(), *d)).collect(),
+        }))
+    }
+
+    /// Moves a reservation into use. A reservation that is gone (expired) is
+    /// an error, never ignored.
+    pub fn commit(&self, conn: &Connection, id: &str) -> Result<()> {
+        let r = Self::stored(conn, id)?.ok_or_else(|| {
+            Error::internal(format!(
+                "quota reservation {id} no longer exists (expired?)"
+            ))
+        })?;
+        for (resource, delta) in &r.deltas {
+            Self::add_usage(conn, &r.project, resource, *delta, -delta)?;
+        }
+        conn.prepare_cached("DELETE FROM reservations WHERE id = ?1")?
+            .execute([id])?;
+        Ok(())
+    }
+
+    /// Releases a reservation (nothing to do if it is already gone).
+    pub fn rollback(&self, conn: &Connection, id: &str) -> Result<()> {
+        if let Some(r) = Self::stored(conn, id)? {
+            for (resource, delta) in &r.deltas {
+                Self::add_usage(conn, &r.project, resource, 0, -delta)?;
+            }
+            conn.prepare_cached("DELETE FROM reservations WHERE id = ?1")?
+                .execute([id])?;
+        }
+        Ok(())
+    }
+
+    /// Undoes a commit: the usage goes back to being reserved under the same
+    /// reservation id, so a later rollback releases it.
+    pub fn uncommit(&self, conn: &Connection, r: &Reservation) -> Result<()> {
+        if Self::stored(conn, &r.id)?.is_some() {
+            return Ok(());
+        }
+        for (resource, delta) in &r.deltas {
+            Self::add_usage(conn, &r.project, resource, -delta, 0)?;
+        }
+        self.insert_reservation(conn, r)
+    }
+
+    /// Gives back usage that was in use (a deleted or failed volume).
+    pub fn release(&self, conn: &Connection, project: &str, deltas: &Deltas) -> Result<()> {
+        for (resource, delta) in deltas {
+            Self::add_usage(conn, project, resource, -delta, 0)?;
+        }
+        Ok(())
+    }
+
+    /// Reservations past their expiry.
+    pub fn expired(&self, conn: &Connection) -> Result<Vec<String>> {
+        Ok(conn
+            .prepare_cached("SELECT DISTINCT id FROM reservations WHERE expire < ?1")?
+            .query_map([unix_now()], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// A project's figures, per resource: the base resources always, others
+    /// when used or limited.
+    pub fn usage(&self, conn: &Connection, project: &str) -> Result<BTreeMap<String, Usage>> {
+        let mut out = BTreeMap::new();
+        for r in BASE_RESOURCES.iter().chain(["per_volume_gigabytes"].iter()) {
+            out.insert(
+                r.to_string(),
+                Usage {
+                    limit: self.limit(conn, project, r)?,
+                    in_use: 0,
+                    reserved: 0,
+                },
+            );
+        }
+        let rows: Vec<(String, i64, i64)> = conn
+            .prepare_cached(
+                "SELECT resource, in_use, reserved FROM quota_usages WHERE project = ?1",
+            )?
+            .query_map([project], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        for (resource, in_use, reserved) in rows {
+            let limit = self.limit(conn, project, &resource)?;
+            out.insert(
+                resource,
+                Usage {
+                    limit,
+                    in_use,
+                    reserved,
+                },
+            );
+        }
+        let limits: Vec<(String, i64)> = conn
+            .prepare_cached("SELECT resource, hard_limit FROM quotas WHERE project = ?1")?
+            .query_map([project], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        for (resource, limit) in limits {
+            out.entry(resource)
+                .or_insert(Usage {
+                    limit,
+                    in_use: 0,
+                    reserved: 0,
+                })
+                .limit = limit;
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Store;
+
+    fn setup() -> (tempfile::TempDir, Store, QuotaDefaults) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let defaults = QuotaDefaults {
+            volumes: 3,
+            gigabytes: 10,
+            ..QuotaDefaults::default()
+        };
+        (dir, store, defaults)
+    }
+
+    fn figures(q: &Quota<'_>, store: &Store, r: &str) -> (i64, i64) {
+        let u = q.usage(&store.db().lock(), "p").unwrap();
+        let u = &u[r];
+        (u.in_use, u.reserved)
+    }
+
+    #[test]
+    fn reserve_commit_rollback_uncommit_release() {
+        let (_d, store, defaults) = setup();
+        let q = Quota::new(&defaults);
+        let conn = store.db().lock();
+        let r = q
+            .reserve(&conn, "p", &volume_deltas(4, Some("fast")))
+            .unwrap();
+        drop(conn);
+        assert_eq!(figures(&q, &store, "gigabytes"), (0, 4));
+        assert_eq!(figures(&q, &store, "gigabytes_fast"), (0, 4));
+        let conn = store.db().lock();
+        q.commit(&conn, &r.id).unwrap();
+        drop(conn);
+        assert_eq!(figures(&q, &store, "gigabytes"), (4, 0));
+        let conn = store.db().lock();
+        assert!(
+            q.commit(&conn, &r.id).is_err(),
+            "a commit of a gone reservation is an error"
+        );
+        q.uncommit(&conn, &r).unwrap();
+        drop(conn);
+        assert_eq!(figures(&q, &store, "gigabytes"), (0, 4));
+        let conn = store.db().lock();
+        q.rollback(&conn, &r.id).unwrap();
+        q.rollback(&conn, &r.id).unwrap();
+        drop(conn);
+        assert_eq!(figures(&q, &store, "gigabytes"), (0, 0));
+        assert_eq!(figures(&q, &store, "volumes_fast"), (0, 0));
+
+        let conn = store.db().lock();
+        let r = q.reserve(&conn, "p", &volume_deltas(1, None)).unwrap();
+        q.commit(&conn, &r.id).unwrap();
+        q.release(&conn, "p", &r.deltas).unwrap();
+        assert!(
+            q.release(&conn, "p", &r.deltas).is_err(),
+            "usage never goes negative"
+        );
+    }
+
+    #[test]
+    fn over_quota_says_requested_limit_and_used() {
+        let (_d, store, defaults) = setup();
+        let q = Quota::new(&defaults);
+        let conn = store.db().lock();
+        let r = q.reserve(&conn, "p", &volume_deltas(7, None)).unwrap();
+        q.commit(&conn, &r.id).unwrap();
+        q.reserve(&conn, "p", &volume_deltas(2, None)).unwrap();
+        let e = q.reserve(&conn, "p", &volume_deltas(2, None)).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::OverQuota);
+        assert!(
+            e.message.contains(
+                "requested 2 GiB, quota is 10 GiB and 7 GiB have been consumed (2 GiB more reserved"
+            ),
+            "{}",
+            e.message
+        );
+        drop(conn);
+        assert_eq!(
+            figures(&q, &store, "gigabytes"),
+            (7, 2),
+            "a refused reserve changes nothing"
+        );
+        let conn = store.db().lock();
+        q.reserve(&conn, "p", &volume_deltas(1, None)).unwrap();
+        let e = q
+            .reserve(&conn, "p", &vec![("volumes".to_string(), 1)])
+            .unwrap_err();
+        assert!(
+            e.message.contains("quota exceeded for volumes in project p: requested 1 volume, quota is 3 volumes and 1 volume has been consumed (2 volumes more reserved"),
+            "{}",
+            e.message
+        );
+    }
+
+    #[test]
+    fn limits_per_project_and_per_volume() {
+        let (_d, store, defaults) = setup();
+        let q = Quota::new(&defaults);
+        let conn = store.db().lock();
+        q.set_limit(&conn, "p", "gigabytes", 100).unwrap();
+        q.set_limit(&conn, "p", "per_volume_gigabytes", 5).unwrap();
+        q.reserve(&conn, "p", &volume_deltas(50, None)).unwrap();
+        assert_eq!(
+            q.check_per_volume(&conn, "p", 6).unwrap_err().kind,
+            ErrorKind::OverQuota
+        );
+        q.check_per_volume(&conn, "p", 5).unwrap();
+        q.check_per_volume(&conn, "other", 500).unwrap();
+        assert!(q.set_limit(&conn, "p", "volumes", -2).is_err());
+        q.set_limit(&conn, "p", "gigabytes_gold", 3).unwrap();
+        assert_eq!(q.usage(&conn, "p").unwrap()["gigabytes_gold"].limit, 3);
+        assert_eq!(
+            q.reserve(&conn, "p", &volume_deltas(4, Some("gold")))
+                .unwrap_err()
+                .kind,
+            ErrorKind::OverQuota
+        );
+    }
+}

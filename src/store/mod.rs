@@ -1,0 +1,66 @@
+//! volctl's SQLite store: one database file in the state directory holding
+//! volumes, types, quotas, the cast queue, events and flow state.
+//!
+//! Functions that read or write take a `&Connection` so that callers can
+//! compose them inside one transaction ([`Db::immediate`]).
+
+pub mod casts;
+pub mod events;
+pub mod schema;
+pub mod types;
+pub mod volumes;
+
+use std::path::{Path, PathBuf};
+
+use crate::db::Db;
+use crate::error::{Context, Error, Result};
+
+/// The store of one state directory.
+#[derive(Clone, Debug)]
+pub struct Store {
+    db: Db,
+    dir: PathBuf,
+}
+
+impl Store {
+    /// Opens (creating if needed) the store in `dir`.
+    pub fn open(dir: &Path) -> Result<Store> {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| Error::invalid(format!("state directory {}: {e}", dir.display())))?;
+        let path = dir.join("volctl.db");
+        let db = Db::open(&path).ctx(format!("opening {}", path.display()))?;
+        schema::migrate(&db)?;
+        Ok(Store {
+            db,
+            dir: dir.to_path_buf(),
+        })
+    }
+
+    /// The shared database handle.
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// The state directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+}
+
+/// Now, as stored: RFC 3339, UTC, seconds.
+pub fn now() -> String {
+    humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
+}
+
+/// Unix time now in seconds.
+pub fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// A fresh id.
+pub fn new_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}

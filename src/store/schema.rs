@@ -1,0 +1,131 @@
+//! The schema, as a list of migrations applied in order. The database's
+//! `user_version` is the number of migrations applied.
+
+use crate::db::Db;
+use crate::error::{Error, Result};
+
+/// Migration 1: everything issue #3 needs. The flow tables come from the
+/// flow engine's own schema.
+const V1: &str = "
+CREATE TABLE volume_types (
+    id          TEXT PRIMARY KEY,
+    name        TEXT NOT NULL UNIQUE,
+    extra_specs TEXT NOT NULL DEFAULT '{}',
+    from_config INTEGER NOT NULL DEFAULT 0,
+    created_at  TEXT NOT NULL
+);
+CREATE TABLE volumes (
+    id          TEXT PRIMARY KEY,
+    name        TEXT,
+    project     TEXT NOT NULL,
+    size        INTEGER NOT NULL,
+    status      TEXT NOT NULL,
+    type_id     TEXT,
+    type_name   TEXT,
+    zone        TEXT,
+    backend     TEXT,
+    path        TEXT,
+    device      TEXT,
+    source_kind TEXT NOT NULL DEFAULT 'raw',
+    source_id   TEXT,
+    quota_held  INTEGER NOT NULL DEFAULT 0,
+    reservation TEXT,
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    error       TEXT,
+    created_at  TEXT NOT NULL,
+    updated_at  TEXT NOT NULL,
+    launched_at TEXT
+);
+CREATE INDEX volumes_name ON volumes(name);
+CREATE INDEX volumes_backend ON volumes(backend);
+CREATE INDEX volumes_project ON volumes(project);
+CREATE TABLE quotas (
+    project     TEXT NOT NULL,
+    resource    TEXT NOT NULL,
+    hard_limit  INTEGER NOT NULL,
+    PRIMARY KEY (project, resource)
+) WITHOUT ROWID;
+CREATE TABLE quota_usages (
+    project     TEXT NOT NULL,
+    resource    TEXT NOT NULL,
+    in_use      INTEGER NOT NULL DEFAULT 0,
+    reserved    INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (project, resource)
+) WITHOUT ROWID;
+CREATE TABLE reservations (
+    id          TEXT NOT NULL,
+    project     TEXT NOT NULL,
+    resource    TEXT NOT NULL,
+    delta       INTEGER NOT NULL,
+    expire      INTEGER NOT NULL,
+    PRIMARY KEY (id, resource)
+) WITHOUT ROWID;
+CREATE INDEX reservations_expire ON reservations(expire);
+CREATE TABLE backends (
+    name        TEXT PRIMARY KEY,
+    driver      TEXT NOT NULL,
+    stats       TEXT,
+    stats_at    INTEGER
+);
+CREATE TABLE casts (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    topic       TEXT NOT NULL,
+    volume_id   TEXT,
+    payload     TEXT NOT NULL,
+    owner       TEXT,
+    created_at  INTEGER NOT NULL
+);
+CREATE INDEX casts_volume ON casts(volume_id);
+CREATE TABLE events (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    at          TEXT NOT NULL,
+    type        TEXT NOT NULL,
+    volume_id   TEXT,
+    payload     TEXT NOT NULL
+);
+CREATE INDEX events_volume ON events(volume_id);
+";
+
+/// The migrations, oldest first.
+fn migrations() -> Vec<String> {
+    vec![format!("{}\n{V1}", crate::flow::SQLITE_SCHEMA)]
+}
+
+/// The schema version this build writes.
+pub fn current_version() -> i64 {
+    migrations().len() as i64
+}
+
+fn version(conn: &rusqlite::Connection) -> Result<i64> {
+    Ok(conn.query_row("PRAGMA user_version", [], |r| r.get(0))?)
+}
+
+/// Brings the database up to the current schema. Cheap when it already is;
+/// safe when several processes open a new database at once.
+pub fn migrate(db: &Db) -> Result<()> {
+    let want = current_version();
+    let have = version(&db.lock())?;
+    if have == want {
+        return Ok(());
+    }
+    if have > want {
+        return Err(newer(have, want));
+    }
+    db.immediate(|conn| {
+        let have = version(conn)?;
+        if have > want {
+            return Err(newer(have, want));
+        }
+        for m in migrations().iter().skip(have as usize) {
+            conn.execute_batch(m)?;
+        }
+        conn.execute_batch(&format!("PRAGMA user_version = {want}"))?;
+        Ok(())
+    })
+}
+
+fn newer(have: i64, want: i64) -> Error {
+    Error::invalid(format!(
+        "the database has schema version {have}, newer than this volctl's ({want}): use a newer volctl"
+    ))
+}

@@ -1,0 +1,383 @@
+//! Volume rows.
+
+use std::fmt;
+use std::str::FromStr;
+
+use rusqlite::{Connection, OptionalExtension, Row, params};
+use serde::{Deserialize, Serialize};
+
+use super::now;
+use crate::error::{Error, Result};
+
+/// A volume's life-cycle state (Cinder's names).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum VolumeStatus {
+    /// The create flows are running.
+    #[serde(rename = "creating")]
+    Creating,
+    /// An image is being copied into it.
+    #[serde(rename = "downloading")]
+    Downloading,
+    /// Ready.
+    #[serde(rename = "available")]
+    Available,
+    /// Attached to a device.
+    #[serde(rename = "in-use")]
+    InUse,
+    /// Being deleted.
+    #[serde(rename = "deleting")]
+    Deleting,
+    /// Creation failed; nothing is left on a backend and it holds no quota.
+    #[serde(rename = "error")]
+    Error,
+    /// Deletion failed part-way; delete it again.
+    #[serde(rename = "error_deleting")]
+    ErrorDeleting,
+}
+
+impl VolumeStatus {
+    /// The stored spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VolumeStatus::Creating => "creating",
+            VolumeStatus::Downloading => "downloading",
+            VolumeStatus::Available => "available",
+            VolumeStatus::InUse => "in-use",
+            VolumeStatus::Deleting => "deleting",
+            VolumeStatus::Error => "error",
+            VolumeStatus::ErrorDeleting => "error_deleting",
+        }
+    }
+}
+
+impl fmt::Display for VolumeStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for VolumeStatus {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        Ok(match s {
+            "creating" => VolumeStatus::Creating,
+            "downloading" => VolumeStatus::Downloading,
+            "available" => VolumeStatus::Available,
+            "in-use" => VolumeStatus::InUse,
+            "deleting" => VolumeStatus::Deleting,
+            "error" => VolumeStatus::Error,
+            "error_deleting" => VolumeStatus::ErrorDeleting,
+            other => return Err(Error::internal(format!("unknown volume status `{other}`"))),
+        })
+    }
+}
+
+/// What a volume is made from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SourceKind {
+    /// Empty.
+    Raw,
+    /// A copy of a snapshot.
+    Snapshot,
+    /// A clone of another volume.
+    Volume,
+    /// An image from the catalog.
+    Image,
+}
+
+impl SourceKind {
+    /// The stored spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SourceKind::Raw => "raw",
+            SourceKind::Snapshot => "snapshot",
+            SourceKind::Volume => "volume",
+            SourceKind::Image => "image",
+        }
+    }
+}
+
+impl FromStr for SourceKind {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        Ok(match s {
+            "raw" => SourceKind::Raw,
+            "snapshot" => SourceKind::Snapshot,
+            "volume" => SourceKind::Volume,
+            "image" => SourceKind::Image,
+            other => return Err(Error::internal(format!("unknown source kind `{other}`"))),
+        })
+    }
+}
+
+/// A volume row. Its JSON form is volctl's stable output shape.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Volume {
+    /// Unique id (a UUID).
+    pub id: String,
+    /// Optional name (not unique).
+    pub name: Option<String>,
+    /// Size in GiB.
+    pub size: u64,
+    /// Life-cycle state.
+    pub status: VolumeStatus,
+    /// Backend it lives on, once scheduled.
+    pub backend: Option<String>,
+    /// Its backend object: a file or a logical volume.
+    pub path: Option<String>,
+    /// The loop device it is attached to.
+    pub device: Option<String>,
+    /// RFC 3339.
+    pub created_at: String,
+    /// RFC 3339.
+    pub updated_at: String,
+    /// When it became available.
+    pub launched_at: Option<String>,
+    /// Owning project.
+    pub project: String,
+    /// Volume type name.
+    #[serde(rename = "type")]
+    pub type_name: Option<String>,
+    /// Volume type id.
+    pub type_id: Option<String>,
+    /// Availability zone.
+    pub zone: Option<String>,
+    /// What it was made from.
+    pub source_kind: SourceKind,
+    /// The snapshot, volume or image it was made from.
+    pub source_id: Option<String>,
+    /// Why it is in `error`.
+    pub error: Option<String>,
+    /// Scheduling attempts so far.
+    pub attempts: u32,
+    /// Whether its quota is committed (in use).
+    #[serde(skip)]
+    pub quota_held: bool,
+    /// Its uncommitted reservation, between quota reserve and commit.
+    #[serde(skip)]
+    pub reservation: Option<String>,
+}
+
+const COLUMNS: &str = "id, name, size, status, backend, path, device, created_at, updated_at,
+    launched_at, project, type_name, type_id, zone, source_kind, source_id, error, attempts,
+    quota_held, reservation";
+
+fn from_row(r: &Row<'_>) -> rusqlite::Result<Volume> {
+    let status: String = r.get(3)?;
+    let source: String = r.get(14)?;
+    let bad = |e: Error| {
+        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
+    };
+    Ok(Volume {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        size: r.get::<_, i64>(2)? as u64,
+        status: status.parse().map_err(bad)?,
+        backend: r.get(4)?,
+        path: r.get(5)?,
+        device: r.get(6)?,
+        created_at: r.get(7)?,
+        updated_at: r.get(8)?,
+        launched_at: r.get(9)?,
+        project: r.get(10)?,
+        type_name: r.get(11)?,
+        type_id: r.get(12)?,
+        zone: r.get(13)?,
+        source_kind: source.parse().map_err(bad)?,
+        source_id: r.get(15)?,
+        error: r.get(16)?,
+        attempts: r.get(17)?,
+        quota_held: r.get(18)?,
+        reservation: r.get(19)?,
+    })
+}
+
+/// Inserts a new volume row (status as given, normally `creating`).
+pub fn insert(conn: &Connection, v: &Volume) -> Result<()> {
+    conn.prepare_cached(&format!(
+        "INSERT INTO volumes ({COLUMNS}) VALUES
+         (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)"
+    ))?
+    .execute(params![
+        v.id,
+        v.name,
+        v.size as i64,
+        v.status.as_str(),
+        v.backend,
+        v.path,
+        v.device,
+        v.created_at,
+        v.updated_at,
+        v.launched_at,
+        v.project,
+        v.type_name,
+        v.type_id,
+        v.zone,
+        v.source_kind.as_str(),
+        v.source_id,
+        v.error,
+        v.attempts,
+        v.quota_held,
+        v.reservation,
+    ])?;
+    Ok(())
+}
+
+/// The volume with this id, if any.
+pub fn get(conn: &Connection, id: &str) -> Result<Option<Volume>> {
+    Ok(conn
+        .prepare_cached(&format!("SELECT {COLUMNS} FROM volumes WHERE id = ?1"))?
+        .query_row([id], from_row)
+        .optional()?)
+}
+
+/// The volume with this id, or an error naming it.
+pub fn require(conn: &Connection, id: &str) -> Result<Volume> {
+    get(conn, id)?.ok_or_else(|| Error::not_found(format!("volume {id} does not exist")))
+}
+
+/// Finds a volume by id, unique id prefix (8+ characters) or unique name.
+pub fn find(conn: &Connection, key: &str) -> Result<Volume> {
+    if let Some(v) = get(conn, key)? {
+        return Ok(v);
+    }
+    let mut matches = conn
+        .prepare_cached(&format!("SELECT {COLUMNS} FROM volumes WHERE name = ?1"))?
+        .query_map([key], from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    if matches.is_empty()
+        && key.len() >= 8
+        && key.chars().all(|c| c.is_ascii_hexdigit() || c == '-')
+    {
+        matches = conn
+            .prepare_cached(&format!(
+                "SELECT {COLUMNS} FROM volumes WHERE substr(id, 1, length(?1)) = ?1"
+            ))?
+            .query_map([key], from_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+    }
+    match matches.len() {
+        0 => Err(Error::not_found(format!(
+            "no volume with id or name `{key}`"
+        ))),
+        1 => Ok(matches.remove(0)),
+        _ => {
+            let ids: Vec<&str> = matches.iter().map(|v| v.id.as_str()).collect();
+            Err(Error::invalid(format!(
+                "`{key}` names {} volumes ({}); use an id",
+                ids.len(),
+                ids.join(", ")
+            )))
+        }
+    }
+}
+
+/// All volumes, oldest first; of one project if given.
+pub fn list(conn: &Connection, project: Option<&str>) -> Result<Vec<Volume>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM volumes WHERE ?1 IS NULL OR project = ?1 ORDER BY created_at, id"
+    );
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_map([project], from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+/// Sets the status (and clears or sets the error message).
+pub fn set_status(
+    conn: &Connection,
+    id: &str,
+    status: VolumeStatus,
+    error: Option<&str>,
+) -> Result<()> {
+    let n = conn
+        .prepare_cached(
+            "UPDATE volumes SET status = ?2, error = ?3, updated_at = ?4 WHERE id = ?1",
+        )?
+        .execute(params![id, status.as_str(), error, now()])?;
+    if n == 0 {
+        return Err(Error::not_found(format!("volume {id} does not exist")));
+    }
+    Ok(())
+}
+
+/// Records the scheduling decision (or clears it with `None`).
+pub fn set_backend(
+    conn: &Connection,
+    id: &str,
+    backend: Option<&str>,
+    zone: Option<&str>,
+    attempts: u32,
+) -> Result<()> {
+    conn.prepare_cached(
+        "UPDATE volumes SET backend = ?2, zone = coalesce(?3, zone), attempts = ?4, updated_at = ?5
+         WHERE id = ?1",
+    )?
+    .execute(params![id, backend, zone, attempts, now()])?;
+    Ok(())
+}
+
+/// Records the backend object of a created volume and makes it available.
+pub fn set_created(conn: &Connection, id: &str, path: &str) -> Result<()> {
+    let t = now();
+    conn.prepare_cached(
+        "UPDATE volumes SET status = 'available', path = ?2, error = NULL, updated_at = ?3,
+         launched_at = ?3 WHERE id = ?1",
+    )?
+    .execute(params![id, path, t])?;
+    Ok(())
+}
+
+/// Records (or clears) the loop device a volume is attached to.
+pub fn set_device(conn: &Connection, id: &str, device: Option<&str>) -> Result<()> {
+    let status = if device.is_some() {
+        VolumeStatus::InUse
+    } else {
+        VolumeStatus::Available
+    };
+    conn.prepare_cached(
+        "UPDATE volumes SET device = ?2, status = ?3, updated_at = ?4 WHERE id = ?1",
+    )?
+    .execute(params![id, device, status.as_str(), now()])?;
+    Ok(())
+}
+
+/// Records quota bookkeeping on the row.
+pub fn set_quota_state(
+    conn: &Connection,
+    id: &str,
+    quota_held: bool,
+    reservation: Option<&str>,
+) -> Result<()> {
+    conn.prepare_cached("UPDATE volumes SET quota_held = ?2, reservation = ?3 WHERE id = ?1")?
+        .execute(params![id, quota_held, reservation])?;
+    Ok(())
+}
+
+/// Removes the row.
+pub fn delete(conn: &Connection, id: &str) -> Result<()> {
+    conn.prepare_cached("DELETE FROM volumes WHERE id = ?1")?
+        .execute([id])?;
+    Ok(())
+}
+
+/// GiB provisioned on a backend: every volume scheduled there that has (or
+/// is getting) a backend object — in-flight creates included, so concurrent
+/// schedulers never both count the same free space.
+pub fn provisioned_gb(conn: &Connection, backend: &str) -> Result<u64> {
+    let n: i64 = conn
+        .prepare_cached(
+            "SELECT coalesce(sum(size), 0) FROM volumes WHERE backend = ?1 AND status != 'error'",
+        )?
+        .query_row([backend], |r| r.get(0))?;
+    Ok(n as u64)
+}
+
+/// How many volumes live on a backend.
+pub fn count_on_backend(conn: &Connection, backend: &str) -> Result<u64> {
+    let n: i64 = conn
+        .prepare_cached("SELECT count(*) FROM volumes WHERE backend = ?1 AND status != 'error'")?
+        .query_row([backend], |r| r.get(0))?;
+    Ok(n as u64)
+}
