@@ -5,10 +5,17 @@
 //! The [`flow`] module is a general task-flow engine; everything else builds
 //! volctl on it.
 
+pub mod api;
+pub mod backends;
 pub mod cli;
 pub mod config;
 pub mod db;
 pub mod error;
 pub mod flow;
+pub mod lifecycle;
+pub mod manager;
+pub mod ops;
 pub mod quota;
+pub mod scheduler;
+pub mod service;
 pub mod store;

@@ -1,19 +1,163 @@
-//! The command line: clap definitions, output, and the console listener.
+//! The command line: clap definitions (one file per command group), output,
+//! and the console listener.
 
-use clap::{CommandFactory, Parser};
+mod backend;
+pub mod console;
+pub mod output;
+mod quota;
+mod types;
+mod volume;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::{Args, CommandFactory, Parser, Subcommand};
+
+use crate::error::{Error, Result};
+use crate::ops::Ops;
+use crate::service::{Service, default_state_dir};
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0    success
+  1    failed: the volume is in error (everything it made was reverted), or an internal error
+  2    invalid input: arguments, configuration, image
+  3    over quota
+  4    no valid backend
+  5    not found
+  6    conflict: the object is in the wrong state for the operation
+  7    interrupted: a flow was left to resume or roll back
+  130  cancelled (Ctrl-C, SIGTERM) and reverted";
 
 /// Create and manage local block volumes through resumable task flows.
+///
+/// Every `volctl create` runs three task flows — api, scheduler, manager —
+/// against a SQLite store in the state directory. Progress goes to stderr,
+/// the result to stdout (`--json` for programs).
 #[derive(Parser, Debug)]
-#[command(name = "volctl", version, about, long_about = None)]
-pub struct Cli {}
+#[command(name = "volctl", version, after_help = EXIT_CODES)]
+pub struct Cli {
+    #[command(flatten)]
+    global: Global,
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Options every command takes.
+#[derive(Args, Debug, Clone)]
+pub struct Global {
+    /// State directory (store, default backend) [default: /var/lib/volctl
+    /// for root, else $XDG_DATA_HOME/volctl]
+    #[arg(long, global = true, env = "VOLCTL_STATE_DIR", value_name = "DIR")]
+    state_dir: Option<PathBuf>,
+    /// Configuration file [default: <state-dir>/config.toml if it exists,
+    /// else one loopback backend under the state directory]
+    #[arg(long, global = true, env = "VOLCTL_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Project that owns the volumes and their quota
+    #[arg(long, global = true, env = "VOLCTL_PROJECT", default_value = "default")]
+    project: String,
+    /// Print results as JSON (one document on stdout)
+    #[arg(long, global = true)]
+    json: bool,
+    /// No progress on stderr
+    #[arg(short, long, global = true)]
+    quiet: bool,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Create a volume
+    Create(volume::CreateArgs),
+    /// List volumes
+    #[command(alias = "ls")]
+    List(volume::ListArgs),
+    /// Show one volume
+    Show(volume::ShowArgs),
+    /// Delete volumes (detaching them first)
+    #[command(alias = "rm")]
+    Delete(volume::DeleteArgs),
+    /// Attach a volume to a loop device
+    Attach(volume::ShowArgs),
+    /// Detach a volume from its loop device
+    Detach(volume::ShowArgs),
+    /// Volume types
+    #[command(subcommand, name = "type")]
+    Type(types::TypeCommand),
+    /// Quotas
+    #[command(subcommand)]
+    Quota(quota::QuotaCommand),
+    /// Backends
+    #[command(subcommand)]
+    Backend(backend::BackendCommand),
+}
+
+/// What a command runs with.
+pub struct Ctx {
+    svc: Arc<Service>,
+    global: Global,
+}
+
+impl Ctx {
+    fn open(global: &Global) -> Result<Ctx> {
+        let dir = global.state_dir.clone().unwrap_or_else(default_state_dir);
+        let svc = Service::open(&dir, global.config.as_deref())?;
+        Ok(Ctx {
+            svc,
+            global: global.clone(),
+        })
+    }
+
+    /// Operations with the console listener (unless `--quiet`).
+    fn ops(&self) -> Ops {
+        let mut engine = self.svc.engine();
+        if !self.global.quiet {
+            engine = engine.with_listener(Arc::new(console::Console::new()));
+        }
+        Ops::new(self.svc.clone(), engine)
+    }
+
+    fn note(&self, text: &str) {
+        if !self.global.quiet {
+            output::note(text);
+        }
+    }
+}
 
 /// The clap command, for generating man pages and completions.
 pub fn command() -> clap::Command {
     Cli::command()
 }
 
+fn run(cli: &Cli) -> Result<()> {
+    let ctx = Ctx::open(&cli.global)?;
+    match &cli.command {
+        Command::Create(a) => volume::create(&ctx, a),
+        Command::List(a) => volume::list(&ctx, a),
+        Command::Show(a) => volume::show(&ctx, a),
+        Command::Delete(a) => volume::delete(&ctx, a),
+        Command::Attach(a) => volume::attach(&ctx, a),
+        Command::Detach(a) => volume::detach(&ctx, a),
+        Command::Type(c) => types::run(&ctx, c),
+        Command::Quota(c) => quota::run(&ctx, c),
+        Command::Backend(c) => backend::run(&ctx, c),
+    }
+}
+
+/// Reports an error the way the output mode wants; returns the exit code.
+fn report(e: &Error, json: bool) -> i32 {
+    if json {
+        output::json(&output::error_json(e));
+    }
+    output::note(&format!("error: {}", e.message));
+    e.kind.exit_code()
+}
+
 /// Parses the arguments and runs; returns the process exit code.
 pub fn main() -> i32 {
-    let _cli = Cli::parse();
-    0
+    let cli = Cli::parse();
+    match run(&cli) {
+        Ok(()) => 0,
+        Err(e) => report(&e, cli.global.json),
+    }
 }

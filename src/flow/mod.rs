@@ -54,3 +54,31 @@ pub use sqlite::{SCHEMA as SQLITE_SCHEMA, SqliteFlowStore};
 pub use state::{AtomKind, AtomRecord, AtomState, FlowRecord, FlowState, now_us};
 pub use store::{FlowSnapshot, FlowStore, MemoryStore, StoreError};
 pub use task::{ExecContext, Outcome, RevertContext, Task, Values, ValuesExt, outputs};
+
+/// Writes a task's `name`, `requires`, `provides` and `atomic` methods:
+///
+/// ```ignore
+/// impl Task for QuotaReserve {
+///     task_signature!("QuotaReserve", requires: ["volume_request"], provides: ["reservation"], atomic);
+///     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> { ... }
+/// }
+/// ```
+#[macro_export]
+macro_rules! task_signature {
+    ($name:literal, requires: [$($r:literal),* $(,)?], provides: [$($p:literal),* $(,)?] $(, $atomic:ident)?) => {
+        fn name(&self) -> &str {
+            $name
+        }
+        fn requires(&self) -> Vec<&str> {
+            vec![$($r),*]
+        }
+        fn provides(&self) -> Vec<&str> {
+            vec![$($p),*]
+        }
+        $(
+            fn $atomic(&self) -> bool {
+                true
+            }
+        )?
+    };
+}

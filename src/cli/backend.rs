@@ -1,0 +1,107 @@
+//! `volctl backend list`.
+
+use std::collections::BTreeMap;
+
+use clap::Subcommand;
+use serde::Serialize;
+
+use super::Ctx;
+use super::output;
+use crate::backends::builtin_capabilities;
+use crate::error::Result;
+use crate::store::volumes;
+
+#[derive(Subcommand, Debug)]
+pub enum BackendCommand {
+    /// List backends: capacity, allocated, free, capabilities
+    #[command(alias = "ls")]
+    List,
+}
+
+/// One backend as `backend list --json` prints it.
+#[derive(Serialize)]
+struct BackendInfo {
+    name: String,
+    driver: String,
+    availability_zone: String,
+    thin: bool,
+    total_gb: Option<f64>,
+    free_gb: Option<f64>,
+    provisioned_gb: u64,
+    volumes: u64,
+    max_over_subscription_ratio: f64,
+    reserved_percentage: u32,
+    capabilities: BTreeMap<String, String>,
+    error: Option<String>,
+}
+
+pub fn run(ctx: &Ctx, cmd: &BackendCommand) -> Result<()> {
+    match cmd {
+        BackendCommand::List => {
+            let conn = ctx.svc.store.db().lock();
+            let infos = ctx
+                .svc
+                .backends
+                .all()
+                .iter()
+                .map(|d| {
+                    let cfg = d.config();
+                    let stats = d.stats();
+                    Ok(BackendInfo {
+                        name: cfg.name().to_string(),
+                        driver: cfg.driver.to_string(),
+                        availability_zone: cfg.availability_zone.clone(),
+                        thin: cfg.thin,
+                        total_gb: stats.as_ref().ok().map(|s| s.total_gb),
+                        free_gb: stats.as_ref().ok().map(|s| s.free_gb),
+                        provisioned_gb: volumes::provisioned_gb(&conn, cfg.name())?,
+                        volumes: volumes::count_on_backend(&conn, cfg.name())?,
+                        max_over_subscription_ratio: cfg.max_over_subscription_ratio,
+                        reserved_percentage: cfg.reserved_percentage,
+                        capabilities: builtin_capabilities(cfg),
+                        error: stats.err().map(|e| e.message),
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?;
+            drop(conn);
+            if ctx.global.json {
+                output::json(&infos);
+                return Ok(());
+            }
+            let gb = |x: Option<f64>| x.map(|x| format!("{x:.1}G")).unwrap_or_else(|| "?".into());
+            let rows: Vec<Vec<String>> = infos
+                .iter()
+                .map(|b| {
+                    vec![
+                        b.name.clone(),
+                        b.driver.clone(),
+                        b.availability_zone.clone(),
+                        gb(b.total_gb),
+                        format!("{}G", b.provisioned_gb),
+                        gb(b.free_gb),
+                        b.volumes.to_string(),
+                        b.capabilities
+                            .iter()
+                            .map(|(k, v)| format!("{k}={v}"))
+                            .collect::<Vec<_>>()
+                            .join(","),
+                    ]
+                })
+                .collect();
+            output::table(
+                &[
+                    "NAME",
+                    "DRIVER",
+                    "ZONE",
+                    "CAPACITY",
+                    "ALLOCATED",
+                    "FREE",
+                    "VOLUMES",
+                    "CAPABILITIES",
+                ],
+                &rows,
+            );
+        }
+    }
+    Ok(())
+}

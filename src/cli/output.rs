@@ -1,0 +1,109 @@
+//! Printing results: one JSON document per command with `--json`, plain
+//! tables and lines otherwise. Results go to stdout; everything else to
+//! stderr.
+
+use std::io::Write;
+
+use serde::Serialize;
+
+use crate::error::Error;
+use crate::store::volumes::Volume;
+
+/// Prints `value` as one line of JSON.
+pub fn json<T: Serialize>(value: &T) {
+    let text = serde_json::to_string(value).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
+    let _ = writeln!(std::io::stdout().lock(), "{text}");
+}
+
+/// Prints a line on stdout.
+pub fn line(text: &str) {
+    let _ = writeln!(std::io::stdout().lock(), "{text}");
+}
+
+/// Prints a note for people on stderr.
+pub fn note(text: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "{text}");
+}
+
+/// Prints rows under headers, columns aligned.
+pub fn table(headers: &[&str], rows: &[Vec<String>]) {
+    let mut widths: Vec<usize> = headers.iter().map(|h| h.len()).collect();
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let fmt = |cells: Vec<&str>| {
+        let last = cells.len().saturating_sub(1);
+        cells
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                if i == last {
+                    c.to_string()
+                } else {
+                    format!("{c:<w$}", w = widths[i])
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("  ")
+    };
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{}", fmt(headers.to_vec()));
+    for row in rows {
+        let _ = writeln!(out, "{}", fmt(row.iter().map(String::as_str).collect()));
+    }
+}
+
+/// Prints `key: value` lines.
+pub fn fields(pairs: &[(&str, String)]) {
+    let w = pairs.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+    let mut out = std::io::stdout().lock();
+    for (k, v) in pairs {
+        let _ = writeln!(out, "{k:<w$}  {v}");
+    }
+}
+
+/// `-` for nothing.
+pub fn or_dash(v: Option<&str>) -> String {
+    v.unwrap_or("-").to_string()
+}
+
+/// A volume as `key: value` lines.
+pub fn volume_fields(v: &Volume) {
+    fields(&[
+        ("id", v.id.clone()),
+        ("name", or_dash(v.name.as_deref())),
+        ("status", v.status.to_string()),
+        ("size", format!("{} GiB", v.size)),
+        ("project", v.project.clone()),
+        ("type", or_dash(v.type_name.as_deref())),
+        ("zone", or_dash(v.zone.as_deref())),
+        ("backend", or_dash(v.backend.as_deref())),
+        ("path", or_dash(v.path.as_deref())),
+        ("device", or_dash(v.device.as_deref())),
+        (
+            "source",
+            match &v.source_id {
+                Some(id) => format!("{} {id}", v.source_kind.as_str()),
+                None => v.source_kind.as_str().to_string(),
+            },
+        ),
+        ("created_at", v.created_at.clone()),
+        ("updated_at", v.updated_at.clone()),
+        ("error", or_dash(v.error.as_deref())),
+    ]);
+}
+
+/// The JSON form of an error.
+pub fn error_json(e: &Error) -> serde_json::Value {
+    let mut err = serde_json::json!({
+        "kind": e.kind,
+        "message": e.message,
+        "exit_code": e.kind.exit_code(),
+    });
+    if !e.details.is_null() {
+        err["details"] = e.details.clone();
+    }
+    serde_json::json!({ "error": err })
+}

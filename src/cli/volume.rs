@@ -1,0 +1,201 @@
+//! `create`, `list`, `show`, `delete`, `attach`, `detach`.
+
+use clap::Args;
+
+use super::Ctx;
+use super::output::{self, or_dash};
+use crate::api::CreateRequest;
+use crate::error::{Error, Result};
+use crate::store::volumes::{self, Volume};
+
+/// `volctl create`.
+#[derive(Args, Debug)]
+pub struct CreateArgs {
+    /// Size in GiB
+    #[arg(long, short)]
+    size: Option<u64>,
+    /// Name (need not be unique)
+    #[arg(long, short)]
+    name: Option<String>,
+    /// Volume type (name or id)
+    #[arg(long = "type", short = 't', value_name = "TYPE")]
+    volume_type: Option<String>,
+    /// Availability zone
+    #[arg(long, short = 'z')]
+    zone: Option<String>,
+    /// Also attach it to a loop device
+    #[arg(long)]
+    attach: bool,
+}
+
+/// `volctl list`.
+#[derive(Args, Debug)]
+pub struct ListArgs {
+    /// Volumes of every project
+    #[arg(long)]
+    all_projects: bool,
+}
+
+/// A command on one volume.
+#[derive(Args, Debug)]
+pub struct ShowArgs {
+    /// Volume id, id prefix or name
+    volume: String,
+}
+
+/// `volctl delete`.
+#[derive(Args, Debug)]
+pub struct DeleteArgs {
+    /// Volume ids, id prefixes or names
+    #[arg(required = true)]
+    volumes: Vec<String>,
+}
+
+fn summary(v: &Volume) -> String {
+    format!(
+        "volume {} {}: {} GiB on {} at {}{}",
+        v.id,
+        v.status,
+        v.size,
+        or_dash(v.backend.as_deref()),
+        or_dash(v.path.as_deref()),
+        v.device
+            .as_deref()
+            .map(|d| format!(", attached to {d}"))
+            .unwrap_or_default()
+    )
+}
+
+fn print_volume(ctx: &Ctx, v: &Volume, line: String) {
+    if ctx.global.json {
+        output::json(v);
+    } else {
+        ctx.note(&summary(v));
+        output::line(&line);
+    }
+}
+
+pub fn create(ctx: &Ctx, a: &CreateArgs) -> Result<()> {
+    let ops = ctx.ops();
+    let req = CreateRequest {
+        size: a.size,
+        name: a.name.clone(),
+        volume_type: a.volume_type.clone(),
+        zone: a.zone.clone(),
+        project: ctx.global.project.clone(),
+        source: None,
+    };
+    let mut v = ops.create(&req)?;
+    if a.attach {
+        v = ops.attach(&v.id).map_err(|e| {
+            e.context(format!(
+                "volume {} was created but attaching it failed",
+                v.id
+            ))
+        })?;
+    }
+    let line = match &v.device {
+        Some(d) => format!("{} {d}", v.id),
+        None => v.id.clone(),
+    };
+    print_volume(ctx, &v, line);
+    Ok(())
+}
+
+pub fn list(ctx: &Ctx, a: &ListArgs) -> Result<()> {
+    let project = (!a.all_projects).then_some(ctx.global.project.as_str());
+    let vols = volumes::list(&ctx.svc.store.db().lock(), project)?;
+    if ctx.global.json {
+        output::json(&vols);
+        return Ok(());
+    }
+    let rows: Vec<Vec<String>> = vols
+        .iter()
+        .map(|v| {
+            vec![
+                v.id.clone(),
+                or_dash(v.name.as_deref()),
+                format!("{}G", v.size),
+                v.status.to_string(),
+                or_dash(v.backend.as_deref()),
+                or_dash(v.device.as_deref()),
+                or_dash(v.type_name.as_deref()),
+            ]
+        })
+        .collect();
+    output::table(
+        &["ID", "NAME", "SIZE", "STATUS", "BACKEND", "DEVICE", "TYPE"],
+        &rows,
+    );
+    Ok(())
+}
+
+fn find(ctx: &Ctx, key: &str) -> Result<Volume> {
+    volumes::find(&ctx.svc.store.db().lock(), key)
+}
+
+pub fn show(ctx: &Ctx, a: &ShowArgs) -> Result<()> {
+    let v = find(ctx, &a.volume)?;
+    if ctx.global.json {
+        output::json(&v);
+    } else {
+        output::volume_fields(&v);
+    }
+    Ok(())
+}
+
+pub fn delete(ctx: &Ctx, a: &DeleteArgs) -> Result<()> {
+    let ops = ctx.ops();
+    let mut first_error: Option<Error> = None;
+    let mut deleted = Vec::new();
+    for key in &a.volumes {
+        let r = find(ctx, key).and_then(|v| ops.delete(&v.id).map(|()| v.id));
+        match r {
+            Ok(id) => {
+                if !ctx.global.json {
+                    output::line(&id);
+                }
+                deleted.push(id);
+            }
+            Err(e) => {
+                output::note(&format!("error: {key}: {}", e.message));
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    if ctx.global.json {
+        output::json(&serde_json::json!({ "deleted": deleted }));
+    }
+    match first_error {
+        // Already reported per volume.
+        Some(e) if a.volumes.len() > 1 => Err(Error::new(
+            e.kind,
+            format!(
+                "{} of {} volumes not deleted",
+                a.volumes.len() - deleted.len(),
+                a.volumes.len()
+            ),
+        )),
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
+pub fn attach(ctx: &Ctx, a: &ShowArgs) -> Result<()> {
+    let v = find(ctx, &a.volume)?;
+    let v = match &v.device {
+        Some(_) => v,
+        None => ctx.ops().attach(&v.id)?,
+    };
+    let device = v.device.clone().unwrap_or_default();
+    print_volume(ctx, &v, device);
+    Ok(())
+}
+
+pub fn detach(ctx: &Ctx, a: &ShowArgs) -> Result<()> {
+    let v = find(ctx, &a.volume)?;
+    let v = ctx.ops().detach(&v.id)?;
+    let id = v.id.clone();
+    print_volume(ctx, &v, id);
+    Ok(())
+}

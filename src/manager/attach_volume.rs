@@ -1,0 +1,144 @@
+//! Attach (`volume_attach`: AttachStart → AttachDevice → RecordAttachment)
+//! and detach (`volume_detach`: DetachStart → DetachDevice →
+//! RecordDetachment): exposing a volume as a block device and back.
+//!
+//! Initial store: `volume_id`.
+
+use std::sync::Arc;
+
+use crate::error::Error;
+use crate::flow::{ExecContext, Failure, Flow, RevertContext, Task, Values, ValuesExt, outputs};
+use crate::service::Service;
+use crate::store::volumes::{self, Volume, VolumeStatus};
+use crate::task_signature;
+
+/// The attach flow's name.
+pub const ATTACH_FLOW: &str = "volume_attach";
+/// The detach flow's name.
+pub const DETACH_FLOW: &str = "volume_detach";
+
+/// The attach flow.
+pub fn attach_flow(svc: &Arc<Service>) -> Flow {
+    Flow::linear(ATTACH_FLOW)
+        .add(AttachStart(svc.clone()))
+        .add(AttachDevice(svc.clone()))
+        .add(RecordAttachment(svc.clone()))
+}
+
+/// The detach flow.
+pub fn detach_flow(svc: &Arc<Service>) -> Flow {
+    Flow::linear(DETACH_FLOW)
+        .add(DetachStart(svc.clone()))
+        .add(DetachDevice(svc.clone()))
+        .add(RecordDetachment(svc.clone()))
+}
+
+/// Checks the volume can be attached.
+pub struct AttachStart(pub Arc<Service>);
+
+impl Task for AttachStart {
+    task_signature!("AttachStart", requires: ["volume_id"], provides: ["volume"], atomic);
+
+    fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
+        let id: String = ctx.get("volume_id")?;
+        let v = volumes::require(&self.0.store.db().lock(), &id)?;
+        if v.status != VolumeStatus::Available {
+            return Err(Error::conflict(format!(
+                "volume {id} is {}; only an available volume can be attached",
+                v.status
+            ))
+            .into());
+        }
+        Ok(outputs().with("volume", v))
+    }
+}
+
+/// Binds the volume to a block device. Revert: unbinds it.
+pub struct AttachDevice(pub Arc<Service>);
+
+impl Task for AttachDevice {
+    task_signature!("AttachDevice", requires: ["volume"], provides: ["device"]);
+
+    fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
+        let v: Volume = ctx.get("volume")?;
+        let backend = v
+            .backend
+            .as_deref()
+            .ok_or_else(|| Error::internal("volume has no backend"))?;
+        let device = self.0.backends.get(backend)?.attach(&v.id)?;
+        Ok(outputs().with("device", device))
+    }
+
+    fn revert(&self, ctx: &RevertContext<'_>) -> Result<(), Failure> {
+        let v: Volume = ctx.get("volume")?;
+        if let (Some(device), Some(backend)) =
+            (ctx.result::<String>("device"), v.backend.as_deref())
+        {
+            self.0.backends.get(backend)?.detach(&v.id, &device)?;
+        }
+        Ok(())
+    }
+
+    fn summary(&self, out: &Values) -> Option<String> {
+        out.get("device")?.as_str().map(str::to_string)
+    }
+}
+
+/// Records the device: the volume is `in-use`.
+pub struct RecordAttachment(pub Arc<Service>);
+
+impl Task for RecordAttachment {
+    task_signature!("RecordAttachment", requires: ["volume", "device"], provides: [], atomic);
+
+    fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
+        let v: Volume = ctx.get("volume")?;
+        let device: String = ctx.get("device")?;
+        volumes::set_device(&self.0.store.db().lock(), &v.id, Some(&device))?;
+        Ok(outputs())
+    }
+}
+
+/// Checks the volume is attached.
+pub struct DetachStart(pub Arc<Service>);
+
+impl Task for DetachStart {
+    task_signature!("DetachStart", requires: ["volume_id"], provides: ["volume"], atomic);
+
+    fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
+        let id: String = ctx.get("volume_id")?;
+        let v = volumes::require(&self.0.store.db().lock(), &id)?;
+        if v.device.is_none() {
+            return Err(Error::conflict(format!("volume {id} is not attached")).into());
+        }
+        Ok(outputs().with("volume", v))
+    }
+}
+
+/// Unbinds the volume's block device, if it has one. Used by detach and
+/// delete.
+pub struct DetachDevice(pub Arc<Service>);
+
+impl Task for DetachDevice {
+    task_signature!("DetachDevice", requires: ["volume"], provides: []);
+
+    fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
+        let v: Volume = ctx.get("volume")?;
+        if let (Some(device), Some(backend)) = (v.device.as_deref(), v.backend.as_deref()) {
+            self.0.backends.get(backend)?.detach(&v.id, device)?;
+        }
+        Ok(outputs())
+    }
+}
+
+/// Records the detachment: the volume is `available`.
+pub struct RecordDetachment(pub Arc<Service>);
+
+impl Task for RecordDetachment {
+    task_signature!("RecordDetachment", requires: ["volume"], provides: [], atomic);
+
+    fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
+        let v: Volume = ctx.get("volume")?;
+        volumes::set_device(&self.0.store.db().lock(), &v.id, None)?;
+        Ok(outputs())
+    }
+}

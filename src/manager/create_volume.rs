@@ -1,0 +1,265 @@
+//! The manager flow (`volume_create_manager`): ExtractVolumeRef →
+//! OnFailureReschedule → ExtractVolumeSpec → NotifyVolumeAction →
+//! CreateVolumeFromSpec → CreateVolumeOnFinish.
+//!
+//! Initial store: `request_spec` ([`ManagerRequest`], the cast's payload).
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::ManagerRequest;
+use crate::error::{Error, ErrorKind};
+use crate::flow::{ExecContext, Failure, Flow, RevertContext, Task, Values, ValuesExt, outputs};
+use crate::lifecycle::mark_error;
+use crate::scheduler::{Retry, SchedulerRequest};
+use crate::service::Service;
+use crate::store::volumes::{self, SourceKind, Volume, VolumeStatus};
+use crate::store::{casts, events};
+use crate::task_signature;
+
+/// The flow's name.
+pub const FLOW: &str = "volume_create_manager";
+
+/// The manager flow.
+pub fn flow(svc: &Arc<Service>) -> Flow {
+    Flow::linear(FLOW)
+        .add(ExtractVolumeRef(svc.clone()))
+        .add(OnFailureReschedule(svc.clone()))
+        .add(ExtractVolumeSpec(svc.clone()))
+        .add(NotifyVolumeAction(svc.clone()))
+        .add(CreateVolumeFromSpec(svc.clone()))
+        .add(CreateVolumeOnFinish(svc.clone()))
+}
+
+/// Reloads the volume; fails if it was deleted meanwhile.
+pub struct ExtractVolumeRef(pub Arc<Service>);
+
+impl Task for ExtractVolumeRef {
+    task_signature!("ExtractVolumeRef", requires: ["request_spec"], provides: ["volume"], atomic);
+
+    fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
+        let spec: ManagerRequest = ctx.get("request_spec")?;
+        let v = volumes::get(&self.0.store.db().lock(), &spec.volume_id)?.ok_or_else(|| {
+            Error::not_found(format!(
+                "volume {} was deleted before it was created",
+                spec.volume_id
+            ))
+        })?;
+        if !matches!(v.status, VolumeStatus::Creating | VolumeStatus::Downloading) {
+            return Err(
+                Error::conflict(format!("volume {} is {}, not creating", v.id, v.status)).into(),
+            );
+        }
+        Ok(outputs().with("volume", v))
+    }
+}
+
+/// Whether a failure of `kind` may be rescheduled onto another backend: the
+/// backend was at fault, not the request or its data.
+pub fn reschedulable(kind: ErrorKind) -> bool {
+    matches!(
+        kind,
+        ErrorKind::Backend | ErrorKind::NoSpace | ErrorKind::Transient
+    )
+}
+
+/// Does nothing; when the flow fails, decides: reschedule (backend fault,
+/// attempts left: the volume stays `creating`, its backend cleared, and the
+/// request goes back to the scheduler with the tried backends) or give up
+/// (the volume goes to `error`, its quota returned).
+pub struct OnFailureReschedule(pub Arc<Service>);
+
+impl Task for OnFailureReschedule {
+    task_signature!("OnFailureReschedule", requires: ["request_spec"], provides: [], atomic);
+
+    fn execute(&self, _: &ExecContext<'_>) -> Result<Values, Failure> {
+        Ok(outputs())
+    }
+
+    fn revert(&self, ctx: &RevertContext<'_>) -> Result<(), Failure> {
+        let spec: ManagerRequest = ctx.get("request_spec")?;
+        let failure = ctx
+            .flow_failures()
+            .first()
+            .cloned()
+            .unwrap_or_else(|| Failure::new("internal", "failed"));
+        let kind = Error::from_failure(&failure).kind;
+        let reason = format!("{} failed: {}", spec.backend, failure.message);
+        let max = self.0.config.scheduler.max_attempts;
+        let conn = self.0.store.db().lock();
+        let Some(v) = volumes::get(&conn, &spec.volume_id)? else {
+            return Ok(());
+        };
+        if reschedulable(kind) && spec.retry.attempt < max {
+            volumes::set_backend(&conn, &v.id, None, None, spec.retry.attempt)?;
+            volumes::set_status(&conn, &v.id, VolumeStatus::Creating, Some(&reason))?;
+            let mut tried = spec.retry.tried.clone();
+            tried.push(spec.backend.clone());
+            let mut failures = spec.retry.failures.clone();
+            failures.push(reason.clone());
+            let next = SchedulerRequest {
+                volume_id: v.id.clone(),
+                request: spec.request.clone(),
+                retry: Retry {
+                    attempt: spec.retry.attempt + 1,
+                    tried,
+                    failures,
+                },
+            };
+            casts::push(
+                &conn,
+                casts::SCHEDULER,
+                Some(&v.id),
+                &serde_json::to_value(&next).map_err(Error::from)?,
+                None,
+            )?;
+            events::append(
+                &conn,
+                "volume.reschedule",
+                Some(&v.id),
+                json!({
+                    "from": spec.backend, "attempt": spec.retry.attempt + 1,
+                    "max_attempts": max, "reason": failure.message, "kind": kind,
+                }),
+            )?;
+        } else {
+            mark_error(
+                &self.0.quota(),
+                &conn,
+                &v.id,
+                &reason,
+                "volume.create.error",
+                json!({ "backend": spec.backend, "attempt": spec.retry.attempt, "kind": kind }),
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// What CreateVolumeFromSpec makes, by kind.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct VolumeSpec {
+    /// The volume.
+    pub volume_id: String,
+    /// Size, GiB.
+    pub size: u64,
+    /// Backend.
+    pub backend: String,
+    /// Which of the four kinds.
+    pub kind: SourceKind,
+    /// The source's id (snapshot, volume or image).
+    pub source_id: Option<String>,
+}
+
+/// Works out which kind of volume to make and what that needs.
+pub struct ExtractVolumeSpec(pub Arc<Service>);
+
+impl Task for ExtractVolumeSpec {
+    task_signature!("ExtractVolumeSpec", requires: ["volume", "request_spec"], provides: ["volume_spec"], atomic);
+
+    fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
+        let v: Volume = ctx.get("volume")?;
+        let spec: ManagerRequest = ctx.get("request_spec")?;
+        if v.source_kind != SourceKind::Raw {
+            return Err(Error::invalid(format!(
+                "volumes made from a {} are not supported yet",
+                v.source_kind.as_str()
+            ))
+            .into());
+        }
+        Ok(outputs().with(
+            "volume_spec",
+            VolumeSpec {
+                volume_id: v.id,
+                size: v.size,
+                backend: spec.backend,
+                kind: v.source_kind,
+                source_id: v.source_id,
+            },
+        ))
+    }
+
+    fn summary(&self, out: &Values) -> Option<String> {
+        let s: VolumeSpec = serde_json::from_value(out.get("volume_spec")?.clone()).ok()?;
+        Some(format!("{} volume, {} GiB", s.kind.as_str(), s.size))
+    }
+}
+
+/// Records `volume.create.start`.
+pub struct NotifyVolumeAction(pub Arc<Service>);
+
+impl Task for NotifyVolumeAction {
+    task_signature!("NotifyVolumeAction", requires: ["volume_spec"], provides: [], atomic);
+
+    fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
+        let s: VolumeSpec = ctx.get("volume_spec")?;
+        events::append(
+            &self.0.store.db().lock(),
+            "volume.create.start",
+            Some(&s.volume_id),
+            json!({ "size": s.size, "backend": s.backend, "kind": s.kind }),
+        )?;
+        Ok(outputs())
+    }
+}
+
+/// The driver call for the volume's kind. Revert: removes whatever it made
+/// on the backend.
+pub struct CreateVolumeFromSpec(pub Arc<Service>);
+
+impl Task for CreateVolumeFromSpec {
+    task_signature!("CreateVolumeFromSpec", requires: ["volume_spec"], provides: ["path"]);
+
+    fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
+        let s: VolumeSpec = ctx.get("volume_spec")?;
+        let driver = self.0.backends.get(&s.backend)?;
+        let path = match s.kind {
+            SourceKind::Raw => driver.create(&s.volume_id, s.size)?,
+            other => {
+                return Err(Error::invalid(format!(
+                    "cannot create a volume from a {}",
+                    other.as_str()
+                ))
+                .into());
+            }
+        };
+        Ok(outputs().with("path", path))
+    }
+
+    fn revert(&self, ctx: &RevertContext<'_>) -> Result<(), Failure> {
+        let s: VolumeSpec = ctx.get("volume_spec")?;
+        self.0.backends.get(&s.backend)?.delete(&s.volume_id)?;
+        Ok(())
+    }
+
+    fn summary(&self, out: &Values) -> Option<String> {
+        out.get("path")?.as_str().map(str::to_string)
+    }
+}
+
+/// Marks the volume `available` and records `volume.create.end`.
+pub struct CreateVolumeOnFinish(pub Arc<Service>);
+
+impl Task for CreateVolumeOnFinish {
+    task_signature!("CreateVolumeOnFinish", requires: ["volume_spec", "path"], provides: [], atomic);
+
+    fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
+        let s: VolumeSpec = ctx.get("volume_spec")?;
+        let path: String = ctx.get("path")?;
+        let conn = self.0.store.db().lock();
+        volumes::set_created(&conn, &s.volume_id, &path)?;
+        events::append(
+            &conn,
+            "volume.create.end",
+            Some(&s.volume_id),
+            json!({ "size": s.size, "backend": s.backend, "path": path }),
+        )?;
+        Ok(outputs())
+    }
+
+    fn summary(&self, _: &Values) -> Option<String> {
+        Some("available".to_string())
+    }
+}

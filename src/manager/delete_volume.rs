@@ -1,0 +1,126 @@
+//! The delete flow (`volume_delete`): DeleteStart → DetachDevice →
+//! DeleteBackendObject → DeleteEntry. The quota is released only once the
+//! backend object is gone, in the same transaction that removes the row.
+//!
+//! Initial store: `volume_id`.
+
+use std::sync::Arc;
+
+use serde_json::json;
+
+use super::attach_volume::DetachDevice;
+use crate::error::Error;
+use crate::flow::{ExecContext, Failure, Flow, RevertContext, Task, Values, ValuesExt, outputs};
+use crate::lifecycle::release_quota;
+use crate::service::Service;
+use crate::store::events;
+use crate::store::volumes::{self, Volume, VolumeStatus};
+use crate::task_signature;
+
+/// The flow's name.
+pub const FLOW: &str = "volume_delete";
+
+/// The delete flow.
+pub fn flow(svc: &Arc<Service>) -> Flow {
+    Flow::linear(FLOW)
+        .add(DeleteStart(svc.clone()))
+        .add(DetachDevice(svc.clone()))
+        .add(DeleteBackendObject(svc.clone()))
+        .add(DeleteEntry(svc.clone()))
+}
+
+/// Checks the volume may be deleted and marks it `deleting`. Revert: puts
+/// back its previous status, noting why the delete failed.
+pub struct DeleteStart(pub Arc<Service>);
+
+impl Task for DeleteStart {
+    task_signature!("DeleteStart", requires: ["volume_id"], provides: ["volume"], atomic);
+
+    fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
+        let id: String = ctx.get("volume_id")?;
+        let conn = self.0.store.db().lock();
+        let v = volumes::require(&conn, &id)?;
+        match v.status {
+            VolumeStatus::Available
+            | VolumeStatus::InUse
+            | VolumeStatus::Error
+            | VolumeStatus::ErrorDeleting => {}
+            other => {
+                return Err(Error::conflict(format!(
+                    "volume {id} is {other}; it can be deleted once it is available or in error"
+                ))
+                .into());
+            }
+        }
+        volumes::set_status(&conn, &id, VolumeStatus::Deleting, v.error.as_deref())?;
+        events::append(
+            &conn,
+            "volume.delete.start",
+            Some(&id),
+            json!({ "size": v.size, "backend": v.backend }),
+        )?;
+        Ok(outputs().with("volume", v))
+    }
+
+    fn revert(&self, ctx: &RevertContext<'_>) -> Result<(), Failure> {
+        let Some(v) = ctx.result::<Volume>("volume") else {
+            return Ok(());
+        };
+        let reason = ctx.flow_failures().first().map(|f| f.message.clone());
+        let conn = self.0.store.db().lock();
+        if volumes::get(&conn, &v.id)?.is_some() {
+            volumes::set_status(&conn, &v.id, VolumeStatus::ErrorDeleting, reason.as_deref())?;
+            events::append(
+                &conn,
+                "volume.delete.error",
+                Some(&v.id),
+                json!({ "reason": reason }),
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// Removes the volume's backend object.
+pub struct DeleteBackendObject(pub Arc<Service>);
+
+impl Task for DeleteBackendObject {
+    task_signature!("DeleteBackendObject", requires: ["volume"], provides: []);
+
+    fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
+        let v: Volume = ctx.get("volume")?;
+        if let Some(b) = &v.backend {
+            self.0.backends.get(b)?.delete(&v.id)?;
+        }
+        Ok(outputs())
+    }
+}
+
+/// Removes the row and gives back the volume's quota, together.
+pub struct DeleteEntry(pub Arc<Service>);
+
+impl Task for DeleteEntry {
+    task_signature!("DeleteEntry", requires: ["volume"], provides: [], atomic);
+
+    fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
+        let v: Volume = ctx.get("volume")?;
+        let conn = self.0.store.db().lock();
+        // Reload: the quota state is the row's, not the snapshot taken above.
+        if let Some(current) = volumes::get(&conn, &v.id)? {
+            release_quota(&self.0.quota(), &conn, &current)?;
+            volumes::delete(&conn, &v.id)?;
+        }
+        events::append(
+            &conn,
+            "volume.delete.end",
+            Some(&v.id),
+            json!({ "size": v.size, "backend": v.backend }),
+        )?;
+        Ok(outputs())
+    }
+}
+
+/// The flow's initial store.
+pub fn inputs(volume_id: &str) -> Values {
+    outputs().with("volume_id", volume_id)
+}

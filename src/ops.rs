@@ -1,0 +1,200 @@
+//! What volctl's commands do, as flows: create (api → scheduler → manager
+//! through the cast queue), delete, attach, detach.
+
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+
+use crate::api::{CreateRequest, create_volume as api_create};
+use crate::error::{Error, ErrorKind, Result};
+use crate::flow::{Engine, Failure, Flow, FlowOutcome, FlowState, Values, ValuesExt, outputs};
+use crate::manager::{attach_volume, create_volume as manager_create, delete_volume};
+use crate::scheduler::create_volume as scheduler_create;
+use crate::service::Service;
+use crate::store::casts::{self, Cast};
+use crate::store::new_id;
+use crate::store::volumes::{self, Volume, VolumeStatus};
+
+/// Every flow definition by name, so a stored flow can be rebuilt and
+/// resumed by any process.
+pub fn definition(name: &str, svc: &Arc<Service>) -> Option<Flow> {
+    Some(match name {
+        api_create::FLOW => api_create::flow(svc),
+        scheduler_create::FLOW => scheduler_create::flow(svc),
+        manager_create::FLOW => manager_create::flow(svc),
+        delete_volume::FLOW => delete_volume::flow(svc),
+        attach_volume::ATTACH_FLOW => attach_volume::attach_flow(svc),
+        attach_volume::DETACH_FLOW => attach_volume::detach_flow(svc),
+        _ => return None,
+    })
+}
+
+/// The flow that consumes casts of `topic`.
+fn consumer(topic: &str, svc: &Arc<Service>) -> Result<Flow> {
+    if topic == casts::SCHEDULER {
+        Ok(scheduler_create::flow(svc))
+    } else if topic.starts_with("manager:") {
+        Ok(manager_create::flow(svc))
+    } else {
+        Err(Error::internal(format!(
+            "no flow consumes casts of topic `{topic}`"
+        )))
+    }
+}
+
+/// Runs volctl's operations with one engine (and its listeners).
+pub struct Ops {
+    svc: Arc<Service>,
+    engine: Engine,
+}
+
+/// The first failure of a flow that did not succeed, as an error.
+fn outcome_error(out: &FlowOutcome) -> Error {
+    let mut e = out
+        .failures
+        .first()
+        .map(Error::from_failure)
+        .unwrap_or_else(|| Error::internal("flow failed"));
+    if out.state == FlowState::RevertFailed {
+        let rf = out
+            .revert_failure
+            .as_ref()
+            .map(|f| f.message.as_str())
+            .unwrap_or("?");
+        e = Error::new(
+            ErrorKind::Interrupted,
+            format!(
+                "{}; then undoing it failed: {rf}; fix the cause and run `volctl resume {}`",
+                e.message, out.id
+            ),
+        );
+    }
+    e
+}
+
+impl Ops {
+    /// Operations on `svc`, running flows with `engine`.
+    pub fn new(svc: Arc<Service>, engine: Engine) -> Self {
+        Ops { svc, engine }
+    }
+
+    /// The service.
+    pub fn service(&self) -> &Arc<Service> {
+        &self.svc
+    }
+
+    fn run(&self, flow: &Flow, inputs: Values, meta: Value) -> Result<FlowOutcome> {
+        Ok(self.engine.run_with_id(flow, &new_id(), inputs, meta)?)
+    }
+
+    /// Creates a volume: the api flow, then every cast it leads to, until
+    /// the volume is available or in error.
+    pub fn create(&self, req: &CreateRequest) -> Result<Volume> {
+        let volume_id = new_id();
+        let api = api_create::flow(&self.svc);
+        let out = self.run(
+            &api,
+            api_create::inputs(&volume_id, req),
+            api_create::meta(&volume_id),
+        )?;
+        if !out.is_success() {
+            return Err(outcome_error(&out));
+        }
+        let last_failure = self.drain(&volume_id)?;
+        let v = volumes::require(&self.svc.store.db().lock(), &volume_id)?;
+        match v.status {
+            VolumeStatus::Available => Ok(v),
+            _ => {
+                let kind = last_failure
+                    .as_ref()
+                    .map(|f| Error::from_failure(f).kind)
+                    .unwrap_or(ErrorKind::Internal);
+                Err(Error::new(
+                    kind,
+                    format!(
+                        "volume {} is in {} (its quota is returned; `volctl delete {}` removes it): {}",
+                        v.id,
+                        v.status,
+                        v.id,
+                        v.error.as_deref().unwrap_or("no reason recorded")
+                    ),
+                )
+                .with_details(last_failure.map(|f| f.details).unwrap_or_default()))
+            }
+        }
+    }
+
+    /// Runs every cast queued for a volume, in order; returns the failure of
+    /// the last flow that failed.
+    pub fn drain(&self, volume_id: &str) -> Result<Option<Failure>> {
+        let mut last = None;
+        loop {
+            let next = casts::next_for_volume(&self.svc.store.db().lock(), volume_id)?;
+            let Some(cast) = next else {
+                return Ok(last);
+            };
+            if let Some(out) = self.consume(&cast)?
+                && !out.is_success()
+            {
+                if out.state == FlowState::RevertFailed {
+                    return Err(outcome_error(&out));
+                }
+                last = out.failures.first().cloned();
+            }
+        }
+    }
+
+    /// Takes a cast off the queue and runs the flow that consumes it; `None`
+    /// if another process took it first. Taking the cast and recording the
+    /// flow happen in one transaction.
+    pub fn consume(&self, cast: &Cast) -> Result<Option<FlowOutcome>> {
+        let flow = consumer(&cast.topic, &self.svc)?;
+        let flow_id = new_id();
+        let taken = self.svc.store.db().immediate(|conn| {
+            if casts::take(conn, cast.id)?.is_none() {
+                return Ok::<_, Error>(false);
+            }
+            self.engine.create(
+                &flow,
+                &flow_id,
+                outputs().with("request_spec", &cast.payload),
+                json!({ "volume_id": cast.volume_id, "operation": "create", "cast": cast.topic }),
+            )?;
+            Ok(true)
+        })?;
+        if !taken {
+            return Ok(None);
+        }
+        Ok(Some(self.engine.resume(&flow, &flow_id)?))
+    }
+
+    fn volume_flow(&self, flow: Flow, volume_id: &str, operation: &str) -> Result<()> {
+        let out = self.run(
+            &flow,
+            outputs().with("volume_id", volume_id),
+            json!({ "volume_id": volume_id, "operation": operation }),
+        )?;
+        if out.is_success() {
+            Ok(())
+        } else {
+            Err(outcome_error(&out))
+        }
+    }
+
+    /// Deletes a volume (detaching it first).
+    pub fn delete(&self, volume_id: &str) -> Result<()> {
+        self.volume_flow(delete_volume::flow(&self.svc), volume_id, "delete")
+    }
+
+    /// Attaches a volume to a loop device; returns it updated.
+    pub fn attach(&self, volume_id: &str) -> Result<Volume> {
+        self.volume_flow(attach_volume::attach_flow(&self.svc), volume_id, "attach")?;
+        volumes::require(&self.svc.store.db().lock(), volume_id)
+    }
+
+    /// Detaches a volume; returns it updated.
+    pub fn detach(&self, volume_id: &str) -> Result<Volume> {
+        self.volume_flow(attach_volume::detach_flow(&self.svc), volume_id, "detach")?;
+        volumes::require(&self.svc.store.db().lock(), volume_id)
+    }
+}

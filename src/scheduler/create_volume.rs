@@ -1,0 +1,176 @@
+//! The scheduler flow (`volume_create_scheduler`): ExtractSchedulerSpec →
+//! ChangeStatusNotifyOnFailure → ScheduleCreateVolume.
+//!
+//! Initial store: `request_spec` ([`SchedulerRequest`], the cast's payload).
+
+use std::sync::Arc;
+
+use serde_json::json;
+
+use super::{Decision, SchedulerRequest, candidates, schedule};
+use crate::error::{Error, ErrorKind};
+use crate::flow::{ExecContext, Failure, Flow, RevertContext, Task, Values, ValuesExt, outputs};
+use crate::lifecycle::mark_error;
+use crate::manager::ManagerRequest;
+use crate::service::Service;
+use crate::store::casts;
+use crate::store::volumes::{self, VolumeStatus};
+use crate::task_signature;
+
+/// The flow's name.
+pub const FLOW: &str = "volume_create_scheduler";
+
+/// The scheduler flow.
+pub fn flow(svc: &Arc<Service>) -> Flow {
+    Flow::linear(FLOW)
+        .add(ExtractSchedulerSpec(svc.clone()))
+        .add(ChangeStatusNotifyOnFailure(svc.clone()))
+        .add(ScheduleCreateVolume(svc.clone()))
+}
+
+/// Checks the request against the volume as it is now and passes it on.
+pub struct ExtractSchedulerSpec(pub Arc<Service>);
+
+impl Task for ExtractSchedulerSpec {
+    task_signature!("ExtractSchedulerSpec", requires: ["request_spec"], provides: ["scheduler_spec"], atomic);
+
+    fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
+        let spec: SchedulerRequest = ctx.get("request_spec")?;
+        let v = volumes::get(&self.0.store.db().lock(), &spec.volume_id)?.ok_or_else(|| {
+            Error::not_found(format!(
+                "volume {} was deleted before it was scheduled",
+                spec.volume_id
+            ))
+        })?;
+        if v.status != VolumeStatus::Creating {
+            return Err(
+                Error::conflict(format!("volume {} is {}, not creating", v.id, v.status)).into(),
+            );
+        }
+        Ok(outputs().with("scheduler_spec", spec))
+    }
+
+    fn summary(&self, out: &Values) -> Option<String> {
+        let s: SchedulerRequest =
+            serde_json::from_value(out.get("scheduler_spec")?.clone()).ok()?;
+        Some(format!("attempt {}", s.retry.attempt))
+    }
+}
+
+/// Does nothing; when the flow fails, puts the volume in `error` (its quota
+/// returned) and records a `scheduler.create_volume` event with the reason.
+pub struct ChangeStatusNotifyOnFailure(pub Arc<Service>);
+
+impl Task for ChangeStatusNotifyOnFailure {
+    task_signature!("ChangeStatusNotifyOnFailure", requires: ["scheduler_spec"], provides: [], atomic);
+
+    fn execute(&self, _: &ExecContext<'_>) -> Result<Values, Failure> {
+        Ok(outputs())
+    }
+
+    fn revert(&self, ctx: &RevertContext<'_>) -> Result<(), Failure> {
+        let spec: SchedulerRequest = ctx.get("scheduler_spec")?;
+        let reason = ctx
+            .flow_failures()
+            .first()
+            .map(|f| f.message.clone())
+            .unwrap_or_else(|| "scheduling failed".into());
+        let details = ctx.flow_failures().first().map(|f| f.details.clone());
+        mark_error(
+            &self.0.quota(),
+            &self.0.store.db().lock(),
+            &spec.volume_id,
+            &reason,
+            "scheduler.create_volume",
+            json!({ "attempt": spec.retry.attempt, "report": details }),
+        )?;
+        Ok(())
+    }
+}
+
+/// Filters and weighs the backends, records the choice on the volume and
+/// casts the request to that backend's manager — in one transaction, so two
+/// concurrent creates never both take the last free space.
+pub struct ScheduleCreateVolume(pub Arc<Service>);
+
+impl ScheduleCreateVolume {
+    /// The decision for `spec` now (read-only; used by `--dry-run` too).
+    pub fn decide(
+        svc: &Service,
+        conn: &rusqlite::Connection,
+        spec: &SchedulerRequest,
+    ) -> crate::error::Result<Decision> {
+        Ok(schedule(&spec.want(), &candidates(svc, conn)?))
+    }
+}
+
+/// The error of a decision that chose nothing.
+pub fn no_valid_backend(spec: &SchedulerRequest, d: &Decision) -> Error {
+    Error::new(
+        ErrorKind::NoValidBackend,
+        format!(
+            "no valid backend for volume {} ({} GiB):\n{}",
+            spec.volume_id,
+            spec.request.size,
+            d.explain(false).trim_end()
+        ),
+    )
+    .with_details(serde_json::to_value(d).unwrap_or_default())
+}
+
+impl Task for ScheduleCreateVolume {
+    task_signature!("ScheduleCreateVolume", requires: ["scheduler_spec"], provides: ["backend", "manager_cast_id"], atomic);
+
+    fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
+        let spec: SchedulerRequest = ctx.get("scheduler_spec")?;
+        let conn = self.0.store.db().lock();
+        let decision = Self::decide(&self.0, &conn, &spec)?;
+        let Some(backend) = decision.chosen.clone() else {
+            return Err(no_valid_backend(&spec, &decision).into());
+        };
+        let zone = self
+            .0
+            .backends
+            .get(&backend)?
+            .config()
+            .availability_zone
+            .clone();
+        volumes::set_backend(
+            &conn,
+            &spec.volume_id,
+            Some(&backend),
+            Some(&zone),
+            spec.retry.attempt,
+        )?;
+        let msg = ManagerRequest {
+            volume_id: spec.volume_id.clone(),
+            backend: backend.clone(),
+            request: spec.request,
+            retry: spec.retry,
+        };
+        let cast = casts::push(
+            &conn,
+            &casts::manager_topic(&backend),
+            Some(&msg.volume_id),
+            &serde_json::to_value(&msg).map_err(Error::from)?,
+            None,
+        )?;
+        Ok(outputs()
+            .with("backend", backend)
+            .with("manager_cast_id", cast))
+    }
+
+    fn revert(&self, ctx: &RevertContext<'_>) -> Result<(), Failure> {
+        if let Some(cast) = ctx.result::<i64>("manager_cast_id") {
+            let spec: SchedulerRequest = ctx.get("scheduler_spec")?;
+            let conn = self.0.store.db().lock();
+            casts::remove(&conn, cast)?;
+            volumes::set_backend(&conn, &spec.volume_id, None, None, spec.retry.attempt)?;
+        }
+        Ok(())
+    }
+
+    fn summary(&self, out: &Values) -> Option<String> {
+        Some(format!("→ {}", out.get("backend")?.as_str()?))
+    }
+}

@@ -1,0 +1,81 @@
+//! The scheduler: which backend a volume goes to, and why.
+
+pub mod create_volume;
+pub mod filters;
+
+use rusqlite::Connection;
+use serde::{Deserialize, Serialize};
+
+use crate::api::VolumeRequest;
+use crate::backends::builtin_capabilities;
+use crate::error::Result;
+use crate::service::Service;
+use crate::store::volumes;
+pub use filters::{Candidate, Decision, Want, schedule};
+
+/// Scheduling attempts of one volume so far.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Retry {
+    /// This attempt's number, from 1.
+    pub attempt: u32,
+    /// Backends tried by earlier attempts.
+    pub tried: Vec<String>,
+    /// Why each earlier attempt failed.
+    pub failures: Vec<String>,
+}
+
+impl Retry {
+    /// The first attempt.
+    pub fn first() -> Self {
+        Retry {
+            attempt: 1,
+            ..Retry::default()
+        }
+    }
+}
+
+/// The request the api flow casts to the scheduler.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SchedulerRequest {
+    /// The volume.
+    pub volume_id: String,
+    /// What to create.
+    pub request: VolumeRequest,
+    /// Attempts so far.
+    pub retry: Retry,
+}
+
+impl SchedulerRequest {
+    /// What the filters are asked.
+    pub fn want(&self) -> Want {
+        Want {
+            size: self.request.size,
+            zone: self.request.zone.clone(),
+            extra_specs: self.request.extra_specs.clone(),
+            pinned_backend: self.request.pinned_backend.clone(),
+            tried: self.retry.tried.clone(),
+        }
+    }
+}
+
+/// What the scheduler knows about every backend now. Run it inside the
+/// write transaction that records the decision, so the provisioned figures
+/// (in-flight creates included) cannot change underneath.
+pub fn candidates(svc: &Service, conn: &Connection) -> Result<Vec<Candidate>> {
+    svc.backends
+        .all()
+        .iter()
+        .map(|d| {
+            let cfg = d.config();
+            Ok(Candidate {
+                name: cfg.name().to_string(),
+                zone: cfg.availability_zone.clone(),
+                stats: d.stats().map_err(|e| e.message),
+                provisioned_gb: volumes::provisioned_gb(conn, cfg.name())?,
+                reserved_percentage: cfg.reserved_percentage,
+                max_over_subscription_ratio: cfg.max_over_subscription_ratio,
+                capabilities: builtin_capabilities(cfg),
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,61 @@
+//! Everything a volctl command works with: configuration, store, backends,
+//! and the flow engine over the store.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::backends::Backends;
+use crate::config::Config;
+use crate::error::Result;
+use crate::flow::{Engine, SqliteFlowStore};
+use crate::quota::Quota;
+use crate::store::{Store, types};
+
+/// The opened state of one volctl invocation.
+pub struct Service {
+    /// The configuration.
+    pub config: Config,
+    /// The store.
+    pub store: Store,
+    /// A driver per backend.
+    pub backends: Backends,
+}
+
+/// The default state directory: `/var/lib/volctl` for root, else
+/// `$XDG_DATA_HOME/volctl` (or `~/.local/share/volctl`).
+pub fn default_state_dir() -> PathBuf {
+    if nix::unistd::geteuid().is_root() {
+        return PathBuf::from("/var/lib/volctl");
+    }
+    if let Some(x) = std::env::var_os("XDG_DATA_HOME").filter(|x| !x.is_empty()) {
+        return PathBuf::from(x).join("volctl");
+    }
+    let home = std::env::var_os("HOME").unwrap_or_else(|| ".".into());
+    PathBuf::from(home).join(".local/share/volctl")
+}
+
+impl Service {
+    /// Opens the store in `state_dir` with the configuration at `config` (or
+    /// the implicit one).
+    pub fn open(state_dir: &Path, config: Option<&Path>) -> Result<Arc<Service>> {
+        let config = Config::load(config, state_dir)?;
+        let store = Store::open(state_dir)?;
+        types::sync_config(store.db(), &config.volume_types)?;
+        let backends = Backends::from_config(&config)?;
+        Ok(Arc::new(Service {
+            config,
+            store,
+            backends,
+        }))
+    }
+
+    /// The quota engine.
+    pub fn quota(&self) -> Quota<'_> {
+        Quota::new(&self.config.quota)
+    }
+
+    /// A flow engine recording into the store.
+    pub fn engine(&self) -> Engine {
+        Engine::new(Arc::new(SqliteFlowStore::new(self.store.db().clone())))
+    }
+}
