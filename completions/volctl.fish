@@ -1,2 +1,179 @@
-complete -c volctl -s h -l help -d 'Print help'
-complete -c volctl -s V -l version -d 'Print version'
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_volctl_global_optspecs
+    string join \n state-dir= config= project= json q/quiet h/help V/version
+end
+
+function __fish_volctl_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_volctl_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_volctl_using_subcommand
+    set -l cmd (__fish_volctl_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c volctl -n "__fish_volctl_needs_command" -l state-dir -d 'State directory (store, default backend) [default: /var/lib/volctl for root, else $XDG_DATA_HOME/volctl]' -r -F
+complete -c volctl -n "__fish_volctl_needs_command" -l config -d 'Configuration file [default: <state-dir>/config.toml if it exists, else one loopback backend under the state directory]' -r -F
+complete -c volctl -n "__fish_volctl_needs_command" -l project -d 'Project that owns the volumes and their quota' -r
+complete -c volctl -n "__fish_volctl_needs_command" -l json -d 'Print results as JSON (one document on stdout)'
+complete -c volctl -n "__fish_volctl_needs_command" -s q -l quiet -d 'No progress on stderr'
+complete -c volctl -n "__fish_volctl_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c volctl -n "__fish_volctl_needs_command" -s V -l version -d 'Print version'
+complete -c volctl -n "__fish_volctl_needs_command" -f -a "create" -d 'Create a volume'
+complete -c volctl -n "__fish_volctl_needs_command" -f -a "list" -d 'List volumes'
+complete -c volctl -n "__fish_volctl_needs_command" -f -a "show" -d 'Show one volume'
+complete -c volctl -n "__fish_volctl_needs_command" -f -a "delete" -d 'Delete volumes (detaching them first)'
+complete -c volctl -n "__fish_volctl_needs_command" -f -a "attach" -d 'Attach a volume to a loop device'
+complete -c volctl -n "__fish_volctl_needs_command" -f -a "detach" -d 'Detach a volume from its loop device'
+complete -c volctl -n "__fish_volctl_needs_command" -f -a "type" -d 'Volume types'
+complete -c volctl -n "__fish_volctl_needs_command" -f -a "quota" -d 'Quotas'
+complete -c volctl -n "__fish_volctl_needs_command" -f -a "backend" -d 'Backends'
+complete -c volctl -n "__fish_volctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c volctl -n "__fish_volctl_using_subcommand create" -s s -l size -d 'Size in GiB' -r
+complete -c volctl -n "__fish_volctl_using_subcommand create" -s n -l name -d 'Name (need not be unique)' -r
+complete -c volctl -n "__fish_volctl_using_subcommand create" -s t -l type -d 'Volume type (name or id)' -r
+complete -c volctl -n "__fish_volctl_using_subcommand create" -s z -l zone -d 'Availability zone' -r
+complete -c volctl -n "__fish_volctl_using_subcommand create" -l state-dir -d 'State directory (store, default backend) [default: /var/lib/volctl for root, else $XDG_DATA_HOME/volctl]' -r -F
+complete -c volctl -n "__fish_volctl_using_subcommand create" -l config -d 'Configuration file [default: <state-dir>/config.toml if it exists, else one loopback backend under the state directory]' -r -F
+complete -c volctl -n "__fish_volctl_using_subcommand create" -l project -d 'Project that owns the volumes and their quota' -r
+complete -c volctl -n "__fish_volctl_using_subcommand create" -l attach -d 'Also attach it to a loop device'
+complete -c volctl -n "__fish_volctl_using_subcommand create" -l json -d 'Print results as JSON (one document on stdout)'
+complete -c volctl -n "__fish_volctl_using_subcommand create" -s q -l quiet -d 'No progress on stderr'
+complete -c volctl -n "__fish_volctl_using_subcommand create" -s h -l help -d 'Print help'
+complete -c volctl -n "__fish_volctl_using_subcommand list" -l state-dir -d 'State directory (store, default backend) [default: /var/lib/volctl for root, else $XDG_DATA_HOME/volctl]' -r -F
+complete -c volctl -n "__fish_volctl_using_subcommand list" -l config -d 'Configuration file [default: <state-dir>/config.toml if it exists, else one loopback backend under the state directory]' -r -F
+complete -c volctl -n "__fish_volctl_using_subcommand list" -l project -d 'Project that owns the volumes and their quota' -r
+complete -c volctl -n "__fish_volctl_using_subcommand list" -l all-projects -d 'Volumes of every project'
+complete -c volctl -n "__fish_volctl_using_subcommand list" -l json -d 'Print results as JSON (one document on stdout)'
+complete -c volctl -n "__fish_volctl_using_subcommand list" -s q -l quiet -d 'No progress on stderr'
+complete -c volctl -n "__fish_volctl_using_subcommand list" -s h -l help -d 'Print help'
+complete -c volctl -n "__fish_volctl_using_subcommand show" -l state-dir -d 'State directory (store, default backend) [default: /var/lib/volctl for root, else $XDG_DATA_HOME/volctl]' -r -F
+complete -c volctl -n "__fish_volctl_using_subcommand show" -l config -d 'Configuration file [default: <state-dir>/config.toml if it exists, else one loopback backend under the state directory]' -r -F
+complete -c volctl -n "__fish_volctl_using_subcommand show" -l project -d 'Project that owns the volumes and their quota' -r
+complete -c volctl -n "__fish_volctl_using_subcommand show" -l json -d 'Print results as JSON (one document on stdout)'
+complete -c volctl -n "__fish_volctl_using_subcommand show" -s q -l quiet -d 'No progress on stderr'
+complete -c volctl -n "__fish_volctl_using_subcommand show" -s h -l help -d 'Print help'
+complete -c volctl -n "__fish_volctl_using_subcommand delete" -l state-dir -d 'State directory (store, default backend) [default: /var/lib/volctl for root, else $XDG_DATA_HOME/volctl]' -r -F
+complete -c volctl -n "__fish_volctl_using_subcommand delete" -l config -d 'Configuration file [default: <state-dir>/config.toml if it exists, else one loopback backend under the state directory]' -r -F
+complete -c volctl -n "__fish_volctl_using_subcommand delete" -l project -d 'Project that owns the volumes and their quota' -r
+complete -c volctl -n "__fish_volctl_using_subcommand delete" -l json -d 'Print results as JSON (one document on stdout)'
+complete -c volctl -n "__fish_volctl_using_subcommand delete" -s q -l quiet -d 'No progress on stderr'
+complete -c volctl -n "__fish_volctl_using_subcommand delete" -s h -l help -d 'Print help'
+complete -c volctl -n "__fish_volctl_using_subcommand attach" -l state-dir -d 'State directory (store, default backend) [default: /var/lib/volctl for root, else $XDG_DATA_HOME/volctl]' -r -F
+complete -c volctl -n "__fish_volctl_using_subcommand attach" -l config -d 'Configuration file [default: <state-dir>/config.toml if it exists, else one loopback backend under the state directory]' -r -F
+complete -c volctl -n "__fish_volctl_using_subcommand attach" -l project -d 'Project that owns the volumes and their quota' -r
+complete -c volctl -n "__fish_volctl_using_subcommand attach" -l json -d 'Print results as JSON (one document on stdout)'
+complete -c volctl -n "__fish_volctl_using_subcommand attach" -s q -l quiet -d 'No progress on stderr'
+complete -c volctl -n "__fish_volctl_using_subcommand attach" -s h -l help -d 'Print help'
+complete -c volctl -n "__fish_volctl_using_subcommand detach" -l state-dir -d 'State directory (store, default backend) [default: /var/lib/volctl for root, else $XDG_DATA_HOME/volctl]' -r -F
+complete -c volctl -n "__fish_volctl_using_subcommand detach" -l config -d 'Configuration file [default: <state-dir>/config.toml if it exists, else one loopback backend under the state directory]' -r -F
+complete -c volctl -n "__fish_volctl_using_subcommand detach" -l project -d 'Project that owns the volumes and their quota' -r
+complete -c volctl -n "__fish_volctl_using_subcommand detach" -l json -d 'Print results as JSON (one document on stdout)'
+complete -c volctl -n "__fish_volctl_using_subcommand detach" -s q -l quiet -d 'No progress on stderr'
+complete -c volctl -n "__fish_volctl_using_subcommand detach" -s h -l help -d 'Print help'
+complete -c volctl -n "__fish_volctl_using_subcommand type; and not __fish_seen_subcommand_from create list delete help" -l state-dir -d 'State directory (store, default backend) [default: /var/lib/volctl for root, else $XDG_DATA_HOME/volctl]' -r -F
+complete -c volctl -n "__fish_volctl_using_subcommand type; and not __fish_seen_subcommand_from create list delete help" -l config -d 'Configuration file [default: <state-dir>/config.toml if it exists, else one loopback backend under the state directory]' -r -F
+complete -c volctl -n "__fish_volctl_using_subcommand type; and not __fish_seen_subcommand_from create list delete help" -l project -d 'Project that owns the volumes and their quota' -r
+complete -c volctl -n "__fish_volctl_using_subcommand type; and not __fish_seen_subcommand_from create list delete help" -l json -d 'Print results as JSON (one document on stdout)'
+complete -c volctl -n "__fish_volctl_using_subcommand type; and not __fish_seen_subcommand_from create list delete help" -s q -l quiet -d 'No progress on stderr'
+complete -c volctl -n "__fish_volctl_using_subcommand type; and not __fish_seen_subcommand_from create list delete help" -s h -l help -d 'Print help'
+complete -c volctl -n "__fish_volctl_using_subcommand type; and not __fish_seen_subcommand_from create list delete help" -f -a "create" -d 'Create a volume type'
+complete -c volctl -n "__fish_volctl_using_subcommand type; and not __fish_seen_subcommand_from create list delete help" -f -a "list" -d 'List volume types'
+complete -c volctl -n "__fish_volctl_using_subcommand type; and not __fish_seen_subcommand_from create list delete help" -f -a "delete" -d 'Delete a volume type no volume uses'
+complete -c volctl -n "__fish_volctl_using_subcommand type; and not __fish_seen_subcommand_from create list delete help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c volctl -n "__fish_volctl_using_subcommand type; and __fish_seen_subcommand_from create" -l spec -d 'Extra spec matched against backend capabilities, e.g. `capabilities:tier=ssd` or `volume_backend_name=fast`' -r
+complete -c volctl -n "__fish_volctl_using_subcommand type; and __fish_seen_subcommand_from create" -l state-dir -d 'State directory (store, default backend) [default: /var/lib/volctl for root, else $XDG_DATA_HOME/volctl]' -r -F
+complete -c volctl -n "__fish_volctl_using_subcommand type; and __fish_seen_subcommand_from create" -l config -d 'Configuration file [default: <state-dir>/config.toml if it exists, else one loopback backend under the state directory]' -r -F
+complete -c volctl -n "__fish_volctl_using_subcommand type; and __fish_seen_subcommand_from create" -l project -d 'Project that owns the volumes and their quota' -r
+complete -c volctl -n "__fish_volctl_using_subcommand type; and __fish_seen_subcommand_from create" -l json -d 'Print results as JSON (one document on stdout)'
+complete -c volctl -n "__fish_volctl_using_subcommand type; and __fish_seen_subcommand_from create" -s q -l quiet -d 'No progress on stderr'
+complete -c volctl -n "__fish_volctl_using_subcommand type; and __fish_seen_subcommand_from create" -s h -l help -d 'Print help'
+complete -c volctl -n "__fish_volctl_using_subcommand type; and __fish_seen_subcommand_from list" -l state-dir -d 'State directory (store, default backend) [default: /var/lib/volctl for root, else $XDG_DATA_HOME/volctl]' -r -F
+complete -c volctl -n "__fish_volctl_using_subcommand type; and __fish_seen_subcommand_from list" -l config -d 'Configuration file [default: <state-dir>/config.toml if it exists, else one loopback backend under the state directory]' -r -F
+complete -c volctl -n "__fish_volctl_using_subcommand type; and __fish_seen_subcommand_from list" -l project -d 'Project that owns the volumes and their quota' -r
+complete -c volctl -n "__fish_volctl_using_subcommand type; and __fish_seen_subcommand_from list" -l json -d 'Print results as JSON (one document on stdout)'
+complete -c volctl -n "__fish_volctl_using_subcommand type; and __fish_seen_subcommand_from list" -s q -l quiet -d 'No progress on stderr'
+complete -c volctl -n "__fish_volctl_using_subcommand type; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c volctl -n "__fish_volctl_using_subcommand type; and __fish_seen_subcommand_from delete" -l state-dir -d 'State directory (store, default backend) [default: /var/lib/volctl for root, else $XDG_DATA_HOME/volctl]' -r -F
+complete -c volctl -n "__fish_volctl_using_subcommand type; and __fish_seen_subcommand_from delete" -l config -d 'Configuration file [default: <state-dir>/config.toml if it exists, else one loopback backend under the state directory]' -r -F
+complete -c volctl -n "__fish_volctl_using_subcommand type; and __fish_seen_subcommand_from delete" -l project -d 'Project that owns the volumes and their quota' -r
+complete -c volctl -n "__fish_volctl_using_subcommand type; and __fish_seen_subcommand_from delete" -l json -d 'Print results as JSON (one document on stdout)'
+complete -c volctl -n "__fish_volctl_using_subcommand type; and __fish_seen_subcommand_from delete" -s q -l quiet -d 'No progress on stderr'
+complete -c volctl -n "__fish_volctl_using_subcommand type; and __fish_seen_subcommand_from delete" -s h -l help -d 'Print help'
+complete -c volctl -n "__fish_volctl_using_subcommand type; and __fish_seen_subcommand_from help" -f -a "create" -d 'Create a volume type'
+complete -c volctl -n "__fish_volctl_using_subcommand type; and __fish_seen_subcommand_from help" -f -a "list" -d 'List volume types'
+complete -c volctl -n "__fish_volctl_using_subcommand type; and __fish_seen_subcommand_from help" -f -a "delete" -d 'Delete a volume type no volume uses'
+complete -c volctl -n "__fish_volctl_using_subcommand type; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c volctl -n "__fish_volctl_using_subcommand quota; and not __fish_seen_subcommand_from show set help" -l state-dir -d 'State directory (store, default backend) [default: /var/lib/volctl for root, else $XDG_DATA_HOME/volctl]' -r -F
+complete -c volctl -n "__fish_volctl_using_subcommand quota; and not __fish_seen_subcommand_from show set help" -l config -d 'Configuration file [default: <state-dir>/config.toml if it exists, else one loopback backend under the state directory]' -r -F
+complete -c volctl -n "__fish_volctl_using_subcommand quota; and not __fish_seen_subcommand_from show set help" -l project -d 'Project that owns the volumes and their quota' -r
+complete -c volctl -n "__fish_volctl_using_subcommand quota; and not __fish_seen_subcommand_from show set help" -l json -d 'Print results as JSON (one document on stdout)'
+complete -c volctl -n "__fish_volctl_using_subcommand quota; and not __fish_seen_subcommand_from show set help" -s q -l quiet -d 'No progress on stderr'
+complete -c volctl -n "__fish_volctl_using_subcommand quota; and not __fish_seen_subcommand_from show set help" -s h -l help -d 'Print help'
+complete -c volctl -n "__fish_volctl_using_subcommand quota; and not __fish_seen_subcommand_from show set help" -f -a "show" -d 'Show limits and usage of a project'
+complete -c volctl -n "__fish_volctl_using_subcommand quota; and not __fish_seen_subcommand_from show set help" -f -a "set" -d 'Set limits of a project (-1: unlimited)'
+complete -c volctl -n "__fish_volctl_using_subcommand quota; and not __fish_seen_subcommand_from show set help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c volctl -n "__fish_volctl_using_subcommand quota; and __fish_seen_subcommand_from show" -l state-dir -d 'State directory (store, default backend) [default: /var/lib/volctl for root, else $XDG_DATA_HOME/volctl]' -r -F
+complete -c volctl -n "__fish_volctl_using_subcommand quota; and __fish_seen_subcommand_from show" -l config -d 'Configuration file [default: <state-dir>/config.toml if it exists, else one loopback backend under the state directory]' -r -F
+complete -c volctl -n "__fish_volctl_using_subcommand quota; and __fish_seen_subcommand_from show" -l project -d 'Project that owns the volumes and their quota' -r
+complete -c volctl -n "__fish_volctl_using_subcommand quota; and __fish_seen_subcommand_from show" -l json -d 'Print results as JSON (one document on stdout)'
+complete -c volctl -n "__fish_volctl_using_subcommand quota; and __fish_seen_subcommand_from show" -s q -l quiet -d 'No progress on stderr'
+complete -c volctl -n "__fish_volctl_using_subcommand quota; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
+complete -c volctl -n "__fish_volctl_using_subcommand quota; and __fish_seen_subcommand_from set" -l volumes -d 'Number of volumes' -r
+complete -c volctl -n "__fish_volctl_using_subcommand quota; and __fish_seen_subcommand_from set" -l gigabytes -d 'GiB of volumes and snapshots' -r
+complete -c volctl -n "__fish_volctl_using_subcommand quota; and __fish_seen_subcommand_from set" -l snapshots -d 'Number of snapshots' -r
+complete -c volctl -n "__fish_volctl_using_subcommand quota; and __fish_seen_subcommand_from set" -l per-volume-gigabytes -d 'Largest single volume, GiB' -r
+complete -c volctl -n "__fish_volctl_using_subcommand quota; and __fish_seen_subcommand_from set" -l resource -d 'Any resource, e.g. `gigabytes_fast=100` for volumes of type `fast`' -r
+complete -c volctl -n "__fish_volctl_using_subcommand quota; and __fish_seen_subcommand_from set" -l state-dir -d 'State directory (store, default backend) [default: /var/lib/volctl for root, else $XDG_DATA_HOME/volctl]' -r -F
+complete -c volctl -n "__fish_volctl_using_subcommand quota; and __fish_seen_subcommand_from set" -l config -d 'Configuration file [default: <state-dir>/config.toml if it exists, else one loopback backend under the state directory]' -r -F
+complete -c volctl -n "__fish_volctl_using_subcommand quota; and __fish_seen_subcommand_from set" -l project -d 'Project that owns the volumes and their quota' -r
+complete -c volctl -n "__fish_volctl_using_subcommand quota; and __fish_seen_subcommand_from set" -l json -d 'Print results as JSON (one document on stdout)'
+complete -c volctl -n "__fish_volctl_using_subcommand quota; and __fish_seen_subcommand_from set" -s q -l quiet -d 'No progress on stderr'
+complete -c volctl -n "__fish_volctl_using_subcommand quota; and __fish_seen_subcommand_from set" -s h -l help -d 'Print help'
+complete -c volctl -n "__fish_volctl_using_subcommand quota; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show limits and usage of a project'
+complete -c volctl -n "__fish_volctl_using_subcommand quota; and __fish_seen_subcommand_from help" -f -a "set" -d 'Set limits of a project (-1: unlimited)'
+complete -c volctl -n "__fish_volctl_using_subcommand quota; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c volctl -n "__fish_volctl_using_subcommand backend; and not __fish_seen_subcommand_from list help" -l state-dir -d 'State directory (store, default backend) [default: /var/lib/volctl for root, else $XDG_DATA_HOME/volctl]' -r -F
+complete -c volctl -n "__fish_volctl_using_subcommand backend; and not __fish_seen_subcommand_from list help" -l config -d 'Configuration file [default: <state-dir>/config.toml if it exists, else one loopback backend under the state directory]' -r -F
+complete -c volctl -n "__fish_volctl_using_subcommand backend; and not __fish_seen_subcommand_from list help" -l project -d 'Project that owns the volumes and their quota' -r
+complete -c volctl -n "__fish_volctl_using_subcommand backend; and not __fish_seen_subcommand_from list help" -l json -d 'Print results as JSON (one document on stdout)'
+complete -c volctl -n "__fish_volctl_using_subcommand backend; and not __fish_seen_subcommand_from list help" -s q -l quiet -d 'No progress on stderr'
+complete -c volctl -n "__fish_volctl_using_subcommand backend; and not __fish_seen_subcommand_from list help" -s h -l help -d 'Print help'
+complete -c volctl -n "__fish_volctl_using_subcommand backend; and not __fish_seen_subcommand_from list help" -f -a "list" -d 'List backends: capacity, allocated, free, capabilities'
+complete -c volctl -n "__fish_volctl_using_subcommand backend; and not __fish_seen_subcommand_from list help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c volctl -n "__fish_volctl_using_subcommand backend; and __fish_seen_subcommand_from list" -l state-dir -d 'State directory (store, default backend) [default: /var/lib/volctl for root, else $XDG_DATA_HOME/volctl]' -r -F
+complete -c volctl -n "__fish_volctl_using_subcommand backend; and __fish_seen_subcommand_from list" -l config -d 'Configuration file [default: <state-dir>/config.toml if it exists, else one loopback backend under the state directory]' -r -F
+complete -c volctl -n "__fish_volctl_using_subcommand backend; and __fish_seen_subcommand_from list" -l project -d 'Project that owns the volumes and their quota' -r
+complete -c volctl -n "__fish_volctl_using_subcommand backend; and __fish_seen_subcommand_from list" -l json -d 'Print results as JSON (one document on stdout)'
+complete -c volctl -n "__fish_volctl_using_subcommand backend; and __fish_seen_subcommand_from list" -s q -l quiet -d 'No progress on stderr'
+complete -c volctl -n "__fish_volctl_using_subcommand backend; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c volctl -n "__fish_volctl_using_subcommand backend; and __fish_seen_subcommand_from help" -f -a "list" -d 'List backends: capacity, allocated, free, capabilities'
+complete -c volctl -n "__fish_volctl_using_subcommand backend; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach type quota backend help" -f -a "create" -d 'Create a volume'
+complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach type quota backend help" -f -a "list" -d 'List volumes'
+complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach type quota backend help" -f -a "show" -d 'Show one volume'
+complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach type quota backend help" -f -a "delete" -d 'Delete volumes (detaching them first)'
+complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach type quota backend help" -f -a "attach" -d 'Attach a volume to a loop device'
+complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach type quota backend help" -f -a "detach" -d 'Detach a volume from its loop device'
+complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach type quota backend help" -f -a "type" -d 'Volume types'
+complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach type quota backend help" -f -a "quota" -d 'Quotas'
+complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach type quota backend help" -f -a "backend" -d 'Backends'
+complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach type quota backend help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c volctl -n "__fish_volctl_using_subcommand help; and __fish_seen_subcommand_from type" -f -a "create" -d 'Create a volume type'
+complete -c volctl -n "__fish_volctl_using_subcommand help; and __fish_seen_subcommand_from type" -f -a "list" -d 'List volume types'
+complete -c volctl -n "__fish_volctl_using_subcommand help; and __fish_seen_subcommand_from type" -f -a "delete" -d 'Delete a volume type no volume uses'
+complete -c volctl -n "__fish_volctl_using_subcommand help; and __fish_seen_subcommand_from quota" -f -a "show" -d 'Show limits and usage of a project'
+complete -c volctl -n "__fish_volctl_using_subcommand help; and __fish_seen_subcommand_from quota" -f -a "set" -d 'Set limits of a project (-1: unlimited)'
+complete -c volctl -n "__fish_volctl_using_subcommand help; and __fish_seen_subcommand_from backend" -f -a "list" -d 'List backends: capacity, allocated, free, capabilities'

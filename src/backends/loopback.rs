@@ -119,6 +119,13 @@ impl Driver for Loopback {
 
     fn delete(&self, id: &str) -> Result<()> {
         let path = self.file(id);
+        // Look first: unlinking a missing file on a read-only filesystem
+        // fails with EROFS, not ENOENT.
+        if let Err(e) = fs::symlink_metadata(&path)
+            && e.kind() == io::ErrorKind::NotFound
+        {
+            return Ok(());
+        }
         match fs::remove_file(&path) {
             Err(e) if e.kind() != io::ErrorKind::NotFound => {
                 Err(self.io_err(&format!("removing {}", path.display()), &e))

@@ -55,13 +55,23 @@ pub use state::{AtomKind, AtomRecord, AtomState, FlowRecord, FlowState, now_us};
 pub use store::{FlowSnapshot, FlowStore, MemoryStore, StoreError};
 pub use task::{ExecContext, Outcome, RevertContext, Task, Values, ValuesExt, outputs};
 
-/// Writes a task's `name`, `requires`, `provides` and `atomic` methods:
+/// Writes a task's `name`, `requires`, `provides` and (optionally)
+/// `atomic` methods:
 ///
-/// ```ignore
-/// impl Task for QuotaReserve {
-///     task_signature!("QuotaReserve", requires: ["volume_request"], provides: ["reservation"], atomic);
-///     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> { ... }
+/// ```
+/// use volctl::flow::*;
+/// use volctl::task_signature;
+///
+/// struct Reserve;
+/// impl Task for Reserve {
+///     task_signature!("Reserve", requires: ["size"], provides: ["reservation"], atomic);
+///     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
+///         let size: u64 = ctx.get("size")?;
+///         Ok(outputs().with("reservation", format!("r-{size}")))
+///     }
 /// }
+/// assert_eq!(Reserve.provides(), ["reservation"]);
+/// assert!(Reserve.atomic());
 /// ```
 #[macro_export]
 macro_rules! task_signature {

@@ -104,18 +104,41 @@ impl ScheduleCreateVolume {
     }
 }
 
-/// The error of a decision that chose nothing.
+/// The error of a decision that chose nothing. On a retry, the cause is the
+/// earlier attempts' failures (a backend fault), so they lead the message.
 pub fn no_valid_backend(spec: &SchedulerRequest, d: &Decision) -> Error {
+    let why = d.explain(false);
+    let details = serde_json::to_value(d).unwrap_or_default();
+    if spec.retry.failures.is_empty() {
+        return Error::new(
+            ErrorKind::NoValidBackend,
+            format!(
+                "no valid backend for volume {} ({} GiB):\n{}",
+                spec.volume_id,
+                spec.request.size,
+                why.trim_end()
+            ),
+        )
+        .with_details(details);
+    }
+    let attempts: Vec<String> = spec
+        .retry
+        .failures
+        .iter()
+        .enumerate()
+        .map(|(i, f)| format!("  attempt {}: {f}", i + 1))
+        .collect();
     Error::new(
-        ErrorKind::NoValidBackend,
+        ErrorKind::Backend,
         format!(
-            "no valid backend for volume {} ({} GiB):\n{}",
+            "volume {} ({} GiB) could not be created:\n{}\nand no other backend is valid:\n{}",
             spec.volume_id,
             spec.request.size,
-            d.explain(false).trim_end()
+            attempts.join("\n"),
+            why.trim_end()
         ),
     )
-    .with_details(serde_json::to_value(d).unwrap_or_default())
+    .with_details(details)
 }
 
 impl Task for ScheduleCreateVolume {

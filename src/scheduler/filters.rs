@@ -477,7 +477,7 @@ mod tests {
         let mut far = cand("far", 100.0, 50.0, 0, true);
         far.zone = "az2".into();
         let cands = vec![
-            cand("small", 10.0, 10.0, 150, true),
+            cand("small", 10.0, 10.0, 195, true),
             cand("big", 100.0, 50.0, 100, true),
             far,
             cand("tried", 1000.0, 500.0, 0, true),
@@ -490,7 +490,7 @@ mod tests {
         let text = d.explain(false);
         assert!(text.contains("small (rejected)"), "{text}");
         assert!(
-            text.contains("needs 100 GiB, virtual free 50 GiB"),
+            text.contains("needs 100 GiB, virtual free 5 GiB (total 10, reserved 0 %, provisioned 195, ratio 20)"),
             "{text}"
         );
         assert!(

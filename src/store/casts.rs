@@ -49,37 +49,26 @@ pub fn push(
     Ok(conn.last_insert_rowid())
 }
 
-fn row(
-    r: &rusqlite::Row<'_>,
-) -> rusqlite::Result<(i64, String, Option<String>, String, Option<String>, i64)> {
+/// A row as read: the payload still text.
+type Raw = (Cast, String);
+
+fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Raw> {
     Ok((
-        r.get(0)?,
-        r.get(1)?,
-        r.get(2)?,
+        Cast {
+            id: r.get(0)?,
+            topic: r.get(1)?,
+            volume_id: r.get(2)?,
+            payload: Value::Null,
+            owner: r.get(4)?,
+            created_at: r.get(5)?,
+        },
         r.get(3)?,
-        r.get(4)?,
-        r.get(5)?,
     ))
 }
 
-fn cast(
-    (id, topic, volume_id, payload, owner, created_at): (
-        i64,
-        String,
-        Option<String>,
-        String,
-        Option<String>,
-        i64,
-    ),
-) -> Result<Cast> {
-    Ok(Cast {
-        id,
-        topic,
-        volume_id,
-        payload: serde_json::from_str(&payload)?,
-        owner,
-        created_at,
-    })
+fn cast((mut c, payload): Raw) -> Result<Cast> {
+    c.payload = serde_json::from_str(&payload)?;
+    Ok(c)
 }
 
 /// Removes and returns a queued request (`None` if someone took it).

@@ -1,0 +1,175 @@
+//! Running the real `volctl` binary against a private state directory.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+/// A state directory (and optional configuration) for one test.
+pub struct Volctl {
+    pub dir: tempfile::TempDir,
+    pub state: PathBuf,
+    pub config: Option<PathBuf>,
+}
+
+/// What a run printed and how it ended.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(self.stdout.trim())
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}\nstderr: {}", self.stdout, self.stderr))
+    }
+}
+
+impl From<Output> for Run {
+    fn from(o: Output) -> Self {
+        Run {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+}
+
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_volctl")
+}
+
+impl Volctl {
+    /// The built-in default configuration.
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let state = dir.path().join("state");
+        Volctl {
+            dir,
+            state,
+            config: None,
+        }
+    }
+
+    /// A configuration; `@` in it stands for the test's directory.
+    pub fn with_config(toml: &str) -> Self {
+        let mut v = Self::new();
+        let path = v.dir.path().join("config.toml");
+        std::fs::write(
+            &path,
+            toml.replace('@', &v.dir.path().display().to_string()),
+        )
+        .unwrap();
+        v.config = Some(path);
+        v
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    pub fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(bin());
+        c.args(args)
+            .env("VOLCTL_STATE_DIR", &self.state)
+            .env_remove("VOLCTL_PROJECT")
+            .env_remove("VOLCTL_CONFIG");
+        if let Some(cfg) = &self.config {
+            c.env("VOLCTL_CONFIG", cfg);
+        }
+        c
+    }
+
+    pub fn run(&self, args: &[&str]) -> Run {
+        self.cmd(args).output().unwrap().into()
+    }
+
+    /// Runs and expects success; returns stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let r = self.run(args);
+        assert_eq!(
+            r.code, 0,
+            "volctl {args:?} failed\nstdout: {}\nstderr: {}",
+            r.stdout, r.stderr
+        );
+        r.stdout
+    }
+
+    /// Runs with `--json`, expects success, returns the document.
+    pub fn json(&self, args: &[&str]) -> Value {
+        let mut a = args.to_vec();
+        a.push("--json");
+        let r = self.run(&a);
+        assert_eq!(
+            r.code, 0,
+            "volctl {a:?} failed\nstdout: {}\nstderr: {}",
+            r.stdout, r.stderr
+        );
+        r.json()
+    }
+
+    /// Quota figures of the default project: resource → (in_use, reserved).
+    pub fn usage(&self, resource: &str) -> (i64, i64) {
+        let q = self.json(&["quota", "show"]);
+        let r = &q[resource];
+        (
+            r["in_use"].as_i64().unwrap_or(0),
+            r["reserved"].as_i64().unwrap_or(0),
+        )
+    }
+
+    /// Files in a directory (none if it does not exist).
+    pub fn files(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(dir)
+            .map(|rd| {
+                rd.filter_map(|e| e.ok())
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        v.sort();
+        v
+    }
+}
+
+/// Whether this process is root. Tests that need root (loop devices, mounts)
+/// fail loudly without it, unless VOLCTL_SKIP_ROOT_TESTS=1 asks to skip them
+/// (which they say, loudly). CI runs as root.
+pub fn need_root(test: &str) -> bool {
+    if nix::unistd::geteuid().is_root() {
+        return true;
+    }
+    if std::env::var_os("VOLCTL_SKIP_ROOT_TESTS").is_some() {
+        eprintln!("\n!!! SKIPPED {test}: it needs root (VOLCTL_SKIP_ROOT_TESTS is set) !!!\n");
+        return false;
+    }
+    panic!(
+        "{test} needs root for loop devices and mounts (CI runs as root); set VOLCTL_SKIP_ROOT_TESTS=1 to skip it explicitly"
+    );
+}
+
+/// A read-only view of a directory: a read-only bind mount (root ignores
+/// permission bits). Unmounted on drop.
+pub struct ReadOnly(PathBuf);
+
+impl ReadOnly {
+    pub fn new(dir: &Path) -> ReadOnly {
+        std::fs::create_dir_all(dir).unwrap();
+        let run = |args: &[&str]| {
+            let s = Command::new("mount").args(args).status().unwrap();
+            assert!(s.success(), "mount {args:?}");
+        };
+        let d = dir.to_str().unwrap();
+        run(&["--bind", d, d]);
+        run(&["-o", "remount,bind,ro", d]);
+        ReadOnly(dir.to_path_buf())
+    }
+}
+
+impl Drop for ReadOnly {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).status();
+    }
+}
