@@ -37,7 +37,8 @@ CREATE TABLE volumes (
     launched_at TEXT
 );
 CREATE INDEX volumes_name ON volumes(name);
-CREATE INDEX volumes_backend ON volumes(backend);
+-- Covers the scheduler's provisioned-capacity sum.
+CREATE INDEX volumes_backend ON volumes(backend, status, size);
 CREATE INDEX volumes_project ON volumes(project);
 CREATE TABLE quotas (
     project     TEXT NOT NULL,
