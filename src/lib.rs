@@ -13,6 +13,7 @@ pub mod db;
 pub mod error;
 pub mod flow;
 pub mod lifecycle;
+pub mod locks;
 pub mod manager;
 pub mod ops;
 pub mod quota;

@@ -1,38 +1,53 @@
-//! The loopback driver: one sparse raw file per volume in the backend's
-//! directory, attached as a loop device on request.
+//! The loopback driver: one sparse raw file per object in the backend's
+//! directory (`volume-<id>`, `snapshot-<id>`, `cache-<image id>`), volumes
+//! attached as loop devices on request. Copies are reflinks where the
+//! filesystem can (XFS, btrfs), else sparse copies.
 
-use std::fs::{self, OpenOptions};
+use std::fs::{self, File};
 use std::io;
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
-use super::{Driver, Stats, loopdev};
+use super::copy::{self, create_write};
+use super::{Driver, ImageSource, Io, Obj, ObjectKind, Stats, loopdev, qemu_img};
 use crate::config::BackendConfig;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 
 const GIB: u64 = 1 << 30;
-/// Volume files are `volume-<id>`: names come from ids, never from users.
-const PREFIX: &str = "volume-";
 
 /// A loopback backend.
 pub struct Loopback {
     cfg: BackendConfig,
     dir: PathBuf,
+    reflink: OnceLock<bool>,
 }
 
 impl Loopback {
     /// The driver for `cfg` (whose `path` is filled in).
     pub fn new(cfg: BackendConfig) -> Self {
         let dir = cfg.path.clone().unwrap_or_default();
-        Loopback { cfg, dir }
+        Loopback {
+            cfg,
+            dir,
+            reflink: OnceLock::new(),
+        }
     }
 
-    fn file(&self, id: &str) -> PathBuf {
-        self.dir.join(format!("{PREFIX}{id}"))
+    fn file(&self, obj: Obj<'_>) -> PathBuf {
+        self.dir.join(obj.name())
     }
 
     fn io_err(&self, what: &str, e: &io::Error) -> Error {
+        if e.kind() == io::ErrorKind::Interrupted {
+            return Error::new(ErrorKind::Cancelled, format!("cancelled while {what}"));
+        }
         Error::backend_io(format!("backend `{}`: {what}", self.cfg.name()), e)
+    }
+
+    fn ensure_dir(&self) -> Result<()> {
+        fs::create_dir_all(&self.dir)
+            .map_err(|e| self.io_err(&format!("creating {}", self.dir.display()), &e))
     }
 
     /// Bytes allocated by the files in the backend directory.
@@ -45,6 +60,28 @@ impl Loopback {
                     .sum()
             })
             .unwrap_or(0)
+    }
+
+    /// Grows `f` to `bytes` and, on a thick backend, allocates it.
+    fn finish_size(&self, f: &File, path: &Path, bytes: Option<u64>) -> Result<()> {
+        if let Some(bytes) = bytes
+            && f.metadata().map(|m| m.len()).unwrap_or(0) < bytes
+        {
+            f.set_len(bytes)
+                .map_err(|e| self.io_err(&format!("sizing {}", path.display()), &e))?;
+        }
+        if !self.cfg.thin {
+            let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+            nix::fcntl::fallocate(f, nix::fcntl::FallocateFlags::empty(), 0, len as i64).map_err(
+                |e| {
+                    self.io_err(
+                        &format!("allocating {}", path.display()),
+                        &io::Error::from(e),
+                    )
+                },
+            )?;
+        }
+        Ok(())
     }
 }
 
@@ -86,39 +123,65 @@ impl Driver for Loopback {
         })
     }
 
-    fn object_path(&self, id: &str) -> String {
-        self.file(id).to_string_lossy().into_owned()
+    fn path(&self, obj: Obj<'_>) -> String {
+        self.file(obj).to_string_lossy().into_owned()
     }
 
-    fn create(&self, id: &str, size_gb: u64) -> Result<String> {
-        fs::create_dir_all(&self.dir)
-            .map_err(|e| self.io_err(&format!("creating {}", self.dir.display()), &e))?;
-        let path = self.file(id);
-        let f = OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .mode(0o600)
-            .custom_flags(libc::O_CLOEXEC | libc::O_NOFOLLOW)
-            .open(&path)
+    fn create(&self, obj: Obj<'_>, size_gb: u64) -> Result<String> {
+        self.ensure_dir()?;
+        let path = self.file(obj);
+        let f = create_write(&path)
             .map_err(|e| self.io_err(&format!("creating {}", path.display()), &e))?;
-        let bytes = size_gb * GIB;
-        f.set_len(bytes)
-            .map_err(|e| self.io_err(&format!("sizing {}", path.display()), &e))?;
-        if !self.cfg.thin {
-            nix::fcntl::fallocate(&f, nix::fcntl::FallocateFlags::empty(), 0, bytes as i64)
-                .map_err(|e| {
-                    self.io_err(
-                        &format!("allocating {}", path.display()),
-                        &io::Error::from(e),
-                    )
-                })?;
-        }
+        self.finish_size(&f, &path, Some(size_gb * GIB))?;
         Ok(path.to_string_lossy().into_owned())
     }
 
-    fn delete(&self, id: &str) -> Result<()> {
-        let path = self.file(id);
+    fn copy(
+        &self,
+        from: Obj<'_>,
+        to: Obj<'_>,
+        size_gb: Option<u64>,
+        io: &Io<'_>,
+    ) -> Result<String> {
+        self.ensure_dir()?;
+        let (src, dst) = (self.file(from), self.file(to));
+        copy::clone_file(&src, &dst, io).map_err(|e| {
+            self.io_err(
+                &format!("copying {} to {}", src.display(), dst.display()),
+                &e,
+            )
+        })?;
+        let f = fs::OpenOptions::new()
+            .write(true)
+            .open(&dst)
+            .map_err(|e| self.io_err(&format!("opening {}", dst.display()), &e))?;
+        self.finish_size(&f, &dst, size_gb.map(|g| g * GIB))?;
+        Ok(dst.to_string_lossy().into_owned())
+    }
+
+    fn import_image(
+        &self,
+        image: &ImageSource<'_>,
+        to: Obj<'_>,
+        size_bytes: u64,
+        io: &Io<'_>,
+    ) -> Result<String> {
+        self.ensure_dir()?;
+        let dst = self.file(to);
+        // Start from an empty sparse file of the final size: qemu-img writes
+        // only the image's data (`-n`), so holes stay holes.
+        let f = create_write(&dst)
+            .map_err(|e| self.io_err(&format!("creating {}", dst.display()), &e))?;
+        f.set_len(size_bytes)
+            .map_err(|e| self.io_err(&format!("sizing {}", dst.display()), &e))?;
+        qemu_img::convert(image.path, image.format, &dst, image.virtual_size, io)
+            .map_err(|e| e.context(format!("backend `{}`", self.cfg.name())))?;
+        self.finish_size(&f, &dst, None)?;
+        Ok(dst.to_string_lossy().into_owned())
+    }
+
+    fn delete(&self, obj: Obj<'_>) -> Result<()> {
+        let path = self.file(obj);
         // Look first: unlinking a missing file on a read-only filesystem
         // fails with EROFS, not ENOENT.
         if let Err(e) = fs::symlink_metadata(&path)
@@ -134,8 +197,8 @@ impl Driver for Loopback {
         }
     }
 
-    fn object_size(&self, id: &str) -> Result<Option<u64>> {
-        match fs::symlink_metadata(self.file(id)) {
+    fn size(&self, obj: Obj<'_>) -> Result<Option<u64>> {
+        match fs::symlink_metadata(self.file(obj)) {
             Ok(m) if m.is_file() => Ok(Some(m.len())),
             Ok(_) => Ok(None),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
@@ -143,18 +206,19 @@ impl Driver for Loopback {
         }
     }
 
-    fn list_objects(&self) -> Result<Vec<String>> {
+    fn list(&self, kind: ObjectKind) -> Result<Vec<String>> {
         let rd = match fs::read_dir(&self.dir) {
             Ok(rd) => rd,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
             Err(e) => return Err(self.io_err(&format!("listing {}", self.dir.display()), &e)),
         };
+        let prefix = format!("{}-", kind.prefix());
         let mut ids: Vec<String> = rd
             .filter_map(|e| e.ok())
             .filter_map(|e| {
                 e.file_name()
                     .to_str()?
-                    .strip_prefix(PREFIX)
+                    .strip_prefix(&prefix)
                     .map(str::to_string)
             })
             .collect();
@@ -162,8 +226,14 @@ impl Driver for Loopback {
         Ok(ids)
     }
 
-    fn attach(&self, id: &str) -> Result<String> {
-        let path = self.file(id);
+    fn cheap_copies(&self) -> bool {
+        *self
+            .reflink
+            .get_or_init(|| self.ensure_dir().is_ok() && copy::dir_supports_reflink(&self.dir))
+    }
+
+    fn attach(&self, obj: Obj<'_>) -> Result<String> {
+        let path = self.file(obj);
         loopdev::attach(&path)
             .map(|d| d.to_string_lossy().into_owned())
             .map_err(|e| {
@@ -174,8 +244,8 @@ impl Driver for Loopback {
             })
     }
 
-    fn detach(&self, id: &str, device: &str) -> Result<()> {
-        loopdev::detach(Path::new(device), &self.file(id))
+    fn detach(&self, obj: Obj<'_>, device: &str) -> Result<()> {
+        loopdev::detach(Path::new(device), &self.file(obj))
             .map_err(|e| self.io_err(&format!("detaching {device}"), &e))
     }
 }

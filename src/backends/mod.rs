@@ -1,15 +1,20 @@
 //! Backends: where volumes live. A [`Driver`] per configured backend.
 
+pub mod copy;
 pub mod loopback;
 pub mod loopdev;
+pub mod qemu_img;
 
 use std::collections::BTreeMap;
+use std::path::Path;
 use std::sync::Arc;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::config::{BackendConfig, Config, DriverKind};
 use crate::error::{Error, Result};
+use crate::flow::CancelToken;
+pub use qemu_img::Format;
 
 /// What a backend reports about itself.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -22,8 +27,87 @@ pub struct Stats {
     pub thin: bool,
 }
 
-/// A backend's operations. Every operation is idempotent — keyed by the
-/// volume id, never by a user-given name — because a flow that died while
+/// What a backend object is. Objects are named `<kind>-<id>` from ids,
+/// never from anything a user typed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ObjectKind {
+    /// A volume.
+    Volume,
+    /// A snapshot of a volume.
+    Snapshot,
+    /// A cached raw copy of an image (keyed by the image's id).
+    Cache,
+}
+
+impl ObjectKind {
+    /// The name prefix.
+    pub fn prefix(self) -> &'static str {
+        match self {
+            ObjectKind::Volume => "volume",
+            ObjectKind::Snapshot => "snapshot",
+            ObjectKind::Cache => "cache",
+        }
+    }
+}
+
+/// One object on a backend.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Obj<'a> {
+    /// What it is.
+    pub kind: ObjectKind,
+    /// The id of the volume, snapshot or image.
+    pub id: &'a str,
+}
+
+impl<'a> Obj<'a> {
+    /// A volume's object.
+    pub fn volume(id: &'a str) -> Self {
+        Obj {
+            kind: ObjectKind::Volume,
+            id,
+        }
+    }
+    /// A snapshot's object.
+    pub fn snapshot(id: &'a str) -> Self {
+        Obj {
+            kind: ObjectKind::Snapshot,
+            id,
+        }
+    }
+    /// An image's cache object.
+    pub fn cache(image_id: &'a str) -> Self {
+        Obj {
+            kind: ObjectKind::Cache,
+            id: image_id,
+        }
+    }
+    /// `<kind>-<id>`.
+    pub fn name(&self) -> String {
+        format!("{}-{}", self.kind.prefix(), self.id)
+    }
+}
+
+/// What long operations report to and are stopped by.
+pub struct Io<'a> {
+    /// Called with (done, total) units (bytes).
+    pub progress: &'a (dyn Fn(u64, u64) + Sync),
+    /// Checked between chunks; set means stop.
+    pub cancel: &'a CancelToken,
+}
+
+/// An image to write into an object.
+#[derive(Clone, Copy, Debug)]
+pub struct ImageSource<'a> {
+    /// The catalog's copy of the image.
+    pub path: &'a Path,
+    /// Its (checked) format.
+    pub format: Format,
+    /// The size of the disk it holds, bytes.
+    pub virtual_size: u64,
+}
+
+/// A backend's operations. Every one is idempotent — a flow that died while
 /// running one runs it again.
 pub trait Driver: Send + Sync {
     /// The backend's configuration.
@@ -37,26 +121,44 @@ pub trait Driver: Send + Sync {
     /// Capacity and free space.
     fn stats(&self) -> Result<Stats>;
 
-    /// Where the volume `id`'s backend object is (file path or LV path).
-    fn object_path(&self, id: &str) -> String;
+    /// Where an object is (file path or LV path).
+    fn path(&self, obj: Obj<'_>) -> String;
 
-    /// Creates an empty volume of `size_gb` GiB; returns its object path.
-    fn create(&self, id: &str, size_gb: u64) -> Result<String>;
+    /// Creates an empty object of `size_gb` GiB; returns its path.
+    fn create(&self, obj: Obj<'_>, size_gb: u64) -> Result<String>;
 
-    /// Removes the volume's backend object; nothing to do if it is gone.
-    fn delete(&self, id: &str) -> Result<()>;
+    /// Makes `to` a copy of `from` — shared extents or a thin snapshot where
+    /// the backend can — grown to `size_gb` if given; returns its path.
+    fn copy(&self, from: Obj<'_>, to: Obj<'_>, size_gb: Option<u64>, io: &Io<'_>)
+    -> Result<String>;
 
-    /// The size in bytes of the volume's object, if it exists.
-    fn object_size(&self, id: &str) -> Result<Option<u64>>;
+    /// Writes an image's disk into `to`, made `size_bytes` long; returns its
+    /// path.
+    fn import_image(
+        &self,
+        image: &ImageSource<'_>,
+        to: Obj<'_>,
+        size_bytes: u64,
+        io: &Io<'_>,
+    ) -> Result<String>;
 
-    /// Ids of every volume object on the backend.
-    fn list_objects(&self) -> Result<Vec<String>>;
+    /// Removes an object; nothing to do if it is gone.
+    fn delete(&self, obj: Obj<'_>) -> Result<()>;
 
-    /// Exposes the volume as a block device; returns its path.
-    fn attach(&self, id: &str) -> Result<String>;
+    /// An object's size in bytes, if it exists.
+    fn size(&self, obj: Obj<'_>) -> Result<Option<u64>>;
 
-    /// Removes the block device `device` of the volume.
-    fn detach(&self, id: &str, device: &str) -> Result<()>;
+    /// The ids of every object of `kind`.
+    fn list(&self, kind: ObjectKind) -> Result<Vec<String>>;
+
+    /// Whether [`Driver::copy`] is cheap (no data copied).
+    fn cheap_copies(&self) -> bool;
+
+    /// Exposes a volume as a block device; returns its path.
+    fn attach(&self, obj: Obj<'_>) -> Result<String>;
+
+    /// Removes the block device `device` of a volume.
+    fn detach(&self, obj: Obj<'_>, device: &str) -> Result<()>;
 }
 
 /// Capabilities every backend has, besides configured ones, for matching

@@ -6,6 +6,7 @@
 
 use std::sync::Arc;
 
+use crate::backends::Obj;
 use crate::error::Error;
 use crate::flow::{ExecContext, Failure, Flow, RevertContext, Task, Values, ValuesExt, outputs};
 use crate::service::Service;
@@ -65,7 +66,7 @@ impl Task for AttachDevice {
             .backend
             .as_deref()
             .ok_or_else(|| Error::internal("volume has no backend"))?;
-        let device = self.0.backends.get(backend)?.attach(&v.id)?;
+        let device = self.0.backends.get(backend)?.attach(Obj::volume(&v.id))?;
         Ok(outputs().with("device", device))
     }
 
@@ -74,7 +75,10 @@ impl Task for AttachDevice {
         if let (Some(device), Some(backend)) =
             (ctx.result::<String>("device"), v.backend.as_deref())
         {
-            self.0.backends.get(backend)?.detach(&v.id, &device)?;
+            self.0
+                .backends
+                .get(backend)?
+                .detach(Obj::volume(&v.id), &device)?;
         }
         Ok(())
     }
@@ -124,7 +128,10 @@ impl Task for DetachDevice {
     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
         let v: Volume = ctx.get("volume")?;
         if let (Some(device), Some(backend)) = (v.device.as_deref(), v.backend.as_deref()) {
-            self.0.backends.get(backend)?.detach(&v.id, device)?;
+            self.0
+                .backends
+                .get(backend)?
+                .detach(Obj::volume(&v.id), device)?;
         }
         Ok(outputs())
     }

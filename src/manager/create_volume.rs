@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::ManagerRequest;
+use crate::backends::Obj;
 use crate::error::{Error, ErrorKind};
 use crate::flow::{ExecContext, Failure, Flow, RevertContext, Task, Values, ValuesExt, outputs};
 use crate::lifecycle::mark_error;
@@ -216,7 +217,7 @@ impl Task for CreateVolumeFromSpec {
         let s: VolumeSpec = ctx.get("volume_spec")?;
         let driver = self.0.backends.get(&s.backend)?;
         let path = match s.kind {
-            SourceKind::Raw => driver.create(&s.volume_id, s.size)?,
+            SourceKind::Raw => driver.create(Obj::volume(&s.volume_id), s.size)?,
             other => {
                 return Err(Error::invalid(format!(
                     "cannot create a volume from a {}",
@@ -230,7 +231,10 @@ impl Task for CreateVolumeFromSpec {
 
     fn revert(&self, ctx: &RevertContext<'_>) -> Result<(), Failure> {
         let s: VolumeSpec = ctx.get("volume_spec")?;
-        self.0.backends.get(&s.backend)?.delete(&s.volume_id)?;
+        self.0
+            .backends
+            .get(&s.backend)?
+            .delete(Obj::volume(&s.volume_id))?;
         Ok(())
     }
 

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use serde_json::json;
 
 use super::attach_volume::DetachDevice;
+use crate::backends::Obj;
 use crate::error::Error;
 use crate::flow::{ExecContext, Failure, Flow, RevertContext, Task, Values, ValuesExt, outputs};
 use crate::lifecycle::release_quota;
@@ -90,7 +91,7 @@ impl Task for DeleteBackendObject {
     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
         let v: Volume = ctx.get("volume")?;
         if let Some(b) = &v.backend {
-            self.0.backends.get(b)?.delete(&v.id)?;
+            self.0.backends.get(b)?.delete(Obj::volume(&v.id))?;
         }
         Ok(outputs())
     }

@@ -1,0 +1,273 @@
+//! Copying volume files: a reflink (FICLONE) where the filesystem shares
+//! extents (XFS, btrfs), else a sparse-aware copy that walks the data
+//! extents (SEEK_DATA / SEEK_HOLE) and copies them in the kernel
+//! (`copy_file_range`) — holes are never read or written.
+
+use std::fs::{File, OpenOptions};
+use std::io;
+use std::os::fd::AsRawFd;
+use std::os::unix::fs::{FileExt, OpenOptionsExt};
+use std::path::Path;
+
+use super::Io;
+
+/// `FICLONE` = `_IOW(0x94, 9, int)`.
+const FICLONE: libc::c_ulong = 0x4004_9409;
+const CHUNK: u64 = 64 << 20;
+
+/// How a copy was made.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Method {
+    /// Shared extents: instant, no space used until written.
+    Reflink,
+    /// Data extents copied, holes kept.
+    SparseCopy,
+}
+
+/// Opens an existing file for reading, refusing symlinks.
+pub fn open_read(path: &Path) -> io::Result<File> {
+    OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_CLOEXEC | libc::O_NOFOLLOW)
+        .open(path)
+}
+
+/// Creates (or truncates) a file for writing, refusing symlinks.
+pub fn create_write(path: &Path) -> io::Result<File> {
+    OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .custom_flags(libc::O_CLOEXEC | libc::O_NOFOLLOW)
+        .open(path)
+}
+
+fn cancelled() -> io::Error {
+    io::Error::new(io::ErrorKind::Interrupted, "cancelled")
+}
+
+/// Shares `src`'s extents with `dst` (same filesystem with reflink support).
+pub fn reflink(src: &File, dst: &File) -> io::Result<()> {
+    // SAFETY: FICLONE takes the source file descriptor as its argument.
+    let r = unsafe { libc::ioctl(dst.as_raw_fd(), FICLONE as _, src.as_raw_fd()) };
+    if r < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(())
+    }
+}
+
+fn seek(f: &File, off: u64, whence: libc::c_int) -> io::Result<Option<u64>> {
+    // SAFETY: plain lseek on an owned descriptor.
+    let r = unsafe { libc::lseek(f.as_raw_fd(), off as libc::off_t, whence) };
+    if r < 0 {
+        let e = io::Error::last_os_error();
+        if e.raw_os_error() == Some(libc::ENXIO) {
+            return Ok(None); // no data at or after `off`
+        }
+        return Err(e);
+    }
+    Ok(Some(r as u64))
+}
+
+/// Copies `[start, end)` of `src` into `dst` at the same offsets.
+fn copy_range(
+    src: &File,
+    dst: &File,
+    start: u64,
+    end: u64,
+    len: u64,
+    io: &Io<'_>,
+) -> io::Result<()> {
+    let mut pos = start;
+    let mut use_cfr = true;
+    let mut buf = Vec::new();
+    while pos < end {
+        if io.cancel.is_cancelled() {
+            return Err(cancelled());
+        }
+        let n = (end - pos).min(CHUNK);
+        let copied = if use_cfr {
+            let mut off_in = pos as libc::loff_t;
+            let mut off_out = pos as libc::loff_t;
+            // SAFETY: offsets are owned locals; descriptors are valid.
+            let r = unsafe {
+                libc::copy_file_range(
+                    src.as_raw_fd(),
+                    &mut off_in,
+                    dst.as_raw_fd(),
+                    &mut off_out,
+                    n as usize,
+                    0,
+                )
+            };
+            if r < 0 {
+                let e = io::Error::last_os_error();
+                match e.raw_os_error() {
+                    Some(libc::EXDEV)
+                    | Some(libc::EINVAL)
+                    | Some(libc::EOPNOTSUPP)
+                    | Some(libc::ENOSYS) => {
+                        use_cfr = false;
+                        continue;
+                    }
+                    _ => return Err(e),
+                }
+            }
+            r as u64
+        } else {
+            buf.resize(n.min(4 << 20) as usize, 0);
+            let got = src.read_at(&mut buf, pos)?;
+            dst.write_all_at(&buf[..got], pos)?;
+            got as u64
+        };
+        if copied == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "source shrank during the copy",
+            ));
+        }
+        pos += copied;
+        (io.progress)(pos, len);
+    }
+    Ok(())
+}
+
+/// Copies the data extents of `src` into `dst` (which it truncates), keeping
+/// holes; the result has `src`'s length.
+pub fn sparse_copy(src: &File, dst: &File, io: &Io<'_>) -> io::Result<()> {
+    let len = src.metadata()?.len();
+    dst.set_len(0)?;
+    dst.set_len(len)?;
+    let mut off = 0;
+    while off < len {
+        let Some(data) = seek(src, off, libc::SEEK_DATA)? else {
+            break;
+        };
+        let hole = seek(src, data, libc::SEEK_HOLE)?.unwrap_or(len).min(len);
+        copy_range(src, dst, data, hole, len, io)?;
+        off = hole;
+    }
+    (io.progress)(len, len);
+    Ok(())
+}
+
+/// Makes `dst` a copy of `src`: a reflink if the filesystem can, else a
+/// sparse copy. `dst` is created or truncated.
+pub fn clone_file(src: &Path, dst: &Path, io: &Io<'_>) -> io::Result<Method> {
+    let s = open_read(src)?;
+    if !s.metadata()?.is_file() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{} is not a regular file", src.display()),
+        ));
+    }
+    let d = create_write(dst)?;
+    if reflink(&s, &d).is_ok() {
+        let len = s.metadata()?.len();
+        (io.progress)(len, len);
+        return Ok(Method::Reflink);
+    }
+    sparse_copy(&s, &d, io)?;
+    Ok(Method::SparseCopy)
+}
+
+/// Whether files in `dir` can be reflinked (probed with two tiny files).
+pub fn dir_supports_reflink(dir: &Path) -> bool {
+    let a = dir.join(format!(".reflink-probe-{}-a", std::process::id()));
+    let b = dir.join(format!(".reflink-probe-{}-b", std::process::id()));
+    let ok = (|| -> io::Result<()> {
+        let fa = create_write(&a)?;
+        fa.write_all_at(&[1u8; 4096], 0)?;
+        let fb = create_write(&b)?;
+        reflink(&fa, &fb)
+    })()
+    .is_ok();
+    let _ = std::fs::remove_file(&a);
+    let _ = std::fs::remove_file(&b);
+    ok
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::flow::CancelToken;
+    use std::os::unix::fs::MetadataExt;
+
+    fn quiet() -> (CancelToken, impl Fn(u64, u64) + Sync) {
+        (CancelToken::new(), |_: u64, _: u64| {})
+    }
+
+    #[test]
+    fn sparse_copy_keeps_holes_and_data() {
+        let dir = tempfile::tempdir().unwrap();
+        let src = dir.path().join("src");
+        let f = create_write(&src).unwrap();
+        f.set_len(1 << 30).unwrap();
+        f.write_all_at(&[7u8; 8192], 0).unwrap();
+        f.write_all_at(&[9u8; 4096], 512 << 20).unwrap();
+        f.write_all_at(b"end", (1 << 30) - 3).unwrap();
+        drop(f);
+        let dst = dir.path().join("dst");
+        let (cancel, progress) = quiet();
+        let io = Io {
+            progress: &progress,
+            cancel: &cancel,
+        };
+        let s = open_read(&src).unwrap();
+        let d = create_write(&dst).unwrap();
+        sparse_copy(&s, &d, &io).unwrap();
+        let m = std::fs::metadata(&dst).unwrap();
+        assert_eq!(m.len(), 1 << 30);
+        assert!(
+            m.blocks() * 512 < 1 << 20,
+            "holes stay holes: {} bytes allocated",
+            m.blocks() * 512
+        );
+        let mut buf = [0u8; 4096];
+        d.sync_all().unwrap();
+        let d = open_read(&dst).unwrap();
+        d.read_exact_at(&mut buf, 512 << 20).unwrap();
+        assert_eq!(buf, [9u8; 4096]);
+        d.read_exact_at(&mut buf, 256 << 20).unwrap();
+        assert_eq!(buf, [0u8; 4096]);
+        let mut end = [0u8; 3];
+        d.read_exact_at(&mut end, (1 << 30) - 3).unwrap();
+        assert_eq!(&end, b"end");
+    }
+
+    #[test]
+    fn cancellation_stops_a_copy() {
+        let dir = tempfile::tempdir().unwrap();
+        let src = dir.path().join("src");
+        let f = create_write(&src).unwrap();
+        f.write_all_at(&[1u8; 1 << 20], 0).unwrap();
+        let cancel = CancelToken::new();
+        cancel.cancel();
+        let progress = |_: u64, _: u64| {};
+        let io = Io {
+            progress: &progress,
+            cancel: &cancel,
+        };
+        let s = open_read(&src).unwrap();
+        let d = create_write(&dir.path().join("dst")).unwrap();
+        assert_eq!(
+            sparse_copy(&s, &d, &io).unwrap_err().kind(),
+            io::ErrorKind::Interrupted
+        );
+    }
+
+    #[test]
+    fn clone_file_refuses_symlinks() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("real"), b"x").unwrap();
+        std::os::unix::fs::symlink(dir.path().join("real"), dir.path().join("link")).unwrap();
+        let (cancel, progress) = quiet();
+        let io = Io {
+            progress: &progress,
+            cancel: &cancel,
+        };
+        assert!(clone_file(&dir.path().join("link"), &dir.path().join("dst"), &io).is_err());
+    }
+}
