@@ -30,9 +30,52 @@ pub struct Config {
     /// `volctl type create`).
     #[serde(default, rename = "volume_type")]
     pub volume_types: Vec<VolumeTypeConfig>,
+    /// Image catalog limits.
+    #[serde(default)]
+    pub images: ImagesConfig,
+    /// The image cache.
+    #[serde(default)]
+    pub image_cache: ImageCacheConfig,
     /// Where the configuration came from (`None`: built-in defaults).
     #[serde(skip)]
     pub source: Option<PathBuf>,
+}
+
+/// Limits on imported images.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ImagesConfig {
+    /// Largest virtual size accepted, GiB.
+    #[serde(deserialize_with = "at_least_one_u64")]
+    pub max_virtual_size_gb: u64,
+}
+
+impl Default for ImagesConfig {
+    fn default() -> Self {
+        ImagesConfig {
+            max_virtual_size_gb: 1024,
+        }
+    }
+}
+
+/// The image cache: the first volume made from an image on a backend leaves
+/// a raw copy there; later ones are copies (reflinks) of it.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ImageCacheConfig {
+    /// On by default.
+    pub enabled: bool,
+    /// Per backend; least recently used entries are evicted past it, GiB.
+    pub max_size_gb: u64,
+}
+
+impl Default for ImageCacheConfig {
+    fn default() -> Self {
+        ImageCacheConfig {
+            enabled: true,
+            max_size_gb: 50,
+        }
+    }
 }
 
 /// Default limits; `-1` means unlimited.
@@ -169,6 +212,14 @@ fn at_least_one<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<u32, D::
     Ok(v)
 }
 
+fn at_least_one_u64<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<u64, D::Error> {
+    let v = u64::deserialize(d)?;
+    if v == 0 {
+        return Err(serde::de::Error::custom("must be at least 1"));
+    }
+    Ok(v)
+}
+
 fn percentage<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<u32, D::Error> {
     let v = u32::deserialize(d)?;
     if v > 100 {
@@ -242,6 +293,8 @@ impl Config {
             scheduler: SchedulerConfig::default(),
             backends: Vec::new(),
             volume_types: Vec::new(),
+            images: ImagesConfig::default(),
+            image_cache: ImageCacheConfig::default(),
             source: None,
         }
     }

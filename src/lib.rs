@@ -12,6 +12,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod flow;
+pub mod images;
 pub mod lifecycle;
 pub mod locks;
 pub mod manager;

@@ -6,13 +6,17 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 
 use crate::api::{CreateRequest, create_volume as api_create};
+use crate::backends::Format;
 use crate::error::{Error, ErrorKind, Result};
 use crate::flow::{Engine, Failure, Flow, FlowOutcome, FlowState, Values, ValuesExt, outputs};
-use crate::manager::{attach_volume, create_volume as manager_create, delete_volume};
+use crate::images::flows as image_flows;
+use crate::manager::{attach_volume, create_volume as manager_create, delete_volume, snapshot};
 use crate::scheduler::create_volume as scheduler_create;
 use crate::service::Service;
 use crate::store::casts::{self, Cast};
+use crate::store::images::Image;
 use crate::store::new_id;
+use crate::store::snapshots::{self, Snapshot};
 use crate::store::volumes::{self, Volume, VolumeStatus};
 
 /// Every flow definition by name, so a stored flow can be rebuilt and
@@ -25,6 +29,10 @@ pub fn definition(name: &str, svc: &Arc<Service>) -> Option<Flow> {
         delete_volume::FLOW => delete_volume::flow(svc),
         attach_volume::ATTACH_FLOW => attach_volume::attach_flow(svc),
         attach_volume::DETACH_FLOW => attach_volume::detach_flow(svc),
+        snapshot::CREATE_FLOW => snapshot::create_flow(svc),
+        snapshot::DELETE_FLOW => snapshot::delete_flow(svc),
+        image_flows::IMPORT_FLOW => image_flows::import_flow(svc),
+        image_flows::DELETE_FLOW => image_flows::delete_flow(svc),
         _ => return None,
     })
 }
@@ -168,17 +176,72 @@ impl Ops {
         Ok(Some(self.engine.resume(&flow, &flow_id)?))
     }
 
-    fn volume_flow(&self, flow: Flow, volume_id: &str, operation: &str) -> Result<()> {
-        let out = self.run(
-            &flow,
-            outputs().with("volume_id", volume_id),
-            json!({ "volume_id": volume_id, "operation": operation }),
-        )?;
+    /// Runs a flow to its end; its failure as an error.
+    fn complete(&self, flow: &Flow, inputs: Values, meta: Value) -> Result<FlowOutcome> {
+        let out = self.run(flow, inputs, meta)?;
         if out.is_success() {
-            Ok(())
+            Ok(out)
         } else {
             Err(outcome_error(&out))
         }
+    }
+
+    fn volume_flow(&self, flow: Flow, volume_id: &str, operation: &str) -> Result<()> {
+        self.complete(
+            &flow,
+            outputs().with("volume_id", volume_id),
+            json!({ "volume_id": volume_id, "operation": operation }),
+        )
+        .map(drop)
+    }
+
+    /// Snapshots a volume.
+    pub fn snapshot_create(&self, volume_id: &str, name: Option<&str>) -> Result<Snapshot> {
+        let id = new_id();
+        self.complete(
+            &snapshot::create_flow(&self.svc),
+            snapshot::create_inputs(&id, volume_id, name),
+            json!({ "volume_id": volume_id, "snapshot_id": id, "operation": "snapshot" }),
+        )?;
+        snapshots::get(&self.svc.store.db().lock(), &id)?
+            .ok_or_else(|| Error::internal("the snapshot vanished"))
+    }
+
+    /// Deletes a snapshot.
+    pub fn snapshot_delete(&self, snapshot_id: &str) -> Result<()> {
+        self.complete(
+            &snapshot::delete_flow(&self.svc),
+            outputs().with("snapshot_id", snapshot_id),
+            json!({ "snapshot_id": snapshot_id, "operation": "snapshot_delete" }),
+        )
+        .map(drop)
+    }
+
+    /// Imports an image file into the catalog.
+    pub fn image_import(
+        &self,
+        source: &str,
+        name: Option<&str>,
+        format: Option<Format>,
+    ) -> Result<Image> {
+        let id = new_id();
+        let out = self.complete(
+            &image_flows::import_flow(&self.svc),
+            image_flows::import_inputs(&id, source, name, format),
+            json!({ "image_id": id, "operation": "image_import" }),
+        )?;
+        out.get("image")
+            .ok_or_else(|| Error::internal("the import produced no image"))
+    }
+
+    /// Deletes an image and its cache entries.
+    pub fn image_delete(&self, image_id: &str) -> Result<()> {
+        self.complete(
+            &image_flows::delete_flow(&self.svc),
+            outputs().with("image_id", image_id),
+            json!({ "image_id": image_id, "operation": "image_delete" }),
+        )
+        .map(drop)
     }
 
     /// Deletes a volume (detaching it first).

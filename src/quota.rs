@@ -35,6 +35,20 @@ pub fn volume_deltas(size: u64, type_name: Option<&str>) -> Deltas {
     d
 }
 
+/// The usage a snapshot of `size` GiB of a volume of type `type_name`
+/// counts for (its size counts against `gigabytes`).
+pub fn snapshot_deltas(size: u64, type_name: Option<&str>) -> Deltas {
+    let mut d = vec![
+        ("snapshots".to_string(), 1),
+        ("gigabytes".to_string(), size as i64),
+    ];
+    if let Some(t) = type_name {
+        d.push((format!("snapshots_{t}"), 1));
+        d.push((format!("gigabytes_{t}"), size as i64));
+    }
+    d
+}
+
 /// Negates every delta.
 pub fn negate(d: &Deltas) -> Deltas {
     d.iter().map(|(r, n)| (r.clone(), -n)).collect()

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use serde_json::json;
 
-use super::{CreateRequest, MAX_SIZE_GB, VolumeRequest, check_name, check_project};
+use super::{CreateRequest, MAX_SIZE_GB, SourceRef, VolumeRequest, check_name, check_project};
 use crate::error::{Error, Result};
 use crate::flow::{ExecContext, Failure, Flow, RevertContext, Task, Values, ValuesExt, outputs};
 use crate::quota::{Reservation, volume_deltas};
@@ -17,8 +17,9 @@ use crate::scheduler::{Retry, SchedulerRequest};
 use crate::service::Service;
 use crate::store::casts;
 use crate::store::now;
-use crate::store::types;
+use crate::store::snapshots::{self, SnapshotStatus};
 use crate::store::volumes::{self, SourceKind, Volume, VolumeStatus};
+use crate::store::{images, types};
 use crate::task_signature;
 
 /// The flow's name.
@@ -44,38 +45,38 @@ impl ExtractVolumeRequest {
         check_project(&req.project)?;
         let name = check_name(req.name.as_deref())?;
         let conn = svc.store.db().lock();
-        if req.source.is_some() {
-            return Err(Error::invalid(
-                "volumes from snapshots, volumes and images are not supported yet",
-            ));
-        }
-        let size = match req.size {
-            Some(0) => return Err(Error::invalid("size must be at least 1 GiB")),
-            Some(s) if s > MAX_SIZE_GB => {
+        let source = resolve_source(&conn, req.source.as_ref(), &req.project)?;
+        let size = match (req.size, source.min_size) {
+            (Some(0), _) => return Err(Error::invalid("size must be at least 1 GiB")),
+            (Some(s), _) if s > MAX_SIZE_GB => {
                 return Err(Error::invalid(format!(
                     "size {s} GiB is larger than the largest volume ({MAX_SIZE_GB} GiB)"
                 )));
             }
-            Some(s) => s,
-            None => return Err(Error::invalid("a size (--size, GiB) is required")),
-        };
-        let vtype = req
-            .volume_type
-            .as_deref()
-            .map(|t| types::find(&conn, t))
-            .transpose()?;
-        let zone = match &req.zone {
-            Some(z) => {
-                let known = svc.config.zones();
-                if !known.contains(&z.as_str()) {
-                    return Err(Error::invalid(format!(
-                        "unknown availability zone `{z}` (known: {})",
-                        known.join(", ")
-                    )));
-                }
-                Some(z.clone())
+            (Some(s), Some((min, what))) if s < min => {
+                return Err(Error::invalid(format!(
+                    "size {s} GiB is smaller than {what} ({min} GiB)"
+                )));
             }
-            None => svc.config.scheduler.default_availability_zone.clone(),
+            (Some(s), _) => s,
+            (None, Some((min, _))) => min,
+            (None, None) => return Err(Error::invalid("a size (--size, GiB) is required")),
+        };
+        // Type: explicit, else the source's, else none.
+        let vtype = match (&req.volume_type, &source.type_name) {
+            (Some(t), _) | (None, Some(t)) => Some(types::find(&conn, t)?),
+            (None, None) => None,
+        };
+        let known = svc.config.zones();
+        let zone = match (&req.zone, &source.zone) {
+            (Some(z), _) if !known.contains(&z.as_str()) => {
+                return Err(Error::invalid(format!(
+                    "unknown availability zone `{z}` (known: {})",
+                    known.join(", ")
+                )));
+            }
+            (Some(z), _) | (None, Some(z)) => Some(z.clone()),
+            (None, None) => svc.config.scheduler.default_availability_zone.clone(),
         };
         Ok(VolumeRequest {
             size,
@@ -85,11 +86,110 @@ impl ExtractVolumeRequest {
             type_name: vtype.as_ref().map(|t| t.name.clone()),
             extra_specs: vtype.map(|t| t.extra_specs).unwrap_or_default(),
             zone,
-            source_kind: SourceKind::Raw,
-            source_id: None,
-            pinned_backend: None,
+            source_kind: source.kind,
+            source_id: source.id,
+            pinned_backend: source.backend,
         })
     }
+}
+
+/// What a request's source contributes.
+struct Source {
+    kind: SourceKind,
+    id: Option<String>,
+    /// The smallest size allowed and what it is, in words.
+    min_size: Option<(u64, String)>,
+    type_name: Option<String>,
+    zone: Option<String>,
+    /// Snapshots and clones are made on their source's backend.
+    backend: Option<String>,
+}
+
+fn resolve_source(
+    conn: &rusqlite::Connection,
+    source: Option<&SourceRef>,
+    project: &str,
+) -> Result<Source> {
+    let foreign = |what: &str, id: &str, owner: &str| {
+        Error::not_found(format!(
+            "{what} {id} belongs to project {owner}, not {project}"
+        ))
+    };
+    Ok(match source {
+        None => Source {
+            kind: SourceKind::Raw,
+            id: None,
+            min_size: None,
+            type_name: None,
+            zone: None,
+            backend: None,
+        },
+        Some(SourceRef::Snapshot(key)) => {
+            let s = snapshots::find(conn, key)?;
+            if s.project != project {
+                return Err(foreign("snapshot", &s.id, &s.project));
+            }
+            if s.status != SnapshotStatus::Available {
+                return Err(Error::conflict(format!(
+                    "snapshot {} is {}; a volume can be made only from an available snapshot",
+                    s.id, s.status
+                )));
+            }
+            let zone = volumes::get(conn, &s.volume_id)?.and_then(|v| v.zone);
+            Source {
+                kind: SourceKind::Snapshot,
+                min_size: Some((s.size, format!("snapshot {}", s.id))),
+                type_name: s.type_name,
+                zone,
+                backend: Some(s.backend),
+                id: Some(s.id),
+            }
+        }
+        Some(SourceRef::Volume(key)) => {
+            let v = volumes::find(conn, key)?;
+            if v.project != project {
+                return Err(foreign("volume", &v.id, &v.project));
+            }
+            if !matches!(v.status, VolumeStatus::Available | VolumeStatus::InUse) {
+                return Err(Error::conflict(format!(
+                    "volume {} is {}; only an available or in-use volume can be cloned",
+                    v.id, v.status
+                )));
+            }
+            Source {
+                kind: SourceKind::Volume,
+                min_size: Some((v.size, format!("source volume {}", v.id))),
+                type_name: v.type_name,
+                zone: v.zone,
+                backend: v.backend,
+                id: Some(v.id),
+            }
+        }
+        Some(SourceRef::Image(key)) => {
+            let i = images::find(conn, key)?;
+            if i.status != "active" {
+                return Err(Error::conflict(format!(
+                    "image `{}` is {}",
+                    i.name, i.status
+                )));
+            }
+            Source {
+                kind: SourceKind::Image,
+                min_size: Some((
+                    i.min_size_gb(),
+                    format!(
+                        "the virtual size of image `{}` ({:.2} GiB)",
+                        i.name,
+                        i.virtual_size as f64 / (1u64 << 30) as f64
+                    ),
+                )),
+                type_name: None,
+                zone: None,
+                backend: None,
+                id: Some(i.id),
+            }
+        }
+    })
 }
 
 impl Task for ExtractVolumeRequest {

@@ -62,10 +62,10 @@ impl Loopback {
             .unwrap_or(0)
     }
 
-    /// Grows `f` to `bytes` and, on a thick backend, allocates it.
+    /// Makes `f` exactly `bytes` long and, on a thick backend, allocates it.
     fn finish_size(&self, f: &File, path: &Path, bytes: Option<u64>) -> Result<()> {
         if let Some(bytes) = bytes
-            && f.metadata().map(|m| m.len()).unwrap_or(0) < bytes
+            && f.metadata().map(|m| m.len()).unwrap_or(0) != bytes
         {
             f.set_len(bytes)
                 .map_err(|e| self.io_err(&format!("sizing {}", path.display()), &e))?;
@@ -140,7 +140,7 @@ impl Driver for Loopback {
         &self,
         from: Obj<'_>,
         to: Obj<'_>,
-        size_gb: Option<u64>,
+        size_bytes: Option<u64>,
         io: &Io<'_>,
     ) -> Result<String> {
         self.ensure_dir()?;
@@ -155,7 +155,7 @@ impl Driver for Loopback {
             .write(true)
             .open(&dst)
             .map_err(|e| self.io_err(&format!("opening {}", dst.display()), &e))?;
-        self.finish_size(&f, &dst, size_gb.map(|g| g * GIB))?;
+        self.finish_size(&f, &dst, size_bytes)?;
         Ok(dst.to_string_lossy().into_owned())
     }
 

@@ -54,7 +54,7 @@ pub fn run(ctx: &Ctx, cmd: &BackendCommand) -> Result<()> {
                         thin: cfg.thin,
                         total_gb: stats.as_ref().ok().map(|s| s.total_gb),
                         free_gb: stats.as_ref().ok().map(|s| s.free_gb),
-                        provisioned_gb: volumes::provisioned_gb(&conn, cfg.name())?,
+                        provisioned_gb: crate::store::provisioned_gb(&conn, cfg.name())?,
                         volumes: volumes::count_on_backend(&conn, cfg.name())?,
                         max_over_subscription_ratio: cfg.max_over_subscription_ratio,
                         reserved_percentage: cfg.reserved_percentage,

@@ -71,12 +71,12 @@ impl Listener for Console {
                     .map(|f| f.message.as_str())
                     .unwrap_or("?");
                 let why = why.lines().next().unwrap_or(why);
-                self.line(&format!("{label:<9} reverting: {why}"));
+                self.line(&format!("{label:<12} reverting: {why}"));
             }
             FlowState::RevertFailed => {
                 let rf = e.revert_failure.map(|f| f.message.as_str()).unwrap_or("?");
                 self.line(&format!(
-                    "{label:<9} REVERT FAILED: {rf} (flow {} is left to resume or roll back)",
+                    "{label:<12} REVERT FAILED: {rf} (flow {} is left to resume or roll back)",
                     e.flow_id
                 ));
             }
@@ -90,7 +90,7 @@ impl Listener for Console {
         let text = match (e.kind, e.state) {
             (AtomKind::Task, AtomState::Success) => {
                 format!(
-                    "{label:<9} {:<28} {took:>9}  {}",
+                    "{label:<12} {:<28} {took:>9}  {}",
                     e.atom,
                     e.summary.unwrap_or("")
                 )
@@ -98,20 +98,20 @@ impl Listener for Console {
             (AtomKind::Task, AtomState::Failure) => {
                 let msg = e.failure.map(|f| f.message.as_str()).unwrap_or("?");
                 format!(
-                    "{label:<9} {:<28} {took:>9}  FAILED: {}",
+                    "{label:<12} {:<28} {took:>9}  FAILED: {}",
                     e.atom,
                     msg.lines().next().unwrap_or(msg)
                 )
             }
             (AtomKind::Task, AtomState::Reverted) => {
-                format!("{label:<9} {:<28} {took:>9}  reverted", e.atom)
+                format!("{label:<12} {:<28} {took:>9}  reverted", e.atom)
             }
             (_, AtomState::RevertFailed) => {
                 let msg = e.failure.map(|f| f.message.as_str()).unwrap_or("?");
-                format!("{label:<9} {:<28} {took:>9}  REVERT FAILED: {msg}", e.atom)
+                format!("{label:<12} {:<28} {took:>9}  REVERT FAILED: {msg}", e.atom)
             }
             (AtomKind::Retry, AtomState::Running) if e.failure.is_some() => format!(
-                "{label:<9} {:<28} retrying (attempt {}): {}",
+                "{label:<12} {:<28} retrying (attempt {}): {}",
                 e.atom,
                 e.attempt + 1,
                 e.failure.map(|f| f.message.as_str()).unwrap_or("")

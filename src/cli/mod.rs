@@ -3,8 +3,10 @@
 
 mod backend;
 pub mod console;
+mod image;
 pub mod output;
 mod quota;
+mod snapshot;
 mod types;
 mod volume;
 
@@ -81,6 +83,12 @@ enum Command {
     Attach(volume::ShowArgs),
     /// Detach a volume from its loop device
     Detach(volume::ShowArgs),
+    /// Snapshots of volumes
+    #[command(subcommand)]
+    Snapshot(snapshot::SnapshotCommand),
+    /// The image catalog
+    #[command(subcommand)]
+    Image(image::ImageCommand),
     /// Volume types
     #[command(subcommand, name = "type")]
     Type(types::TypeCommand),
@@ -138,6 +146,8 @@ fn run(cli: &Cli) -> Result<()> {
         Command::Delete(a) => volume::delete(&ctx, a),
         Command::Attach(a) => volume::attach(&ctx, a),
         Command::Detach(a) => volume::detach(&ctx, a),
+        Command::Snapshot(c) => snapshot::run(&ctx, c),
+        Command::Image(c) => image::run(&ctx, c),
         Command::Type(c) => types::run(&ctx, c),
         Command::Quota(c) => quota::run(&ctx, c),
         Command::Backend(c) => backend::run(&ctx, c),

@@ -4,14 +4,14 @@ use clap::Args;
 
 use super::Ctx;
 use super::output::{self, or_dash};
-use crate::api::CreateRequest;
+use crate::api::{CreateRequest, SourceRef};
 use crate::error::{Error, Result};
 use crate::store::volumes::{self, Volume};
 
 /// `volctl create`.
 #[derive(Args, Debug)]
 pub struct CreateArgs {
-    /// Size in GiB
+    /// Size in GiB [default: the source's, when there is one]
     #[arg(long, short)]
     size: Option<u64>,
     /// Name (need not be unique)
@@ -23,9 +23,28 @@ pub struct CreateArgs {
     /// Availability zone
     #[arg(long, short = 'z')]
     zone: Option<String>,
+    /// Make it from an image in the catalog (name or id)
+    #[arg(long, value_name = "IMAGE", group = "source")]
+    from_image: Option<String>,
+    /// Make it from a snapshot (name or id)
+    #[arg(long, value_name = "SNAPSHOT", group = "source")]
+    from_snapshot: Option<String>,
+    /// Make it a clone of another volume (name or id)
+    #[arg(long, value_name = "VOLUME", group = "source")]
+    from_volume: Option<String>,
     /// Also attach it to a loop device
     #[arg(long)]
     attach: bool,
+}
+
+impl CreateArgs {
+    fn source(&self) -> Option<SourceRef> {
+        self.from_image
+            .clone()
+            .map(SourceRef::Image)
+            .or_else(|| self.from_snapshot.clone().map(SourceRef::Snapshot))
+            .or_else(|| self.from_volume.clone().map(SourceRef::Volume))
+    }
 }
 
 /// `volctl list`.
@@ -83,7 +102,7 @@ pub fn create(ctx: &Ctx, a: &CreateArgs) -> Result<()> {
         volume_type: a.volume_type.clone(),
         zone: a.zone.clone(),
         project: ctx.global.project.clone(),
-        source: None,
+        source: a.source(),
     };
     let mut v = ops.create(&req)?;
     if a.attach {
@@ -158,7 +177,9 @@ pub fn delete(ctx: &Ctx, a: &DeleteArgs) -> Result<()> {
                 deleted.push(id);
             }
             Err(e) => {
-                output::note(&format!("error: {key}: {}", e.message));
+                if a.volumes.len() > 1 {
+                    output::note(&format!("error: {key}: {}", e.message));
+                }
                 first_error.get_or_insert(e);
             }
         }

@@ -10,14 +10,14 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::ManagerRequest;
-use crate::backends::Obj;
+use crate::backends::{Io, Obj};
 use crate::error::{Error, ErrorKind};
 use crate::flow::{ExecContext, Failure, Flow, RevertContext, Task, Values, ValuesExt, outputs};
 use crate::lifecycle::mark_error;
 use crate::scheduler::{Retry, SchedulerRequest};
 use crate::service::Service;
 use crate::store::volumes::{self, SourceKind, Volume, VolumeStatus};
-use crate::store::{casts, events};
+use crate::store::{casts, events, images, snapshots};
 use crate::task_signature;
 
 /// The flow's name.
@@ -154,7 +154,8 @@ pub struct VolumeSpec {
     pub source_id: Option<String>,
 }
 
-/// Works out which kind of volume to make and what that needs.
+/// Works out which kind of volume to make and checks its source is still
+/// there (a source that is gone is the request's fault: never rescheduled).
 pub struct ExtractVolumeSpec(pub Arc<Service>);
 
 impl Task for ExtractVolumeSpec {
@@ -163,12 +164,37 @@ impl Task for ExtractVolumeSpec {
     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
         let v: Volume = ctx.get("volume")?;
         let spec: ManagerRequest = ctx.get("request_spec")?;
-        if v.source_kind != SourceKind::Raw {
-            return Err(Error::invalid(format!(
-                "volumes made from a {} are not supported yet",
-                v.source_kind.as_str()
+        let conn = self.0.store.db().lock();
+        let gone = |what: &str| {
+            Error::not_found(format!(
+                "the source {what} {} is gone",
+                v.source_id.as_deref().unwrap_or("?")
             ))
-            .into());
+        };
+        let source_id = v.source_id.clone();
+        match (v.source_kind, source_id.as_deref()) {
+            (SourceKind::Raw, _) => {}
+            (SourceKind::Snapshot, Some(id)) => {
+                snapshots::get(&conn, id)?.ok_or_else(|| gone("snapshot"))?;
+            }
+            (SourceKind::Volume, Some(id)) => {
+                volumes::get(&conn, id)?.ok_or_else(|| gone("volume"))?;
+            }
+            (SourceKind::Image, Some(id)) => {
+                let i = images::get(&conn, id)?.ok_or_else(|| gone("image"))?;
+                if i.status != "active" {
+                    return Err(
+                        Error::conflict(format!("image `{}` is {}", i.name, i.status)).into(),
+                    );
+                }
+            }
+            (kind, None) => {
+                return Err(Error::internal(format!(
+                    "a {} volume without a source id",
+                    kind.as_str()
+                ))
+                .into());
+            }
         }
         Ok(outputs().with(
             "volume_spec",
@@ -200,14 +226,17 @@ impl Task for NotifyVolumeAction {
             &self.0.store.db().lock(),
             "volume.create.start",
             Some(&s.volume_id),
-            json!({ "size": s.size, "backend": s.backend, "kind": s.kind }),
+            json!({ "size": s.size, "backend": s.backend, "kind": s.kind, "source_id": s.source_id }),
         )?;
         Ok(outputs())
     }
 }
 
-/// The driver call for the volume's kind. Revert: removes whatever it made
-/// on the backend.
+/// The driver call for the volume's kind: an empty volume; a copy of a
+/// snapshot or of another volume (a reflink where the filesystem can); or
+/// an image written in, through the image cache — status `downloading`
+/// meanwhile, with byte progress. Revert: removes whatever it made of the
+/// volume (a filled cache entry is kept: it is valid and accounted for).
 pub struct CreateVolumeFromSpec(pub Arc<Service>);
 
 impl Task for CreateVolumeFromSpec {
@@ -216,14 +245,33 @@ impl Task for CreateVolumeFromSpec {
     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
         let s: VolumeSpec = ctx.get("volume_spec")?;
         let driver = self.0.backends.get(&s.backend)?;
+        let progress = |d, t| ctx.progress(d, t);
+        let io = Io {
+            progress: &progress,
+            cancel: ctx.cancel_token(),
+        };
+        let volume = Obj::volume(&s.volume_id);
+        let bytes = s.size << 30;
+        let source = s.source_id.as_deref().unwrap_or_default();
         let path = match s.kind {
-            SourceKind::Raw => driver.create(Obj::volume(&s.volume_id), s.size)?,
-            other => {
-                return Err(Error::invalid(format!(
-                    "cannot create a volume from a {}",
-                    other.as_str()
-                ))
-                .into());
+            SourceKind::Raw => driver.create(volume, s.size)?,
+            SourceKind::Snapshot => driver.copy(Obj::snapshot(source), volume, Some(bytes), &io)?,
+            SourceKind::Volume => driver.copy(Obj::volume(source), volume, Some(bytes), &io)?,
+            SourceKind::Image => {
+                let image = {
+                    let conn = self.0.store.db().lock();
+                    volumes::set_status(&conn, &s.volume_id, VolumeStatus::Downloading, None)?;
+                    images::get(&conn, source)?
+                        .ok_or_else(|| Error::not_found(format!("image {source} is gone")))?
+                };
+                crate::images::write_image(
+                    &self.0,
+                    driver.as_ref(),
+                    &image,
+                    &s.volume_id,
+                    s.size,
+                    &io,
+                )?
             }
         };
         Ok(outputs().with("path", path))

@@ -14,8 +14,8 @@ use crate::error::Error;
 use crate::flow::{ExecContext, Failure, Flow, RevertContext, Task, Values, ValuesExt, outputs};
 use crate::lifecycle::release_quota;
 use crate::service::Service;
-use crate::store::events;
 use crate::store::volumes::{self, Volume, VolumeStatus};
+use crate::store::{events, snapshots};
 use crate::task_signature;
 
 /// The flow's name.
@@ -52,6 +52,30 @@ impl Task for DeleteStart {
                 ))
                 .into());
             }
+        }
+        let snaps = snapshots::list(&conn, None, Some(&id))?;
+        if !snaps.is_empty() {
+            let ids: Vec<&str> = snaps.iter().map(|s| s.id.as_str()).collect();
+            return Err(Error::conflict(format!(
+                "volume {id} has {} snapshot(s) ({}); delete them first",
+                ids.len(),
+                ids.join(", ")
+            ))
+            .into());
+        }
+        let clones: i64 = conn
+            .prepare_cached(
+                "SELECT count(*) FROM volumes WHERE source_kind = 'volume' AND source_id = ?1
+                 AND status IN ('creating', 'downloading')",
+            )
+            .map_err(Error::from)?
+            .query_row([&id], |r| r.get(0))
+            .map_err(Error::from)?;
+        if clones > 0 {
+            return Err(Error::conflict(format!(
+                "volume {id} is being cloned into {clones} volume(s); delete it when they are done"
+            ))
+            .into());
         }
         volumes::set_status(&conn, &id, VolumeStatus::Deleting, v.error.as_deref())?;
         events::append(

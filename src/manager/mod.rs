@@ -4,6 +4,7 @@
 pub mod attach_volume;
 pub mod create_volume;
 pub mod delete_volume;
+pub mod snapshot;
 
 use serde::{Deserialize, Serialize};
 

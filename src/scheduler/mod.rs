@@ -10,7 +10,7 @@ use crate::api::VolumeRequest;
 use crate::backends::builtin_capabilities;
 use crate::error::Result;
 use crate::service::Service;
-use crate::store::volumes;
+
 pub use filters::{Candidate, Decision, Want, schedule};
 
 /// Scheduling attempts of one volume so far.
@@ -71,7 +71,7 @@ pub fn candidates(svc: &Service, conn: &Connection) -> Result<Vec<Candidate>> {
                 name: cfg.name().to_string(),
                 zone: cfg.availability_zone.clone(),
                 stats: d.stats().map_err(|e| e.message),
-                provisioned_gb: volumes::provisioned_gb(conn, cfg.name())?,
+                provisioned_gb: crate::store::provisioned_gb(conn, cfg.name())?,
                 reserved_percentage: cfg.reserved_percentage,
                 max_over_subscription_ratio: cfg.max_over_subscription_ratio,
                 capabilities: builtin_capabilities(cfg),

@@ -6,7 +6,9 @@
 
 pub mod casts;
 pub mod events;
+pub mod images;
 pub mod schema;
+pub mod snapshots;
 pub mod types;
 pub mod volumes;
 
@@ -63,4 +65,19 @@ pub fn unix_now() -> i64 {
 /// A fresh id.
 pub fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()
+}
+
+/// GiB provisioned on a backend: volumes (in-flight creates included, so
+/// concurrent schedulers never count the same space twice), snapshots, and
+/// image cache entries.
+pub fn provisioned_gb(conn: &rusqlite::Connection, backend: &str) -> crate::error::Result<u64> {
+    let (vols, snaps, cache): (i64, i64, i64) = conn
+        .prepare_cached(
+            "SELECT
+               (SELECT coalesce(sum(size), 0) FROM volumes WHERE backend = ?1 AND status != 'error'),
+               (SELECT coalesce(sum(size), 0) FROM snapshots WHERE backend = ?1),
+               (SELECT coalesce(sum(size), 0) FROM image_cache WHERE backend = ?1)",
+        )?
+        .query_row([backend], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    Ok((vols + snaps) as u64 + (cache as u64).div_ceil(1 << 30))
 }

@@ -87,9 +87,57 @@ CREATE TABLE events (
 CREATE INDEX events_volume ON events(volume_id);
 ";
 
+/// Migration 2: snapshots, the image catalog and the image cache.
+const V2: &str = "
+CREATE TABLE snapshots (
+    id          TEXT PRIMARY KEY,
+    name        TEXT,
+    volume_id   TEXT NOT NULL,
+    project     TEXT NOT NULL,
+    size        INTEGER NOT NULL,
+    status      TEXT NOT NULL,
+    backend     TEXT NOT NULL,
+    path        TEXT,
+    type_name   TEXT,
+    quota_held  INTEGER NOT NULL DEFAULT 0,
+    error       TEXT,
+    created_at  TEXT NOT NULL,
+    updated_at  TEXT NOT NULL
+);
+CREATE INDEX snapshots_volume ON snapshots(volume_id);
+CREATE INDEX snapshots_name ON snapshots(name);
+-- Covers the scheduler's provisioned-capacity sum.
+CREATE INDEX snapshots_backend ON snapshots(backend, status, size);
+CREATE INDEX volumes_source ON volumes(source_id);
+CREATE TABLE images (
+    id           TEXT PRIMARY KEY,
+    name         TEXT NOT NULL UNIQUE,
+    format       TEXT NOT NULL,
+    virtual_size INTEGER NOT NULL,
+    size         INTEGER NOT NULL,
+    path         TEXT NOT NULL,
+    status       TEXT NOT NULL,
+    source       TEXT,
+    created_at   TEXT NOT NULL
+);
+CREATE TABLE image_cache (
+    backend     TEXT NOT NULL,
+    image_id    TEXT NOT NULL,
+    path        TEXT NOT NULL,
+    size        INTEGER NOT NULL,
+    hits        INTEGER NOT NULL DEFAULT 0,
+    created_at  TEXT NOT NULL,
+    last_used   INTEGER NOT NULL,
+    PRIMARY KEY (backend, image_id)
+) WITHOUT ROWID;
+";
+
 /// The migrations, oldest first.
 fn migrations() -> Vec<String> {
-    vec![format!("{}\n{V1}", crate::flow::SQLITE_SCHEMA)]
+    vec![
+        format!("{}\n{V1}", crate::flow::SQLITE_SCHEMA),
+        V2.to_string(),
+    ]
 }
 
 /// The schema version this build writes.

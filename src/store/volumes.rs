@@ -362,18 +362,6 @@ pub fn delete(conn: &Connection, id: &str) -> Result<()> {
     Ok(())
 }
 
-/// GiB provisioned on a backend: every volume scheduled there that has (or
-/// is getting) a backend object — in-flight creates included, so concurrent
-/// schedulers never both count the same free space.
-pub fn provisioned_gb(conn: &Connection, backend: &str) -> Result<u64> {
-    let n: i64 = conn
-        .prepare_cached(
-            "SELECT coalesce(sum(size), 0) FROM volumes WHERE backend = ?1 AND status != 'error'",
-        )?
-        .query_row([backend], |r| r.get(0))?;
-    Ok(n as u64)
-}
-
 /// How many volumes live on a backend.
 pub fn count_on_backend(conn: &Connection, backend: &str) -> Result<u64> {
     let n: i64 = conn

@@ -1,0 +1,156 @@
+//! `volctl image import|list|show|delete`.
+
+use std::path::PathBuf;
+
+use clap::Subcommand;
+use serde::Serialize;
+
+use super::Ctx;
+use super::output::{self, or_dash};
+use crate::backends::Format;
+use crate::error::Result;
+use crate::store::images::{self, CacheEntry, Image};
+
+#[derive(Subcommand, Debug)]
+pub enum ImageCommand {
+    /// Import an image file (raw or qcow2) into the catalog
+    Import {
+        /// The image file
+        file: PathBuf,
+        /// Name [default: the file's name]
+        #[arg(long, short)]
+        name: Option<String>,
+        /// Expected format: raw or qcow2 [default: detected from the content]
+        #[arg(long, value_parser = ["raw", "qcow2"])]
+        format: Option<String>,
+    },
+    /// List images
+    #[command(alias = "ls")]
+    List,
+    /// Show one image and where it is cached
+    Show {
+        /// Image name or id
+        image: String,
+    },
+    /// Delete an image and its cache entries
+    #[command(alias = "rm")]
+    Delete {
+        /// Image name or id
+        image: String,
+    },
+}
+
+/// `image show --json`: the image and its cache entries.
+#[derive(Serialize)]
+struct Shown {
+    #[serde(flatten)]
+    image: Image,
+    cache: Vec<CacheEntry>,
+}
+
+fn gib(bytes: u64) -> String {
+    format!("{:.2} GiB", bytes as f64 / (1u64 << 30) as f64)
+}
+
+pub fn run(ctx: &Ctx, cmd: &ImageCommand) -> Result<()> {
+    let db = ctx.svc.store.db();
+    match cmd {
+        ImageCommand::Import { file, name, format } => {
+            let format = format.as_deref().map(Format::parse).transpose()?;
+            let source = std::path::absolute(file).unwrap_or_else(|_| file.clone());
+            let image = ctx
+                .ops()
+                .image_import(&source.to_string_lossy(), name.as_deref(), format)
+                .map_err(|e| e.context(format!("image {}", file.display())))?;
+            if ctx.global.json {
+                output::json(&image);
+            } else {
+                ctx.note(&format!(
+                    "image {} `{}`: {}, virtual size {}",
+                    image.id,
+                    image.name,
+                    image.format,
+                    gib(image.virtual_size)
+                ));
+                output::line(&image.id);
+            }
+        }
+        ImageCommand::List => {
+            let all = images::list(&db.lock())?;
+            if ctx.global.json {
+                output::json(&all);
+            } else {
+                let rows: Vec<Vec<String>> = all
+                    .iter()
+                    .map(|i| {
+                        vec![
+                            i.name.clone(),
+                            i.id.clone(),
+                            i.format.to_string(),
+                            gib(i.virtual_size),
+                            gib(i.size),
+                            i.status.clone(),
+                        ]
+                    })
+                    .collect();
+                output::table(
+                    &[
+                        "NAME",
+                        "ID",
+                        "FORMAT",
+                        "VIRTUAL SIZE",
+                        "FILE SIZE",
+                        "STATUS",
+                    ],
+                    &rows,
+                );
+            }
+        }
+        ImageCommand::Show { image } => {
+            let conn = db.lock();
+            let image = images::find(&conn, image)?;
+            let cache = images::cache_list(&conn, None, Some(&image.id))?;
+            drop(conn);
+            if ctx.global.json {
+                output::json(&Shown { image, cache });
+            } else {
+                output::fields(&[
+                    ("id", image.id.clone()),
+                    ("name", image.name.clone()),
+                    ("format", image.format.to_string()),
+                    (
+                        "virtual_size",
+                        format!("{} ({} bytes)", gib(image.virtual_size), image.virtual_size),
+                    ),
+                    ("file_size", gib(image.size)),
+                    ("status", image.status.clone()),
+                    ("path", image.path.clone()),
+                    ("source", or_dash(image.source.as_deref())),
+                    ("created_at", image.created_at.clone()),
+                    (
+                        "cached_on",
+                        if cache.is_empty() {
+                            "-".into()
+                        } else {
+                            cache
+                                .iter()
+                                .map(|c| format!("{} ({} uses)", c.backend, c.hits))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        },
+                    ),
+                ]);
+            }
+        }
+        ImageCommand::Delete { image } => {
+            let image = images::find(&db.lock(), image)?;
+            ctx.ops().image_delete(&image.id)?;
+            if ctx.global.json {
+                output::json(&image);
+            } else {
+                output::line(&image.id);
+            }
+        }
+    }
+    Ok(())
+}

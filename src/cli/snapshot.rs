@@ -1,0 +1,133 @@
+//! `volctl snapshot create|list|show|delete`.
+
+use clap::Subcommand;
+
+use super::Ctx;
+use super::output::{self, or_dash};
+use crate::error::Result;
+use crate::store::snapshots::{self, Snapshot};
+use crate::store::volumes;
+
+#[derive(Subcommand, Debug)]
+pub enum SnapshotCommand {
+    /// Snapshot a volume
+    Create {
+        /// Volume id, id prefix or name
+        volume: String,
+        /// Name
+        #[arg(long, short)]
+        name: Option<String>,
+    },
+    /// List snapshots
+    #[command(alias = "ls")]
+    List {
+        /// Only those of this volume
+        #[arg(long)]
+        volume: Option<String>,
+    },
+    /// Show one snapshot
+    Show {
+        /// Snapshot id, id prefix or name
+        snapshot: String,
+    },
+    /// Delete snapshots
+    #[command(alias = "rm")]
+    Delete {
+        /// Snapshot ids, id prefixes or names
+        #[arg(required = true)]
+        snapshots: Vec<String>,
+    },
+}
+
+fn fields(s: &Snapshot) {
+    output::fields(&[
+        ("id", s.id.clone()),
+        ("name", or_dash(s.name.as_deref())),
+        ("status", s.status.to_string()),
+        ("size", format!("{} GiB", s.size)),
+        ("volume", s.volume_id.clone()),
+        ("backend", s.backend.clone()),
+        ("path", or_dash(s.path.as_deref())),
+        ("type", or_dash(s.type_name.as_deref())),
+        ("project", s.project.clone()),
+        ("created_at", s.created_at.clone()),
+        ("error", or_dash(s.error.as_deref())),
+    ]);
+}
+
+pub fn run(ctx: &Ctx, cmd: &SnapshotCommand) -> Result<()> {
+    let db = ctx.svc.store.db();
+    match cmd {
+        SnapshotCommand::Create { volume, name } => {
+            let v = volumes::find(&db.lock(), volume)?;
+            let s = ctx.ops().snapshot_create(&v.id, name.as_deref())?;
+            if ctx.global.json {
+                output::json(&s);
+            } else {
+                ctx.note(&format!(
+                    "snapshot {} of volume {}: {} GiB at {}",
+                    s.id,
+                    v.id,
+                    s.size,
+                    or_dash(s.path.as_deref())
+                ));
+                output::line(&s.id);
+            }
+        }
+        SnapshotCommand::List { volume } => {
+            let conn = db.lock();
+            let vid = volume
+                .as_deref()
+                .map(|k| volumes::find(&conn, k))
+                .transpose()?
+                .map(|v| v.id);
+            let all = snapshots::list(&conn, Some(&ctx.global.project), vid.as_deref())?;
+            drop(conn);
+            if ctx.global.json {
+                output::json(&all);
+            } else {
+                let rows: Vec<Vec<String>> = all
+                    .iter()
+                    .map(|s| {
+                        vec![
+                            s.id.clone(),
+                            or_dash(s.name.as_deref()),
+                            format!("{}G", s.size),
+                            s.status.to_string(),
+                            s.volume_id.clone(),
+                            s.backend.clone(),
+                        ]
+                    })
+                    .collect();
+                output::table(
+                    &["ID", "NAME", "SIZE", "STATUS", "VOLUME", "BACKEND"],
+                    &rows,
+                );
+            }
+        }
+        SnapshotCommand::Show { snapshot } => {
+            let s = snapshots::find(&db.lock(), snapshot)?;
+            if ctx.global.json {
+                output::json(&s);
+            } else {
+                fields(&s);
+            }
+        }
+        SnapshotCommand::Delete { snapshots: keys } => {
+            let ops = ctx.ops();
+            let mut deleted = Vec::new();
+            for key in keys {
+                let s = snapshots::find(&db.lock(), key)?;
+                ops.snapshot_delete(&s.id)?;
+                if !ctx.global.json {
+                    output::line(&s.id);
+                }
+                deleted.push(s.id);
+            }
+            if ctx.global.json {
+                output::json(&serde_json::json!({ "deleted": deleted }));
+            }
+        }
+    }
+    Ok(())
+}

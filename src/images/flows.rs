@@ -1,0 +1,301 @@
+//! Image import (`image_import`: CheckImageFile → CopyIntoCatalog →
+//! InspectImage → RegisterImage) and delete (`image_delete`:
+//! ImageDeleteStart → PurgeImageCache → DeleteImageFile → ImageDeleteEntry).
+//!
+//! Import's initial store: `image_id`, `source` (path), `name` (or null),
+//! `format` (declared, or null). Delete's: `image_id`.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use serde_json::json;
+
+use super::{catalog_path, check_source, inspect};
+use crate::api::check_name;
+use crate::backends::copy::clone_file;
+use crate::backends::qemu_img::{Format, Info};
+use crate::backends::{Io, Obj};
+use crate::error::{Error, ErrorKind};
+use crate::flow::{ExecContext, Failure, Flow, RevertContext, Task, Values, ValuesExt, outputs};
+use crate::service::Service;
+use crate::store::images::{self, CacheEntry, Image};
+use crate::store::{events, now};
+use crate::task_signature;
+
+/// The import flow's name.
+pub const IMPORT_FLOW: &str = "image_import";
+/// The delete flow's name.
+pub const DELETE_FLOW: &str = "image_delete";
+
+/// The import flow.
+pub fn import_flow(svc: &Arc<Service>) -> Flow {
+    Flow::linear(IMPORT_FLOW)
+        .add(CheckImageFile(svc.clone()))
+        .add(CopyIntoCatalog(svc.clone()))
+        .add(InspectImage(svc.clone()))
+        .add(RegisterImage(svc.clone()))
+}
+
+/// The delete flow.
+pub fn delete_flow(svc: &Arc<Service>) -> Flow {
+    Flow::linear(DELETE_FLOW)
+        .add(ImageDeleteStart(svc.clone()))
+        .add(PurgeImageCache(svc.clone()))
+        .add(DeleteImageFile(svc.clone()))
+        .add(ImageDeleteEntry(svc.clone()))
+}
+
+/// The import flow's initial store.
+pub fn import_inputs(
+    image_id: &str,
+    source: &str,
+    name: Option<&str>,
+    format: Option<Format>,
+) -> Values {
+    outputs()
+        .with("image_id", image_id)
+        .with("source", source)
+        .with("name", name)
+        .with("format", format)
+}
+
+/// Checks the file offered (regular, supported format, agreeing with what
+/// is declared) and the name.
+pub struct CheckImageFile(pub Arc<Service>);
+
+impl Task for CheckImageFile {
+    task_signature!("CheckImageFile", requires: ["source", "name", "format"], provides: ["image_format", "image_name"], atomic);
+
+    fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
+        let source: PathBuf = ctx.get("source")?;
+        let declared: Option<Format> = ctx.get("format")?;
+        let (format, _) = check_source(&source, declared)?;
+        let name = match ctx.get::<Option<String>>("name")? {
+            Some(n) => n,
+            None => source
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .ok_or_else(|| Error::invalid("give the image a name with --name"))?,
+        };
+        let name = check_name(Some(&name))?.unwrap_or_default();
+        if images::find(&self.0.store.db().lock(), &name).is_ok() {
+            return Err(Error::conflict(format!("an image named `{name}` already exists")).into());
+        }
+        Ok(outputs()
+            .with("image_format", format)
+            .with("image_name", name))
+    }
+
+    fn summary(&self, out: &Values) -> Option<String> {
+        Some(format!(
+            "{} {}",
+            out.get("image_format")?.as_str()?,
+            out.get("image_name")?.as_str()?
+        ))
+    }
+}
+
+/// Copies the file into the catalog (a reflink where possible). Everything
+/// after inspects the copy, never the original. Revert: removes the copy.
+pub struct CopyIntoCatalog(pub Arc<Service>);
+
+impl Task for CopyIntoCatalog {
+    task_signature!("CopyIntoCatalog", requires: ["image_id", "source"], provides: ["image_path", "image_bytes"]);
+
+    fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
+        let id: String = ctx.get("image_id")?;
+        let source: PathBuf = ctx.get("source")?;
+        let dst = catalog_path(&self.0, &id);
+        let dir = dst.parent().expect("catalog path has a directory");
+        std::fs::create_dir_all(dir)
+            .map_err(|e| Error::backend_io(format!("creating {}", dir.display()), &e))?;
+        let progress = |d, t| ctx.progress(d, t);
+        let io = Io {
+            progress: &progress,
+            cancel: ctx.cancel_token(),
+        };
+        clone_file(&source, &dst, &io).map_err(|e| match e.kind() {
+            std::io::ErrorKind::Interrupted => Error::new(ErrorKind::Cancelled, "cancelled"),
+            _ => Error::backend_io(format!("copying {} into the catalog", source.display()), &e),
+        })?;
+        let bytes = std::fs::metadata(&dst).map(|m| m.len()).unwrap_or(0);
+        Ok(outputs().with("image_path", dst).with("image_bytes", bytes))
+    }
+
+    fn revert(&self, ctx: &RevertContext<'_>) -> Result<(), Failure> {
+        let id: String = ctx.get("image_id")?;
+        match std::fs::remove_file(catalog_path(&self.0, &id)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                Err(Error::backend_io("removing the partial catalog copy", &e).into())
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Runs `qemu-img info` (explicit format) and `check` on the copy and
+/// enforces the rules for untrusted images.
+pub struct InspectImage(pub Arc<Service>);
+
+impl Task for InspectImage {
+    task_signature!("InspectImage", requires: ["image_path", "image_format"], provides: ["image_info"]);
+
+    fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
+        let path: PathBuf = ctx.get("image_path")?;
+        let format: Format = ctx.get("image_format")?;
+        let info = inspect(&path, format, self.0.config.images.max_virtual_size_gb)?;
+        Ok(outputs().with("image_info", info))
+    }
+
+    fn summary(&self, out: &Values) -> Option<String> {
+        let i: Info = serde_json::from_value(out.get("image_info")?.clone()).ok()?;
+        Some(format!(
+            "virtual size {:.2} GiB",
+            i.virtual_size as f64 / (1u64 << 30) as f64
+        ))
+    }
+}
+
+/// Adds the image to the catalog. Revert: removes it.
+pub struct RegisterImage(pub Arc<Service>);
+
+impl Task for RegisterImage {
+    task_signature!(
+        "RegisterImage",
+        requires: ["image_id", "image_name", "image_format", "image_info", "image_path", "image_bytes", "source"],
+        provides: ["image"],
+        atomic
+    );
+
+    fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
+        let info: Info = ctx.get("image_info")?;
+        let image = Image {
+            id: ctx.get("image_id")?,
+            name: ctx.get("image_name")?,
+            format: ctx.get("image_format")?,
+            virtual_size: info.virtual_size,
+            size: ctx.get("image_bytes")?,
+            path: ctx
+                .get::<PathBuf>("image_path")?
+                .to_string_lossy()
+                .into_owned(),
+            status: "active".into(),
+            source: Some(ctx.get::<PathBuf>("source")?.to_string_lossy().into_owned()),
+            created_at: now(),
+        };
+        let conn = self.0.store.db().lock();
+        images::insert(&conn, &image)?;
+        events::append(
+            &conn,
+            "image.import",
+            None,
+            json!({ "image_id": image.id, "name": image.name, "format": image.format, "virtual_size": image.virtual_size }),
+        )?;
+        Ok(outputs().with("image", image))
+    }
+
+    fn revert(&self, ctx: &RevertContext<'_>) -> Result<(), Failure> {
+        let id: String = ctx.get("image_id")?;
+        images::delete(&self.0.store.db().lock(), &id)?;
+        Ok(())
+    }
+}
+
+/// Refuses to delete an image volumes are being made from; marks it
+/// `deleting`. Revert: marks it `active` again.
+pub struct ImageDeleteStart(pub Arc<Service>);
+
+impl Task for ImageDeleteStart {
+    task_signature!("ImageDeleteStart", requires: ["image_id"], provides: ["image", "cache_entries"], atomic);
+
+    fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
+        let id: String = ctx.get("image_id")?;
+        let conn = self.0.store.db().lock();
+        let image =
+            images::get(&conn, &id)?.ok_or_else(|| Error::not_found(format!("no image {id}")))?;
+        let busy: i64 = conn
+            .prepare_cached(
+                "SELECT count(*) FROM volumes WHERE source_kind = 'image' AND source_id = ?1
+                 AND status IN ('creating', 'downloading')",
+            )
+            .map_err(Error::from)?
+            .query_row([&id], |r| r.get(0))
+            .map_err(Error::from)?;
+        if busy > 0 {
+            return Err(Error::conflict(format!(
+                "image `{}` is being copied into {busy} volume(s); delete it when they are done",
+                image.name
+            ))
+            .into());
+        }
+        images::set_status(&conn, &id, "deleting")?;
+        let entries = images::cache_list(&conn, None, Some(&id))?;
+        Ok(outputs()
+            .with("image", image)
+            .with("cache_entries", entries))
+    }
+
+    fn revert(&self, ctx: &RevertContext<'_>) -> Result<(), Failure> {
+        if ctx.own_failure().is_none() {
+            let id: String = ctx.get("image_id")?;
+            images::set_status(&self.0.store.db().lock(), &id, "active")?;
+        }
+        Ok(())
+    }
+}
+
+/// Removes the image's cache objects from every backend.
+pub struct PurgeImageCache(pub Arc<Service>);
+
+impl Task for PurgeImageCache {
+    task_signature!("PurgeImageCache", requires: ["image_id", "cache_entries"], provides: []);
+
+    fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
+        let id: String = ctx.get("image_id")?;
+        let entries: Vec<CacheEntry> = ctx.get("cache_entries")?;
+        for e in entries {
+            // A backend no longer configured keeps its object; `check` shows it.
+            if let Ok(driver) = self.0.backends.get(&e.backend) {
+                driver.delete(Obj::cache(&id))?;
+            }
+        }
+        Ok(outputs())
+    }
+}
+
+/// Removes the catalog's file.
+pub struct DeleteImageFile(pub Arc<Service>);
+
+impl Task for DeleteImageFile {
+    task_signature!("DeleteImageFile", requires: ["image"], provides: []);
+
+    fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
+        let image: Image = ctx.get("image")?;
+        match std::fs::remove_file(&image.path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                Err(Error::backend_io(format!("removing {}", image.path), &e).into())
+            }
+            _ => Ok(outputs()),
+        }
+    }
+}
+
+/// Forgets the image and its cache entries.
+pub struct ImageDeleteEntry(pub Arc<Service>);
+
+impl Task for ImageDeleteEntry {
+    task_signature!("ImageDeleteEntry", requires: ["image"], provides: [], atomic);
+
+    fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
+        let image: Image = ctx.get("image")?;
+        let conn = self.0.store.db().lock();
+        images::delete(&conn, &image.id)?;
+        events::append(
+            &conn,
+            "image.delete",
+            None,
+            json!({ "image_id": image.id, "name": image.name }),
+        )?;
+        Ok(outputs())
+    }
+}

@@ -1,0 +1,292 @@
+//! Snapshots. Create (`snapshot_create`: SnapshotEntryCreate →
+//! CreateSnapshotOnBackend → SnapshotOnFinish) and delete
+//! (`snapshot_delete`: SnapshotDeleteStart → DeleteSnapshotOnBackend →
+//! SnapshotDeleteEntry).
+//!
+//! Create's initial store: `snapshot_id`, `volume_id`, `name`. Delete's:
+//! `snapshot_id`.
+
+use std::sync::Arc;
+
+use serde_json::json;
+
+use crate::api::check_name;
+use crate::backends::{Io, Obj};
+use crate::error::Error;
+use crate::flow::{ExecContext, Failure, Flow, RevertContext, Task, Values, ValuesExt, outputs};
+use crate::quota::snapshot_deltas;
+use crate::service::Service;
+use crate::store::snapshots::{self, Snapshot, SnapshotStatus};
+use crate::store::volumes::{self, VolumeStatus};
+use crate::store::{events, now};
+use crate::task_signature;
+
+/// The create flow's name.
+pub const CREATE_FLOW: &str = "snapshot_create";
+/// The delete flow's name.
+pub const DELETE_FLOW: &str = "snapshot_delete";
+
+/// The create flow.
+pub fn create_flow(svc: &Arc<Service>) -> Flow {
+    Flow::linear(CREATE_FLOW)
+        .add(SnapshotEntryCreate(svc.clone()))
+        .add(CreateSnapshotOnBackend(svc.clone()))
+        .add(SnapshotOnFinish(svc.clone()))
+}
+
+/// The delete flow.
+pub fn delete_flow(svc: &Arc<Service>) -> Flow {
+    Flow::linear(DELETE_FLOW)
+        .add(SnapshotDeleteStart(svc.clone()))
+        .add(DeleteSnapshotOnBackend(svc.clone()))
+        .add(SnapshotDeleteEntry(svc.clone()))
+}
+
+/// The create flow's initial store.
+pub fn create_inputs(snapshot_id: &str, volume_id: &str, name: Option<&str>) -> Values {
+    outputs()
+        .with("snapshot_id", snapshot_id)
+        .with("volume_id", volume_id)
+        .with("name", name)
+}
+
+/// Checks the volume, takes the snapshot's quota (`snapshots` +1,
+/// `gigabytes` +size) and records it `creating` — together. Revert: gives
+/// the quota back and removes the row.
+pub struct SnapshotEntryCreate(pub Arc<Service>);
+
+impl Task for SnapshotEntryCreate {
+    task_signature!("SnapshotEntryCreate", requires: ["snapshot_id", "volume_id", "name"], provides: ["snapshot"], atomic);
+
+    fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
+        let id: String = ctx.get("snapshot_id")?;
+        let volume_id: String = ctx.get("volume_id")?;
+        let name = check_name(ctx.get::<Option<String>>("name")?.as_deref())?;
+        let conn = self.0.store.db().lock();
+        let v = volumes::require(&conn, &volume_id)?;
+        if !matches!(v.status, VolumeStatus::Available | VolumeStatus::InUse) {
+            return Err(Error::conflict(format!(
+                "volume {} is {}; only an available or in-use volume can be snapshotted",
+                v.id, v.status
+            ))
+            .into());
+        }
+        let backend = v
+            .backend
+            .clone()
+            .ok_or_else(|| Error::internal("volume has no backend"))?;
+        let quota = self.0.quota();
+        let r = quota.reserve(
+            &conn,
+            &v.project,
+            &snapshot_deltas(v.size, v.type_name.as_deref()),
+        )?;
+        quota.commit(&conn, &r.id)?;
+        let t = now();
+        let snap = Snapshot {
+            id,
+            name,
+            volume_id: v.id.clone(),
+            size: v.size,
+            status: SnapshotStatus::Creating,
+            backend,
+            path: None,
+            project: v.project.clone(),
+            type_name: v.type_name.clone(),
+            error: None,
+            created_at: t.clone(),
+            updated_at: t,
+            quota_held: true,
+        };
+        snapshots::insert(&conn, &snap)?;
+        events::append(
+            &conn,
+            "snapshot.create.start",
+            Some(&v.id),
+            json!({ "snapshot_id": snap.id, "size": snap.size }),
+        )?;
+        Ok(outputs().with("snapshot", snap))
+    }
+
+    fn revert(&self, ctx: &RevertContext<'_>) -> Result<(), Failure> {
+        let Some(snap) = ctx.result::<Snapshot>("snapshot") else {
+            return Ok(());
+        };
+        let conn = self.0.store.db().lock();
+        if snapshots::get(&conn, &snap.id)?.is_some() {
+            self.0.quota().release(
+                &conn,
+                &snap.project,
+                &snapshot_deltas(snap.size, snap.type_name.as_deref()),
+            )?;
+            snapshots::delete(&conn, &snap.id)?;
+            let why = ctx.flow_failures().first().map(|f| f.message.clone());
+            events::append(
+                &conn,
+                "snapshot.create.error",
+                Some(&snap.volume_id),
+                json!({ "snapshot_id": snap.id, "reason": why }),
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// Copies the volume into the snapshot's object (a reflink where the
+/// filesystem can, so it is instant and consistent). Revert: removes it.
+pub struct CreateSnapshotOnBackend(pub Arc<Service>);
+
+impl Task for CreateSnapshotOnBackend {
+    task_signature!("CreateSnapshotOnBackend", requires: ["snapshot"], provides: ["path"]);
+
+    fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
+        let snap: Snapshot = ctx.get("snapshot")?;
+        let progress = |d, t| ctx.progress(d, t);
+        let io = Io {
+            progress: &progress,
+            cancel: ctx.cancel_token(),
+        };
+        let path = self.0.backends.get(&snap.backend)?.copy(
+            Obj::volume(&snap.volume_id),
+            Obj::snapshot(&snap.id),
+            None,
+            &io,
+        )?;
+        Ok(outputs().with("path", path))
+    }
+
+    fn revert(&self, ctx: &RevertContext<'_>) -> Result<(), Failure> {
+        let snap: Snapshot = ctx.get("snapshot")?;
+        self.0
+            .backends
+            .get(&snap.backend)?
+            .delete(Obj::snapshot(&snap.id))?;
+        Ok(())
+    }
+
+    fn summary(&self, out: &Values) -> Option<String> {
+        out.get("path")?.as_str().map(str::to_string)
+    }
+}
+
+/// Marks the snapshot available.
+pub struct SnapshotOnFinish(pub Arc<Service>);
+
+impl Task for SnapshotOnFinish {
+    task_signature!("SnapshotOnFinish", requires: ["snapshot", "path"], provides: [], atomic);
+
+    fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
+        let snap: Snapshot = ctx.get("snapshot")?;
+        let path: String = ctx.get("path")?;
+        let conn = self.0.store.db().lock();
+        snapshots::set_created(&conn, &snap.id, &path)?;
+        events::append(
+            &conn,
+            "snapshot.create.end",
+            Some(&snap.volume_id),
+            json!({ "snapshot_id": snap.id, "size": snap.size, "path": path }),
+        )?;
+        Ok(outputs())
+    }
+}
+
+/// Refuses to delete a snapshot volumes are being made from; marks it
+/// `deleting`. Revert: `error_deleting`, with the reason.
+pub struct SnapshotDeleteStart(pub Arc<Service>);
+
+impl Task for SnapshotDeleteStart {
+    task_signature!("SnapshotDeleteStart", requires: ["snapshot_id"], provides: ["snapshot"], atomic);
+
+    fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
+        let id: String = ctx.get("snapshot_id")?;
+        let conn = self.0.store.db().lock();
+        let snap = snapshots::get(&conn, &id)?
+            .ok_or_else(|| Error::not_found(format!("no snapshot {id}")))?;
+        if !matches!(
+            snap.status,
+            SnapshotStatus::Available | SnapshotStatus::ErrorDeleting
+        ) {
+            return Err(Error::conflict(format!("snapshot {id} is {}", snap.status)).into());
+        }
+        let busy: i64 = conn
+            .prepare_cached(
+                "SELECT count(*) FROM volumes WHERE source_kind = 'snapshot' AND source_id = ?1
+                 AND status IN ('creating', 'downloading')",
+            )
+            .map_err(Error::from)?
+            .query_row([&id], |r| r.get(0))
+            .map_err(Error::from)?;
+        if busy > 0 {
+            return Err(Error::conflict(format!(
+                "snapshot {id} is being copied into {busy} volume(s); delete it when they are done"
+            ))
+            .into());
+        }
+        snapshots::set_status(&conn, &id, SnapshotStatus::Deleting, None)?;
+        events::append(
+            &conn,
+            "snapshot.delete.start",
+            Some(&snap.volume_id),
+            json!({ "snapshot_id": id }),
+        )?;
+        Ok(outputs().with("snapshot", snap))
+    }
+
+    fn revert(&self, ctx: &RevertContext<'_>) -> Result<(), Failure> {
+        if let Some(snap) = ctx.result::<Snapshot>("snapshot") {
+            let why = ctx.flow_failures().first().map(|f| f.message.clone());
+            snapshots::set_status(
+                &self.0.store.db().lock(),
+                &snap.id,
+                SnapshotStatus::ErrorDeleting,
+                why.as_deref(),
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// Removes the snapshot's object.
+pub struct DeleteSnapshotOnBackend(pub Arc<Service>);
+
+impl Task for DeleteSnapshotOnBackend {
+    task_signature!("DeleteSnapshotOnBackend", requires: ["snapshot"], provides: []);
+
+    fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
+        let snap: Snapshot = ctx.get("snapshot")?;
+        self.0
+            .backends
+            .get(&snap.backend)?
+            .delete(Obj::snapshot(&snap.id))?;
+        Ok(outputs())
+    }
+}
+
+/// Removes the row and gives back the snapshot's quota, together.
+pub struct SnapshotDeleteEntry(pub Arc<Service>);
+
+impl Task for SnapshotDeleteEntry {
+    task_signature!("SnapshotDeleteEntry", requires: ["snapshot"], provides: [], atomic);
+
+    fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
+        let snap: Snapshot = ctx.get("snapshot")?;
+        let conn = self.0.store.db().lock();
+        if let Some(current) = snapshots::get(&conn, &snap.id)? {
+            if current.quota_held {
+                self.0.quota().release(
+                    &conn,
+                    &current.project,
+                    &snapshot_deltas(current.size, current.type_name.as_deref()),
+                )?;
+            }
+            snapshots::delete(&conn, &snap.id)?;
+        }
+        events::append(
+            &conn,
+            "snapshot.delete.end",
+            Some(&snap.volume_id),
+            json!({ "snapshot_id": snap.id, "size": snap.size }),
+        )?;
+        Ok(outputs())
+    }
+}

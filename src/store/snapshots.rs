@@ -1,0 +1,220 @@
+//! Snapshot rows.
+
+use std::fmt;
+use std::str::FromStr;
+
+use rusqlite::{Connection, OptionalExtension, Row, params};
+use serde::{Deserialize, Serialize};
+
+use super::now;
+use crate::error::{Error, Result};
+
+/// A snapshot's life-cycle state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SnapshotStatus {
+    /// Being made.
+    Creating,
+    /// Ready.
+    Available,
+    /// Being deleted.
+    Deleting,
+    /// Deletion failed part-way; delete it again.
+    ErrorDeleting,
+}
+
+impl SnapshotStatus {
+    /// The stored spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SnapshotStatus::Creating => "creating",
+            SnapshotStatus::Available => "available",
+            SnapshotStatus::Deleting => "deleting",
+            SnapshotStatus::ErrorDeleting => "error_deleting",
+        }
+    }
+}
+
+impl fmt::Display for SnapshotStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for SnapshotStatus {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        Ok(match s {
+            "creating" => SnapshotStatus::Creating,
+            "available" => SnapshotStatus::Available,
+            "deleting" => SnapshotStatus::Deleting,
+            "error_deleting" => SnapshotStatus::ErrorDeleting,
+            other => {
+                return Err(Error::internal(format!(
+                    "unknown snapshot status `{other}`"
+                )));
+            }
+        })
+    }
+}
+
+/// A snapshot row; its JSON form is the stable output shape.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Snapshot {
+    /// Unique id.
+    pub id: String,
+    /// Optional name.
+    pub name: Option<String>,
+    /// The volume it was taken of.
+    pub volume_id: String,
+    /// Size in GiB (the volume's when taken).
+    pub size: u64,
+    /// Life-cycle state.
+    pub status: SnapshotStatus,
+    /// The backend it lives on (its volume's).
+    pub backend: String,
+    /// Its backend object.
+    pub path: Option<String>,
+    /// Owning project.
+    pub project: String,
+    /// The volume's type.
+    #[serde(rename = "type")]
+    pub type_name: Option<String>,
+    /// Why a delete failed.
+    pub error: Option<String>,
+    /// RFC 3339.
+    pub created_at: String,
+    /// RFC 3339.
+    pub updated_at: String,
+    /// Whether its quota is in use.
+    #[serde(skip)]
+    pub quota_held: bool,
+}
+
+const COLUMNS: &str = "id, name, volume_id, size, status, backend, path, project, type_name, error,
+    created_at, updated_at, quota_held";
+
+fn from_row(r: &Row<'_>) -> rusqlite::Result<Snapshot> {
+    let status: String = r.get(4)?;
+    Ok(Snapshot {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        volume_id: r.get(2)?,
+        size: r.get::<_, i64>(3)? as u64,
+        status: status.parse().map_err(|e: Error| {
+            rusqlite::Error::FromSqlConversionFailure(4, rusqlite::types::Type::Text, Box::new(e))
+        })?,
+        backend: r.get(5)?,
+        path: r.get(6)?,
+        project: r.get(7)?,
+        type_name: r.get(8)?,
+        error: r.get(9)?,
+        created_at: r.get(10)?,
+        updated_at: r.get(11)?,
+        quota_held: r.get(12)?,
+    })
+}
+
+/// Inserts a snapshot row.
+pub fn insert(conn: &Connection, s: &Snapshot) -> Result<()> {
+    conn.prepare_cached(&format!(
+        "INSERT INTO snapshots ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
+    ))?
+    .execute(params![
+        s.id,
+        s.name,
+        s.volume_id,
+        s.size as i64,
+        s.status.as_str(),
+        s.backend,
+        s.path,
+        s.project,
+        s.type_name,
+        s.error,
+        s.created_at,
+        s.updated_at,
+        s.quota_held,
+    ])?;
+    Ok(())
+}
+
+/// The snapshot with this id.
+pub fn get(conn: &Connection, id: &str) -> Result<Option<Snapshot>> {
+    Ok(conn
+        .prepare_cached(&format!("SELECT {COLUMNS} FROM snapshots WHERE id = ?1"))?
+        .query_row([id], from_row)
+        .optional()?)
+}
+
+/// Finds a snapshot by id, unique id prefix (8+) or unique name.
+pub fn find(conn: &Connection, key: &str) -> Result<Snapshot> {
+    if let Some(s) = get(conn, key)? {
+        return Ok(s);
+    }
+    let mut m = conn
+        .prepare_cached(&format!("SELECT {COLUMNS} FROM snapshots WHERE name = ?1"))?
+        .query_map([key], from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    if m.is_empty() && key.len() >= 8 {
+        m = conn
+            .prepare_cached(&format!(
+                "SELECT {COLUMNS} FROM snapshots WHERE substr(id, 1, length(?1)) = ?1"
+            ))?
+            .query_map([key], from_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+    }
+    match m.len() {
+        0 => Err(Error::not_found(format!(
+            "no snapshot with id or name `{key}`"
+        ))),
+        1 => Ok(m.remove(0)),
+        n => Err(Error::invalid(format!(
+            "`{key}` names {n} snapshots; use an id"
+        ))),
+    }
+}
+
+/// All snapshots (of one project, or of one volume), oldest first.
+pub fn list(
+    conn: &Connection,
+    project: Option<&str>,
+    volume_id: Option<&str>,
+) -> Result<Vec<Snapshot>> {
+    Ok(conn
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM snapshots WHERE (?1 IS NULL OR project = ?1)
+             AND (?2 IS NULL OR volume_id = ?2) ORDER BY created_at, id"
+        ))?
+        .query_map(params![project, volume_id], from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+/// Sets the status and error.
+pub fn set_status(
+    conn: &Connection,
+    id: &str,
+    status: SnapshotStatus,
+    error: Option<&str>,
+) -> Result<()> {
+    conn.prepare_cached(
+        "UPDATE snapshots SET status = ?2, error = ?3, updated_at = ?4 WHERE id = ?1",
+    )?
+    .execute(params![id, status.as_str(), error, now()])?;
+    Ok(())
+}
+
+/// Records the backend object and makes it available.
+pub fn set_created(conn: &Connection, id: &str, path: &str) -> Result<()> {
+    conn.prepare_cached(
+        "UPDATE snapshots SET status = 'available', path = ?2, updated_at = ?3 WHERE id = ?1",
+    )?
+    .execute(params![id, path, now()])?;
+    Ok(())
+}
+
+/// Removes the row.
+pub fn delete(conn: &Connection, id: &str) -> Result<()> {
+    conn.prepare_cached("DELETE FROM snapshots WHERE id = ?1")?
+        .execute([id])?;
+    Ok(())
+}
