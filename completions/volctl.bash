@@ -34,6 +34,9 @@ _volctl() {
             volctl,help)
                 cmd="volctl__subcmd__help"
                 ;;
+            volctl,image)
+                cmd="volctl__subcmd__image"
+                ;;
             volctl,list)
                 cmd="volctl__subcmd__list"
                 ;;
@@ -42,6 +45,9 @@ _volctl() {
                 ;;
             volctl,show)
                 cmd="volctl__subcmd__show"
+                ;;
+            volctl,snapshot)
+                cmd="volctl__subcmd__snapshot"
                 ;;
             volctl,type)
                 cmd="volctl__subcmd__type"
@@ -76,6 +82,9 @@ _volctl() {
             volctl__subcmd__help,help)
                 cmd="volctl__subcmd__help__subcmd__help"
                 ;;
+            volctl__subcmd__help,image)
+                cmd="volctl__subcmd__help__subcmd__image"
+                ;;
             volctl__subcmd__help,list)
                 cmd="volctl__subcmd__help__subcmd__list"
                 ;;
@@ -85,17 +94,44 @@ _volctl() {
             volctl__subcmd__help,show)
                 cmd="volctl__subcmd__help__subcmd__show"
                 ;;
+            volctl__subcmd__help,snapshot)
+                cmd="volctl__subcmd__help__subcmd__snapshot"
+                ;;
             volctl__subcmd__help,type)
                 cmd="volctl__subcmd__help__subcmd__type"
                 ;;
             volctl__subcmd__help__subcmd__backend,list)
                 cmd="volctl__subcmd__help__subcmd__backend__subcmd__list"
                 ;;
+            volctl__subcmd__help__subcmd__image,delete)
+                cmd="volctl__subcmd__help__subcmd__image__subcmd__delete"
+                ;;
+            volctl__subcmd__help__subcmd__image,import)
+                cmd="volctl__subcmd__help__subcmd__image__subcmd__import"
+                ;;
+            volctl__subcmd__help__subcmd__image,list)
+                cmd="volctl__subcmd__help__subcmd__image__subcmd__list"
+                ;;
+            volctl__subcmd__help__subcmd__image,show)
+                cmd="volctl__subcmd__help__subcmd__image__subcmd__show"
+                ;;
             volctl__subcmd__help__subcmd__quota,set)
                 cmd="volctl__subcmd__help__subcmd__quota__subcmd__set"
                 ;;
             volctl__subcmd__help__subcmd__quota,show)
                 cmd="volctl__subcmd__help__subcmd__quota__subcmd__show"
+                ;;
+            volctl__subcmd__help__subcmd__snapshot,create)
+                cmd="volctl__subcmd__help__subcmd__snapshot__subcmd__create"
+                ;;
+            volctl__subcmd__help__subcmd__snapshot,delete)
+                cmd="volctl__subcmd__help__subcmd__snapshot__subcmd__delete"
+                ;;
+            volctl__subcmd__help__subcmd__snapshot,list)
+                cmd="volctl__subcmd__help__subcmd__snapshot__subcmd__list"
+                ;;
+            volctl__subcmd__help__subcmd__snapshot,show)
+                cmd="volctl__subcmd__help__subcmd__snapshot__subcmd__show"
                 ;;
             volctl__subcmd__help__subcmd__type,create)
                 cmd="volctl__subcmd__help__subcmd__type__subcmd__create"
@@ -105,6 +141,36 @@ _volctl() {
                 ;;
             volctl__subcmd__help__subcmd__type,list)
                 cmd="volctl__subcmd__help__subcmd__type__subcmd__list"
+                ;;
+            volctl__subcmd__image,delete)
+                cmd="volctl__subcmd__image__subcmd__delete"
+                ;;
+            volctl__subcmd__image,help)
+                cmd="volctl__subcmd__image__subcmd__help"
+                ;;
+            volctl__subcmd__image,import)
+                cmd="volctl__subcmd__image__subcmd__import"
+                ;;
+            volctl__subcmd__image,list)
+                cmd="volctl__subcmd__image__subcmd__list"
+                ;;
+            volctl__subcmd__image,show)
+                cmd="volctl__subcmd__image__subcmd__show"
+                ;;
+            volctl__subcmd__image__subcmd__help,delete)
+                cmd="volctl__subcmd__image__subcmd__help__subcmd__delete"
+                ;;
+            volctl__subcmd__image__subcmd__help,help)
+                cmd="volctl__subcmd__image__subcmd__help__subcmd__help"
+                ;;
+            volctl__subcmd__image__subcmd__help,import)
+                cmd="volctl__subcmd__image__subcmd__help__subcmd__import"
+                ;;
+            volctl__subcmd__image__subcmd__help,list)
+                cmd="volctl__subcmd__image__subcmd__help__subcmd__list"
+                ;;
+            volctl__subcmd__image__subcmd__help,show)
+                cmd="volctl__subcmd__image__subcmd__help__subcmd__show"
                 ;;
             volctl__subcmd__quota,help)
                 cmd="volctl__subcmd__quota__subcmd__help"
@@ -123,6 +189,36 @@ _volctl() {
                 ;;
             volctl__subcmd__quota__subcmd__help,show)
                 cmd="volctl__subcmd__quota__subcmd__help__subcmd__show"
+                ;;
+            volctl__subcmd__snapshot,create)
+                cmd="volctl__subcmd__snapshot__subcmd__create"
+                ;;
+            volctl__subcmd__snapshot,delete)
+                cmd="volctl__subcmd__snapshot__subcmd__delete"
+                ;;
+            volctl__subcmd__snapshot,help)
+                cmd="volctl__subcmd__snapshot__subcmd__help"
+                ;;
+            volctl__subcmd__snapshot,list)
+                cmd="volctl__subcmd__snapshot__subcmd__list"
+                ;;
+            volctl__subcmd__snapshot,show)
+                cmd="volctl__subcmd__snapshot__subcmd__show"
+                ;;
+            volctl__subcmd__snapshot__subcmd__help,create)
+                cmd="volctl__subcmd__snapshot__subcmd__help__subcmd__create"
+                ;;
+            volctl__subcmd__snapshot__subcmd__help,delete)
+                cmd="volctl__subcmd__snapshot__subcmd__help__subcmd__delete"
+                ;;
+            volctl__subcmd__snapshot__subcmd__help,help)
+                cmd="volctl__subcmd__snapshot__subcmd__help__subcmd__help"
+                ;;
+            volctl__subcmd__snapshot__subcmd__help,list)
+                cmd="volctl__subcmd__snapshot__subcmd__help__subcmd__list"
+                ;;
+            volctl__subcmd__snapshot__subcmd__help,show)
+                cmd="volctl__subcmd__snapshot__subcmd__help__subcmd__show"
                 ;;
             volctl__subcmd__type,create)
                 cmd="volctl__subcmd__type__subcmd__create"
@@ -155,7 +251,7 @@ _volctl() {
 
     case "${cmd}" in
         volctl)
-            opts="-q -h -V --state-dir --config --project --json --quiet --help --version create list show delete attach detach type quota backend help"
+            opts="-q -h -V --state-dir --config --project --json --quiet --help --version create list show delete attach detach snapshot image type quota backend help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -301,7 +397,7 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__create)
-            opts="-s -n -t -z -q -h --size --name --type --zone --attach --state-dir --config --project --json --quiet --help"
+            opts="-s -n -t -z -q -h --size --name --type --zone --from-image --from-snapshot --from-volume --attach --state-dir --config --project --json --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -336,6 +432,18 @@ _volctl() {
                     return 0
                     ;;
                 -z)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --from-image)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --from-snapshot)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --from-volume)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -411,7 +519,7 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__help)
-            opts="create list show delete attach detach type quota backend help"
+            opts="create list show delete attach detach snapshot image type quota backend help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -522,6 +630,76 @@ _volctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        volctl__subcmd__help__subcmd__image)
+            opts="import list show delete"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        volctl__subcmd__help__subcmd__image__subcmd__delete)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        volctl__subcmd__help__subcmd__image__subcmd__import)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        volctl__subcmd__help__subcmd__image__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        volctl__subcmd__help__subcmd__image__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         volctl__subcmd__help__subcmd__list)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -592,6 +770,76 @@ _volctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        volctl__subcmd__help__subcmd__snapshot)
+            opts="create list show delete"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        volctl__subcmd__help__subcmd__snapshot__subcmd__create)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        volctl__subcmd__help__subcmd__snapshot__subcmd__delete)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        volctl__subcmd__help__subcmd__snapshot__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        volctl__subcmd__help__subcmd__snapshot__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         volctl__subcmd__help__subcmd__type)
             opts="create list delete"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -641,6 +889,232 @@ _volctl() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        volctl__subcmd__image)
+            opts="-q -h --state-dir --config --project --json --quiet --help import list show delete help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --project)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        volctl__subcmd__image__subcmd__delete)
+            opts="-q -h --state-dir --config --project --json --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --project)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        volctl__subcmd__image__subcmd__help)
+            opts="import list show delete help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        volctl__subcmd__image__subcmd__help__subcmd__delete)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        volctl__subcmd__image__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        volctl__subcmd__image__subcmd__help__subcmd__import)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        volctl__subcmd__image__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        volctl__subcmd__image__subcmd__help__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        volctl__subcmd__image__subcmd__import)
+            opts="-n -q -h --name --format --state-dir --config --project --json --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "raw qcow2" -- "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --project)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        volctl__subcmd__image__subcmd__list)
+            opts="-q -h --state-dir --config --project --json --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --project)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        volctl__subcmd__image__subcmd__show)
+            opts="-q -h --state-dir --config --project --json --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --project)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -831,6 +1305,232 @@ _volctl() {
         volctl__subcmd__show)
             opts="-q -h --state-dir --config --project --json --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --project)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        volctl__subcmd__snapshot)
+            opts="-q -h --state-dir --config --project --json --quiet --help create list show delete help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --project)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        volctl__subcmd__snapshot__subcmd__create)
+            opts="-n -q -h --name --state-dir --config --project --json --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --project)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        volctl__subcmd__snapshot__subcmd__delete)
+            opts="-q -h --state-dir --config --project --json --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --project)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        volctl__subcmd__snapshot__subcmd__help)
+            opts="create list show delete help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        volctl__subcmd__snapshot__subcmd__help__subcmd__create)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        volctl__subcmd__snapshot__subcmd__help__subcmd__delete)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        volctl__subcmd__snapshot__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        volctl__subcmd__snapshot__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        volctl__subcmd__snapshot__subcmd__help__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        volctl__subcmd__snapshot__subcmd__list)
+            opts="-q -h --volume --state-dir --config --project --json --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --volume)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --project)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        volctl__subcmd__snapshot__subcmd__show)
+            opts="-q -h --state-dir --config --project --json --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

@@ -37,14 +37,19 @@ complete -c volctl -n "__fish_volctl_needs_command" -f -a "show" -d 'Show one vo
 complete -c volctl -n "__fish_volctl_needs_command" -f -a "delete" -d 'Delete volumes (detaching them first)'
 complete -c volctl -n "__fish_volctl_needs_command" -f -a "attach" -d 'Attach a volume to a loop device'
 complete -c volctl -n "__fish_volctl_needs_command" -f -a "detach" -d 'Detach a volume from its loop device'
+complete -c volctl -n "__fish_volctl_needs_command" -f -a "snapshot" -d 'Snapshots of volumes'
+complete -c volctl -n "__fish_volctl_needs_command" -f -a "image" -d 'The image catalog'
 complete -c volctl -n "__fish_volctl_needs_command" -f -a "type" -d 'Volume types'
 complete -c volctl -n "__fish_volctl_needs_command" -f -a "quota" -d 'Quotas'
 complete -c volctl -n "__fish_volctl_needs_command" -f -a "backend" -d 'Backends'
 complete -c volctl -n "__fish_volctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c volctl -n "__fish_volctl_using_subcommand create" -s s -l size -d 'Size in GiB' -r
+complete -c volctl -n "__fish_volctl_using_subcommand create" -s s -l size -d 'Size in GiB [default: the source\'s, when there is one]' -r
 complete -c volctl -n "__fish_volctl_using_subcommand create" -s n -l name -d 'Name (need not be unique)' -r
 complete -c volctl -n "__fish_volctl_using_subcommand create" -s t -l type -d 'Volume type (name or id)' -r
 complete -c volctl -n "__fish_volctl_using_subcommand create" -s z -l zone -d 'Availability zone' -r
+complete -c volctl -n "__fish_volctl_using_subcommand create" -l from-image -d 'Make it from an image in the catalog (name or id)' -r
+complete -c volctl -n "__fish_volctl_using_subcommand create" -l from-snapshot -d 'Make it from a snapshot (name or id)' -r
+complete -c volctl -n "__fish_volctl_using_subcommand create" -l from-volume -d 'Make it a clone of another volume (name or id)' -r
 complete -c volctl -n "__fish_volctl_using_subcommand create" -l state-dir -d 'State directory (store, default backend) [default: /var/lib/volctl for root, else $XDG_DATA_HOME/volctl]' -r -F
 complete -c volctl -n "__fish_volctl_using_subcommand create" -l config -d 'Configuration file [default: <state-dir>/config.toml if it exists, else one loopback backend under the state directory]' -r -F
 complete -c volctl -n "__fish_volctl_using_subcommand create" -l project -d 'Project that owns the volumes and their quota' -r
@@ -83,6 +88,91 @@ complete -c volctl -n "__fish_volctl_using_subcommand detach" -l project -d 'Pro
 complete -c volctl -n "__fish_volctl_using_subcommand detach" -l json -d 'Print results as JSON (one document on stdout)'
 complete -c volctl -n "__fish_volctl_using_subcommand detach" -s q -l quiet -d 'No progress on stderr'
 complete -c volctl -n "__fish_volctl_using_subcommand detach" -s h -l help -d 'Print help'
+complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show delete help" -l state-dir -d 'State directory (store, default backend) [default: /var/lib/volctl for root, else $XDG_DATA_HOME/volctl]' -r -F
+complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show delete help" -l config -d 'Configuration file [default: <state-dir>/config.toml if it exists, else one loopback backend under the state directory]' -r -F
+complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show delete help" -l project -d 'Project that owns the volumes and their quota' -r
+complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show delete help" -l json -d 'Print results as JSON (one document on stdout)'
+complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show delete help" -s q -l quiet -d 'No progress on stderr'
+complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show delete help" -s h -l help -d 'Print help'
+complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show delete help" -f -a "create" -d 'Snapshot a volume'
+complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show delete help" -f -a "list" -d 'List snapshots'
+complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show delete help" -f -a "show" -d 'Show one snapshot'
+complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show delete help" -f -a "delete" -d 'Delete snapshots'
+complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show delete help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and __fish_seen_subcommand_from create" -s n -l name -d 'Name' -r
+complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and __fish_seen_subcommand_from create" -l state-dir -d 'State directory (store, default backend) [default: /var/lib/volctl for root, else $XDG_DATA_HOME/volctl]' -r -F
+complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and __fish_seen_subcommand_from create" -l config -d 'Configuration file [default: <state-dir>/config.toml if it exists, else one loopback backend under the state directory]' -r -F
+complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and __fish_seen_subcommand_from create" -l project -d 'Project that owns the volumes and their quota' -r
+complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and __fish_seen_subcommand_from create" -l json -d 'Print results as JSON (one document on stdout)'
+complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and __fish_seen_subcommand_from create" -s q -l quiet -d 'No progress on stderr'
+complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and __fish_seen_subcommand_from create" -s h -l help -d 'Print help'
+complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and __fish_seen_subcommand_from list" -l volume -d 'Only those of this volume' -r
+complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and __fish_seen_subcommand_from list" -l state-dir -d 'State directory (store, default backend) [default: /var/lib/volctl for root, else $XDG_DATA_HOME/volctl]' -r -F
+complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and __fish_seen_subcommand_from list" -l config -d 'Configuration file [default: <state-dir>/config.toml if it exists, else one loopback backend under the state directory]' -r -F
+complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and __fish_seen_subcommand_from list" -l project -d 'Project that owns the volumes and their quota' -r
+complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and __fish_seen_subcommand_from list" -l json -d 'Print results as JSON (one document on stdout)'
+complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and __fish_seen_subcommand_from list" -s q -l quiet -d 'No progress on stderr'
+complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and __fish_seen_subcommand_from show" -l state-dir -d 'State directory (store, default backend) [default: /var/lib/volctl for root, else $XDG_DATA_HOME/volctl]' -r -F
+complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and __fish_seen_subcommand_from show" -l config -d 'Configuration file [default: <state-dir>/config.toml if it exists, else one loopback backend under the state directory]' -r -F
+complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and __fish_seen_subcommand_from show" -l project -d 'Project that owns the volumes and their quota' -r
+complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and __fish_seen_subcommand_from show" -l json -d 'Print results as JSON (one document on stdout)'
+complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and __fish_seen_subcommand_from show" -s q -l quiet -d 'No progress on stderr'
+complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
+complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and __fish_seen_subcommand_from delete" -l state-dir -d 'State directory (store, default backend) [default: /var/lib/volctl for root, else $XDG_DATA_HOME/volctl]' -r -F
+complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and __fish_seen_subcommand_from delete" -l config -d 'Configuration file [default: <state-dir>/config.toml if it exists, else one loopback backend under the state directory]' -r -F
+complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and __fish_seen_subcommand_from delete" -l project -d 'Project that owns the volumes and their quota' -r
+complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and __fish_seen_subcommand_from delete" -l json -d 'Print results as JSON (one document on stdout)'
+complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and __fish_seen_subcommand_from delete" -s q -l quiet -d 'No progress on stderr'
+complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and __fish_seen_subcommand_from delete" -s h -l help -d 'Print help'
+complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and __fish_seen_subcommand_from help" -f -a "create" -d 'Snapshot a volume'
+complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and __fish_seen_subcommand_from help" -f -a "list" -d 'List snapshots'
+complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show one snapshot'
+complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and __fish_seen_subcommand_from help" -f -a "delete" -d 'Delete snapshots'
+complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c volctl -n "__fish_volctl_using_subcommand image; and not __fish_seen_subcommand_from import list show delete help" -l state-dir -d 'State directory (store, default backend) [default: /var/lib/volctl for root, else $XDG_DATA_HOME/volctl]' -r -F
+complete -c volctl -n "__fish_volctl_using_subcommand image; and not __fish_seen_subcommand_from import list show delete help" -l config -d 'Configuration file [default: <state-dir>/config.toml if it exists, else one loopback backend under the state directory]' -r -F
+complete -c volctl -n "__fish_volctl_using_subcommand image; and not __fish_seen_subcommand_from import list show delete help" -l project -d 'Project that owns the volumes and their quota' -r
+complete -c volctl -n "__fish_volctl_using_subcommand image; and not __fish_seen_subcommand_from import list show delete help" -l json -d 'Print results as JSON (one document on stdout)'
+complete -c volctl -n "__fish_volctl_using_subcommand image; and not __fish_seen_subcommand_from import list show delete help" -s q -l quiet -d 'No progress on stderr'
+complete -c volctl -n "__fish_volctl_using_subcommand image; and not __fish_seen_subcommand_from import list show delete help" -s h -l help -d 'Print help'
+complete -c volctl -n "__fish_volctl_using_subcommand image; and not __fish_seen_subcommand_from import list show delete help" -f -a "import" -d 'Import an image file (raw or qcow2) into the catalog'
+complete -c volctl -n "__fish_volctl_using_subcommand image; and not __fish_seen_subcommand_from import list show delete help" -f -a "list" -d 'List images'
+complete -c volctl -n "__fish_volctl_using_subcommand image; and not __fish_seen_subcommand_from import list show delete help" -f -a "show" -d 'Show one image and where it is cached'
+complete -c volctl -n "__fish_volctl_using_subcommand image; and not __fish_seen_subcommand_from import list show delete help" -f -a "delete" -d 'Delete an image and its cache entries'
+complete -c volctl -n "__fish_volctl_using_subcommand image; and not __fish_seen_subcommand_from import list show delete help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c volctl -n "__fish_volctl_using_subcommand image; and __fish_seen_subcommand_from import" -s n -l name -d 'Name [default: the file\'s name]' -r
+complete -c volctl -n "__fish_volctl_using_subcommand image; and __fish_seen_subcommand_from import" -l format -d 'Expected format: raw or qcow2 [default: detected from the content]' -r -f -a "raw\t''
+qcow2\t''"
+complete -c volctl -n "__fish_volctl_using_subcommand image; and __fish_seen_subcommand_from import" -l state-dir -d 'State directory (store, default backend) [default: /var/lib/volctl for root, else $XDG_DATA_HOME/volctl]' -r -F
+complete -c volctl -n "__fish_volctl_using_subcommand image; and __fish_seen_subcommand_from import" -l config -d 'Configuration file [default: <state-dir>/config.toml if it exists, else one loopback backend under the state directory]' -r -F
+complete -c volctl -n "__fish_volctl_using_subcommand image; and __fish_seen_subcommand_from import" -l project -d 'Project that owns the volumes and their quota' -r
+complete -c volctl -n "__fish_volctl_using_subcommand image; and __fish_seen_subcommand_from import" -l json -d 'Print results as JSON (one document on stdout)'
+complete -c volctl -n "__fish_volctl_using_subcommand image; and __fish_seen_subcommand_from import" -s q -l quiet -d 'No progress on stderr'
+complete -c volctl -n "__fish_volctl_using_subcommand image; and __fish_seen_subcommand_from import" -s h -l help -d 'Print help'
+complete -c volctl -n "__fish_volctl_using_subcommand image; and __fish_seen_subcommand_from list" -l state-dir -d 'State directory (store, default backend) [default: /var/lib/volctl for root, else $XDG_DATA_HOME/volctl]' -r -F
+complete -c volctl -n "__fish_volctl_using_subcommand image; and __fish_seen_subcommand_from list" -l config -d 'Configuration file [default: <state-dir>/config.toml if it exists, else one loopback backend under the state directory]' -r -F
+complete -c volctl -n "__fish_volctl_using_subcommand image; and __fish_seen_subcommand_from list" -l project -d 'Project that owns the volumes and their quota' -r
+complete -c volctl -n "__fish_volctl_using_subcommand image; and __fish_seen_subcommand_from list" -l json -d 'Print results as JSON (one document on stdout)'
+complete -c volctl -n "__fish_volctl_using_subcommand image; and __fish_seen_subcommand_from list" -s q -l quiet -d 'No progress on stderr'
+complete -c volctl -n "__fish_volctl_using_subcommand image; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c volctl -n "__fish_volctl_using_subcommand image; and __fish_seen_subcommand_from show" -l state-dir -d 'State directory (store, default backend) [default: /var/lib/volctl for root, else $XDG_DATA_HOME/volctl]' -r -F
+complete -c volctl -n "__fish_volctl_using_subcommand image; and __fish_seen_subcommand_from show" -l config -d 'Configuration file [default: <state-dir>/config.toml if it exists, else one loopback backend under the state directory]' -r -F
+complete -c volctl -n "__fish_volctl_using_subcommand image; and __fish_seen_subcommand_from show" -l project -d 'Project that owns the volumes and their quota' -r
+complete -c volctl -n "__fish_volctl_using_subcommand image; and __fish_seen_subcommand_from show" -l json -d 'Print results as JSON (one document on stdout)'
+complete -c volctl -n "__fish_volctl_using_subcommand image; and __fish_seen_subcommand_from show" -s q -l quiet -d 'No progress on stderr'
+complete -c volctl -n "__fish_volctl_using_subcommand image; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
+complete -c volctl -n "__fish_volctl_using_subcommand image; and __fish_seen_subcommand_from delete" -l state-dir -d 'State directory (store, default backend) [default: /var/lib/volctl for root, else $XDG_DATA_HOME/volctl]' -r -F
+complete -c volctl -n "__fish_volctl_using_subcommand image; and __fish_seen_subcommand_from delete" -l config -d 'Configuration file [default: <state-dir>/config.toml if it exists, else one loopback backend under the state directory]' -r -F
+complete -c volctl -n "__fish_volctl_using_subcommand image; and __fish_seen_subcommand_from delete" -l project -d 'Project that owns the volumes and their quota' -r
+complete -c volctl -n "__fish_volctl_using_subcommand image; and __fish_seen_subcommand_from delete" -l json -d 'Print results as JSON (one document on stdout)'
+complete -c volctl -n "__fish_volctl_using_subcommand image; and __fish_seen_subcommand_from delete" -s q -l quiet -d 'No progress on stderr'
+complete -c volctl -n "__fish_volctl_using_subcommand image; and __fish_seen_subcommand_from delete" -s h -l help -d 'Print help'
+complete -c volctl -n "__fish_volctl_using_subcommand image; and __fish_seen_subcommand_from help" -f -a "import" -d 'Import an image file (raw or qcow2) into the catalog'
+complete -c volctl -n "__fish_volctl_using_subcommand image; and __fish_seen_subcommand_from help" -f -a "list" -d 'List images'
+complete -c volctl -n "__fish_volctl_using_subcommand image; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show one image and where it is cached'
+complete -c volctl -n "__fish_volctl_using_subcommand image; and __fish_seen_subcommand_from help" -f -a "delete" -d 'Delete an image and its cache entries'
+complete -c volctl -n "__fish_volctl_using_subcommand image; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c volctl -n "__fish_volctl_using_subcommand type; and not __fish_seen_subcommand_from create list delete help" -l state-dir -d 'State directory (store, default backend) [default: /var/lib/volctl for root, else $XDG_DATA_HOME/volctl]' -r -F
 complete -c volctl -n "__fish_volctl_using_subcommand type; and not __fish_seen_subcommand_from create list delete help" -l config -d 'Configuration file [default: <state-dir>/config.toml if it exists, else one loopback backend under the state directory]' -r -F
 complete -c volctl -n "__fish_volctl_using_subcommand type; and not __fish_seen_subcommand_from create list delete help" -l project -d 'Project that owns the volumes and their quota' -r
@@ -161,16 +251,26 @@ complete -c volctl -n "__fish_volctl_using_subcommand backend; and __fish_seen_s
 complete -c volctl -n "__fish_volctl_using_subcommand backend; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
 complete -c volctl -n "__fish_volctl_using_subcommand backend; and __fish_seen_subcommand_from help" -f -a "list" -d 'List backends: capacity, allocated, free, capabilities'
 complete -c volctl -n "__fish_volctl_using_subcommand backend; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach type quota backend help" -f -a "create" -d 'Create a volume'
-complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach type quota backend help" -f -a "list" -d 'List volumes'
-complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach type quota backend help" -f -a "show" -d 'Show one volume'
-complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach type quota backend help" -f -a "delete" -d 'Delete volumes (detaching them first)'
-complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach type quota backend help" -f -a "attach" -d 'Attach a volume to a loop device'
-complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach type quota backend help" -f -a "detach" -d 'Detach a volume from its loop device'
-complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach type quota backend help" -f -a "type" -d 'Volume types'
-complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach type quota backend help" -f -a "quota" -d 'Quotas'
-complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach type quota backend help" -f -a "backend" -d 'Backends'
-complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach type quota backend help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach snapshot image type quota backend help" -f -a "create" -d 'Create a volume'
+complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach snapshot image type quota backend help" -f -a "list" -d 'List volumes'
+complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach snapshot image type quota backend help" -f -a "show" -d 'Show one volume'
+complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach snapshot image type quota backend help" -f -a "delete" -d 'Delete volumes (detaching them first)'
+complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach snapshot image type quota backend help" -f -a "attach" -d 'Attach a volume to a loop device'
+complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach snapshot image type quota backend help" -f -a "detach" -d 'Detach a volume from its loop device'
+complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach snapshot image type quota backend help" -f -a "snapshot" -d 'Snapshots of volumes'
+complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach snapshot image type quota backend help" -f -a "image" -d 'The image catalog'
+complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach snapshot image type quota backend help" -f -a "type" -d 'Volume types'
+complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach snapshot image type quota backend help" -f -a "quota" -d 'Quotas'
+complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach snapshot image type quota backend help" -f -a "backend" -d 'Backends'
+complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach snapshot image type quota backend help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c volctl -n "__fish_volctl_using_subcommand help; and __fish_seen_subcommand_from snapshot" -f -a "create" -d 'Snapshot a volume'
+complete -c volctl -n "__fish_volctl_using_subcommand help; and __fish_seen_subcommand_from snapshot" -f -a "list" -d 'List snapshots'
+complete -c volctl -n "__fish_volctl_using_subcommand help; and __fish_seen_subcommand_from snapshot" -f -a "show" -d 'Show one snapshot'
+complete -c volctl -n "__fish_volctl_using_subcommand help; and __fish_seen_subcommand_from snapshot" -f -a "delete" -d 'Delete snapshots'
+complete -c volctl -n "__fish_volctl_using_subcommand help; and __fish_seen_subcommand_from image" -f -a "import" -d 'Import an image file (raw or qcow2) into the catalog'
+complete -c volctl -n "__fish_volctl_using_subcommand help; and __fish_seen_subcommand_from image" -f -a "list" -d 'List images'
+complete -c volctl -n "__fish_volctl_using_subcommand help; and __fish_seen_subcommand_from image" -f -a "show" -d 'Show one image and where it is cached'
+complete -c volctl -n "__fish_volctl_using_subcommand help; and __fish_seen_subcommand_from image" -f -a "delete" -d 'Delete an image and its cache entries'
 complete -c volctl -n "__fish_volctl_using_subcommand help; and __fish_seen_subcommand_from type" -f -a "create" -d 'Create a volume type'
 complete -c volctl -n "__fish_volctl_using_subcommand help; and __fish_seen_subcommand_from type" -f -a "list" -d 'List volume types'
 complete -c volctl -n "__fish_volctl_using_subcommand help; and __fish_seen_subcommand_from type" -f -a "delete" -d 'Delete a volume type no volume uses'
