@@ -31,6 +31,9 @@ _volctl() {
             volctl,detach)
                 cmd="volctl__subcmd__detach"
                 ;;
+            volctl,events)
+                cmd="volctl__subcmd__events"
+                ;;
             volctl,help)
                 cmd="volctl__subcmd__help"
                 ;;
@@ -78,6 +81,9 @@ _volctl() {
                 ;;
             volctl__subcmd__help,detach)
                 cmd="volctl__subcmd__help__subcmd__detach"
+                ;;
+            volctl__subcmd__help,events)
+                cmd="volctl__subcmd__help__subcmd__events"
                 ;;
             volctl__subcmd__help,help)
                 cmd="volctl__subcmd__help__subcmd__help"
@@ -251,7 +257,7 @@ _volctl() {
 
     case "${cmd}" in
         volctl)
-            opts="-q -h -V --state-dir --config --project --json --quiet --help --version create list show delete attach detach snapshot image type quota backend help"
+            opts="-q -h -V --state-dir --config --project --json --quiet --help --version create list show delete attach detach snapshot image events type quota backend help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -397,7 +403,7 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__create)
-            opts="-s -n -t -z -q -h --size --name --type --zone --from-image --from-snapshot --from-volume --attach --state-dir --config --project --json --quiet --help"
+            opts="-s -n -t -z -q -h --size --name --type --zone --from-image --from-snapshot --from-volume --attach --dry-run --state-dir --config --project --json --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -518,8 +524,42 @@ _volctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        volctl__subcmd__events)
+            opts="-f -q -h --follow --volume --after --state-dir --config --project --json --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --volume)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --after)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --project)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         volctl__subcmd__help)
-            opts="create list show delete attach detach snapshot image type quota backend help"
+            opts="create list show delete attach detach snapshot image events type quota backend help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -603,6 +643,20 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__help__subcmd__detach)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        volctl__subcmd__help__subcmd__events)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -39,6 +39,7 @@ complete -c volctl -n "__fish_volctl_needs_command" -f -a "attach" -d 'Attach a 
 complete -c volctl -n "__fish_volctl_needs_command" -f -a "detach" -d 'Detach a volume from its loop device'
 complete -c volctl -n "__fish_volctl_needs_command" -f -a "snapshot" -d 'Snapshots of volumes'
 complete -c volctl -n "__fish_volctl_needs_command" -f -a "image" -d 'The image catalog'
+complete -c volctl -n "__fish_volctl_needs_command" -f -a "events" -d 'Show events: what happened to volumes, snapshots and images'
 complete -c volctl -n "__fish_volctl_needs_command" -f -a "type" -d 'Volume types'
 complete -c volctl -n "__fish_volctl_needs_command" -f -a "quota" -d 'Quotas'
 complete -c volctl -n "__fish_volctl_needs_command" -f -a "backend" -d 'Backends'
@@ -54,6 +55,7 @@ complete -c volctl -n "__fish_volctl_using_subcommand create" -l state-dir -d 'S
 complete -c volctl -n "__fish_volctl_using_subcommand create" -l config -d 'Configuration file [default: <state-dir>/config.toml if it exists, else one loopback backend under the state directory]' -r -F
 complete -c volctl -n "__fish_volctl_using_subcommand create" -l project -d 'Project that owns the volumes and their quota' -r
 complete -c volctl -n "__fish_volctl_using_subcommand create" -l attach -d 'Also attach it to a loop device'
+complete -c volctl -n "__fish_volctl_using_subcommand create" -l dry-run -d 'Only validate and schedule: print every backend\'s filter verdicts, with the figures behind them, and the weights; create nothing'
 complete -c volctl -n "__fish_volctl_using_subcommand create" -l json -d 'Print results as JSON (one document on stdout)'
 complete -c volctl -n "__fish_volctl_using_subcommand create" -s q -l quiet -d 'No progress on stderr'
 complete -c volctl -n "__fish_volctl_using_subcommand create" -s h -l help -d 'Print help'
@@ -173,6 +175,15 @@ complete -c volctl -n "__fish_volctl_using_subcommand image; and __fish_seen_sub
 complete -c volctl -n "__fish_volctl_using_subcommand image; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show one image and where it is cached'
 complete -c volctl -n "__fish_volctl_using_subcommand image; and __fish_seen_subcommand_from help" -f -a "delete" -d 'Delete an image and its cache entries'
 complete -c volctl -n "__fish_volctl_using_subcommand image; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c volctl -n "__fish_volctl_using_subcommand events" -l volume -d 'Only events of this volume (id, id prefix or name)' -r
+complete -c volctl -n "__fish_volctl_using_subcommand events" -l after -d 'Only events after this event id' -r
+complete -c volctl -n "__fish_volctl_using_subcommand events" -l state-dir -d 'State directory (store, default backend) [default: /var/lib/volctl for root, else $XDG_DATA_HOME/volctl]' -r -F
+complete -c volctl -n "__fish_volctl_using_subcommand events" -l config -d 'Configuration file [default: <state-dir>/config.toml if it exists, else one loopback backend under the state directory]' -r -F
+complete -c volctl -n "__fish_volctl_using_subcommand events" -l project -d 'Project that owns the volumes and their quota' -r
+complete -c volctl -n "__fish_volctl_using_subcommand events" -s f -l follow -d 'Keep printing new events as they happen (until interrupted)'
+complete -c volctl -n "__fish_volctl_using_subcommand events" -l json -d 'Print results as JSON (one document on stdout)'
+complete -c volctl -n "__fish_volctl_using_subcommand events" -s q -l quiet -d 'No progress on stderr'
+complete -c volctl -n "__fish_volctl_using_subcommand events" -s h -l help -d 'Print help'
 complete -c volctl -n "__fish_volctl_using_subcommand type; and not __fish_seen_subcommand_from create list delete help" -l state-dir -d 'State directory (store, default backend) [default: /var/lib/volctl for root, else $XDG_DATA_HOME/volctl]' -r -F
 complete -c volctl -n "__fish_volctl_using_subcommand type; and not __fish_seen_subcommand_from create list delete help" -l config -d 'Configuration file [default: <state-dir>/config.toml if it exists, else one loopback backend under the state directory]' -r -F
 complete -c volctl -n "__fish_volctl_using_subcommand type; and not __fish_seen_subcommand_from create list delete help" -l project -d 'Project that owns the volumes and their quota' -r
@@ -251,18 +262,19 @@ complete -c volctl -n "__fish_volctl_using_subcommand backend; and __fish_seen_s
 complete -c volctl -n "__fish_volctl_using_subcommand backend; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
 complete -c volctl -n "__fish_volctl_using_subcommand backend; and __fish_seen_subcommand_from help" -f -a "list" -d 'List backends: capacity, allocated, free, capabilities'
 complete -c volctl -n "__fish_volctl_using_subcommand backend; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach snapshot image type quota backend help" -f -a "create" -d 'Create a volume'
-complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach snapshot image type quota backend help" -f -a "list" -d 'List volumes'
-complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach snapshot image type quota backend help" -f -a "show" -d 'Show one volume'
-complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach snapshot image type quota backend help" -f -a "delete" -d 'Delete volumes (detaching them first)'
-complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach snapshot image type quota backend help" -f -a "attach" -d 'Attach a volume to a loop device'
-complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach snapshot image type quota backend help" -f -a "detach" -d 'Detach a volume from its loop device'
-complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach snapshot image type quota backend help" -f -a "snapshot" -d 'Snapshots of volumes'
-complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach snapshot image type quota backend help" -f -a "image" -d 'The image catalog'
-complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach snapshot image type quota backend help" -f -a "type" -d 'Volume types'
-complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach snapshot image type quota backend help" -f -a "quota" -d 'Quotas'
-complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach snapshot image type quota backend help" -f -a "backend" -d 'Backends'
-complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach snapshot image type quota backend help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach snapshot image events type quota backend help" -f -a "create" -d 'Create a volume'
+complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach snapshot image events type quota backend help" -f -a "list" -d 'List volumes'
+complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach snapshot image events type quota backend help" -f -a "show" -d 'Show one volume'
+complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach snapshot image events type quota backend help" -f -a "delete" -d 'Delete volumes (detaching them first)'
+complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach snapshot image events type quota backend help" -f -a "attach" -d 'Attach a volume to a loop device'
+complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach snapshot image events type quota backend help" -f -a "detach" -d 'Detach a volume from its loop device'
+complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach snapshot image events type quota backend help" -f -a "snapshot" -d 'Snapshots of volumes'
+complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach snapshot image events type quota backend help" -f -a "image" -d 'The image catalog'
+complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach snapshot image events type quota backend help" -f -a "events" -d 'Show events: what happened to volumes, snapshots and images'
+complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach snapshot image events type quota backend help" -f -a "type" -d 'Volume types'
+complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach snapshot image events type quota backend help" -f -a "quota" -d 'Quotas'
+complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach snapshot image events type quota backend help" -f -a "backend" -d 'Backends'
+complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach snapshot image events type quota backend help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c volctl -n "__fish_volctl_using_subcommand help; and __fish_seen_subcommand_from snapshot" -f -a "create" -d 'Snapshot a volume'
 complete -c volctl -n "__fish_volctl_using_subcommand help; and __fish_seen_subcommand_from snapshot" -f -a "list" -d 'List snapshots'
 complete -c volctl -n "__fish_volctl_using_subcommand help; and __fish_seen_subcommand_from snapshot" -f -a "show" -d 'Show one snapshot'

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Deserializer};
 use toml::Spanned;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 
 /// The whole configuration.
 #[derive(Clone, Debug, Deserialize)]
@@ -36,9 +36,89 @@ pub struct Config {
     /// The image cache.
     #[serde(default)]
     pub image_cache: ImageCacheConfig,
+    /// What happens when creating a volume fails.
+    #[serde(default)]
+    pub policy: PolicyConfig,
+    /// Where events go besides the store.
+    #[serde(default)]
+    pub events: EventsConfig,
     /// Where the configuration came from (`None`: built-in defaults).
     #[serde(skip)]
     pub source: Option<PathBuf>,
+}
+
+/// The failure policy of the manager flow. Failures are typed: the kinds
+/// are checked here, never matched against messages.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PolicyConfig {
+    /// Failure kinds retried in place (same backend) before anything else,
+    /// and how many more times: `{ transient = 2 }`.
+    #[serde(deserialize_with = "backend_kind_map")]
+    pub retry_in_place: BTreeMap<ErrorKind, u32>,
+    /// Failure kinds that reschedule the volume onto another backend.
+    #[serde(deserialize_with = "backend_kinds")]
+    pub reschedule: Vec<ErrorKind>,
+    /// First wait before retrying in place, milliseconds (doubling).
+    pub backoff_ms: u64,
+    /// Longest wait between retries in place, milliseconds.
+    pub max_backoff_ms: u64,
+}
+
+impl Default for PolicyConfig {
+    fn default() -> Self {
+        PolicyConfig {
+            retry_in_place: BTreeMap::from([(ErrorKind::Transient, 2)]),
+            reschedule: vec![ErrorKind::Backend, ErrorKind::NoSpace, ErrorKind::Transient],
+            backoff_ms: 200,
+            max_backoff_ms: 5000,
+        }
+    }
+}
+
+/// Failure kinds that are the backend's fault, so retrying or rescheduling
+/// can help. The others — bad request, bad image, missing source, quota,
+/// cancellation — are never retried.
+pub const BACKEND_FAULTS: [ErrorKind; 3] =
+    [ErrorKind::Backend, ErrorKind::NoSpace, ErrorKind::Transient];
+
+fn backend_fault<E: serde::de::Error>(k: ErrorKind) -> std::result::Result<ErrorKind, E> {
+    if BACKEND_FAULTS.contains(&k) {
+        Ok(k)
+    } else {
+        Err(E::custom(format!(
+            "`{k}` is not a backend fault (the request, its data or the user is at fault), so retrying cannot help; \
+             allowed: backend, no_space, transient"
+        )))
+    }
+}
+
+fn backend_kinds<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Vec<ErrorKind>, D::Error> {
+    Vec::<ErrorKind>::deserialize(d)?
+        .into_iter()
+        .map(backend_fault)
+        .collect()
+}
+
+fn backend_kind_map<'de, D: Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<BTreeMap<ErrorKind, u32>, D::Error> {
+    BTreeMap::<ErrorKind, u32>::deserialize(d)?
+        .into_iter()
+        .map(|(k, n)| backend_fault(k).map(|k| (k, n)))
+        .collect()
+}
+
+/// Event sinks: every event is also appended as a JSON line to `jsonl`
+/// and/or piped (JSON lines on stdin) to the command `exec` (run by
+/// `sh -c`). Delivery is at least once: each event carries its `id`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EventsConfig {
+    /// A file to append JSON lines to.
+    pub jsonl: Option<PathBuf>,
+    /// A shell command to pipe JSON lines to.
+    pub exec: Option<String>,
 }
 
 /// Limits on imported images.
@@ -295,6 +375,8 @@ impl Config {
             volume_types: Vec::new(),
             images: ImagesConfig::default(),
             image_cache: ImageCacheConfig::default(),
+            policy: PolicyConfig::default(),
+            events: EventsConfig::default(),
             source: None,
         }
     }
@@ -548,6 +630,28 @@ extra_specs = { "capabilities:tier" = "ssd" }
             "{}",
             e.message
         );
+    }
+
+    #[test]
+    fn policy_kinds_are_typed_and_checked() {
+        let cfg = parse("[policy]\nretry_in_place = { transient = 3, backend = 1 }\nreschedule = [\"no_space\"]\n").unwrap();
+        assert_eq!(cfg.policy.retry_in_place[&ErrorKind::Transient], 3);
+        assert_eq!(cfg.policy.reschedule, vec![ErrorKind::NoSpace]);
+        let e = parse("[policy]\nreschedule = [\"bad_image\"]\n").unwrap_err();
+        assert!(
+            e.message.contains("line 2")
+                && e.message.contains("`bad_image` is not a backend fault"),
+            "{}",
+            e.message
+        );
+        let e = parse("[policy]\nretry_in_place = { sometimes = 1 }\n").unwrap_err();
+        assert!(
+            e.message.contains("line 2") && e.message.contains("sometimes"),
+            "{}",
+            e.message
+        );
+        let d = Config::builtin();
+        assert_eq!(d.policy.reschedule, BACKEND_FAULTS.to_vec());
     }
 
     #[test]

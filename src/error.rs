@@ -10,7 +10,7 @@ use serde_json::Value;
 use crate::flow::Failure;
 
 /// What went wrong, as a program needs to know it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorKind {
     /// Bad input: arguments, configuration, a request that cannot be met.
@@ -184,6 +184,11 @@ impl Error {
             _ => ErrorKind::Backend,
         };
         Self::new(kind, format!("{what}: {e}"))
+    }
+
+    /// An I/O error with no better classification.
+    pub fn from_io(e: std::io::Error) -> Self {
+        Error::internal(e.to_string())
     }
 
     /// The error a flow failure stands for.

@@ -11,6 +11,7 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod events;
 pub mod flow;
 pub mod images;
 pub mod lifecycle;
@@ -21,3 +22,5 @@ pub mod quota;
 pub mod scheduler;
 pub mod service;
 pub mod store;
+#[cfg(feature = "test-hooks")]
+pub mod testhooks;

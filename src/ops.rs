@@ -50,10 +50,23 @@ fn consumer(topic: &str, svc: &Arc<Service>) -> Result<Flow> {
     }
 }
 
+/// Receives notes for a person (reschedules).
+pub type Notes = Arc<dyn Fn(&str) + Send + Sync>;
+
 /// Runs volctl's operations with one engine (and its listeners).
 pub struct Ops {
     svc: Arc<Service>,
     engine: Engine,
+    notes: Option<Notes>,
+}
+
+/// What `create --dry-run` decided.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct DryRun {
+    /// The normalised request.
+    pub request: crate::api::VolumeRequest,
+    /// What every backend's filters said, and the choice.
+    pub decision: crate::scheduler::Decision,
 }
 
 /// The first failure of a flow that did not succeed, as an error.
@@ -83,7 +96,42 @@ fn outcome_error(out: &FlowOutcome) -> Error {
 impl Ops {
     /// Operations on `svc`, running flows with `engine`.
     pub fn new(svc: Arc<Service>, engine: Engine) -> Self {
-        Ops { svc, engine }
+        Ops {
+            svc,
+            engine,
+            notes: None,
+        }
+    }
+
+    /// Tells `notes` about things a person should see (reschedules).
+    pub fn with_notes(mut self, notes: Notes) -> Self {
+        self.notes = Some(notes);
+        self
+    }
+
+    /// Runs the api and scheduler decisions for `req` — validation, quota,
+    /// every filter on every backend — without creating anything: all of it
+    /// happens in a transaction that is rolled back.
+    pub fn dry_run(&self, req: &CreateRequest) -> Result<DryRun> {
+        use crate::quota::volume_deltas;
+        let svc = &self.svc;
+        svc.store.db().transact(|conn| {
+            let request = api_create::ExtractVolumeRequest(svc.clone()).extract(req)?;
+            let quota = svc.quota();
+            quota.check_per_volume(conn, &request.project, request.size)?;
+            quota.reserve(
+                conn,
+                &request.project,
+                &volume_deltas(request.size, request.type_name.as_deref()),
+            )?;
+            let spec = crate::scheduler::SchedulerRequest {
+                volume_id: "(dry run)".into(),
+                request: request.clone(),
+                retry: crate::scheduler::Retry::first(),
+            };
+            let decision = scheduler_create::ScheduleCreateVolume::decide(svc, conn, &spec)?;
+            Ok::<_, Error>((DryRun { request, decision }, false))
+        })
     }
 
     /// The service.
@@ -141,6 +189,19 @@ impl Ops {
             let Some(cast) = next else {
                 return Ok(last);
             };
+            if let (Some(notes), Ok(msg)) = (
+                &self.notes,
+                serde_json::from_value::<crate::scheduler::SchedulerRequest>(cast.payload.clone()),
+            ) && cast.topic == casts::SCHEDULER
+                && msg.retry.attempt > 1
+            {
+                notes(&format!(
+                    "rescheduling (attempt {} of {}): {}",
+                    msg.retry.attempt,
+                    self.svc.config.scheduler.max_attempts,
+                    msg.retry.failures.last().map(String::as_str).unwrap_or("?")
+                ));
+            }
             if let Some(out) = self.consume(&cast)?
                 && !out.is_success()
             {

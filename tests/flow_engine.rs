@@ -358,6 +358,41 @@ fn retry_filter_and_backoff() {
 }
 
 #[test]
+fn retry_decisions_can_depend_on_the_failure_kind_and_the_attempt() {
+    let log = Log::default();
+    // Kind `transient` gets two more attempts, anything else none.
+    let policy = RetryPolicy::times(5, Backoff::NONE)
+        .when(|f, attempts| f.kind == "transient" && attempts <= 2);
+    struct Flaky(Log, Mutex<u32>);
+    impl Task for Flaky {
+        fn name(&self) -> &str {
+            "flaky"
+        }
+        fn execute(&self, _: &ExecContext<'_>) -> Result<Values, Failure> {
+            self.0.0.lock().push(Ev::Exec("flaky".into()));
+            let mut n = self.1.lock();
+            *n += 1;
+            Err(Failure::new(
+                if *n < 10 { "transient" } else { "other" },
+                "down",
+            ))
+        }
+    }
+    let flow = Flow::linear("f").subflow(
+        Flow::linear("retry")
+            .add(Flaky(log.clone(), Mutex::new(0)))
+            .with_retry(policy),
+    );
+    let out = memory_engine().run(&flow, outputs()).unwrap();
+    assert_eq!(out.state, FlowState::Reverted);
+    assert_eq!(
+        log.execs().len(),
+        3,
+        "1 + 2 retries for a transient failure"
+    );
+}
+
+#[test]
 fn nested_flows_revert_across_levels() {
     let log = Log::default();
     let inner = Flow::unordered("inner")

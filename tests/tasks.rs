@@ -566,7 +566,10 @@ fn create_volume_from_spec_fails_as_a_backend_fault_on_an_unusable_path() {
     }
     let f = execute_task(&CreateVolumeFromSpec(e.svc.clone()), &store).unwrap_err();
     assert_eq!(kind(f.clone()), ErrorKind::Backend);
-    assert!(reschedulable(kind(f)));
+    assert!(
+        e.svc.config.policy.reschedule.contains(&kind(f)),
+        "a backend fault reschedules by default"
+    );
 }
 
 #[test]

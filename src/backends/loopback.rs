@@ -183,9 +183,10 @@ impl Driver for Loopback {
     fn delete(&self, obj: Obj<'_>) -> Result<()> {
         let path = self.file(obj);
         // Look first: unlinking a missing file on a read-only filesystem
-        // fails with EROFS, not ENOENT.
+        // fails with EROFS, not ENOENT; and with no directory (ENOTDIR) there
+        // is no file either.
         if let Err(e) = fs::symlink_metadata(&path)
-            && e.kind() == io::ErrorKind::NotFound
+            && (e.kind() == io::ErrorKind::NotFound || e.raw_os_error() == Some(libc::ENOTDIR))
         {
             return Ok(());
         }

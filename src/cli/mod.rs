@@ -3,6 +3,7 @@
 
 mod backend;
 pub mod console;
+mod events;
 mod image;
 pub mod output;
 mod quota;
@@ -89,6 +90,8 @@ enum Command {
     /// The image catalog
     #[command(subcommand)]
     Image(image::ImageCommand),
+    /// Show events: what happened to volumes, snapshots and images
+    Events(events::EventsArgs),
     /// Volume types
     #[command(subcommand, name = "type")]
     Type(types::TypeCommand),
@@ -119,10 +122,15 @@ impl Ctx {
     /// Operations with the console listener (unless `--quiet`).
     fn ops(&self) -> Ops {
         let mut engine = self.svc.engine();
-        if !self.global.quiet {
-            engine = engine.with_listener(Arc::new(console::Console::new()));
+        #[cfg(feature = "test-hooks")]
+        {
+            engine = engine.with_listener(Arc::new(crate::testhooks::Hooks));
         }
-        Ops::new(self.svc.clone(), engine)
+        if self.global.quiet {
+            return Ops::new(self.svc.clone(), engine);
+        }
+        engine = engine.with_listener(Arc::new(console::Console::new()));
+        Ops::new(self.svc.clone(), engine).with_notes(Arc::new(|n: &str| output::note(n)))
     }
 
     fn note(&self, text: &str) {
@@ -139,18 +147,29 @@ pub fn command() -> clap::Command {
 
 fn run(cli: &Cli) -> Result<()> {
     let ctx = Ctx::open(&cli.global)?;
+    let result = dispatch(&ctx, cli);
+    // Deliver this command's events (and any left by others) to the sinks;
+    // a sink's failure does not change the command's outcome.
+    if let Err(e) = crate::events::dispatch(&ctx.svc) {
+        output::note(&format!("warning: events not delivered: {}", e.message));
+    }
+    result
+}
+
+fn dispatch(ctx: &Ctx, cli: &Cli) -> Result<()> {
     match &cli.command {
-        Command::Create(a) => volume::create(&ctx, a),
-        Command::List(a) => volume::list(&ctx, a),
-        Command::Show(a) => volume::show(&ctx, a),
-        Command::Delete(a) => volume::delete(&ctx, a),
-        Command::Attach(a) => volume::attach(&ctx, a),
-        Command::Detach(a) => volume::detach(&ctx, a),
-        Command::Snapshot(c) => snapshot::run(&ctx, c),
-        Command::Image(c) => image::run(&ctx, c),
-        Command::Type(c) => types::run(&ctx, c),
-        Command::Quota(c) => quota::run(&ctx, c),
-        Command::Backend(c) => backend::run(&ctx, c),
+        Command::Create(a) => volume::create(ctx, a),
+        Command::List(a) => volume::list(ctx, a),
+        Command::Show(a) => volume::show(ctx, a),
+        Command::Delete(a) => volume::delete(ctx, a),
+        Command::Attach(a) => volume::attach(ctx, a),
+        Command::Detach(a) => volume::detach(ctx, a),
+        Command::Snapshot(c) => snapshot::run(ctx, c),
+        Command::Image(c) => image::run(ctx, c),
+        Command::Events(a) => events::run(ctx, a),
+        Command::Type(c) => types::run(ctx, c),
+        Command::Quota(c) => quota::run(ctx, c),
+        Command::Backend(c) => backend::run(ctx, c),
     }
 }
 

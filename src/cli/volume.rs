@@ -6,6 +6,7 @@ use super::Ctx;
 use super::output::{self, or_dash};
 use crate::api::{CreateRequest, SourceRef};
 use crate::error::{Error, Result};
+use crate::ops::DryRun;
 use crate::store::volumes::{self, Volume};
 
 /// `volctl create`.
@@ -35,6 +36,10 @@ pub struct CreateArgs {
     /// Also attach it to a loop device
     #[arg(long)]
     attach: bool,
+    /// Only validate and schedule: print every backend's filter verdicts,
+    /// with the figures behind them, and the weights; create nothing
+    #[arg(long, conflicts_with = "attach")]
+    dry_run: bool,
 }
 
 impl CreateArgs {
@@ -104,6 +109,9 @@ pub fn create(ctx: &Ctx, a: &CreateArgs) -> Result<()> {
         project: ctx.global.project.clone(),
         source: a.source(),
     };
+    if a.dry_run {
+        return dry_run(ctx, &ops.dry_run(&req)?);
+    }
     let mut v = ops.create(&req)?;
     if a.attach {
         v = ops.attach(&v.id).map_err(|e| {
@@ -119,6 +127,39 @@ pub fn create(ctx: &Ctx, a: &CreateArgs) -> Result<()> {
     };
     print_volume(ctx, &v, line);
     Ok(())
+}
+
+fn dry_run(ctx: &Ctx, d: &DryRun) -> Result<()> {
+    let r = &d.request;
+    if ctx.global.json {
+        output::json(d);
+    } else {
+        output::line(&format!(
+            "request: {} GiB, type {}, zone {}, from {}{}",
+            r.size,
+            or_dash(r.type_name.as_deref()),
+            r.zone.as_deref().unwrap_or("any"),
+            r.source_kind.as_str(),
+            r.pinned_backend
+                .as_deref()
+                .map(|b| format!(" (pinned to {b})"))
+                .unwrap_or_default()
+        ));
+        output::line("quota: ok");
+        output::line("backends:");
+        print!("{}", d.decision.explain(true));
+        match &d.decision.chosen {
+            Some(b) => output::line(&format!("would create it on: {b}")),
+            None => output::line("would create it on: nothing — no valid backend"),
+        }
+    }
+    match &d.decision.chosen {
+        Some(_) => Ok(()),
+        None => Err(Error::new(
+            crate::error::ErrorKind::NoValidBackend,
+            "dry run: no valid backend",
+        )),
+    }
 }
 
 pub fn list(ctx: &Ctx, a: &ListArgs) -> Result<()> {

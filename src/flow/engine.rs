@@ -585,7 +585,7 @@ impl<'e> Runner<'e> {
             rec.result = Some(Value::Array(history));
             let give_up = self.engine.cancel.is_cancelled()
                 || rec.attempts >= policy.attempts
-                || !policy.allows(&fs);
+                || !policy.allows(&fs, rec.attempts);
             if give_up {
                 rec.state = AtomState::Failure;
                 rec.failure = fs.first().cloned();
@@ -810,6 +810,7 @@ impl<'e> Runner<'e> {
     fn notify_progress(&self, i: usize, done: u64, total: u64, reverting: bool) {
         let ev = ProgressEvent {
             flow_id: &self.id,
+            flow_name: &self.plan.name,
             atom: &self.plan.atoms[i].name,
             done,
             total,

@@ -53,6 +53,8 @@ pub struct AtomEvent<'a> {
 pub struct ProgressEvent<'a> {
     /// The flow's id.
     pub flow_id: &'a str,
+    /// The flow definition's name.
+    pub flow_name: &'a str,
     /// The atom reporting.
     pub atom: &'a str,
     /// Units done.

@@ -99,8 +99,9 @@ impl Backoff {
     }
 }
 
-/// Decides whether a failed attempt may be retried.
-pub type RetryFilter = Arc<dyn Fn(&Failure) -> bool + Send + Sync>;
+/// Decides whether a failure may be retried, given how many attempts have
+/// been made so far (1 after the first).
+pub type RetryFilter = Arc<dyn Fn(&Failure, u32) -> bool + Send + Sync>;
 
 /// A retry controller: run the subflow up to `attempts` times; between
 /// attempts, revert what the failed attempt did and wait.
@@ -135,15 +136,21 @@ impl RetryPolicy {
     }
 
     /// Retry only failures that `filter` accepts.
-    pub fn only(mut self, filter: impl Fn(&Failure) -> bool + Send + Sync + 'static) -> Self {
-        self.retry_on = Some(Arc::new(filter));
+    pub fn only(self, filter: impl Fn(&Failure) -> bool + Send + Sync + 'static) -> Self {
+        self.when(move |f, _| filter(f))
+    }
+
+    /// Retry a failure when `decide(failure, attempts made so far)` says
+    /// so (still within `attempts` in all): per-kind retry counts.
+    pub fn when(mut self, decide: impl Fn(&Failure, u32) -> bool + Send + Sync + 'static) -> Self {
+        self.retry_on = Some(Arc::new(decide));
         self
     }
 
-    pub(crate) fn allows(&self, failures: &[Failure]) -> bool {
+    pub(crate) fn allows(&self, failures: &[Failure], attempts: u32) -> bool {
         match &self.retry_on {
             None => true,
-            Some(f) => !failures.is_empty() && failures.iter().all(|x| f(x)),
+            Some(f) => !failures.is_empty() && failures.iter().all(|x| f(x, attempts)),
         }
     }
 }

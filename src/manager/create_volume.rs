@@ -11,8 +11,14 @@ use serde_json::json;
 
 use super::ManagerRequest;
 use crate::backends::{Io, Obj};
-use crate::error::{Error, ErrorKind};
-use crate::flow::{ExecContext, Failure, Flow, RevertContext, Task, Values, ValuesExt, outputs};
+use std::time::Duration;
+
+use crate::config::PolicyConfig;
+use crate::error::Error;
+use crate::flow::{
+    Backoff, ExecContext, Failure, Flow, RetryPolicy, RevertContext, Task, Values, ValuesExt,
+    outputs,
+};
 use crate::lifecycle::mark_error;
 use crate::scheduler::{Retry, SchedulerRequest};
 use crate::service::Service;
@@ -23,15 +29,40 @@ use crate::task_signature;
 /// The flow's name.
 pub const FLOW: &str = "volume_create_manager";
 
-/// The manager flow.
+/// The manager flow. CreateVolumeFromSpec runs under a retry controller
+/// (`RetryInPlace`) that retries the failure kinds of `[policy]
+/// retry_in_place` on the same backend, with backoff, before the flow fails
+/// and OnFailureReschedule decides.
 pub fn flow(svc: &Arc<Service>) -> Flow {
     Flow::linear(FLOW)
         .add(ExtractVolumeRef(svc.clone()))
         .add(OnFailureReschedule(svc.clone()))
         .add(ExtractVolumeSpec(svc.clone()))
         .add(NotifyVolumeAction(svc.clone()))
-        .add(CreateVolumeFromSpec(svc.clone()))
+        .subflow(
+            Flow::linear("RetryInPlace")
+                .add(CreateVolumeFromSpec(svc.clone()))
+                .with_retry(retry_in_place(&svc.config.policy)),
+        )
         .add(CreateVolumeOnFinish(svc.clone()))
+}
+
+/// The retry controller's policy: failure kind k gets `retry_in_place[k]`
+/// more attempts.
+pub fn retry_in_place(policy: &PolicyConfig) -> RetryPolicy {
+    let counts = policy.retry_in_place.clone();
+    let most = counts.values().copied().max().unwrap_or(0);
+    RetryPolicy::times(
+        1 + most,
+        Backoff::exponential(
+            Duration::from_millis(policy.backoff_ms),
+            Duration::from_millis(policy.max_backoff_ms),
+        ),
+    )
+    .when(move |f, attempts| {
+        let kind = Error::from_failure(f).kind;
+        attempts <= counts.get(&kind).copied().unwrap_or(0)
+    })
 }
 
 /// Reloads the volume; fails if it was deleted meanwhile.
@@ -55,15 +86,6 @@ impl Task for ExtractVolumeRef {
         }
         Ok(outputs().with("volume", v))
     }
-}
-
-/// Whether a failure of `kind` may be rescheduled onto another backend: the
-/// backend was at fault, not the request or its data.
-pub fn reschedulable(kind: ErrorKind) -> bool {
-    matches!(
-        kind,
-        ErrorKind::Backend | ErrorKind::NoSpace | ErrorKind::Transient
-    )
 }
 
 /// Does nothing; when the flow fails, decides: reschedule (backend fault,
@@ -93,7 +115,7 @@ impl Task for OnFailureReschedule {
         let Some(v) = volumes::get(&conn, &spec.volume_id)? else {
             return Ok(());
         };
-        if reschedulable(kind) && spec.retry.attempt < max {
+        if self.0.config.policy.reschedule.contains(&kind) && spec.retry.attempt < max {
             volumes::set_backend(&conn, &v.id, None, None, spec.retry.attempt)?;
             volumes::set_status(&conn, &v.id, VolumeStatus::Creating, Some(&reason))?;
             let mut tried = spec.retry.tried.clone();

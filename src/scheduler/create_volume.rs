@@ -107,7 +107,7 @@ impl ScheduleCreateVolume {
 /// The error of a decision that chose nothing. On a retry, the cause is the
 /// earlier attempts' failures (a backend fault), so they lead the message.
 pub fn no_valid_backend(spec: &SchedulerRequest, d: &Decision) -> Error {
-    let why = d.explain(false);
+    let why = d.explain(true);
     let details = serde_json::to_value(d).unwrap_or_default();
     if spec.retry.failures.is_empty() {
         return Error::new(

@@ -132,11 +132,20 @@ CREATE TABLE image_cache (
 ) WITHOUT ROWID;
 ";
 
+/// Migration 3: how far each event sink has been fed.
+const V3: &str = "
+CREATE TABLE event_cursors (
+    sink        TEXT PRIMARY KEY,
+    last_id     INTEGER NOT NULL
+);
+";
+
 /// The migrations, oldest first.
 fn migrations() -> Vec<String> {
     vec![
         format!("{}\n{V1}", crate::flow::SQLITE_SCHEMA),
         V2.to_string(),
+        V3.to_string(),
     ]
 }
 
