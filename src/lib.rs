@@ -7,6 +7,7 @@
 
 pub mod api;
 pub mod backends;
+pub mod check;
 pub mod cli;
 pub mod config;
 pub mod db;
@@ -18,6 +19,7 @@ pub mod lifecycle;
 pub mod locks;
 pub mod manager;
 pub mod ops;
+pub mod owner;
 pub mod quota;
 pub mod scheduler;
 pub mod service;

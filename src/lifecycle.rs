@@ -46,3 +46,38 @@ pub fn mark_error(
     events::append(conn, event, Some(volume_id), payload)?;
     Ok(())
 }
+
+/// Undoes a create entirely — the user cancelled it: the volume's quota is
+/// returned and its row removed (its backend object was already reverted).
+pub fn discard(quota: &Quota<'_>, conn: &Connection, volume_id: &str, reason: &str) -> Result<()> {
+    let Some(v) = volumes::get(conn, volume_id)? else {
+        return Ok(());
+    };
+    release_quota(quota, conn, &v)?;
+    volumes::delete(conn, volume_id)?;
+    events::append(
+        conn,
+        "volume.create.error",
+        Some(volume_id),
+        json!({ "reason": reason, "kind": "cancelled" }),
+    )?;
+    Ok(())
+}
+
+/// What a failed create leaves: nothing when the user cancelled it, else
+/// a volume in `error` explaining why.
+pub fn fail_create(
+    quota: &Quota<'_>,
+    conn: &Connection,
+    volume_id: &str,
+    failure: &crate::flow::Failure,
+    reason: &str,
+    event: &str,
+    payload: serde_json::Value,
+) -> Result<()> {
+    if failure.is(crate::flow::Failure::CANCELLED) {
+        discard(quota, conn, volume_id, reason)
+    } else {
+        mark_error(quota, conn, volume_id, reason, event, payload)
+    }
+}

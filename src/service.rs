@@ -2,12 +2,13 @@
 //! and the flow engine over the store.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use crate::backends::Backends;
 use crate::config::Config;
 use crate::error::Result;
 use crate::flow::{Engine, SqliteFlowStore};
+use crate::owner::Owner;
 use crate::quota::Quota;
 use crate::store::{Store, types};
 
@@ -19,6 +20,7 @@ pub struct Service {
     pub store: Store,
     /// A driver per backend.
     pub backends: Backends,
+    owner: OnceLock<Owner>,
 }
 
 /// The default state directory: `/var/lib/volctl` for root, else
@@ -46,7 +48,31 @@ impl Service {
             config,
             store,
             backends,
+            owner: OnceLock::new(),
         }))
+    }
+
+    /// This process's owner id, taking its lock on first use (only
+    /// commands that run flows need one).
+    pub fn owner_id(&self) -> &str {
+        if self.owner.get().is_none() {
+            match Owner::acquire(self.store.dir()) {
+                Ok(o) => {
+                    let _ = self.owner.set(o);
+                }
+                Err(e) => panic!("cannot take an owner lock in the state directory: {e}"),
+            }
+        }
+        self.owner.get().expect("set above").id()
+    }
+
+    /// Whether the owner `id` is a live process.
+    pub fn owner_alive(&self, id: Option<&str>) -> bool {
+        match id {
+            None => false,
+            Some(id) if self.owner.get().is_some_and(|o| o.id() == id) => true,
+            Some(id) => crate::owner::is_alive(self.store.dir(), id),
+        }
     }
 
     /// The quota engine.
@@ -54,8 +80,10 @@ impl Service {
         Quota::new(&self.config.quota)
     }
 
-    /// A flow engine recording into the store.
+    /// A flow engine recording into the store, its flows owned by this
+    /// process.
     pub fn engine(&self) -> Engine {
         Engine::new(Arc::new(SqliteFlowStore::new(self.store.db().clone())))
+            .with_owner(self.owner_id())
     }
 }

@@ -860,6 +860,7 @@ fn memory_store_transaction_rolls_back_only_its_writes() {
         failures: vec![],
         revert_failure: None,
         meta: serde_json::Value::Null,
+        owner: None,
         created_at: 0,
         updated_at: 0,
     };
@@ -885,6 +886,30 @@ fn memory_store_transaction_rolls_back_only_its_writes() {
     let names: Vec<_> = snap.atoms.iter().map(|a| a.name.as_str()).collect();
     assert_eq!(names, ["kept"]);
     assert_eq!(snap.flow.state, FlowState::Running);
+}
+
+#[test]
+fn flows_record_their_owner_and_can_be_claimed_only_from_the_expected_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::open(&dir.path().join("f.db")).unwrap();
+    let sqlite: Arc<dyn FlowStore> = Arc::new(SqliteFlowStore::open(db).unwrap());
+    for store in [sqlite, Arc::new(MemoryStore::new()) as Arc<dyn FlowStore>] {
+        let log = Log::default();
+        let engine = Engine::new(store.clone()).with_owner("p1");
+        let out = engine
+            .run(&Flow::linear("f").add(Probe::new("a", &log)), outputs())
+            .unwrap();
+        assert_eq!(
+            store.load(&out.id).unwrap().unwrap().flow.owner.as_deref(),
+            Some("p1")
+        );
+        assert!(!store.claim(&out.id, Some("someone else"), "p2").unwrap());
+        assert!(store.claim(&out.id, Some("p1"), "p2").unwrap());
+        assert_eq!(
+            store.load(&out.id).unwrap().unwrap().flow.owner.as_deref(),
+            Some("p2")
+        );
+    }
 }
 
 #[test]

@@ -58,6 +58,10 @@ impl FlowStore for KillStore {
     fn list(&self, all: bool) -> Result<Vec<FlowRecord>, StoreError> {
         self.inner.list(all)
     }
+    fn claim(&self, id: &str, expected: Option<&str>, owner: &str) -> Result<bool, StoreError> {
+        self.tick()?;
+        self.inner.claim(id, expected, owner)
+    }
     fn delete_flow(&self, id: &str) -> Result<(), StoreError> {
         self.tick()?;
         self.inner.delete_flow(id)

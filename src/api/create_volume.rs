@@ -347,7 +347,7 @@ impl Task for VolumeCast {
             casts::SCHEDULER,
             Some(&volume_id),
             &serde_json::to_value(&msg).map_err(Error::from)?,
-            None,
+            Some(self.0.owner_id()),
         )?;
         Ok(outputs().with("cast_id", id))
     }

@@ -249,4 +249,21 @@ impl Driver for Loopback {
         loopdev::detach(Path::new(device), &self.file(obj))
             .map_err(|e| self.io_err(&format!("detaching {device}"), &e))
     }
+
+    fn attachments(&self) -> Result<Vec<(String, String)>> {
+        let dir = fs::canonicalize(&self.dir).unwrap_or_else(|_| self.dir.clone());
+        let prefix = format!("{}-", ObjectKind::Volume.prefix());
+        Ok(loopdev::list()
+            .into_iter()
+            .filter(|(_, file)| file.parent() == Some(dir.as_path()))
+            .filter_map(|(dev, file)| {
+                let id = file
+                    .file_name()?
+                    .to_str()?
+                    .strip_prefix(&prefix)?
+                    .to_string();
+                Some((dev.to_string_lossy().into_owned(), id))
+            })
+            .collect())
+    }
 }

@@ -159,6 +159,10 @@ pub trait Driver: Send + Sync {
 
     /// Removes the block device `device` of a volume.
     fn detach(&self, obj: Obj<'_>, device: &str) -> Result<()>;
+
+    /// Every block device exposing one of this backend's volumes now, as
+    /// (device, volume id).
+    fn attachments(&self) -> Result<Vec<(String, String)>>;
 }
 
 /// Capabilities every backend has, besides configured ones, for matching

@@ -128,20 +128,44 @@ const CHECK_LIMITS: Limits = Limits {
     cpu_seconds: 120,
 };
 
+/// qemu-img processes running now, so that an immediate stop (a second
+/// Ctrl-C) can kill them before exiting.
+static RUNNING: std::sync::Mutex<Vec<u32>> = std::sync::Mutex::new(Vec::new());
+
+/// Kills every qemu-img this process started and still runs.
+pub fn kill_running() {
+    if let Ok(pids) = RUNNING.lock() {
+        for &pid in pids.iter() {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(pid as i32),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+        }
+    }
+}
+
 fn command(args: &[&str], limits: Option<Limits>) -> Command {
     let mut c = Command::new("qemu-img");
     c.args(args).env("LC_ALL", "C").stdin(Stdio::null());
-    if let Some(l) = limits {
-        // SAFETY: setrlimit is async-signal-safe; nothing else runs between
-        // fork and exec.
-        unsafe {
-            c.pre_exec(move || {
+    // Its own process group: a Ctrl-C at the terminal reaches volctl only,
+    // which decides (cancel cleanly, or stop at once and kill it).
+    c.process_group(0);
+    // SAFETY: prctl and setrlimit are async-signal-safe; nothing else runs
+    // between fork and exec.
+    unsafe {
+        c.pre_exec(move || {
+            // Die with volctl, however volctl dies: a qemu-img left running
+            // would keep writing into a volume that a resume rewrites.
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            if let Some(l) = limits {
                 use nix::sys::resource::{Resource, setrlimit};
                 setrlimit(Resource::RLIMIT_AS, l.address_space, l.address_space)?;
                 setrlimit(Resource::RLIMIT_CPU, l.cpu_seconds, l.cpu_seconds)?;
-                Ok(())
-            });
-        }
+            }
+            Ok(())
+        });
     }
     c
 }
@@ -285,6 +309,23 @@ pub fn convert(
     .stderr(Stdio::piped())
     .spawn()
     .map_err(spawn_error)?;
+    let pid = child.id();
+    if let Ok(mut r) = RUNNING.lock() {
+        r.push(pid);
+    }
+    let result = wait_convert(&mut child, &s, virtual_size, io);
+    if let Ok(mut r) = RUNNING.lock() {
+        r.retain(|&p| p != pid);
+    }
+    result
+}
+
+fn wait_convert(
+    child: &mut std::process::Child,
+    s: &str,
+    virtual_size: u64,
+    io: &Io<'_>,
+) -> Result<()> {
     let mut stdout = child.stdout.take().expect("piped");
     let mut stderr = child.stderr.take().expect("piped");
     let (status, errors) = std::thread::scope(|scope| {

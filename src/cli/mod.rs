@@ -4,9 +4,11 @@
 mod backend;
 pub mod console;
 mod events;
+mod flows;
 mod image;
 pub mod output;
 mod quota;
+mod signals;
 mod snapshot;
 mod types;
 mod volume;
@@ -92,6 +94,15 @@ enum Command {
     Image(image::ImageCommand),
     /// Show events: what happened to volumes, snapshots and images
     Events(events::EventsArgs),
+    /// Flows: what ran, what stopped, and why
+    #[command(subcommand)]
+    Flow(flows::FlowCommand),
+    /// Continue flows stopped by a crash or Ctrl-C
+    Resume(flows::ResumeArgs),
+    /// Undo flows stopped by a crash or Ctrl-C, from where they stopped
+    Rollback(flows::RollbackArgs),
+    /// Prove the store and the backends agree (exit 0 only if they do)
+    Check(flows::CheckArgs),
     /// Volume types
     #[command(subcommand, name = "type")]
     Type(types::TypeCommand),
@@ -121,7 +132,8 @@ impl Ctx {
 
     /// Operations with the console listener (unless `--quiet`).
     fn ops(&self) -> Ops {
-        let mut engine = self.svc.engine();
+        let cancel = signals::cancel_token(self.global.quiet);
+        let mut engine = self.svc.engine().with_cancel(cancel);
         #[cfg(feature = "test-hooks")]
         {
             engine = engine.with_listener(Arc::new(crate::testhooks::Hooks));
@@ -167,6 +179,10 @@ fn dispatch(ctx: &Ctx, cli: &Cli) -> Result<()> {
         Command::Snapshot(c) => snapshot::run(ctx, c),
         Command::Image(c) => image::run(ctx, c),
         Command::Events(a) => events::run(ctx, a),
+        Command::Flow(c) => flows::flow(ctx, c),
+        Command::Resume(a) => flows::resume(ctx, a),
+        Command::Rollback(a) => flows::rollback(ctx, a),
+        Command::Check(a) => flows::check(ctx, a),
         Command::Type(c) => types::run(ctx, c),
         Command::Quota(c) => quota::run(ctx, c),
         Command::Backend(c) => backend::run(ctx, c),

@@ -60,7 +60,9 @@ pub fn run(ctx: &Ctx, cmd: &SnapshotCommand) -> Result<()> {
     match cmd {
         SnapshotCommand::Create { volume, name } => {
             let v = volumes::find(&db.lock(), volume)?;
-            let s = ctx.ops().snapshot_create(&v.id, name.as_deref())?;
+            let ops = ctx.ops();
+            ops.guard(&v.id)?;
+            let s = ops.snapshot_create(&v.id, name.as_deref())?;
             if ctx.global.json {
                 output::json(&s);
             } else {

@@ -200,6 +200,9 @@ pub fn show(ctx: &Ctx, a: &ShowArgs) -> Result<()> {
         output::json(&v);
     } else {
         output::volume_fields(&v);
+        if let Err(e) = ctx.ops().guard(&v.id) {
+            output::line(&format!("note        {}", e.message));
+        }
     }
     Ok(())
 }
@@ -209,7 +212,10 @@ pub fn delete(ctx: &Ctx, a: &DeleteArgs) -> Result<()> {
     let mut first_error: Option<Error> = None;
     let mut deleted = Vec::new();
     for key in &a.volumes {
-        let r = find(ctx, key).and_then(|v| ops.delete(&v.id).map(|()| v.id));
+        let r = find(ctx, key).and_then(|v| {
+            ops.guard(&v.id)?;
+            ops.delete(&v.id).map(|()| v.id)
+        });
         match r {
             Ok(id) => {
                 if !ctx.global.json {
@@ -245,9 +251,11 @@ pub fn delete(ctx: &Ctx, a: &DeleteArgs) -> Result<()> {
 
 pub fn attach(ctx: &Ctx, a: &ShowArgs) -> Result<()> {
     let v = find(ctx, &a.volume)?;
+    let ops = ctx.ops();
+    ops.guard(&v.id)?;
     let v = match &v.device {
         Some(_) => v,
-        None => ctx.ops().attach(&v.id)?,
+        None => ops.attach(&v.id)?,
     };
     let device = v.device.clone().unwrap_or_default();
     print_volume(ctx, &v, device);
@@ -256,7 +264,9 @@ pub fn attach(ctx: &Ctx, a: &ShowArgs) -> Result<()> {
 
 pub fn detach(ctx: &Ctx, a: &ShowArgs) -> Result<()> {
     let v = find(ctx, &a.volume)?;
-    let v = ctx.ops().detach(&v.id)?;
+    let ops = ctx.ops();
+    ops.guard(&v.id)?;
+    let v = ops.detach(&v.id)?;
     let id = v.id.clone();
     print_volume(ctx, &v, id);
     Ok(())

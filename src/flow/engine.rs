@@ -91,6 +91,7 @@ pub struct Engine {
     listeners: Vec<Arc<dyn Listener>>,
     cancel: CancelToken,
     parallel: bool,
+    owner: Option<String>,
 }
 
 impl Engine {
@@ -102,7 +103,14 @@ impl Engine {
             listeners: Vec::new(),
             cancel: CancelToken::new(),
             parallel: true,
+            owner: None,
         }
+    }
+
+    /// Records `owner` as the owner of the flows it creates.
+    pub fn with_owner(mut self, owner: impl Into<String>) -> Self {
+        self.owner = Some(owner.into());
+        self
     }
 
     /// Adds a listener.
@@ -147,7 +155,8 @@ impl Engine {
         meta: Value,
     ) -> Result<FlowOutcome, EngineError> {
         let plan = compile(flow, inputs.keys().map(String::as_str))?;
-        let record = new_record(flow, id, inputs, meta, FlowState::Running);
+        let mut record = new_record(flow, id, inputs, meta, FlowState::Running);
+        record.owner = self.owner.clone();
         self.store.create_flow(&record)?;
         let runner = Runner::new(self, &plan, record, Vec::new());
         runner.notify_flow();
@@ -166,7 +175,8 @@ impl Engine {
         meta: Value,
     ) -> Result<(), EngineError> {
         compile(flow, inputs.keys().map(String::as_str))?;
-        let record = new_record(flow, id, inputs, meta, FlowState::Pending);
+        let mut record = new_record(flow, id, inputs, meta, FlowState::Pending);
+        record.owner = self.owner.clone();
         self.store.create_flow(&record)?;
         Ok(())
     }
@@ -224,6 +234,7 @@ fn new_record(flow: &Flow, id: &str, inputs: Values, meta: Value, state: FlowSta
         failures: Vec::new(),
         revert_failure: None,
         meta,
+        owner: None,
         created_at: now,
         updated_at: now,
     }

@@ -218,6 +218,22 @@ impl Flow {
         self
     }
 
+    /// Every atom's name in definition order (a retry controller before its
+    /// subflow's atoms).
+    pub fn atom_names(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.retry.is_some() {
+            out.push(self.name.clone());
+        }
+        for m in &self.members {
+            match m {
+                Node::Task(t) => out.push(t.name.clone()),
+                Node::Flow(f) => out.extend(f.atom_names()),
+            }
+        }
+        out
+    }
+
     /// Puts this flow under a retry controller (an atom named like the flow).
     pub fn with_retry(mut self, policy: RetryPolicy) -> Self {
         self.retry = Some(policy);

@@ -19,6 +19,7 @@ CREATE TABLE IF NOT EXISTS flows (
     failures       TEXT NOT NULL DEFAULT '[]',
     revert_failure TEXT,
     meta           TEXT NOT NULL DEFAULT 'null',
+    owner          TEXT,
     created_at     INTEGER NOT NULL,
     updated_at     INTEGER NOT NULL
 );
@@ -80,9 +81,9 @@ fn parse_enum<T: std::str::FromStr<Err = String>>(s: &str) -> Result<T, StoreErr
 }
 
 const FLOW_COLUMNS: &str =
-    "id, name, state, inputs, failures, revert_failure, meta, created_at, updated_at";
+    "id, name, state, inputs, failures, revert_failure, meta, owner, created_at, updated_at";
 
-fn flow_from_row(r: &Row<'_>) -> rusqlite::Result<[Option<String>; 7]> {
+fn flow_from_row(r: &Row<'_>) -> rusqlite::Result<[Option<String>; 8]> {
     Ok([
         r.get(0)?,
         r.get(1)?,
@@ -91,11 +92,21 @@ fn flow_from_row(r: &Row<'_>) -> rusqlite::Result<[Option<String>; 7]> {
         r.get(4)?,
         r.get(5)?,
         r.get(6)?,
+        r.get(7)?,
     ])
 }
 
-fn flow_record(cols: [Option<String>; 7], times: (i64, i64)) -> Result<FlowRecord, StoreError> {
-    let [id, name, state, inputs, failures, revert_failure, meta] = cols;
+fn flow_record(cols: [Option<String>; 8], times: (i64, i64)) -> Result<FlowRecord, StoreError> {
+    let [
+        id,
+        name,
+        state,
+        inputs,
+        failures,
+        revert_failure,
+        meta,
+        owner,
+    ] = cols;
     Ok(FlowRecord {
         id: id.unwrap_or_default(),
         name: name.unwrap_or_default(),
@@ -104,6 +115,7 @@ fn flow_record(cols: [Option<String>; 7], times: (i64, i64)) -> Result<FlowRecor
         failures: parse(failures)?.unwrap_or_default(),
         revert_failure: parse(revert_failure)?,
         meta: parse::<Value>(meta)?.unwrap_or(Value::Null),
+        owner,
         created_at: times.0,
         updated_at: times.1,
     })
@@ -118,7 +130,7 @@ impl SqliteFlowStore {
         let conn = self.db.lock();
         let mut stmt =
             conn.prepare_cached(&format!("SELECT {FLOW_COLUMNS} FROM flows {sql_tail}"))?;
-        let map = |r: &Row<'_>| Ok((flow_from_row(r)?, (r.get(7)?, r.get(8)?)));
+        let map = |r: &Row<'_>| Ok((flow_from_row(r)?, (r.get(8)?, r.get(9)?)));
         let rows: Vec<_> = match param {
             Some(p) => stmt.query_map([p], map)?.collect::<Result<_, _>>()?,
             None => stmt.query_map([], map)?.collect::<Result<_, _>>()?,
@@ -133,7 +145,7 @@ impl FlowStore for SqliteFlowStore {
     fn create_flow(&self, f: &FlowRecord) -> Result<(), StoreError> {
         let conn = self.db.lock();
         conn.prepare_cached(&format!(
-            "INSERT INTO flows ({FLOW_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+            "INSERT INTO flows ({FLOW_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
         ))?
         .execute(params![
             f.id,
@@ -143,6 +155,7 @@ impl FlowStore for SqliteFlowStore {
             to_json(&f.failures)?,
             opt_json(f.revert_failure.as_ref())?,
             to_json(&f.meta)?,
+            f.owner,
             f.created_at,
             f.updated_at,
         ])?;
@@ -261,6 +274,20 @@ impl FlowStore for SqliteFlowStore {
                 None,
             )
         }
+    }
+
+    fn claim(
+        &self,
+        flow_id: &str,
+        expected: Option<&str>,
+        owner: &str,
+    ) -> Result<bool, StoreError> {
+        let n = self
+            .db
+            .lock()
+            .prepare_cached("UPDATE flows SET owner = ?3 WHERE id = ?1 AND owner IS ?2")?
+            .execute(params![flow_id, expected, owner])?;
+        Ok(n == 1)
     }
 
     fn delete_flow(&self, flow_id: &str) -> Result<(), StoreError> {

@@ -182,6 +182,9 @@ pub struct FlowRecord {
     pub revert_failure: Option<Failure>,
     /// Opaque data for the application (what the flow is about).
     pub meta: Value,
+    /// Who runs it (the application decides what an owner is and whether
+    /// it is alive); `None` when nobody claimed it.
+    pub owner: Option<String>,
     /// Unix time in microseconds.
     pub created_at: i64,
     /// Unix time in microseconds.

@@ -61,6 +61,12 @@ pub trait FlowStore: Send + Sync {
     /// Lists flows, newest first; unfinished ones only unless `all`.
     fn list(&self, all: bool) -> Result<Vec<FlowRecord>, StoreError>;
 
+    /// Makes `owner` the flow's owner if its owner is still `expected`
+    /// (compare-and-set, for taking over a flow whose owner died); whether
+    /// it did.
+    fn claim(&self, flow_id: &str, expected: Option<&str>, owner: &str)
+    -> Result<bool, StoreError>;
+
     /// Forgets a flow and its atoms.
     fn delete_flow(&self, flow_id: &str) -> Result<(), StoreError>;
 
@@ -200,6 +206,22 @@ impl FlowStore for MemoryStore {
             .collect();
         v.sort_by_key(|f| std::cmp::Reverse(f.created_at));
         Ok(v)
+    }
+
+    fn claim(
+        &self,
+        flow_id: &str,
+        expected: Option<&str>,
+        owner: &str,
+    ) -> Result<bool, StoreError> {
+        let mut st = self.inner.lock();
+        st.log(|s| Undo::Flow(flow_id.to_string(), s.flows.get(flow_id).cloned()));
+        let snap = st.flow_mut(flow_id)?;
+        if snap.flow.owner.as_deref() != expected {
+            return Ok(false);
+        }
+        snap.flow.owner = Some(owner.to_string());
+        Ok(true)
     }
 
     fn delete_flow(&self, flow_id: &str) -> Result<(), StoreError> {

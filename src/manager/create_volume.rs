@@ -19,7 +19,7 @@ use crate::flow::{
     Backoff, ExecContext, Failure, Flow, RetryPolicy, RevertContext, Task, Values, ValuesExt,
     outputs,
 };
-use crate::lifecycle::mark_error;
+use crate::lifecycle::fail_create;
 use crate::scheduler::{Retry, SchedulerRequest};
 use crate::service::Service;
 use crate::store::volumes::{self, SourceKind, Volume, VolumeStatus};
@@ -136,7 +136,7 @@ impl Task for OnFailureReschedule {
                 casts::SCHEDULER,
                 Some(&v.id),
                 &serde_json::to_value(&next).map_err(Error::from)?,
-                None,
+                Some(self.0.owner_id()),
             )?;
             events::append(
                 &conn,
@@ -148,10 +148,11 @@ impl Task for OnFailureReschedule {
                 }),
             )?;
         } else {
-            mark_error(
+            fail_create(
                 &self.0.quota(),
                 &conn,
                 &v.id,
+                &failure,
                 &reason,
                 "volume.create.error",
                 json!({ "backend": spec.backend, "attempt": spec.retry.attempt, "kind": kind }),

@@ -10,7 +10,7 @@ use serde_json::json;
 use super::{Decision, SchedulerRequest, candidates, schedule};
 use crate::error::{Error, ErrorKind};
 use crate::flow::{ExecContext, Failure, Flow, RevertContext, Task, Values, ValuesExt, outputs};
-use crate::lifecycle::mark_error;
+use crate::lifecycle::fail_create;
 use crate::manager::ManagerRequest;
 use crate::service::Service;
 use crate::store::casts;
@@ -75,14 +75,19 @@ impl Task for ChangeStatusNotifyOnFailure {
             .first()
             .map(|f| f.message.clone())
             .unwrap_or_else(|| "scheduling failed".into());
-        let details = ctx.flow_failures().first().map(|f| f.details.clone());
-        mark_error(
+        let first = ctx
+            .flow_failures()
+            .first()
+            .cloned()
+            .unwrap_or_else(|| Failure::new("internal", "failed"));
+        fail_create(
             &self.0.quota(),
             &self.0.store.db().lock(),
             &spec.volume_id,
+            &first,
             &reason,
             "scheduler.create_volume",
-            json!({ "attempt": spec.retry.attempt, "report": details }),
+            json!({ "attempt": spec.retry.attempt, "report": first.details }),
         )?;
         Ok(())
     }
@@ -176,7 +181,7 @@ impl Task for ScheduleCreateVolume {
             &casts::manager_topic(&backend),
             Some(&msg.volume_id),
             &serde_json::to_value(&msg).map_err(Error::from)?,
-            None,
+            Some(self.0.owner_id()),
         )?;
         Ok(outputs()
             .with("backend", backend)

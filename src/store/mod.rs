@@ -81,3 +81,17 @@ pub fn provisioned_gb(conn: &rusqlite::Connection, backend: &str) -> crate::erro
         .query_row([backend], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
     Ok((vols + snaps) as u64 + (cache as u64).div_ceil(1 << 30))
 }
+
+/// Ids of the flows about a volume (by the `volume_id` in their metadata),
+/// oldest first.
+pub fn flows_of_volume(
+    conn: &rusqlite::Connection,
+    volume_id: &str,
+) -> crate::error::Result<Vec<String>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT id FROM flows WHERE json_extract(meta, '$.volume_id') = ?1 ORDER BY created_at, rowid",
+        )?
+        .query_map([volume_id], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?)
+}

@@ -1,0 +1,69 @@
+//! Ctrl-C and SIGTERM. The first one cancels cooperatively: the current task
+//! stops (a running qemu-img is killed) and everything done is reverted,
+//! printed as it happens. A second Ctrl-C stops at once: every transition
+//! is already recorded, so the flow is left to resume or roll back.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Once, OnceLock};
+use std::time::Duration;
+
+use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, Signal, sigaction};
+
+use super::output;
+use crate::backends::qemu_img;
+use crate::flow::CancelToken;
+
+static HITS: AtomicUsize = AtomicUsize::new(0);
+static INSTALL: Once = Once::new();
+static TOKEN: OnceLock<CancelToken> = OnceLock::new();
+
+extern "C" fn on_signal(_: libc::c_int) {
+    // Async-signal-safe: an atomic increment, nothing else.
+    HITS.fetch_add(1, Ordering::SeqCst);
+}
+
+/// Exit code of an immediate stop: the flow is left resumable.
+pub const STOPPED: i32 = 7;
+
+/// The process's cancellation token; the first call routes SIGINT and
+/// SIGTERM to it.
+pub fn cancel_token(quiet: bool) -> CancelToken {
+    let token = TOKEN.get_or_init(CancelToken::new).clone();
+    let cancel = token.clone();
+    INSTALL.call_once(move || {
+        let action = SigAction::new(SigHandler::Handler(on_signal), SaFlags::SA_RESTART, SigSet::empty());
+        // SAFETY: the handler only touches an atomic.
+        unsafe {
+            let _ = sigaction(Signal::SIGINT, &action);
+            let _ = sigaction(Signal::SIGTERM, &action);
+        }
+        std::thread::spawn(move || {
+            let mut seen = 0;
+            loop {
+                std::thread::sleep(Duration::from_millis(10));
+                let n = HITS.load(Ordering::SeqCst);
+                if n == seen {
+                    continue;
+                }
+                seen = n;
+                if n == 1 {
+                    cancel.cancel();
+                    if !quiet {
+                        output::note(
+                            "cancelling: the current task stops and everything done is reverted \
+                             (Ctrl-C again to stop at once and leave it to resume)",
+                        );
+                    }
+                } else {
+                    qemu_img::kill_running();
+                    output::note(
+                        "stopped at once; every step so far is recorded: `volctl resume --all` \
+                         continues it, `volctl rollback VOLUME` undoes it (`volctl flow list` shows it)",
+                    );
+                    std::process::exit(STOPPED);
+                }
+            }
+        });
+    });
+    token
+}
