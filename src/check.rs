@@ -52,6 +52,7 @@ enum Fix {
         device: String,
     },
     ClearDevice(String),
+    FailVolume(String),
 }
 
 /// One broken invariant.
@@ -184,6 +185,20 @@ pub fn check(svc: &Service, ops: &Ops) -> Result<Report> {
                 "no expired reservation",
                 format!("quota reservation {id} of project {project} expired"),
                 Some(Fix::RollbackReservation(id.clone())),
+            );
+        }
+    }
+
+    // A volume being created must have something to finish it: a flow or
+    // a queued request (live, or orphaned and reported above).
+    for v in &s.volumes {
+        if matches!(v.status, VolumeStatus::Creating | VolumeStatus::Downloading)
+            && !busy.contains(&v.id)
+        {
+            report.add(
+                "no volume stuck in creating",
+                format!("volume {} is {} and nothing will finish it", v.id, v.status),
+                Some(Fix::FailVolume(v.id.clone())),
             );
         }
     }
@@ -482,6 +497,21 @@ pub fn repair(svc: &Service, report: &Report) -> Result<Vec<String>> {
                     .get(backend)?
                     .detach(Obj::volume(volume_id), device)?;
                 done.push(format!("detached {device}"));
+            }
+            Fix::FailVolume(id) => {
+                svc.store.db().immediate(|c| {
+                    crate::lifecycle::mark_error(
+                        &quota,
+                        c,
+                        id,
+                        "nothing was left to finish creating it",
+                        "volume.create.error",
+                        serde_json::json!({ "kind": "interrupted" }),
+                    )
+                })?;
+                done.push(format!(
+                    "put volume {id}, stuck in creating, in error (its quota returned)"
+                ));
             }
             Fix::ClearDevice(id) => {
                 volumes::set_device(&svc.store.db().lock(), id, None)?;

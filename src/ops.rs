@@ -420,11 +420,19 @@ impl Ops {
                 snap.flow.meta["volume_id"].as_str().map(str::to_string),
             ),
             None => {
-                let v = volumes::find(&self.svc.store.db().lock(), key)
-                    .map_err(|_| Error::not_found(format!("no flow or volume `{key}`")))?;
-                let mut ids = crate::store::flows_of_volume(&self.svc.store.db().lock(), &v.id)?;
+                let conn = self.svc.store.db().lock();
+                // A volume by id or name, or one known only to its flows
+                // (stopped before its row was written).
+                let id = match volumes::find(&conn, key) {
+                    Ok(v) => v.id,
+                    Err(_) => key.to_string(),
+                };
+                let mut ids = crate::store::flows_of_volume(&conn, &id)?;
+                if ids.is_empty() && volumes::get(&conn, &id)?.is_none() {
+                    return Err(Error::not_found(format!("no flow or volume `{key}`")));
+                }
                 ids.reverse(); // newest first
-                (ids, Some(v.id))
+                (ids, Some(id))
             }
         };
         let mut outs = Vec::new();
@@ -442,11 +450,43 @@ impl Ops {
         Ok(outs)
     }
 
+    /// Rolls back every orphaned flow (newest first) and drops every
+    /// orphaned queued request.
+    pub fn rollback_all(&self) -> Result<Vec<FlowOutcome>> {
+        let mut outs = Vec::new();
+        let mut outs_volumes = Vec::new();
+        for f in self.flows(false)?.into_iter().filter(|f| f.orphaned) {
+            if let Some(v) = f.record.meta["volume_id"].as_str()
+                && f.record.meta["operation"] == "create"
+            {
+                outs_volumes.push(v.to_string());
+            }
+            self.claim(&f.record)?;
+            outs.push(
+                self.engine
+                    .rollback(&self.definition_of(&f.record)?, &f.record.id)?,
+            );
+        }
+        let mut volumes: Vec<String> = outs_volumes;
+        for cast in self.orphaned_casts()? {
+            match &cast.volume_id {
+                Some(v) => volumes.push(v.clone()),
+                None => casts::remove(&self.svc.store.db().lock(), cast.id)?,
+            }
+        }
+        volumes.sort();
+        volumes.dedup();
+        for v in volumes {
+            self.abandon_casts(&v)?;
+        }
+        Ok(outs)
+    }
+
     /// Drops a volume's queued casts (none may be owned by a live process)
-    /// and puts a volume still being created in `error`.
+    /// and puts a volume still being created — now that nothing will finish
+    /// it — in `error`, its quota returned.
     fn abandon_casts(&self, volume_id: &str) -> Result<()> {
         self.svc.store.db().immediate(|conn| {
-            let mut dropped = false;
             while let Some(c) = casts::next_for_volume(conn, volume_id)? {
                 if self.live_other(c.owner.as_deref()) {
                     return Err(Error::conflict(format!(
@@ -454,9 +494,11 @@ impl Ops {
                     )));
                 }
                 casts::remove(conn, c.id)?;
-                dropped = true;
             }
-            if dropped {
+            let stuck = volumes::get(conn, volume_id)?.is_some_and(|v| {
+                matches!(v.status, VolumeStatus::Creating | VolumeStatus::Downloading)
+            });
+            if stuck {
                 crate::lifecycle::mark_error(
                     &self.svc.quota(),
                     conn,

@@ -44,7 +44,11 @@ pub struct ResumeArgs {
 #[derive(Args, Debug)]
 pub struct RollbackArgs {
     /// A flow id, or a volume (id or name): every stopped flow of it
-    key: String,
+    #[arg(required_unless_present = "all", conflicts_with = "all")]
+    key: Option<String>,
+    /// Every orphaned flow and queued request
+    #[arg(long)]
+    all: bool,
 }
 
 /// `volctl check`.
@@ -316,7 +320,11 @@ pub fn resume(ctx: &Ctx, a: &ResumeArgs) -> Result<()> {
 }
 
 pub fn rollback(ctx: &Ctx, a: &RollbackArgs) -> Result<()> {
-    let outs = ctx.ops().rollback(&a.key)?;
+    let ops = ctx.ops();
+    let outs = match &a.key {
+        Some(key) => ops.rollback(key)?,
+        None => ops.rollback_all()?,
+    };
     if ctx.global.json {
         output::json(
             &outs
