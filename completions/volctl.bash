@@ -22,6 +22,9 @@ _volctl() {
             volctl,backend)
                 cmd="volctl__subcmd__backend"
                 ;;
+            volctl,check)
+                cmd="volctl__subcmd__check"
+                ;;
             volctl,create)
                 cmd="volctl__subcmd__create"
                 ;;
@@ -34,6 +37,9 @@ _volctl() {
             volctl,events)
                 cmd="volctl__subcmd__events"
                 ;;
+            volctl,flow)
+                cmd="volctl__subcmd__flow"
+                ;;
             volctl,help)
                 cmd="volctl__subcmd__help"
                 ;;
@@ -45,6 +51,12 @@ _volctl() {
                 ;;
             volctl,quota)
                 cmd="volctl__subcmd__quota"
+                ;;
+            volctl,resume)
+                cmd="volctl__subcmd__resume"
+                ;;
+            volctl,rollback)
+                cmd="volctl__subcmd__rollback"
                 ;;
             volctl,show)
                 cmd="volctl__subcmd__show"
@@ -67,11 +79,32 @@ _volctl() {
             volctl__subcmd__backend__subcmd__help,list)
                 cmd="volctl__subcmd__backend__subcmd__help__subcmd__list"
                 ;;
+            volctl__subcmd__flow,help)
+                cmd="volctl__subcmd__flow__subcmd__help"
+                ;;
+            volctl__subcmd__flow,list)
+                cmd="volctl__subcmd__flow__subcmd__list"
+                ;;
+            volctl__subcmd__flow,show)
+                cmd="volctl__subcmd__flow__subcmd__show"
+                ;;
+            volctl__subcmd__flow__subcmd__help,help)
+                cmd="volctl__subcmd__flow__subcmd__help__subcmd__help"
+                ;;
+            volctl__subcmd__flow__subcmd__help,list)
+                cmd="volctl__subcmd__flow__subcmd__help__subcmd__list"
+                ;;
+            volctl__subcmd__flow__subcmd__help,show)
+                cmd="volctl__subcmd__flow__subcmd__help__subcmd__show"
+                ;;
             volctl__subcmd__help,attach)
                 cmd="volctl__subcmd__help__subcmd__attach"
                 ;;
             volctl__subcmd__help,backend)
                 cmd="volctl__subcmd__help__subcmd__backend"
+                ;;
+            volctl__subcmd__help,check)
+                cmd="volctl__subcmd__help__subcmd__check"
                 ;;
             volctl__subcmd__help,create)
                 cmd="volctl__subcmd__help__subcmd__create"
@@ -85,6 +118,9 @@ _volctl() {
             volctl__subcmd__help,events)
                 cmd="volctl__subcmd__help__subcmd__events"
                 ;;
+            volctl__subcmd__help,flow)
+                cmd="volctl__subcmd__help__subcmd__flow"
+                ;;
             volctl__subcmd__help,help)
                 cmd="volctl__subcmd__help__subcmd__help"
                 ;;
@@ -97,6 +133,12 @@ _volctl() {
             volctl__subcmd__help,quota)
                 cmd="volctl__subcmd__help__subcmd__quota"
                 ;;
+            volctl__subcmd__help,resume)
+                cmd="volctl__subcmd__help__subcmd__resume"
+                ;;
+            volctl__subcmd__help,rollback)
+                cmd="volctl__subcmd__help__subcmd__rollback"
+                ;;
             volctl__subcmd__help,show)
                 cmd="volctl__subcmd__help__subcmd__show"
                 ;;
@@ -108,6 +150,12 @@ _volctl() {
                 ;;
             volctl__subcmd__help__subcmd__backend,list)
                 cmd="volctl__subcmd__help__subcmd__backend__subcmd__list"
+                ;;
+            volctl__subcmd__help__subcmd__flow,list)
+                cmd="volctl__subcmd__help__subcmd__flow__subcmd__list"
+                ;;
+            volctl__subcmd__help__subcmd__flow,show)
+                cmd="volctl__subcmd__help__subcmd__flow__subcmd__show"
                 ;;
             volctl__subcmd__help__subcmd__image,delete)
                 cmd="volctl__subcmd__help__subcmd__image__subcmd__delete"
@@ -257,7 +305,7 @@ _volctl() {
 
     case "${cmd}" in
         volctl)
-            opts="-q -h -V --state-dir --config --project --json --quiet --help --version create list show delete attach detach snapshot image events type quota backend help"
+            opts="-q -h -V --state-dir --config --project --json --quiet --help --version create list show delete attach detach snapshot image events flow resume rollback check type quota backend help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -379,6 +427,32 @@ _volctl() {
         volctl__subcmd__backend__subcmd__list)
             opts="-q -h --state-dir --config --project --json --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --project)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        volctl__subcmd__check)
+            opts="-q -h --repair --state-dir --config --project --json --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -558,8 +632,142 @@ _volctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        volctl__subcmd__flow)
+            opts="-q -h --state-dir --config --project --json --quiet --help list show help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --project)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        volctl__subcmd__flow__subcmd__help)
+            opts="list show help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        volctl__subcmd__flow__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        volctl__subcmd__flow__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        volctl__subcmd__flow__subcmd__help__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        volctl__subcmd__flow__subcmd__list)
+            opts="-q -h --all --state-dir --config --project --json --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --project)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        volctl__subcmd__flow__subcmd__show)
+            opts="-q -h --state-dir --config --project --json --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --project)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         volctl__subcmd__help)
-            opts="create list show delete attach detach snapshot image events type quota backend help"
+            opts="create list show delete attach detach snapshot image events flow resume rollback check type quota backend help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -603,6 +811,20 @@ _volctl() {
         volctl__subcmd__help__subcmd__backend__subcmd__list)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        volctl__subcmd__help__subcmd__check)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -659,6 +881,48 @@ _volctl() {
         volctl__subcmd__help__subcmd__events)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        volctl__subcmd__help__subcmd__flow)
+            opts="list show"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        volctl__subcmd__help__subcmd__flow__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        volctl__subcmd__help__subcmd__flow__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -799,6 +1063,34 @@ _volctl() {
         volctl__subcmd__help__subcmd__quota__subcmd__show)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        volctl__subcmd__help__subcmd__resume)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        volctl__subcmd__help__subcmd__rollback)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1333,6 +1625,58 @@ _volctl() {
         volctl__subcmd__quota__subcmd__show)
             opts="-q -h --state-dir --config --project --json --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --project)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        volctl__subcmd__resume)
+            opts="-q -h --all --state-dir --config --project --json --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --project)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        volctl__subcmd__rollback)
+            opts="-q -h --all --state-dir --config --project --json --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

@@ -40,6 +40,10 @@ complete -c volctl -n "__fish_volctl_needs_command" -f -a "detach" -d 'Detach a 
 complete -c volctl -n "__fish_volctl_needs_command" -f -a "snapshot" -d 'Snapshots of volumes'
 complete -c volctl -n "__fish_volctl_needs_command" -f -a "image" -d 'The image catalog'
 complete -c volctl -n "__fish_volctl_needs_command" -f -a "events" -d 'Show events: what happened to volumes, snapshots and images'
+complete -c volctl -n "__fish_volctl_needs_command" -f -a "flow" -d 'Flows: what ran, what stopped, and why'
+complete -c volctl -n "__fish_volctl_needs_command" -f -a "resume" -d 'Continue flows stopped by a crash or Ctrl-C'
+complete -c volctl -n "__fish_volctl_needs_command" -f -a "rollback" -d 'Undo flows stopped by a crash or Ctrl-C, from where they stopped'
+complete -c volctl -n "__fish_volctl_needs_command" -f -a "check" -d 'Prove the store and the backends agree (exit 0 only if they do)'
 complete -c volctl -n "__fish_volctl_needs_command" -f -a "type" -d 'Volume types'
 complete -c volctl -n "__fish_volctl_needs_command" -f -a "quota" -d 'Quotas'
 complete -c volctl -n "__fish_volctl_needs_command" -f -a "backend" -d 'Backends'
@@ -184,6 +188,52 @@ complete -c volctl -n "__fish_volctl_using_subcommand events" -s f -l follow -d 
 complete -c volctl -n "__fish_volctl_using_subcommand events" -l json -d 'Print results as JSON (one document on stdout)'
 complete -c volctl -n "__fish_volctl_using_subcommand events" -s q -l quiet -d 'No progress on stderr'
 complete -c volctl -n "__fish_volctl_using_subcommand events" -s h -l help -d 'Print help'
+complete -c volctl -n "__fish_volctl_using_subcommand flow; and not __fish_seen_subcommand_from list show help" -l state-dir -d 'State directory (store, default backend) [default: /var/lib/volctl for root, else $XDG_DATA_HOME/volctl]' -r -F
+complete -c volctl -n "__fish_volctl_using_subcommand flow; and not __fish_seen_subcommand_from list show help" -l config -d 'Configuration file [default: <state-dir>/config.toml if it exists, else one loopback backend under the state directory]' -r -F
+complete -c volctl -n "__fish_volctl_using_subcommand flow; and not __fish_seen_subcommand_from list show help" -l project -d 'Project that owns the volumes and their quota' -r
+complete -c volctl -n "__fish_volctl_using_subcommand flow; and not __fish_seen_subcommand_from list show help" -l json -d 'Print results as JSON (one document on stdout)'
+complete -c volctl -n "__fish_volctl_using_subcommand flow; and not __fish_seen_subcommand_from list show help" -s q -l quiet -d 'No progress on stderr'
+complete -c volctl -n "__fish_volctl_using_subcommand flow; and not __fish_seen_subcommand_from list show help" -s h -l help -d 'Print help'
+complete -c volctl -n "__fish_volctl_using_subcommand flow; and not __fish_seen_subcommand_from list show help" -f -a "list" -d 'List unfinished flows (and whether their process is alive)'
+complete -c volctl -n "__fish_volctl_using_subcommand flow; and not __fish_seen_subcommand_from list show help" -f -a "show" -d 'Show a flow\'s tasks — state, attempts, duration, result, failure — and a timeline; given a volume, every flow of it'
+complete -c volctl -n "__fish_volctl_using_subcommand flow; and not __fish_seen_subcommand_from list show help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c volctl -n "__fish_volctl_using_subcommand flow; and __fish_seen_subcommand_from list" -l state-dir -d 'State directory (store, default backend) [default: /var/lib/volctl for root, else $XDG_DATA_HOME/volctl]' -r -F
+complete -c volctl -n "__fish_volctl_using_subcommand flow; and __fish_seen_subcommand_from list" -l config -d 'Configuration file [default: <state-dir>/config.toml if it exists, else one loopback backend under the state directory]' -r -F
+complete -c volctl -n "__fish_volctl_using_subcommand flow; and __fish_seen_subcommand_from list" -l project -d 'Project that owns the volumes and their quota' -r
+complete -c volctl -n "__fish_volctl_using_subcommand flow; and __fish_seen_subcommand_from list" -l all -d 'Finished flows too'
+complete -c volctl -n "__fish_volctl_using_subcommand flow; and __fish_seen_subcommand_from list" -l json -d 'Print results as JSON (one document on stdout)'
+complete -c volctl -n "__fish_volctl_using_subcommand flow; and __fish_seen_subcommand_from list" -s q -l quiet -d 'No progress on stderr'
+complete -c volctl -n "__fish_volctl_using_subcommand flow; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c volctl -n "__fish_volctl_using_subcommand flow; and __fish_seen_subcommand_from show" -l state-dir -d 'State directory (store, default backend) [default: /var/lib/volctl for root, else $XDG_DATA_HOME/volctl]' -r -F
+complete -c volctl -n "__fish_volctl_using_subcommand flow; and __fish_seen_subcommand_from show" -l config -d 'Configuration file [default: <state-dir>/config.toml if it exists, else one loopback backend under the state directory]' -r -F
+complete -c volctl -n "__fish_volctl_using_subcommand flow; and __fish_seen_subcommand_from show" -l project -d 'Project that owns the volumes and their quota' -r
+complete -c volctl -n "__fish_volctl_using_subcommand flow; and __fish_seen_subcommand_from show" -l json -d 'Print results as JSON (one document on stdout)'
+complete -c volctl -n "__fish_volctl_using_subcommand flow; and __fish_seen_subcommand_from show" -s q -l quiet -d 'No progress on stderr'
+complete -c volctl -n "__fish_volctl_using_subcommand flow; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
+complete -c volctl -n "__fish_volctl_using_subcommand flow; and __fish_seen_subcommand_from help" -f -a "list" -d 'List unfinished flows (and whether their process is alive)'
+complete -c volctl -n "__fish_volctl_using_subcommand flow; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show a flow\'s tasks — state, attempts, duration, result, failure — and a timeline; given a volume, every flow of it'
+complete -c volctl -n "__fish_volctl_using_subcommand flow; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c volctl -n "__fish_volctl_using_subcommand resume" -l state-dir -d 'State directory (store, default backend) [default: /var/lib/volctl for root, else $XDG_DATA_HOME/volctl]' -r -F
+complete -c volctl -n "__fish_volctl_using_subcommand resume" -l config -d 'Configuration file [default: <state-dir>/config.toml if it exists, else one loopback backend under the state directory]' -r -F
+complete -c volctl -n "__fish_volctl_using_subcommand resume" -l project -d 'Project that owns the volumes and their quota' -r
+complete -c volctl -n "__fish_volctl_using_subcommand resume" -l all -d 'Every orphaned flow and queued request'
+complete -c volctl -n "__fish_volctl_using_subcommand resume" -l json -d 'Print results as JSON (one document on stdout)'
+complete -c volctl -n "__fish_volctl_using_subcommand resume" -s q -l quiet -d 'No progress on stderr'
+complete -c volctl -n "__fish_volctl_using_subcommand resume" -s h -l help -d 'Print help'
+complete -c volctl -n "__fish_volctl_using_subcommand rollback" -l state-dir -d 'State directory (store, default backend) [default: /var/lib/volctl for root, else $XDG_DATA_HOME/volctl]' -r -F
+complete -c volctl -n "__fish_volctl_using_subcommand rollback" -l config -d 'Configuration file [default: <state-dir>/config.toml if it exists, else one loopback backend under the state directory]' -r -F
+complete -c volctl -n "__fish_volctl_using_subcommand rollback" -l project -d 'Project that owns the volumes and their quota' -r
+complete -c volctl -n "__fish_volctl_using_subcommand rollback" -l all -d 'Every orphaned flow and queued request'
+complete -c volctl -n "__fish_volctl_using_subcommand rollback" -l json -d 'Print results as JSON (one document on stdout)'
+complete -c volctl -n "__fish_volctl_using_subcommand rollback" -s q -l quiet -d 'No progress on stderr'
+complete -c volctl -n "__fish_volctl_using_subcommand rollback" -s h -l help -d 'Print help'
+complete -c volctl -n "__fish_volctl_using_subcommand check" -l state-dir -d 'State directory (store, default backend) [default: /var/lib/volctl for root, else $XDG_DATA_HOME/volctl]' -r -F
+complete -c volctl -n "__fish_volctl_using_subcommand check" -l config -d 'Configuration file [default: <state-dir>/config.toml if it exists, else one loopback backend under the state directory]' -r -F
+complete -c volctl -n "__fish_volctl_using_subcommand check" -l project -d 'Project that owns the volumes and their quota' -r
+complete -c volctl -n "__fish_volctl_using_subcommand check" -l repair -d 'Fix what can be fixed safely, and say what was done'
+complete -c volctl -n "__fish_volctl_using_subcommand check" -l json -d 'Print results as JSON (one document on stdout)'
+complete -c volctl -n "__fish_volctl_using_subcommand check" -s q -l quiet -d 'No progress on stderr'
+complete -c volctl -n "__fish_volctl_using_subcommand check" -s h -l help -d 'Print help'
 complete -c volctl -n "__fish_volctl_using_subcommand type; and not __fish_seen_subcommand_from create list delete help" -l state-dir -d 'State directory (store, default backend) [default: /var/lib/volctl for root, else $XDG_DATA_HOME/volctl]' -r -F
 complete -c volctl -n "__fish_volctl_using_subcommand type; and not __fish_seen_subcommand_from create list delete help" -l config -d 'Configuration file [default: <state-dir>/config.toml if it exists, else one loopback backend under the state directory]' -r -F
 complete -c volctl -n "__fish_volctl_using_subcommand type; and not __fish_seen_subcommand_from create list delete help" -l project -d 'Project that owns the volumes and their quota' -r
@@ -262,19 +312,23 @@ complete -c volctl -n "__fish_volctl_using_subcommand backend; and __fish_seen_s
 complete -c volctl -n "__fish_volctl_using_subcommand backend; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
 complete -c volctl -n "__fish_volctl_using_subcommand backend; and __fish_seen_subcommand_from help" -f -a "list" -d 'List backends: capacity, allocated, free, capabilities'
 complete -c volctl -n "__fish_volctl_using_subcommand backend; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach snapshot image events type quota backend help" -f -a "create" -d 'Create a volume'
-complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach snapshot image events type quota backend help" -f -a "list" -d 'List volumes'
-complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach snapshot image events type quota backend help" -f -a "show" -d 'Show one volume'
-complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach snapshot image events type quota backend help" -f -a "delete" -d 'Delete volumes (detaching them first)'
-complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach snapshot image events type quota backend help" -f -a "attach" -d 'Attach a volume to a loop device'
-complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach snapshot image events type quota backend help" -f -a "detach" -d 'Detach a volume from its loop device'
-complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach snapshot image events type quota backend help" -f -a "snapshot" -d 'Snapshots of volumes'
-complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach snapshot image events type quota backend help" -f -a "image" -d 'The image catalog'
-complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach snapshot image events type quota backend help" -f -a "events" -d 'Show events: what happened to volumes, snapshots and images'
-complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach snapshot image events type quota backend help" -f -a "type" -d 'Volume types'
-complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach snapshot image events type quota backend help" -f -a "quota" -d 'Quotas'
-complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach snapshot image events type quota backend help" -f -a "backend" -d 'Backends'
-complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach snapshot image events type quota backend help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach snapshot image events flow resume rollback check type quota backend help" -f -a "create" -d 'Create a volume'
+complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach snapshot image events flow resume rollback check type quota backend help" -f -a "list" -d 'List volumes'
+complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach snapshot image events flow resume rollback check type quota backend help" -f -a "show" -d 'Show one volume'
+complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach snapshot image events flow resume rollback check type quota backend help" -f -a "delete" -d 'Delete volumes (detaching them first)'
+complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach snapshot image events flow resume rollback check type quota backend help" -f -a "attach" -d 'Attach a volume to a loop device'
+complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach snapshot image events flow resume rollback check type quota backend help" -f -a "detach" -d 'Detach a volume from its loop device'
+complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach snapshot image events flow resume rollback check type quota backend help" -f -a "snapshot" -d 'Snapshots of volumes'
+complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach snapshot image events flow resume rollback check type quota backend help" -f -a "image" -d 'The image catalog'
+complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach snapshot image events flow resume rollback check type quota backend help" -f -a "events" -d 'Show events: what happened to volumes, snapshots and images'
+complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach snapshot image events flow resume rollback check type quota backend help" -f -a "flow" -d 'Flows: what ran, what stopped, and why'
+complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach snapshot image events flow resume rollback check type quota backend help" -f -a "resume" -d 'Continue flows stopped by a crash or Ctrl-C'
+complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach snapshot image events flow resume rollback check type quota backend help" -f -a "rollback" -d 'Undo flows stopped by a crash or Ctrl-C, from where they stopped'
+complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach snapshot image events flow resume rollback check type quota backend help" -f -a "check" -d 'Prove the store and the backends agree (exit 0 only if they do)'
+complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach snapshot image events flow resume rollback check type quota backend help" -f -a "type" -d 'Volume types'
+complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach snapshot image events flow resume rollback check type quota backend help" -f -a "quota" -d 'Quotas'
+complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach snapshot image events flow resume rollback check type quota backend help" -f -a "backend" -d 'Backends'
+complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach snapshot image events flow resume rollback check type quota backend help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c volctl -n "__fish_volctl_using_subcommand help; and __fish_seen_subcommand_from snapshot" -f -a "create" -d 'Snapshot a volume'
 complete -c volctl -n "__fish_volctl_using_subcommand help; and __fish_seen_subcommand_from snapshot" -f -a "list" -d 'List snapshots'
 complete -c volctl -n "__fish_volctl_using_subcommand help; and __fish_seen_subcommand_from snapshot" -f -a "show" -d 'Show one snapshot'
@@ -283,6 +337,8 @@ complete -c volctl -n "__fish_volctl_using_subcommand help; and __fish_seen_subc
 complete -c volctl -n "__fish_volctl_using_subcommand help; and __fish_seen_subcommand_from image" -f -a "list" -d 'List images'
 complete -c volctl -n "__fish_volctl_using_subcommand help; and __fish_seen_subcommand_from image" -f -a "show" -d 'Show one image and where it is cached'
 complete -c volctl -n "__fish_volctl_using_subcommand help; and __fish_seen_subcommand_from image" -f -a "delete" -d 'Delete an image and its cache entries'
+complete -c volctl -n "__fish_volctl_using_subcommand help; and __fish_seen_subcommand_from flow" -f -a "list" -d 'List unfinished flows (and whether their process is alive)'
+complete -c volctl -n "__fish_volctl_using_subcommand help; and __fish_seen_subcommand_from flow" -f -a "show" -d 'Show a flow\'s tasks — state, attempts, duration, result, failure — and a timeline; given a volume, every flow of it'
 complete -c volctl -n "__fish_volctl_using_subcommand help; and __fish_seen_subcommand_from type" -f -a "create" -d 'Create a volume type'
 complete -c volctl -n "__fish_volctl_using_subcommand help; and __fish_seen_subcommand_from type" -f -a "list" -d 'List volume types'
 complete -c volctl -n "__fish_volctl_using_subcommand help; and __fish_seen_subcommand_from type" -f -a "delete" -d 'Delete a volume type no volume uses'

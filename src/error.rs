@@ -121,6 +121,9 @@ pub struct Error {
     pub message: String,
     /// Structured detail (for example a scheduling report).
     pub details: Value,
+    /// The command already printed its outcome (as `check` does): only the
+    /// exit code is left to give.
+    pub reported: bool,
 }
 
 impl std::error::Error for Error {}
@@ -141,7 +144,14 @@ impl Error {
             kind,
             message: message.into(),
             details: Value::Null,
+            reported: false,
         }
+    }
+
+    /// Marks the error as already reported by the command.
+    pub fn reported(mut self) -> Self {
+        self.reported = true;
+        self
     }
 
     /// Attaches structured details.
@@ -202,6 +212,7 @@ impl Error {
             kind,
             message: f.message.clone(),
             details: f.details.clone(),
+            reported: false,
         }
     }
 }

@@ -207,6 +207,7 @@ impl Ops {
         loop {
             let next = casts::next_for_volume(&self.svc.store.db().lock(), volume_id)?;
             let Some(cast) = next else {
+                self.close_chain(volume_id, last.as_ref())?;
                 return Ok(last);
             };
             if self.live_other(cast.owner.as_deref()) {
@@ -235,6 +236,32 @@ impl Ops {
                 last = out.failures.first().cloned();
             }
         }
+    }
+
+    /// A create chain that ended with the volume still being created — its
+    /// last flow stopped before any task that would have settled it — is
+    /// closed: a cancelled create leaves nothing, any other ends in `error`.
+    fn close_chain(&self, volume_id: &str, last: Option<&Failure>) -> Result<()> {
+        let Some(failure) = last else {
+            return Ok(());
+        };
+        self.svc.store.db().immediate(|conn| {
+            let open = volumes::get(conn, volume_id)?.is_some_and(|v| {
+                matches!(v.status, VolumeStatus::Creating | VolumeStatus::Downloading)
+            });
+            if open && casts::next_for_volume(conn, volume_id)?.is_none() {
+                crate::lifecycle::fail_create(
+                    &self.svc.quota(),
+                    conn,
+                    volume_id,
+                    failure,
+                    &failure.message,
+                    "volume.create.error",
+                    json!({ "kind": Error::from_failure(failure).kind }),
+                )?;
+            }
+            Ok(())
+        })
     }
 
     /// Takes a cast off the queue and runs the flow that consumes it; `None`

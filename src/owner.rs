@@ -90,13 +90,15 @@ mod tests {
     fn a_killed_owner_is_dead() {
         let dir = tempfile::tempdir().unwrap();
         let state = dir.path().to_path_buf();
-        // A child process takes the lock and is killed.
+        // A child process takes the lock and is killed (`-o`: the lock is
+        // the flock process's own, not inherited by `sleep`).
+        std::fs::create_dir_all(state.join("locks")).unwrap();
         let mut child = std::process::Command::new("flock")
+            .arg("-o")
             .arg(lock_path(&state, "child"))
             .args(["sleep", "60"])
             .spawn()
             .unwrap();
-        std::fs::create_dir_all(state.join("locks")).unwrap();
         let t0 = std::time::Instant::now();
         while !is_alive(&state, "child") {
             assert!(t0.elapsed().as_secs() < 10);

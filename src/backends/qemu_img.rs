@@ -382,7 +382,7 @@ fn wait_convert(
     let kind = if msg.contains("No space left on device") || msg.contains("Disk quota exceeded") {
         ErrorKind::NoSpace
     } else if msg.contains("error while reading")
-        || msg.contains("Could not open") && msg.contains(&*s)
+        || msg.contains("Could not open") && msg.contains(s)
     {
         ErrorKind::BadImage
     } else {

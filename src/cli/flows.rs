@@ -384,6 +384,7 @@ pub fn check(ctx: &Ctx, a: &CheckArgs) -> Result<()> {
         Err(Error::internal(format!(
             "{} invariant violation(s)",
             report.violations.len()
-        )))
+        ))
+        .reported())
     }
 }

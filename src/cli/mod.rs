@@ -191,6 +191,9 @@ fn dispatch(ctx: &Ctx, cli: &Cli) -> Result<()> {
 
 /// Reports an error the way the output mode wants; returns the exit code.
 fn report(e: &Error, json: bool) -> i32 {
+    if e.reported {
+        return e.kind.exit_code();
+    }
     if json {
         output::json(&output::error_json(e));
     }
