@@ -221,7 +221,13 @@ pub fn check(svc: &Service, ops: &Ops) -> Result<Report> {
                 None,
             );
         }
-        let live = matches!(v.status, VolumeStatus::Available | VolumeStatus::InUse);
+        let live = matches!(
+            v.status,
+            VolumeStatus::Available
+                | VolumeStatus::InUse
+                | VolumeStatus::Attaching
+                | VolumeStatus::Detaching
+        );
         if live && !v.quota_held {
             report.add(
                 "usage equals a recount",
@@ -299,7 +305,13 @@ pub fn check(svc: &Service, ops: &Ops) -> Result<Report> {
             .collect();
 
         for v in vols.values() {
-            let ready = matches!(v.status, VolumeStatus::Available | VolumeStatus::InUse);
+            let ready = matches!(
+                v.status,
+                VolumeStatus::Available
+                    | VolumeStatus::InUse
+                    | VolumeStatus::Attaching
+                    | VolumeStatus::Detaching
+            );
             if !ready || busy.contains(&v.id) {
                 continue;
             }

@@ -144,12 +144,20 @@ fn random_sigkills_under_a_concurrent_load_then_resume_and_check() {
             .all(|x| matches!(x["status"].as_str(), Some("available" | "in-use" | "error"))),
         "{list}"
     );
-    // Clean up loop devices this test attached.
+    // Detach what this test attached; no loop device of it may remain.
     for x in list.as_array().unwrap() {
         if x["device"].is_string() {
             v.ok(&["detach", x["id"].as_str().unwrap()]);
         }
     }
+    let losetup = Command::new("losetup").arg("-a").output().unwrap();
+    let here = v.state.to_string_lossy().into_owned();
+    let left: Vec<String> = String::from_utf8_lossy(&losetup.stdout)
+        .lines()
+        .filter(|l| l.contains(&here))
+        .map(String::from)
+        .collect();
+    assert!(left.is_empty(), "loop devices left: {left:?}");
 }
 
 /// A qcow2 image with 200 MiB of data: copying it takes long enough to be

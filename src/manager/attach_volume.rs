@@ -34,7 +34,8 @@ pub fn detach_flow(svc: &Arc<Service>) -> Flow {
         .add(RecordDetachment(svc.clone()))
 }
 
-/// Checks the volume can be attached.
+/// Checks the volume can be attached and marks it `attaching`, so nothing
+/// else (a delete) starts on it meanwhile. Revert: `available` again.
 pub struct AttachStart(pub Arc<Service>);
 
 impl Task for AttachStart {
@@ -42,7 +43,8 @@ impl Task for AttachStart {
 
     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
         let id: String = ctx.get("volume_id")?;
-        let v = volumes::require(&self.0.store.db().lock(), &id)?;
+        let conn = self.0.store.db().lock();
+        let v = volumes::require(&conn, &id)?;
         if v.status != VolumeStatus::Available {
             return Err(Error::conflict(format!(
                 "volume {id} is {}; only an available volume can be attached",
@@ -50,7 +52,20 @@ impl Task for AttachStart {
             ))
             .into());
         }
+        volumes::set_status(&conn, &id, VolumeStatus::Attaching, None)?;
         Ok(outputs().with("volume", v))
+    }
+
+    fn revert(&self, ctx: &RevertContext<'_>) -> Result<(), Failure> {
+        if let Some(v) = ctx.result::<Volume>("volume") {
+            volumes::set_status(
+                &self.0.store.db().lock(),
+                &v.id,
+                VolumeStatus::Available,
+                None,
+            )?;
+        }
+        Ok(())
     }
 }
 
@@ -102,7 +117,8 @@ impl Task for RecordAttachment {
     }
 }
 
-/// Checks the volume is attached.
+/// Checks the volume is attached and marks it `detaching`. Revert:
+/// `in-use` again.
 pub struct DetachStart(pub Arc<Service>);
 
 impl Task for DetachStart {
@@ -110,11 +126,22 @@ impl Task for DetachStart {
 
     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
         let id: String = ctx.get("volume_id")?;
-        let v = volumes::require(&self.0.store.db().lock(), &id)?;
-        if v.device.is_none() {
-            return Err(Error::conflict(format!("volume {id} is not attached")).into());
+        let conn = self.0.store.db().lock();
+        let v = volumes::require(&conn, &id)?;
+        if v.device.is_none() || v.status != VolumeStatus::InUse {
+            return Err(
+                Error::conflict(format!("volume {id} is {}, not attached", v.status)).into(),
+            );
         }
+        volumes::set_status(&conn, &id, VolumeStatus::Detaching, None)?;
         Ok(outputs().with("volume", v))
+    }
+
+    fn revert(&self, ctx: &RevertContext<'_>) -> Result<(), Failure> {
+        if let Some(v) = ctx.result::<Volume>("volume") {
+            volumes::set_status(&self.0.store.db().lock(), &v.id, VolumeStatus::InUse, None)?;
+        }
+        Ok(())
     }
 }
 

@@ -24,6 +24,12 @@ pub enum VolumeStatus {
     /// Attached to a device.
     #[serde(rename = "in-use")]
     InUse,
+    /// Being attached.
+    #[serde(rename = "attaching")]
+    Attaching,
+    /// Being detached.
+    #[serde(rename = "detaching")]
+    Detaching,
     /// Being deleted.
     #[serde(rename = "deleting")]
     Deleting,
@@ -43,6 +49,8 @@ impl VolumeStatus {
             VolumeStatus::Downloading => "downloading",
             VolumeStatus::Available => "available",
             VolumeStatus::InUse => "in-use",
+            VolumeStatus::Attaching => "attaching",
+            VolumeStatus::Detaching => "detaching",
             VolumeStatus::Deleting => "deleting",
             VolumeStatus::Error => "error",
             VolumeStatus::ErrorDeleting => "error_deleting",
@@ -64,6 +72,8 @@ impl FromStr for VolumeStatus {
             "downloading" => VolumeStatus::Downloading,
             "available" => VolumeStatus::Available,
             "in-use" => VolumeStatus::InUse,
+            "attaching" => VolumeStatus::Attaching,
+            "detaching" => VolumeStatus::Detaching,
             "deleting" => VolumeStatus::Deleting,
             "error" => VolumeStatus::Error,
             "error_deleting" => VolumeStatus::ErrorDeleting,
