@@ -418,7 +418,11 @@ pub fn check(svc: &Service, ops: &Ops) -> Result<Report> {
             }
         }
 
-        // Loop devices against the volumes' records.
+        // Loop devices against the volumes' records (LVs are block devices
+        // already: nothing to check).
+        if !driver.attachable() {
+            continue;
+        }
         let attached = driver.attachments()?;
         for (dev, id) in &attached {
             let recorded =

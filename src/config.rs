@@ -261,6 +261,18 @@ pub struct BackendConfig {
     /// LVM: a thin pool in the volume group.
     #[serde(default)]
     pub thin_pool: Option<String>,
+    /// LVM: how long capacity figures (slow lvm2 reports) are cached in the
+    /// store, seconds; every change volctl makes refreshes them.
+    #[serde(default = "default_stats_cache")]
+    pub stats_cache_seconds: u64,
+    /// LVM, thick: zero a volume's LV when it is deleted, so that no new
+    /// volume shows an old one's data.
+    #[serde(default = "yes")]
+    pub clear_on_delete: bool,
+}
+
+fn default_stats_cache() -> u64 {
+    10
 }
 
 /// A volume type from the configuration.
@@ -425,11 +437,17 @@ impl Config {
                 capabilities: BTreeMap::new(),
                 volume_group: None,
                 thin_pool: None,
+                stats_cache_seconds: default_stats_cache(),
+                clear_on_delete: true,
             });
         }
         for b in &mut self.backends {
             if b.driver == DriverKind::Loopback && b.path.is_none() {
                 b.path = Some(state_dir.join("backends").join(b.name.get_ref()));
+            }
+            // An LVM backend is thin exactly when it has a thin pool.
+            if b.driver == DriverKind::Lvm {
+                b.thin = b.thin_pool.is_some();
             }
         }
     }

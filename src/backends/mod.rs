@@ -3,6 +3,7 @@
 pub mod copy;
 pub mod loopback;
 pub mod loopdev;
+pub mod lvm;
 pub mod qemu_img;
 
 use std::collections::BTreeMap;
@@ -17,7 +18,7 @@ use crate::flow::CancelToken;
 pub use qemu_img::Format;
 
 /// What a backend reports about itself.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Stats {
     /// Capacity, GiB.
     pub total_gb: f64,
@@ -121,6 +122,12 @@ pub trait Driver: Send + Sync {
     /// Capacity and free space.
     fn stats(&self) -> Result<Stats>;
 
+    /// How long [`Driver::stats`] may be served from the store's cache
+    /// (`None`: always ask; it is cheap).
+    fn stats_ttl(&self) -> Option<std::time::Duration> {
+        None
+    }
+
     /// Where an object is (file path or LV path).
     fn path(&self, obj: Obj<'_>) -> String;
 
@@ -153,6 +160,12 @@ pub trait Driver: Send + Sync {
 
     /// Whether [`Driver::copy`] is cheap (no data copied).
     fn cheap_copies(&self) -> bool;
+
+    /// Whether volumes must be attached to become block devices (loop
+    /// devices) — LVs are block devices already.
+    fn attachable(&self) -> bool {
+        true
+    }
 
     /// Exposes a volume as a block device; returns its path.
     fn attach(&self, obj: Obj<'_>) -> Result<String>;
@@ -196,10 +209,7 @@ impl Backends {
             .map(|b| -> Result<Arc<dyn Driver>> {
                 match b.driver {
                     DriverKind::Loopback => Ok(Arc::new(loopback::Loopback::new(b.clone()))),
-                    DriverKind::Lvm => Err(Error::invalid(format!(
-                        "backend `{}`: the lvm driver is not available in this build",
-                        b.name()
-                    ))),
+                    DriverKind::Lvm => Ok(Arc::new(lvm::Lvm::new(b.clone()))),
                 }
             })
             .collect::<Result<_>>()?;

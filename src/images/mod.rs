@@ -163,9 +163,10 @@ fn cache_lock(svc: &Service, backend: &str, image_id: &str) -> PathBuf {
         .join(format!("cache-{backend}-{image_id}.lock"))
 }
 
-/// Cache objects are the image's virtual size, rounded up to a MiB.
+/// Cache objects are the image's virtual size rounded up to 4 MiB (an LVM
+/// extent), so every backend makes them the same size.
 fn cache_bytes(image: &Image) -> u64 {
-    image.virtual_size.div_ceil(1 << 20) << 20
+    image.virtual_size.div_ceil(4 << 20) << 22
 }
 
 /// Writes image `image` into volume `volume_id` on `driver`, through the
@@ -275,6 +276,7 @@ fn record(svc: &Service, driver: &dyn Driver, image: &Image) -> Result<()> {
             None,
             json!({ "backend": backend, "image_id": image.id, "size": cache_bytes(image) }),
         )?;
+        crate::store::backends::invalidate(conn, backend)?;
         let entries = images::cache_list(conn, Some(backend), None)?;
         let mut total: u64 = entries.iter().map(|e| e.size).sum();
         let mut evicted = Vec::new();

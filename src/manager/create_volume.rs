@@ -306,6 +306,7 @@ impl Task for CreateVolumeFromSpec {
             .backends
             .get(&s.backend)?
             .delete(Obj::volume(&s.volume_id))?;
+        crate::store::backends::invalidate(&self.0.store.db().lock(), &s.backend)?;
         Ok(())
     }
 
@@ -325,6 +326,7 @@ impl Task for CreateVolumeOnFinish {
         let path: String = ctx.get("path")?;
         let conn = self.0.store.db().lock();
         volumes::set_created(&conn, &s.volume_id, &path)?;
+        crate::store::backends::invalidate(&conn, &s.backend)?;
         events::append(
             &conn,
             "volume.create.end",

@@ -135,6 +135,9 @@ impl Task for DeleteEntry {
             release_quota(&self.0.quota(), &conn, &current)?;
             volumes::delete(&conn, &v.id)?;
         }
+        if let Some(b) = &v.backend {
+            crate::store::backends::invalidate(&conn, b)?;
+        }
         events::append(
             &conn,
             "volume.delete.end",

@@ -180,6 +180,7 @@ impl Task for SnapshotOnFinish {
         let path: String = ctx.get("path")?;
         let conn = self.0.store.db().lock();
         snapshots::set_created(&conn, &snap.id, &path)?;
+        crate::store::backends::invalidate(&conn, &snap.backend)?;
         events::append(
             &conn,
             "snapshot.create.end",
@@ -281,6 +282,7 @@ impl Task for SnapshotDeleteEntry {
             }
             snapshots::delete(&conn, &snap.id)?;
         }
+        crate::store::backends::invalidate(&conn, &snap.backend)?;
         events::append(
             &conn,
             "snapshot.delete.end",

@@ -70,7 +70,7 @@ pub fn candidates(svc: &Service, conn: &Connection) -> Result<Vec<Candidate>> {
             Ok(Candidate {
                 name: cfg.name().to_string(),
                 zone: cfg.availability_zone.clone(),
-                stats: d.stats().map_err(|e| e.message),
+                stats: stats(d.as_ref(), conn).map_err(|e| e.message),
                 provisioned_gb: crate::store::provisioned_gb(conn, cfg.name())?,
                 reserved_percentage: cfg.reserved_percentage,
                 max_over_subscription_ratio: cfg.max_over_subscription_ratio,
@@ -78,4 +78,21 @@ pub fn candidates(svc: &Service, conn: &Connection) -> Result<Vec<Candidate>> {
             })
         })
         .collect()
+}
+
+/// A backend's stats, from the store's cache while fresh (slow drivers).
+pub fn stats(
+    driver: &dyn crate::backends::Driver,
+    conn: &Connection,
+) -> Result<crate::backends::Stats> {
+    let Some(ttl) = driver.stats_ttl() else {
+        return driver.stats();
+    };
+    let name = driver.name();
+    if let Some(s) = crate::store::backends::cached(conn, name, ttl.as_micros() as i64)? {
+        return Ok(s);
+    }
+    let s = driver.stats()?;
+    crate::store::backends::save(conn, name, &driver.config().driver.to_string(), &s)?;
+    Ok(s)
 }

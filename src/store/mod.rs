@@ -4,6 +4,7 @@
 //! Functions that read or write take a `&Connection` so that callers can
 //! compose them inside one transaction ([`Db::immediate`]).
 
+pub mod backends;
 pub mod casts;
 pub mod events;
 pub mod images;

@@ -1,0 +1,486 @@
+//! The LVM driver: a logical volume per object in a volume group, thick or
+//! in a thin pool, driven through the lvm2 tools with arguments (never a
+//! shell) and JSON reports. Names come from ids (`volume-<id>`), never from
+//! user input.
+//!
+//! - Thin: copies (snapshots, clones, volumes from the image cache) are thin
+//!   snapshots, activated; free space is the pool's.
+//! - Thick: copies are block copies into a new LV; snapshots are classic
+//!   copy-on-write snapshots (`lvcreate -s`) sized like their origin, so they
+//!   cannot overflow; volume LVs are zeroed when deleted, so a new volume
+//!   never shows an old one's data (thin LVs read zeros by themselves).
+//! - Images are written with `qemu-img convert -n` onto the LV.
+
+use std::fs::{File, OpenOptions};
+use std::io;
+use std::os::fd::AsRawFd;
+use std::os::unix::fs::FileExt;
+use std::process::Command;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use super::{Driver, ImageSource, Io, Obj, ObjectKind, Stats, qemu_img};
+use crate::config::BackendConfig;
+use crate::error::{Error, ErrorKind, Result};
+
+const GIB: f64 = (1u64 << 30) as f64;
+const CHUNK: usize = 4 << 20;
+/// `BLKZEROOUT` = `_IO(0x12, 127)`.
+const BLKZEROOUT: libc::c_ulong = 0x127f;
+/// `BLKGETSIZE64` = `_IOR(0x12, 114, size_t)`.
+const BLKGETSIZE64: libc::c_ulong = 0x8008_1272;
+
+/// An LVM backend.
+pub struct Lvm {
+    cfg: BackendConfig,
+    vg: String,
+    pool: Option<String>,
+}
+
+/// What an lvm2 failure means, from lvm's own message.
+pub fn classify(stderr: &str) -> ErrorKind {
+    let s = stderr.to_ascii_lowercase();
+    if s.contains("insufficient free space")
+        || s.contains("insufficient suitable")
+        || s.contains("free space in thin pool")
+        || s.contains("thin pool") && (s.contains("full") || s.contains("out of data space"))
+        || s.contains("no space left")
+    {
+        ErrorKind::NoSpace
+    } else if s.contains("lock") && s.contains("timeout") {
+        ErrorKind::Transient
+    } else {
+        ErrorKind::Backend
+    }
+}
+
+/// The rows of one kind (`lv`, `vg`) of an lvm2 JSON report.
+pub fn report_rows(json: &str, kind: &str) -> Result<Vec<Value>> {
+    let v: Value = serde_json::from_str(json)
+        .map_err(|e| Error::new(ErrorKind::Backend, format!("lvm report is not JSON: {e}")))?;
+    Ok(v["report"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|r| r[kind].as_array().cloned().unwrap_or_default())
+        .collect())
+}
+
+fn num(v: &Value, field: &str) -> f64 {
+    match &v[field] {
+        Value::String(s) => s.trim().trim_end_matches('B').parse().unwrap_or(0.0),
+        Value::Number(n) => n.as_f64().unwrap_or(0.0),
+        _ => 0.0,
+    }
+}
+
+impl Lvm {
+    /// The driver for `cfg` (whose `volume_group` is set).
+    pub fn new(cfg: BackendConfig) -> Self {
+        let vg = cfg.volume_group.clone().unwrap_or_default();
+        let pool = cfg.thin_pool.clone();
+        Lvm { cfg, vg, pool }
+    }
+
+    fn lv(&self, obj: Obj<'_>) -> String {
+        format!("{}/{}", self.vg, obj.name())
+    }
+
+    fn device(&self, obj: Obj<'_>) -> String {
+        format!("/dev/{}/{}", self.vg, obj.name())
+    }
+
+    /// Runs an lvm2 command; its stdout, or a typed error with lvm's message.
+    fn run(&self, args: &[&str]) -> Result<String> {
+        let out = Command::new("lvm")
+            .args(args)
+            .env("LVM_SUPPRESS_FD_WARNINGS", "1")
+            .env("LC_ALL", "C")
+            .output()
+            .map_err(|e| {
+                Error::new(
+                    ErrorKind::Backend,
+                    format!(
+                        "backend `{}`: running lvm: {e} (is lvm2 installed?)",
+                        self.cfg.name()
+                    ),
+                )
+            })?;
+        if out.status.success() {
+            return Ok(String::from_utf8_lossy(&out.stdout).into_owned());
+        }
+        let msg = String::from_utf8_lossy(&out.stderr);
+        let msg: Vec<&str> = msg
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect();
+        let msg = msg.join("; ");
+        Err(Error::new(
+            classify(&msg),
+            format!("backend `{}`: lvm {}: {msg}", self.cfg.name(), args[0]),
+        ))
+    }
+
+    fn lv_size(&self, obj: Obj<'_>) -> Result<Option<u64>> {
+        let lv = self.lv(obj);
+        match self.run(&[
+            "lvs",
+            "--reportformat",
+            "json",
+            "--units",
+            "b",
+            "--nosuffix",
+            "-o",
+            "lv_size",
+            &lv,
+        ]) {
+            Ok(out) => Ok(report_rows(&out, "lv")?
+                .first()
+                .map(|r| num(r, "lv_size") as u64)),
+            Err(e) if e.message.contains("Failed to find") || e.message.contains("not found") => {
+                // A missing VG is a backend fault, not a missing object.
+                if e.message.contains("Volume group") && !e.message.contains("logical volume") {
+                    return Err(e);
+                }
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Creates an LV of `bytes` (thin in the pool, or thick) unless it exists.
+    fn lvcreate(&self, obj: Obj<'_>, bytes: u64) -> Result<()> {
+        if self.lv_size(obj)?.is_some() {
+            return Ok(());
+        }
+        let size = format!("{bytes}b");
+        let name = obj.name();
+        match &self.pool {
+            Some(pool) => {
+                let pool = format!("{}/{pool}", self.vg);
+                self.run(&[
+                    "lvcreate",
+                    "-y",
+                    "-Wn",
+                    "-V",
+                    &size,
+                    "--thinpool",
+                    &pool,
+                    "-n",
+                    &name,
+                ])?
+            }
+            None => self.run(&["lvcreate", "-y", "-Wn", "-L", &size, "-n", &name, &self.vg])?,
+        };
+        Ok(())
+    }
+
+    fn open_device(&self, obj: Obj<'_>, write: bool) -> Result<File> {
+        let dev = self.device(obj);
+        OpenOptions::new()
+            .read(true)
+            .write(write)
+            .open(&dev)
+            .map_err(|e| {
+                Error::backend_io(format!("backend `{}`: opening {dev}", self.cfg.name()), &e)
+            })
+    }
+
+    /// Copies `len` bytes from one device to another, zeros included (the
+    /// target is a thick LV that may hold old data).
+    fn copy_blocks(&self, from: Obj<'_>, to: Obj<'_>, len: u64, io: &Io<'_>) -> Result<()> {
+        let src = self.open_device(from, false)?;
+        let dst = self.open_device(to, true)?;
+        let mut buf = vec![0u8; CHUNK];
+        let mut pos = 0u64;
+        let err = |what: &str, e: io::Error| {
+            Error::backend_io(format!("backend `{}`: {what}", self.cfg.name()), &e)
+        };
+        while pos < len {
+            if io.cancel.is_cancelled() {
+                return Err(Error::new(ErrorKind::Cancelled, "cancelled while copying"));
+            }
+            let n = ((len - pos) as usize).min(CHUNK);
+            src.read_exact_at(&mut buf[..n], pos)
+                .map_err(|e| err("reading", e))?;
+            dst.write_all_at(&buf[..n], pos)
+                .map_err(|e| err("writing", e))?;
+            pos += n as u64;
+            (io.progress)(pos, len);
+        }
+        dst.sync_all().map_err(|e| err("syncing", e))
+    }
+
+    /// Zeroes a whole device (write-zeroes offload where the disk has it).
+    fn zero(&self, obj: Obj<'_>) -> Result<()> {
+        let dev = self.open_device(obj, true)?;
+        let mut size: u64 = 0;
+        // SAFETY: BLKGETSIZE64 writes a u64; BLKZEROOUT reads two u64s.
+        let r = unsafe { libc::ioctl(dev.as_raw_fd(), BLKGETSIZE64 as _, &mut size) };
+        if r < 0 {
+            return Err(Error::backend_io(
+                "BLKGETSIZE64",
+                &io::Error::last_os_error(),
+            ));
+        }
+        let range: [u64; 2] = [0, size];
+        let r = unsafe { libc::ioctl(dev.as_raw_fd(), BLKZEROOUT as _, &range) };
+        if r < 0 {
+            return Err(Error::backend_io(
+                format!(
+                    "backend `{}`: zeroing {}",
+                    self.cfg.name(),
+                    self.device(obj)
+                ),
+                &io::Error::last_os_error(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl Driver for Lvm {
+    fn config(&self) -> &BackendConfig {
+        &self.cfg
+    }
+
+    fn stats(&self) -> Result<Stats> {
+        match &self.pool {
+            Some(pool) => {
+                let lv = format!("{}/{pool}", self.vg);
+                let out = self.run(&[
+                    "lvs",
+                    "--reportformat",
+                    "json",
+                    "--units",
+                    "b",
+                    "--nosuffix",
+                    "-o",
+                    "lv_size,data_percent",
+                    &lv,
+                ])?;
+                let row = report_rows(&out, "lv")?.into_iter().next().ok_or_else(|| {
+                    Error::new(
+                        ErrorKind::Backend,
+                        format!("backend `{}`: no thin pool {lv}", self.cfg.name()),
+                    )
+                })?;
+                let total = num(&row, "lv_size") / GIB;
+                let used = num(&row, "data_percent") / 100.0;
+                Ok(Stats {
+                    total_gb: total,
+                    free_gb: total * (1.0 - used),
+                    thin: true,
+                })
+            }
+            None => {
+                let out = self.run(&[
+                    "vgs",
+                    "--reportformat",
+                    "json",
+                    "--units",
+                    "b",
+                    "--nosuffix",
+                    "-o",
+                    "vg_size,vg_free",
+                    &self.vg,
+                ])?;
+                let row = report_rows(&out, "vg")?.into_iter().next().ok_or_else(|| {
+                    Error::new(
+                        ErrorKind::Backend,
+                        format!("backend `{}`: no volume group {}", self.cfg.name(), self.vg),
+                    )
+                })?;
+                Ok(Stats {
+                    total_gb: num(&row, "vg_size") / GIB,
+                    free_gb: num(&row, "vg_free") / GIB,
+                    thin: false,
+                })
+            }
+        }
+    }
+
+    fn stats_ttl(&self) -> Option<Duration> {
+        Some(Duration::from_secs(self.cfg.stats_cache_seconds))
+    }
+
+    fn path(&self, obj: Obj<'_>) -> String {
+        self.device(obj)
+    }
+
+    fn create(&self, obj: Obj<'_>, size_gb: u64) -> Result<String> {
+        self.lvcreate(obj, size_gb << 30)?;
+        Ok(self.device(obj))
+    }
+
+    fn copy(
+        &self,
+        from: Obj<'_>,
+        to: Obj<'_>,
+        size_bytes: Option<u64>,
+        io: &Io<'_>,
+    ) -> Result<String> {
+        let src_len = self.lv_size(from)?.ok_or_else(|| {
+            Error::not_found(format!(
+                "backend `{}`: no LV {}",
+                self.cfg.name(),
+                self.lv(from)
+            ))
+        })?;
+        if self.lv_size(to)?.is_none() {
+            match (&self.pool, to.kind) {
+                // Thin: a thin snapshot, activated (-kn: no activation skip).
+                (Some(_), _) => {
+                    let origin = self.lv(from);
+                    self.run(&["lvcreate", "-y", "-s", "-kn", "-n", &to.name(), &origin])?;
+                }
+                // Thick snapshot: copy-on-write, as big as its origin.
+                (None, ObjectKind::Snapshot) => {
+                    let origin = self.lv(from);
+                    let size = format!("{src_len}b");
+                    self.run(&[
+                        "lvcreate",
+                        "-y",
+                        "-s",
+                        "-L",
+                        &size,
+                        "-n",
+                        &to.name(),
+                        &origin,
+                    ])?;
+                    return Ok(self.device(to));
+                }
+                // Thick copy: a new LV and every block.
+                (None, _) => {
+                    self.lvcreate(to, size_bytes.unwrap_or(src_len))?;
+                    let len = src_len.min(size_bytes.unwrap_or(src_len));
+                    self.copy_blocks(from, to, len, io)?;
+                }
+            }
+        }
+        if let Some(want) = size_bytes
+            && self.pool.is_some()
+            && self.lv_size(to)?.is_some_and(|have| have < want)
+        {
+            let size = format!("{want}b");
+            self.run(&["lvextend", "-y", "-L", &size, &self.lv(to)])?;
+        }
+        (io.progress)(src_len, src_len);
+        Ok(self.device(to))
+    }
+
+    fn import_image(
+        &self,
+        image: &ImageSource<'_>,
+        to: Obj<'_>,
+        size_bytes: u64,
+        io: &Io<'_>,
+    ) -> Result<String> {
+        self.lvcreate(to, size_bytes)?;
+        qemu_img::convert(
+            image.path,
+            image.format,
+            std::path::Path::new(&self.device(to)),
+            image.virtual_size,
+            io,
+        )
+        .map_err(|e| e.context(format!("backend `{}`", self.cfg.name())))?;
+        Ok(self.device(to))
+    }
+
+    fn delete(&self, obj: Obj<'_>) -> Result<()> {
+        if self.lv_size(obj)?.is_none() {
+            return Ok(());
+        }
+        if self.pool.is_none() && obj.kind != ObjectKind::Snapshot && self.cfg.clear_on_delete {
+            self.zero(obj)?;
+        }
+        self.run(&["lvremove", "-y", &self.lv(obj)])?;
+        Ok(())
+    }
+
+    fn size(&self, obj: Obj<'_>) -> Result<Option<u64>> {
+        self.lv_size(obj)
+    }
+
+    fn list(&self, kind: ObjectKind) -> Result<Vec<String>> {
+        let out = self.run(&["lvs", "--reportformat", "json", "-o", "lv_name", &self.vg])?;
+        let prefix = format!("{}-", kind.prefix());
+        let mut ids: Vec<String> = report_rows(&out, "lv")?
+            .iter()
+            .filter_map(|r| {
+                r["lv_name"]
+                    .as_str()?
+                    .strip_prefix(&prefix)
+                    .map(str::to_string)
+            })
+            .collect();
+        ids.sort();
+        Ok(ids)
+    }
+
+    fn cheap_copies(&self) -> bool {
+        self.pool.is_some()
+    }
+
+    fn attachable(&self) -> bool {
+        false
+    }
+
+    fn attach(&self, obj: Obj<'_>) -> Result<String> {
+        // A logical volume is a block device already.
+        Ok(self.device(obj))
+    }
+
+    fn detach(&self, _obj: Obj<'_>, _device: &str) -> Result<()> {
+        Ok(())
+    }
+
+    fn attachments(&self) -> Result<Vec<(String, String)>> {
+        Ok(Vec::new())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lvm_failures_are_typed_by_lvm_s_own_message() {
+        assert_eq!(
+            classify(
+                "Volume group \"vg0\" has insufficient free space (10 extents): 256 required."
+            ),
+            ErrorKind::NoSpace
+        );
+        assert_eq!(
+            classify(
+                "Cannot create new thin volume, free space in thin pool vg1/pool0 reached threshold."
+            ),
+            ErrorKind::NoSpace
+        );
+        assert_eq!(
+            classify("Volume group \"nope\" not found"),
+            ErrorKind::Backend
+        );
+        assert_eq!(
+            classify("Logical Volume \"volume-x\" already exists in volume group \"vg0\""),
+            ErrorKind::Backend
+        );
+    }
+
+    #[test]
+    fn reports_are_parsed() {
+        let json = r#"{ "report": [ { "lv": [ {"lv_name":"pool0", "lv_size":"1073741824", "data_percent":"25.00"} ] } ] }"#;
+        let rows = report_rows(json, "lv").unwrap();
+        assert_eq!(num(&rows[0], "lv_size"), 1073741824.0);
+        assert_eq!(num(&rows[0], "data_percent"), 25.0);
+        let json = r#"{ "report": [ { "vg": [ {"vg_name":"vg0", "vg_size":"2147483648B", "vg_free":"1073741824B"} ] } ] }"#;
+        assert_eq!(
+            num(&report_rows(json, "vg").unwrap()[0], "vg_free"),
+            1073741824.0
+        );
+    }
+}
