@@ -91,15 +91,18 @@ fn copy_range(
         let copied = if use_cfr {
             let mut off_in = pos as libc::loff_t;
             let mut off_out = pos as libc::loff_t;
-            // SAFETY: offsets are owned locals; descriptors are valid.
+            // SAFETY: offsets are owned locals; descriptors are valid. The
+            // system call directly: in a static glibc build the libc wrapper
+            // can be a null weak symbol.
             let r = unsafe {
-                libc::copy_file_range(
+                libc::syscall(
+                    libc::SYS_copy_file_range,
                     src.as_raw_fd(),
-                    &mut off_in,
+                    &mut off_in as *mut libc::loff_t,
                     dst.as_raw_fd(),
-                    &mut off_out,
+                    &mut off_out as *mut libc::loff_t,
                     n as usize,
-                    0,
+                    0u32,
                 )
             };
             if r < 0 {

@@ -46,7 +46,8 @@ impl ObjectKind {
     pub fn prefix(self) -> &'static str {
         match self {
             ObjectKind::Volume => "volume",
-            ObjectKind::Snapshot => "snapshot",
+            // Not "snapshot": LVM reserves LV names starting with it.
+            ObjectKind::Snapshot => "snap",
             ObjectKind::Cache => "cache",
         }
     }

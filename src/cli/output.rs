@@ -89,6 +89,7 @@ pub fn volume_fields(v: &Volume) {
                 None => v.source_kind.as_str().to_string(),
             },
         ),
+        ("attempts", v.attempts.to_string()),
         ("created_at", v.created_at.clone()),
         ("updated_at", v.updated_at.clone()),
         ("error", or_dash(v.error.as_deref())),

@@ -103,9 +103,12 @@ impl Decision {
     }
 }
 
+/// A figure for people: up to two decimals, no trailing zeros (0.99 stays
+/// 0.99, never rounds up to a misleading 1).
 fn gb(x: f64) -> String {
-    let s = format!("{x:.1}");
-    s.strip_suffix(".0").map(str::to_string).unwrap_or(s)
+    let s = format!("{x:.2}");
+    let s = s.trim_end_matches('0');
+    s.strip_suffix('.').unwrap_or(s).to_string()
 }
 
 /// Whether a thin volume of this type may go on a thin backend.

@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# Real LVM for volctl, in a small VM: this machine's kernel has no
+# device-mapper. Installs what is missing, builds a static volctl (with the
+# test hooks) and an initramfs (busybox, lvm2 and its libraries, qemu-img,
+# the dm and virtio modules; built once), boots Debian's kernel under
+# `qemu-system-x86_64 -accel tcg` with two sparse disks, runs
+# tests/vm/scenarios.sh inside, prints a pass/fail list and the figures, and
+# exits 0 only if every scenario passed.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+work=${VOLCTL_VM_DIR:-$root/target/vm}
+mkdir -p "$work"
+say() { printf '\n=== vm: %s\n' "$*"; }
+
+say "packages"
+need=()
+for pair in qemu-system-x86_64:qemu-system-x86 busybox:busybox-static cpio:cpio \
+            modinfo:kmod lvm:lvm2 dmsetup:dmsetup thin_check:thin-provisioning-tools; do
+    command -v "${pair%%:*}" >/dev/null || need+=("${pair#*:}")
+done
+if [ ${#need[@]} -gt 0 ]; then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -q
+    if [[ " ${need[*]} " == *" qemu-system-x86 "* ]]; then
+        # qemu-system-x86 (Debian's 7.2) breaks a newer qemu-utils: take
+        # Debian's qemu-utils in the same command, so qemu-img stays.
+        v=$(apt-cache policy qemu-system-x86 | awk '/Candidate:/ { print $2 }')
+        need+=("qemu-utils=$v" "qemu-block-extra=$v")
+    fi
+    apt-get install -y -q --allow-downgrades "${need[@]}"
+fi
+qemu-img --version | head -1
+qemu-system-x86_64 --version | head -1
+
+say "kernel"
+kdir="$work/kernel"
+if ! ls "$kdir"/boot/vmlinuz-* >/dev/null 2>&1; then
+    pkg=$(apt-cache search --names-only '^linux-image-6\.1\.0-[0-9]+-amd64-unsigned$' | awk '{ print $1 }' | sort -V | tail -1)
+    [ -n "$pkg" ] || { echo "no linux-image-6.1 package found"; exit 1; }
+    (cd "$work" && rm -f linux-image-*.deb && apt-get download -q "$pkg")
+    rm -rf "$kdir" && dpkg-deb -x "$work"/linux-image-*.deb "$kdir"
+fi
+vmlinuz=$(ls "$kdir"/boot/vmlinuz-* | head -1)
+kver=$(ls "$kdir/lib/modules" | head -1)
+echo "$vmlinuz ($kver)"
+
+say "static volctl (with the test hooks)"
+(cd "$root" && RUSTFLAGS='-C target-feature=+crt-static' \
+    cargo build --release --locked --target x86_64-unknown-linux-gnu --features test-hooks)
+volctl="${CARGO_TARGET_DIR:-$root/target}/x86_64-unknown-linux-gnu/release/volctl"
+file "$volctl" | grep -q 'static' || { echo "volctl is not static"; exit 1; }
+
+say "initramfs"
+base="$work/base.cpio"
+if [ ! -s "$base" ]; then
+    tree="$work/initramfs"
+    rm -rf "$tree" && mkdir -p "$tree"/{bin,sbin,usr/bin,usr/sbin,etc/lvm,proc,sys,dev,run,tmp,modules,lib64}
+    cp "$(command -v busybox)" "$tree/bin/busybox"
+    copy_bin() { # a binary and every library it loads, executable
+        local bin=$1 dest=$2
+        install -m 755 "$bin" "$tree$dest"
+        ldd "$bin" | awk '/=>/ { print $3 } /^\t\/lib/ { print $1 }' | while read -r lib; do
+            [ -f "$lib" ] || continue
+            mkdir -p "$tree$(dirname "$lib")"
+            install -m 755 "$lib" "$tree$lib"
+        done
+    }
+    copy_bin "$(command -v lvm)" /usr/sbin/lvm
+    copy_bin "$(command -v qemu-img)" /usr/bin/qemu-img
+    copy_bin "$(readlink -f "$(command -v thin_check)")" /usr/sbin/pdata_tools
+    ln -sf pdata_tools "$tree/usr/sbin/thin_check"
+    cp "$here/lvm.conf" "$tree/etc/lvm/lvm.conf"
+    for m in crc32c_generic libcrc32c dm-mod dm-bufio dm-bio-prison dm-persistent-data \
+             dm-thin-pool dm-snapshot virtio virtio_ring virtio_pci_modern_dev \
+             virtio_pci_legacy_dev virtio_pci virtio_blk; do
+        f=$(find "$kdir/lib/modules/$kver" -name "$m.ko*" | head -1)
+        [ -n "$f" ] || { echo "module $m not found"; exit 1; }
+        case "$f" in
+            *.xz) xz -dc "$f" > "$tree/modules/$m.ko" ;;
+            *.zst) zstd -qdc "$f" > "$tree/modules/$m.ko" ;;
+            *) cp "$f" "$tree/modules/$m.ko" ;;
+        esac
+    done
+    (cd "$tree" && find . | cpio -o -H newc --quiet) > "$base.tmp" && mv "$base.tmp" "$base"
+fi
+# What changes between runs goes in a second archive, appended.
+top="$work/top"
+rm -rf "$top" && mkdir -p "$top/bin" "$top/etc"
+install -m 755 "$here/init" "$top/init"
+install -m 755 "$here/scenarios.sh" "$top/scenarios.sh"
+install -m 755 "$volctl" "$top/bin/volctl"
+cp "$here/volctl.toml" "$top/etc/volctl.toml"
+(cd "$top" && find . | cpio -o -H newc --quiet) > "$work/top.cpio"
+cat "$base" "$work/top.cpio" > "$work/initrd.cpio"
+
+say "boot"
+rm -f "$work"/disk-*.img
+truncate -s 8G "$work/disk-a.img"
+truncate -s 8G "$work/disk-b.img"
+log="$work/console.log"
+start=$(date +%s)
+timeout "${VOLCTL_VM_TIMEOUT:-2400}" qemu-system-x86_64 -accel tcg -smp 1 -m 2560 \
+    -display none -monitor none -serial "file:$log" -no-reboot \
+    -kernel "$vmlinuz" -initrd "$work/initrd.cpio" \
+    -append "console=ttyS0 panic=-1 quiet loglevel=3" \
+    -drive "file=$work/disk-a.img,format=raw,if=virtio,cache=unsafe,discard=unmap,detect-zeroes=unmap" \
+    -drive "file=$work/disk-b.img,format=raw,if=virtio,cache=unsafe,discard=unmap,detect-zeroes=unmap" \
+    || echo "qemu exited with $?"
+echo "the VM ran $(( $(date +%s) - start )) s; console: $log"
+
+say "results"
+grep -E '^VMINIT' "$log" || true
+pass=$(grep -c '^VMTEST .* PASS' "$log" || true)
+fail=$(grep -c '^VMTEST .* FAIL' "$log" || true)
+grep -E '^VMTEST|^    \| ' "$log" || true
+grep -E '^VMBENCH' "$log" || true
+if ! grep -q '^VMRESULT done' "$log"; then
+    echo "the scenarios did not finish (see $log)"
+    tail -30 "$log"
+    exit 1
+fi
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ] && [ "$pass" -gt 0 ]

@@ -1,0 +1,239 @@
+#!/bin/sh
+# The LVM scenarios, run inside the test VM against real lvm2 and
+# device-mapper. Each prints "VMTEST <name> PASS|FAIL"; figures print as
+# "VMBENCH <name> <value>". One store for all, so `volctl check` at the end
+# sees everything.
+
+export VOLCTL_STATE_DIR=/tmp/state VOLCTL_CONFIG=/etc/volctl.toml
+V=/bin/volctl
+
+# --- helpers ---------------------------------------------------------------
+
+run() {
+    name=$1; shift
+    echo "=== $name"
+    # Not inside an `if`: there, `set -e` would be ignored.
+    ( set -e; "$@" ) > "/tmp/$name.log" 2>&1
+    rc=$?
+    if [ $rc -eq 0 ]; then
+        echo "VMTEST $name PASS"
+    else
+        echo "VMTEST $name FAIL"
+        tail -40 "/tmp/$name.log" | sed 's/^/    | /'
+    fi
+}
+
+# A field of `volctl show` (human form: "key  value").
+field() { $V show "$1" -q | awk -v k="$2" '$1 == k { print $2 }'; }
+
+ids() { $V list -q | awk 'NR > 1 { print $1 }' | sort; }
+
+# The one volume id in $2 (after) that is not in $1 (before).
+new_id() { echo "$1" > /tmp/before.ids; echo "$2" | grep -v -x -F -f /tmp/before.ids | head -1; }
+
+lv_present() { lvm lvs "$1" > /dev/null 2>&1; }
+
+absent() {
+    if lv_present "$1"; then echo "LV $1 is still there"; return 1; fi
+}
+
+no_volume_lvs() {
+    left=$(lvm lvs --noheadings -o lv_name "$1" 2>/dev/null | grep -c 'volume-' || true)
+    if [ "$left" != 0 ]; then echo "$left volume LV(s) left in $1"; lvm lvs "$1"; return 1; fi
+}
+
+expect() { [ "$1" = "$2" ] || { echo "expected '$2', got '$1' ($3)"; return 1; }; }
+
+now_us() { adjtimex | awk '/tv_sec/ { s = $2 } /tv_usec/ { u = $2 } END { printf "%d%06d\n", s, u }'; }
+
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+# Writes a marker at sector 2048 of a device, and reads it back.
+mark() { printf '%-16s' "$2" | dd of="$1" bs=512 seek=2048 conv=notrunc,fsync 2>/dev/null; }
+marker() { dd if="$1" bs=512 skip=2048 count=1 2>/dev/null | head -c 16 | tr -d ' '; }
+
+# --- scenarios -------------------------------------------------------------
+
+raw() {
+    id=$($V create --size 1 --type "$1" -q)
+    expect "$(field "$id" status)" available status
+    p=$(field "$id" path)
+    expect "$p" "/dev/$2/volume-$id" path
+    lv_present "$2/volume-$id"
+    size=$(lvm lvs --noheadings --units b --nosuffix -o lv_size "$2/volume-$id" | tr -d ' ')
+    expect "$size" 1073741824 size
+    cmp -n 4194304 "$p" /dev/zero
+    # A new volume never shows an old one's data.
+    mark "$p" secret
+    $V delete "$id" -q > /dev/null
+    absent "$2/volume-$id"
+    id=$($V create --size 1 --type "$1" -q)
+    cmp -n 4194304 "$(field "$id" path)" /dev/zero
+    $V delete "$id" -q > /dev/null
+}
+
+make_image() {
+    dd if=/dev/urandom of=/tmp/pattern bs=1M count=8 2>/dev/null
+    qemu-img create -q -f raw /tmp/img.raw 96M
+    for at in 0 30 70; do dd if=/tmp/pattern of=/tmp/img.raw bs=1M seek=$at conv=notrunc 2>/dev/null; done
+    qemu-img convert -f raw -O qcow2 /tmp/img.raw /tmp/img.qcow2
+    $V image import /tmp/img.qcow2 -q > /dev/null
+}
+
+image() {
+    for i in 1 2; do
+        id=$($V create --from-image img.qcow2 --type "$1" -q)
+        expect "$(field "$id" status)" available status
+        qemu-img compare -q -f qcow2 -F raw /tmp/img.qcow2 "$(field "$id" path)"
+        $V delete "$id" -q > /dev/null
+    done
+    $V image show img.qcow2 | grep "cached_on" | grep -q "$1 (2 uses)"
+    lv_present "$2/cache-$($V image show img.qcow2 | awk '$1 == "id" { print $2 }')"
+    no_volume_lvs "$2"
+}
+
+snapshot_and_clone() {
+    id=$($V create --size 1 --type "$1" -q)
+    p=$(field "$id" path)
+    mark "$p" before
+    s=$($V snapshot create "$id" -q)
+    lv_present "$2/snap-$s"
+    mark "$p" after
+    from_snap=$($V create --from-snapshot "$s" -q)
+    expect "$(marker "$(field "$from_snap" path)")" before "the snapshot keeps its data"
+    clone=$($V create --from-volume "$id" -q)
+    cp=$(field "$clone" path)
+    expect "$(marker "$cp")" after "a clone has its source's data"
+    mark "$cp" clone
+    expect "$(marker "$p")" after "the source does not follow its clone"
+    mark "$p" source
+    expect "$(marker "$cp")" clone "the clone does not follow its source"
+    if $V delete "$id" -q 2>/dev/null; then echo "deleted a volume with a snapshot"; return 1; fi
+    $V delete "$from_snap" "$clone" -q > /dev/null
+    $V snapshot delete "$s" -q > /dev/null
+    absent "$2/snap-$s"
+    $V delete "$id" -q > /dev/null
+    no_volume_lvs "$2"
+}
+
+reschedule_from_a_full_vg() {
+    # The request fits `thick` (vg0, weighed first) or `loop`. Between
+    # scheduling and creation vg0 fills up: lvcreate fails for lack of
+    # space, the volume is rescheduled onto `loop`, nothing is left in vg0.
+    rm -f /tmp/pause
+    VOLCTL_PAUSE_AT=volume_create_manager/ExtractVolumeRef/success VOLCTL_PAUSE_FILE=/tmp/pause \
+        $V create --size 1 --type resched -q > /tmp/resched.id 2> /tmp/resched.err &
+    pid=$!
+    i=0; while [ ! -e /tmp/pause ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done
+    [ -e /tmp/pause ]
+    lvm lvcreate -y -l 100%FREE -n filler vg0 > /dev/null
+    rm /tmp/pause
+    wait $pid
+    lvm lvremove -y vg0/filler > /dev/null
+    id=$(cat /tmp/resched.id)
+    cat /tmp/resched.err
+    expect "$(field "$id" backend)" loop backend
+    expect "$(field "$id" attempts)" 2 attempts
+    grep -q "rescheduling (attempt 2 of 3): thick failed" /tmp/resched.err
+    $V events --volume "$id" | grep -q 'volume.reschedule.*insufficient free space'
+    no_volume_lvs vg0
+    $V delete "$id" -q > /dev/null
+}
+
+crash_then() { # type point resume|rollback [create args...]
+    type=$1; point=$2; how=$3; shift 3
+    before=$(ids)
+    if VOLCTL_CRASH_AT="$point" $V create --type "$type" "$@" -q > /dev/null 2>&1; then
+        echo "did not crash at $point"; return 1
+    fi
+    $V flow list -q | grep -q 'gone: orphaned'
+    if [ "$how" = resume ]; then
+        $V resume --all -q
+        id=$(new_id "$before" "$(ids)")
+        expect "$(field "$id" status)" available "after resume"
+        p=$(field "$id" path)
+        case "$*" in
+            *from-image*) qemu-img compare -q -f qcow2 -F raw /tmp/img.qcow2 "$p" ;;
+            *) cmp -n 1048576 "$p" /dev/zero ;;
+        esac
+        $V delete "$id" -q > /dev/null
+    else
+        $V rollback --all -q
+        id=$(new_id "$before" "$(ids)")
+        if [ -n "$id" ]; then expect "$(field "$id" status)" error "after rollback"; $V delete "$id" -q; fi
+    fi
+    $V check -q
+}
+
+quota_and_check_are_exact() {
+    a=$($V create --size 1 --type thick -q)
+    b=$($V create --size 2 --type thin -q)
+    s=$($V snapshot create "$b" -q)
+    $V quota show -q | awk '$1 == "volumes" { print $3 }' | grep -qx 2
+    $V quota show -q | awk '$1 == "gigabytes" { print $3 }' | grep -qx 5
+    $V quota show -q | awk '$1 == "snapshots" { print $3 }' | grep -qx 1
+    $V check -q
+    # An LV of volctl's that belongs to no volume is found, and repaired.
+    lvm lvcreate -y -V 1G --thinpool vg1/pool0 -n volume-00000000-0000-0000-0000-000000000000 > /dev/null
+    if $V check -q > /tmp/check.out; then echo "check missed an orphan LV"; return 1; fi
+    grep -q 'volume-00000000-0000-0000-0000-000000000000 on backend thin belongs to no volume' /tmp/check.out
+    $V check --repair -q
+    absent vg1/volume-00000000-0000-0000-0000-000000000000
+    $V snapshot delete "$s" -q > /dev/null
+    $V delete "$a" "$b" -q > /dev/null
+    $V check -q
+}
+
+bench() {
+    for type in thin thick loop; do
+        for i in 1 2 3 4 5 6 7; do
+            t0=$(now_us); id=$($V create --size 1 --type $type -q); t1=$(now_us)
+            echo $(( (t1 - t0) / 1000 ))
+            $V delete "$id" -q > /dev/null
+        done | median > /tmp/m
+        echo "VMBENCH create_size1_${type}_ms $(cat /tmp/m)"
+    done
+    # A 1 GiB volume holding 256 MiB of data: thin clone against thick copy.
+    for type in thin thick; do
+        src=$($V create --size 1 --type $type -q)
+        p=$(field "$src" path)
+        for i in $(seq 0 31); do dd if=/tmp/pattern of="$p" bs=1M seek=$((i * 8)) conv=notrunc 2>/dev/null; done
+        sync
+        for i in 1 2 3; do
+            t0=$(now_us); c=$($V create --from-volume "$src" -q); t1=$(now_us)
+            echo $(( (t1 - t0) / 1000 ))
+            $V delete "$c" -q > /dev/null
+        done | median > /tmp/m
+        echo "VMBENCH clone_256mib_data_${type}_ms $(cat /tmp/m)"
+        $V delete "$src" -q > /dev/null
+    done
+}
+
+# --- the list ----------------------------------------------------------------
+
+$V type list -q > /dev/null
+run raw_thick raw thick vg0
+run raw_thin raw thin vg1
+make_image
+run image_thick image thick vg0
+run image_thin image thin vg1
+run snapshot_and_clone_thick snapshot_and_clone thick vg0
+run snapshot_and_clone_thin snapshot_and_clone thin vg1
+run reschedule_from_a_full_vg reschedule_from_a_full_vg
+for type in thick thin; do
+    for point in volume_create_api/QuotaReserve/success \
+                 volume_create_scheduler/ScheduleCreateVolume/success \
+                 volume_create_manager/CreateVolumeFromSpec/running \
+                 volume_create_manager/CreateVolumeFromSpec/success; do
+        tag=$(echo "$point" | tr '/' '_')
+        run "crash_${type}_${tag}_resume" crash_then $type $point resume --size 1
+        run "crash_${type}_${tag}_rollback" crash_then $type $point rollback --size 1
+    done
+done
+# In the middle of an image copy (thick: a thin copy is a snapshot, with
+# nothing to interrupt).
+run crash_thick_mid_image_copy_resume crash_then thick volume_create_manager/CreateVolumeFromSpec/progress resume --from-image img.qcow2
+run crash_thick_mid_image_copy_rollback crash_then thick volume_create_manager/CreateVolumeFromSpec/progress rollback --from-image img.qcow2
+run quota_and_check_are_exact quota_and_check_are_exact
+run final_check $V check -q
+bench
