@@ -31,7 +31,13 @@ fn lvm_scenarios_in_a_vm() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     println!("{stdout}");
-    assert!(out.status.success(), "VM scenarios failed:\n{stdout}\n{stderr}");
-    assert!(stdout.contains("VMTEST reschedule_from_a_full_vg PASS"), "{stdout}");
+    assert!(
+        out.status.success(),
+        "VM scenarios failed:\n{stdout}\n{stderr}"
+    );
+    assert!(
+        stdout.contains("VMTEST reschedule_from_a_full_vg PASS"),
+        "{stdout}"
+    );
     assert!(stdout.contains(" passed, 0 failed"), "{stdout}");
 }

@@ -329,15 +329,21 @@ impl Driver for Lvm {
                 self.lv(from)
             ))
         })?;
-        if self.lv_size(to)?.is_none() {
-            match (&self.pool, to.kind) {
-                // Thin: a thin snapshot, activated (-kn: no activation skip).
-                (Some(_), _) => {
+        // A snapshot is made at once, so one that exists is complete; a
+        // block copy that exists may have been cut short by a crash, so it
+        // is always done (again).
+        let exists = self.lv_size(to)?.is_some();
+        match (&self.pool, to.kind) {
+            // Thin: a thin snapshot, activated (-kn: no activation skip).
+            (Some(_), _) => {
+                if !exists {
                     let origin = self.lv(from);
                     self.run(&["lvcreate", "-y", "-s", "-kn", "-n", &to.name(), &origin])?;
                 }
-                // Thick snapshot: copy-on-write, as big as its origin.
-                (None, ObjectKind::Snapshot) => {
+            }
+            // Thick snapshot: copy-on-write, as big as its origin.
+            (None, ObjectKind::Snapshot) => {
+                if !exists {
                     let origin = self.lv(from);
                     let size = format!("{src_len}b");
                     self.run(&[
@@ -350,14 +356,14 @@ impl Driver for Lvm {
                         &to.name(),
                         &origin,
                     ])?;
-                    return Ok(self.device(to));
                 }
-                // Thick copy: a new LV and every block.
-                (None, _) => {
-                    self.lvcreate(to, size_bytes.unwrap_or(src_len))?;
-                    let len = src_len.min(size_bytes.unwrap_or(src_len));
-                    self.copy_blocks(from, to, len, io)?;
-                }
+                return Ok(self.device(to));
+            }
+            // Thick copy: a new LV and every block.
+            (None, _) => {
+                self.lvcreate(to, size_bytes.unwrap_or(src_len))?;
+                let len = src_len.min(size_bytes.unwrap_or(src_len));
+                self.copy_blocks(from, to, len, io)?;
             }
         }
         if let Some(want) = size_bytes

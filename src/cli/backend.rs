@@ -13,7 +13,8 @@ use crate::store::volumes;
 
 #[derive(Subcommand, Debug)]
 pub enum BackendCommand {
-    /// List backends: capacity, allocated, free, capabilities
+    /// List backends: capacity, allocated, free, capabilities (read fresh,
+    /// refreshing the figures cached for the scheduler)
     #[command(alias = "ls")]
     List,
 }
@@ -46,7 +47,18 @@ pub fn run(ctx: &Ctx, cmd: &BackendCommand) -> Result<()> {
                 .iter()
                 .map(|d| {
                     let cfg = d.config();
+                    // Always fresh, and remembered: after changing a volume
+                    // group by hand, `backend list` refreshes what the
+                    // scheduler sees.
                     let stats = d.stats();
+                    if let (Ok(st), Some(_)) = (&stats, d.stats_ttl()) {
+                        crate::store::backends::save(
+                            &conn,
+                            cfg.name(),
+                            &cfg.driver.to_string(),
+                            st,
+                        )?;
+                    }
                     Ok(BackendInfo {
                         name: cfg.name().to_string(),
                         driver: cfg.driver.to_string(),

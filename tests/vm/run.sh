@@ -91,6 +91,8 @@ install -m 755 "$here/init" "$top/init"
 install -m 755 "$here/scenarios.sh" "$top/scenarios.sh"
 install -m 755 "$volctl" "$top/bin/volctl"
 cp "$here/volctl.toml" "$top/etc/volctl.toml"
+# VOLCTL_VM_ONLY=REGEX runs only the scenarios it matches (while developing).
+printf '%s' "${VOLCTL_VM_ONLY:-}" > "$top/etc/only"
 (cd "$top" && find . | cpio -o -H newc --quiet) > "$work/top.cpio"
 cat "$base" "$work/top.cpio" > "$work/initrd.cpio"
 

@@ -9,8 +9,11 @@ V=/bin/volctl
 
 # --- helpers ---------------------------------------------------------------
 
+only=$(cat /etc/only 2>/dev/null)
+
 run() {
     name=$1; shift
+    if [ -n "$only" ] && ! echo "$name" | grep -qE "$only"; then return 0; fi
     echo "=== $name"
     # Not inside an `if`: there, `set -e` would be ignored.
     ( set -e; "$@" ) > "/tmp/$name.log" 2>&1
@@ -122,16 +125,19 @@ reschedule_from_a_full_vg() {
     # space, the volume is rescheduled onto `loop`, nothing is left in vg0.
     rm -f /tmp/pause
     VOLCTL_PAUSE_AT=volume_create_manager/ExtractVolumeRef/success VOLCTL_PAUSE_FILE=/tmp/pause \
-        $V create --size 1 --type resched -q > /tmp/resched.id 2> /tmp/resched.err &
+        $V create --size 1 --type resched > /tmp/resched.id 2> /tmp/resched.err &
     pid=$!
-    i=0; while [ ! -e /tmp/pause ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done
-    [ -e /tmp/pause ]
+    i=0; while [ ! -e /tmp/pause ] && [ $i -lt 600 ] && kill -0 $pid 2>/dev/null; do sleep 0.1; i=$((i+1)); done
+    if [ ! -e /tmp/pause ]; then echo "never paused"; cat /tmp/resched.err; return 1; fi
     lvm lvcreate -y -l 100%FREE -n filler vg0 > /dev/null
     rm /tmp/pause
-    wait $pid
+    rc=0; wait $pid || rc=$?
     lvm lvremove -y vg0/filler > /dev/null
-    id=$(cat /tmp/resched.id)
+    # The volume group changed behind volctl's back: refresh its figures.
+    $V backend list -q > /dev/null
     cat /tmp/resched.err
+    expect $rc 0 "create's exit code"
+    id=$(cat /tmp/resched.id)
     expect "$(field "$id" backend)" loop backend
     expect "$(field "$id" attempts)" 2 attempts
     grep -q "rescheduling (attempt 2 of 3): thick failed" /tmp/resched.err
@@ -150,6 +156,7 @@ crash_then() { # type point resume|rollback [create args...]
     if [ "$how" = resume ]; then
         $V resume --all -q
         id=$(new_id "$before" "$(ids)")
+        [ "$(field "$id" status)" = available ] || $V show "$id" -q
         expect "$(field "$id" status)" available "after resume"
         p=$(field "$id" path)
         case "$*" in
@@ -236,4 +243,4 @@ run crash_thick_mid_image_copy_resume crash_then thick volume_create_manager/Cre
 run crash_thick_mid_image_copy_rollback crash_then thick volume_create_manager/CreateVolumeFromSpec/progress rollback --from-image img.qcow2
 run quota_and_check_are_exact quota_and_check_are_exact
 run final_check $V check -q
-bench
+if [ -z "$only" ] || echo bench | grep -qE "$only"; then bench; fi
