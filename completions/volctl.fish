@@ -302,7 +302,7 @@ complete -c volctl -n "__fish_volctl_using_subcommand backend; and not __fish_se
 complete -c volctl -n "__fish_volctl_using_subcommand backend; and not __fish_seen_subcommand_from list help" -l json -d 'Print results as JSON (one document on stdout)'
 complete -c volctl -n "__fish_volctl_using_subcommand backend; and not __fish_seen_subcommand_from list help" -s q -l quiet -d 'No progress on stderr'
 complete -c volctl -n "__fish_volctl_using_subcommand backend; and not __fish_seen_subcommand_from list help" -s h -l help -d 'Print help'
-complete -c volctl -n "__fish_volctl_using_subcommand backend; and not __fish_seen_subcommand_from list help" -f -a "list" -d 'List backends: capacity, allocated, free, capabilities'
+complete -c volctl -n "__fish_volctl_using_subcommand backend; and not __fish_seen_subcommand_from list help" -f -a "list" -d 'List backends: capacity, allocated, free, capabilities (read fresh, refreshing the figures cached for the scheduler)'
 complete -c volctl -n "__fish_volctl_using_subcommand backend; and not __fish_seen_subcommand_from list help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c volctl -n "__fish_volctl_using_subcommand backend; and __fish_seen_subcommand_from list" -l state-dir -d 'State directory (store, default backend) [default: /var/lib/volctl for root, else $XDG_DATA_HOME/volctl]' -r -F
 complete -c volctl -n "__fish_volctl_using_subcommand backend; and __fish_seen_subcommand_from list" -l config -d 'Configuration file [default: <state-dir>/config.toml if it exists, else one loopback backend under the state directory]' -r -F
@@ -310,7 +310,7 @@ complete -c volctl -n "__fish_volctl_using_subcommand backend; and __fish_seen_s
 complete -c volctl -n "__fish_volctl_using_subcommand backend; and __fish_seen_subcommand_from list" -l json -d 'Print results as JSON (one document on stdout)'
 complete -c volctl -n "__fish_volctl_using_subcommand backend; and __fish_seen_subcommand_from list" -s q -l quiet -d 'No progress on stderr'
 complete -c volctl -n "__fish_volctl_using_subcommand backend; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
-complete -c volctl -n "__fish_volctl_using_subcommand backend; and __fish_seen_subcommand_from help" -f -a "list" -d 'List backends: capacity, allocated, free, capabilities'
+complete -c volctl -n "__fish_volctl_using_subcommand backend; and __fish_seen_subcommand_from help" -f -a "list" -d 'List backends: capacity, allocated, free, capabilities (read fresh, refreshing the figures cached for the scheduler)'
 complete -c volctl -n "__fish_volctl_using_subcommand backend; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach snapshot image events flow resume rollback check type quota backend help" -f -a "create" -d 'Create a volume'
 complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach snapshot image events flow resume rollback check type quota backend help" -f -a "list" -d 'List volumes'
@@ -344,4 +344,4 @@ complete -c volctl -n "__fish_volctl_using_subcommand help; and __fish_seen_subc
 complete -c volctl -n "__fish_volctl_using_subcommand help; and __fish_seen_subcommand_from type" -f -a "delete" -d 'Delete a volume type no volume uses'
 complete -c volctl -n "__fish_volctl_using_subcommand help; and __fish_seen_subcommand_from quota" -f -a "show" -d 'Show limits and usage of a project'
 complete -c volctl -n "__fish_volctl_using_subcommand help; and __fish_seen_subcommand_from quota" -f -a "set" -d 'Set limits of a project (-1: unlimited)'
-complete -c volctl -n "__fish_volctl_using_subcommand help; and __fish_seen_subcommand_from backend" -f -a "list" -d 'List backends: capacity, allocated, free, capabilities'
+complete -c volctl -n "__fish_volctl_using_subcommand help; and __fish_seen_subcommand_from backend" -f -a "list" -d 'List backends: capacity, allocated, free, capabilities (read fresh, refreshing the figures cached for the scheduler)'

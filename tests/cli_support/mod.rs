@@ -173,3 +173,39 @@ impl Drop for ReadOnly {
         let _ = Command::new("umount").arg(&self.0).status();
     }
 }
+
+/// Runs a command, which must succeed.
+pub fn sh(cmd: &str, args: &[&str]) {
+    let out = Command::new(cmd).args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{cmd} {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Unmounts a mount point on drop.
+pub struct Umount(pub PathBuf);
+
+impl Drop for Umount {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).status();
+    }
+}
+
+/// A tmpfs of `size` (e.g. `8m`) mounted at `dir`, unmounted on drop.
+pub fn tmpfs(dir: &Path, size: &str) -> Umount {
+    std::fs::create_dir_all(dir).unwrap();
+    sh(
+        "mount",
+        &[
+            "-t",
+            "tmpfs",
+            "-o",
+            &format!("size={size}"),
+            "tmpfs",
+            dir.to_str().unwrap(),
+        ],
+    );
+    Umount(dir.to_path_buf())
+}
