@@ -21,6 +21,7 @@ pub mod manager;
 pub mod ops;
 pub mod owner;
 pub mod quota;
+pub mod recovery;
 pub mod scheduler;
 pub mod service;
 pub mod store;

@@ -9,7 +9,7 @@ use super::console::{flow_label, human_duration};
 use super::output;
 use crate::error::{Error, ErrorKind, Result};
 use crate::flow::{AtomRecord, FlowState};
-use crate::ops::FlowInfo;
+use crate::recovery::FlowInfo;
 use crate::store::volumes;
 
 #[derive(Subcommand, Debug)]
