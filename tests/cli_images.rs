@@ -13,15 +13,6 @@ use serde_json::Value;
 
 const MIB: u64 = 1 << 20;
 
-fn sh(cmd: &str, args: &[&str]) {
-    let out = Command::new(cmd).args(args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{cmd} {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 /// A sparse raw image with a known pattern: a few MiB of data at several
 /// offsets, holes elsewhere.
 fn raw_image(path: &Path, size: u64) {
@@ -65,7 +56,7 @@ fn qcow2_image(path: &Path, size: u64) {
 /// Whether a volume's bytes equal an image's virtual disk (qemu-img
 /// compare: the volume's extra tail must be zeros).
 fn same_disk(image: &Path, image_fmt: &str, volume: &str) -> bool {
-    Command::new("qemu-img")
+    command("qemu-img")
         .args([
             "compare",
             "-f",
@@ -446,24 +437,7 @@ capacity_gb = 100
     );
     let dir = v.path("tiny");
     std::fs::create_dir_all(&dir).unwrap();
-    sh(
-        "mount",
-        &[
-            "-t",
-            "tmpfs",
-            "-o",
-            "size=8m",
-            "tmpfs",
-            dir.to_str().unwrap(),
-        ],
-    );
-    struct Umount(PathBuf);
-    impl Drop for Umount {
-        fn drop(&mut self) {
-            let _ = Command::new("umount").arg(&self.0).status();
-        }
-    }
-    let _u = Umount(dir.clone());
+    let _u = tmpfs(&dir, "8m");
     // 48 MiB of data: far more than the 8 MiB filesystem holds.
     let img = v.path("full.qcow2");
     let raw = v.path("full.src");
@@ -534,27 +508,21 @@ path = "@/xfs"
         .unwrap()
         .set_len(1 << 30)
         .unwrap();
-    sh("mkfs.xfs", &["-q", img.to_str().unwrap()]);
+    sh(
+        "mkfs.xfs",
+        &["-q", "-m", "reflink=1", img.to_str().unwrap()],
+    );
     sh(
         "mount",
         &["-o", "loop", img.to_str().unwrap(), dir.to_str().unwrap()],
     );
-    struct Umount(PathBuf);
-    impl Drop for Umount {
-        fn drop(&mut self) {
-            let _ = Command::new("umount").arg(&self.0).status();
-        }
-    }
     let _u = Umount(dir.clone());
     let used = || {
         let s = nix::sys::statvfs::statvfs(&dir).unwrap();
         (s.blocks() - s.blocks_free()) * s.fragment_size()
     };
     let shared = |path: &str| {
-        let out = Command::new("filefrag")
-            .args(["-v", path])
-            .output()
-            .unwrap();
+        let out = command("filefrag").args(["-v", path]).output().unwrap();
         String::from_utf8_lossy(&out.stdout).contains("shared")
     };
 

@@ -150,7 +150,7 @@ fn random_sigkills_under_a_concurrent_load_then_resume_and_check() {
             v.ok(&["detach", x["id"].as_str().unwrap()]);
         }
     }
-    let losetup = Command::new("losetup").arg("-a").output().unwrap();
+    let losetup = command("losetup").arg("-a").output().unwrap();
     let here = v.state.to_string_lossy().into_owned();
     let left: Vec<String> = String::from_utf8_lossy(&losetup.stdout)
         .lines()
@@ -166,7 +166,7 @@ fn big_image(v: &Volctl) {
     let img = v.path("big.qcow2");
     let ok = |args: &[&str]| {
         assert!(
-            Command::new(args[0])
+            command(args[0])
                 .args(&args[1..])
                 .output()
                 .unwrap()
@@ -254,7 +254,7 @@ fn ctrl_c_at_several_moments_of_a_create_from_image_reverts_cleanly() {
         assert_eq!(r.stdout, "", "{point}");
         nothing_left(&v, &format!("Ctrl-C at {point}"));
         // No qemu-img left behind, writing anyway.
-        let ps = Command::new("pgrep")
+        let ps = command("pgrep")
             .args(["-f", &format!("convert.*{}", v.state.display())])
             .output()
             .unwrap();
@@ -297,7 +297,7 @@ fn a_second_ctrl_c_stops_at_once_and_leaves_a_resumable_flow() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     let vol = &v.json(&["list"])[0];
     assert_eq!(vol["status"], "available");
-    let same = Command::new("qemu-img")
+    let same = command("qemu-img")
         .args([
             "compare",
             "-q",

@@ -34,7 +34,7 @@ fn setup(kind: Kind) -> (Volctl, Vec<String>) {
             let img = v.path("img.qcow2");
             let run = |args: &[&str]| {
                 assert!(
-                    Command::new(args[0])
+                    command(args[0])
                         .args(&args[1..])
                         .output()
                         .unwrap()
@@ -134,7 +134,7 @@ fn has_its_data(v: &Volctl, kind: Kind, vol: &Value) -> bool {
     let path = vol["path"].as_str().unwrap();
     match kind {
         Kind::Raw => std::fs::metadata(path).map(|m| m.len()).unwrap_or(0) == 1 << 30,
-        Kind::Image => Command::new("qemu-img")
+        Kind::Image => command("qemu-img")
             .args([
                 "compare",
                 "-q",

@@ -158,7 +158,10 @@ impl ReadOnly {
     pub fn new(dir: &Path) -> ReadOnly {
         std::fs::create_dir_all(dir).unwrap();
         let run = |args: &[&str]| {
-            let s = Command::new("mount").args(args).status().unwrap();
+            let s = command("mount")
+                .args(args)
+                .status()
+                .unwrap_or_else(|e| panic!("mount: {e}"));
             assert!(s.success(), "mount {args:?}");
         };
         let d = dir.to_str().unwrap();
@@ -170,13 +173,51 @@ impl ReadOnly {
 
 impl Drop for ReadOnly {
     fn drop(&mut self) {
-        let _ = Command::new("umount").arg(&self.0).status();
+        let _ = command("umount").arg(&self.0).status();
     }
+}
+
+/// The external tools the tests run, with the Debian package of each (the
+/// same list `tests/setup` installs from).
+const TOOLS: &str = include_str!("../tools.tsv");
+
+/// `name`, once it is known to be on PATH; otherwise the test fails with one
+/// line naming the tool and the package that provides it.
+pub fn tool(name: &str) -> &str {
+    let on_path = std::env::var_os("PATH").is_some_and(|path| {
+        std::env::split_paths(&path).any(|dir| {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::metadata(dir.join(name))
+                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        })
+    });
+    if !on_path {
+        let package = TOOLS
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .find_map(|l| {
+                let mut f = l.split('\t');
+                (f.next() == Some(name)).then(|| f.next().unwrap_or("?"))
+            })
+            .unwrap_or("(not in tests/tools.tsv)");
+        panic!(
+            "missing tool `{name}` (Debian package `{package}`): run tests/setup as root, which installs it"
+        );
+    }
+    name
+}
+
+/// A command for an external tool, checked by [`tool`].
+pub fn command(name: &str) -> Command {
+    Command::new(tool(name))
 }
 
 /// Runs a command, which must succeed.
 pub fn sh(cmd: &str, args: &[&str]) {
-    let out = Command::new(cmd).args(args).output().unwrap();
+    let out = command(cmd)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("running {cmd}: {e}"));
     assert!(
         out.status.success(),
         "{cmd} {args:?}: {}",
@@ -189,7 +230,7 @@ pub struct Umount(pub PathBuf);
 
 impl Drop for Umount {
     fn drop(&mut self) {
-        let _ = Command::new("umount").arg(&self.0).status();
+        let _ = command("umount").arg(&self.0).status();
     }
 }
 

@@ -14,36 +14,32 @@ mkdir -p "$work"
 say() { printf '\n=== vm: %s\n' "$*"; }
 
 say "packages"
-need=()
-for pair in qemu-system-x86_64:qemu-system-x86 busybox:busybox-static cpio:cpio \
-            modinfo:kmod lvm:lvm2 dmsetup:dmsetup thin_check:thin-provisioning-tools; do
-    command -v "${pair%%:*}" >/dev/null || need+=("${pair#*:}")
-done
-if [ ${#need[@]} -gt 0 ]; then
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -q
-    if [[ " ${need[*]} " == *" qemu-system-x86 "* ]]; then
-        # qemu-system-x86 (Debian's 7.2) breaks a newer qemu-utils: take
-        # Debian's qemu-utils in the same command, so qemu-img stays.
-        v=$(apt-cache policy qemu-system-x86 | awk '/Candidate:/ { print $2 }')
-        need+=("qemu-utils=$v" "qemu-block-extra=$v")
-    fi
-    apt-get install -y -q --allow-downgrades "${need[@]}"
-fi
-qemu-img --version | head -1
-qemu-system-x86_64 --version | head -1
+# tests/setup installs what is missing and checks what the VM needs of it.
+"$root/tests/setup"
 
 say "kernel"
+# Debian's newest 6.1 kernel, unpacked once; everything about it (its
+# modules' dependencies, what is built in) is read from the package itself.
 kdir="$work/kernel"
-if ! ls "$kdir"/boot/vmlinuz-* >/dev/null 2>&1; then
+if [ ! -s "$kdir/.package" ] || ! ls "$kdir"/boot/vmlinuz-* >/dev/null 2>&1; then
+    apt-get update -q >/dev/null
     pkg=$(apt-cache search --names-only '^linux-image-6\.1\.0-[0-9]+-amd64-unsigned$' | awk '{ print $1 }' | sort -V | tail -1)
-    [ -n "$pkg" ] || { echo "no linux-image-6.1 package found"; exit 1; }
-    (cd "$work" && rm -f linux-image-*.deb && apt-get download -q "$pkg")
-    rm -rf "$kdir" && dpkg-deb -x "$work"/linux-image-*.deb "$kdir"
+    [ -n "$pkg" ] || { echo "vm: no linux-image-6.1.0-*-amd64-unsigned package in Debian's archive"; exit 1; }
+    (cd "$work" && rm -f linux-image-*.deb && apt-get download -q "$pkg" 2>/dev/null)
+    deb=$(ls "$work"/linux-image-*.deb)
+    rm -rf "$kdir" && dpkg-deb -x "$deb" "$kdir"
+    dpkg-deb -f "$deb" Package Version | awk '{ print $2 }' | paste -sd' ' > "$kdir/.package"
 fi
 vmlinuz=$(ls "$kdir"/boot/vmlinuz-* | head -1)
 kver=$(ls "$kdir/lib/modules" | head -1)
-echo "$vmlinuz ($kver)"
+moddir="$kdir/lib/modules/$kver"
+# The package ships no modules.dep (its postinst runs depmod): make it.
+[ -s "$moddir/modules.dep" ] || depmod -b "$kdir" "$kver"
+echo "kernel package $(cat "$kdir/.package"), kernel $kver ($vmlinuz)"
+# What the scenarios need: device-mapper thin pools and snapshots, and the
+# virtio disks; modules.py adds every dependency, in load order.
+modules=$(python3 "$here/modules.py" "$moddir" dm-thin-pool dm-snapshot virtio_pci virtio_blk)
+echo "modules to load: $(for m in $modules; do basename "$m"; done | paste -sd' ')"
 
 say "static volctl (with the test hooks)"
 (cd "$root" && RUSTFLAGS='-C target-feature=+crt-static' \
@@ -53,7 +49,9 @@ file "$volctl" | grep -q 'static' || { echo "volctl is not static"; exit 1; }
 
 say "initramfs"
 base="$work/base.cpio"
-if [ ! -s "$base" ]; then
+# The archive is rebuilt whenever what goes into it changes.
+stamp="$(cat "$kdir/.package") $kver $modules $(qemu-img --version | head -1) $(LVM_SUPPRESS_FD_WARNINGS=1 lvm version 2>/dev/null | head -1) $(md5sum "$here/lvm.conf" "$here/modules.py")"
+if [ ! -s "$base" ] || [ "$(cat "$base.stamp" 2>/dev/null)" != "$stamp" ]; then
     tree="$work/initramfs"
     rm -rf "$tree" && mkdir -p "$tree"/{bin,sbin,usr/bin,usr/sbin,etc/lvm,proc,sys,dev,run,tmp,modules,lib64}
     cp "$(command -v busybox)" "$tree/bin/busybox"
@@ -71,18 +69,19 @@ if [ ! -s "$base" ]; then
     copy_bin "$(readlink -f "$(command -v thin_check)")" /usr/sbin/pdata_tools
     ln -sf pdata_tools "$tree/usr/sbin/thin_check"
     cp "$here/lvm.conf" "$tree/etc/lvm/lvm.conf"
-    for m in crc32c_generic libcrc32c dm-mod dm-bufio dm-bio-prison dm-persistent-data \
-             dm-thin-pool dm-snapshot virtio virtio_ring virtio_pci_modern_dev \
-             virtio_pci_legacy_dev virtio_pci virtio_blk; do
-        f=$(find "$kdir/lib/modules/$kver" -name "$m.ko*" | head -1)
-        [ -n "$f" ] || { echo "module $m not found"; exit 1; }
+    : > "$tree/modules/order"
+    for rel in $modules; do
+        f="$moddir/$rel"
+        m=$(basename "$rel"); m=${m%.xz}; m=${m%.zst}
         case "$f" in
-            *.xz) xz -dc "$f" > "$tree/modules/$m.ko" ;;
-            *.zst) zstd -qdc "$f" > "$tree/modules/$m.ko" ;;
-            *) cp "$f" "$tree/modules/$m.ko" ;;
+            *.xz) xz -dc "$f" > "$tree/modules/$m" ;;
+            *.zst) zstd -qdc "$f" > "$tree/modules/$m" ;;
+            *) cp "$f" "$tree/modules/$m" ;;
         esac
+        echo "$m" >> "$tree/modules/order"
     done
     (cd "$tree" && find . | cpio -o -H newc --quiet) > "$base.tmp" && mv "$base.tmp" "$base"
+    printf '%s' "$stamp" > "$base.stamp"
 fi
 # What changes between runs goes in a second archive, appended.
 top="$work/top"
@@ -113,6 +112,14 @@ echo "the VM ran $(( $(date +%s) - start )) s; console: $log"
 
 say "results"
 grep -E '^VMINIT' "$log" || true
+if grep -q '^VMINIT FATAL' "$log"; then
+    # The VM itself could not start: say so, not as 27 failed LVM scenarios.
+    echo "vm: the VM could not be set up (a harness problem, not an LVM bug):"
+    grep '^VMINIT FATAL' "$log"
+    echo "--- console tail"
+    tail -40 "$log"
+    exit 1
+fi
 pass=$(grep -c '^VMTEST .* PASS' "$log" || true)
 fail=$(grep -c '^VMTEST .* FAIL' "$log" || true)
 grep -E '^VMTEST|^    \| ' "$log" || true
