@@ -346,20 +346,109 @@ impl Ops {
         .map(drop)
     }
 
-    /// Deletes a volume (detaching it first).
-    pub fn delete(&self, volume_id: &str) -> Result<()> {
-        self.volume_flow(delete_volume::flow(&self.svc), volume_id, "delete")
+    /// Deletes a volume. An attached one only with `force` (its device is
+    /// detached first — never while mounted or held).
+    pub fn delete(&self, volume_id: &str, force: bool) -> Result<()> {
+        self.refresh_device(volume_id)?;
+        self.complete(
+            &delete_volume::flow(&self.svc),
+            delete_volume::inputs(volume_id, force),
+            json!({ "volume_id": volume_id, "operation": "delete" }),
+        )
+        .map(drop)
     }
 
-    /// Attaches a volume to a loop device; returns it updated.
+    /// Attaches a volume; returns it updated. Attaching an attached volume
+    /// returns it as it is — once its device is proven to back it.
     pub fn attach(&self, volume_id: &str) -> Result<Volume> {
+        let v = self.refresh_device(volume_id)?;
+        if v.device.is_some() {
+            return Ok(v);
+        }
         self.volume_flow(attach_volume::attach_flow(&self.svc), volume_id, "attach")?;
         volumes::require(&self.svc.store.db().lock(), volume_id)
     }
 
-    /// Detaches a volume; returns it updated.
+    /// Detaches a volume; returns it updated. A detached volume (or one whose
+    /// recorded device no longer backs it) is returned as it is.
     pub fn detach(&self, volume_id: &str) -> Result<Volume> {
+        let v = self.refresh_device(volume_id)?;
+        if v.device.is_none() && v.status == VolumeStatus::Available {
+            return Ok(v);
+        }
         self.volume_flow(attach_volume::detach_flow(&self.svc), volume_id, "detach")?;
+        volumes::require(&self.svc.store.db().lock(), volume_id)
+    }
+
+    /// Re-establishes every attachment that should exist (volumes `in-use`
+    /// whose device is gone, as after a reboot); returns (volume, device,
+    /// whether it was attached anew), or the error per volume.
+    pub fn attach_all(&self, project: Option<&str>) -> Result<Vec<(Volume, Result<bool>)>> {
+        let vols = volumes::list(&self.svc.store.db().lock(), project)?;
+        Ok(vols
+            .into_iter()
+            .filter(|v| v.status == VolumeStatus::InUse)
+            .map(|v| {
+                let r = (|| {
+                    let stale = self.observed(&v).device.is_none();
+                    let v = self.attach(&v.id)?;
+                    Ok((v, stale))
+                })();
+                match r {
+                    Ok((v, stale)) => (v, Ok(stale)),
+                    Err(e) => (v, Err(e)),
+                }
+            })
+            .collect())
+    }
+
+    /// The volume as it really is: a recorded device that no longer backs
+    /// it (a reboot, `losetup -d`, a reused number) is treated as detached.
+    /// Reads only; see [`Ops::refresh_device`] to correct the record.
+    pub fn observed(&self, v: &Volume) -> Volume {
+        let mut v = v.clone();
+        if !self.device_is_real(&v) {
+            v.device = None;
+            if v.status == VolumeStatus::InUse {
+                v.status = VolumeStatus::Available;
+            }
+        }
+        v
+    }
+
+    fn device_is_real(&self, v: &Volume) -> bool {
+        match (v.device.as_deref(), v.backend.as_deref()) {
+            (Some(device), Some(backend)) => self
+                .svc
+                .backends
+                .get(backend)
+                .is_ok_and(|d| d.exposes(crate::backends::Obj::volume(&v.id), device)),
+            _ => true,
+        }
+    }
+
+    /// Corrects a stale device record in the store (and says so in an
+    /// event); returns the volume as it now is.
+    pub fn refresh_device(&self, volume_id: &str) -> Result<Volume> {
+        let v = volumes::require(&self.svc.store.db().lock(), volume_id)?;
+        if self.device_is_real(&v) {
+            return Ok(v);
+        }
+        let stale = v.device.clone();
+        self.svc.store.db().transact(|conn| {
+            // Re-read under the write lock: another process may have fixed it.
+            let cur = volumes::require(conn, volume_id)?;
+            if cur.device == stale {
+                volumes::clear_stale_device(conn, volume_id)?;
+                crate::store::events::append(
+                    conn,
+                    "volume.device.stale",
+                    Some(volume_id),
+                    json!({ "device": stale }),
+                )?;
+            }
+            Ok::<_, Error>(((), true))
+        })?;
         volumes::require(&self.svc.store.db().lock(), volume_id)
     }
 }

@@ -180,8 +180,9 @@ impl Ops {
             None => {
                 let conn = self.svc.store.db().lock();
                 // A volume by id or name, or one known only to its flows
-                // (stopped before its row was written).
-                let id = match volumes::find(&conn, key) {
+                // (stopped before its row was written). Flows are the
+                // operator's: any project's volume.
+                let id = match volumes::find(&conn, None, key) {
                     Ok(v) => v.id,
                     Err(_) => key.to_string(),
                 };

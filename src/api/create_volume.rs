@@ -110,11 +110,6 @@ fn resolve_source(
     source: Option<&SourceRef>,
     project: &str,
 ) -> Result<Source> {
-    let foreign = |what: &str, id: &str, owner: &str| {
-        Error::not_found(format!(
-            "{what} {id} belongs to project {owner}, not {project}"
-        ))
-    };
     Ok(match source {
         None => Source {
             kind: SourceKind::Raw,
@@ -125,10 +120,8 @@ fn resolve_source(
             backend: None,
         },
         Some(SourceRef::Snapshot(key)) => {
-            let s = snapshots::find(conn, key)?;
-            if s.project != project {
-                return Err(foreign("snapshot", &s.id, &s.project));
-            }
+            // Another project's snapshot is not found: projects isolate.
+            let s = snapshots::find(conn, Some(project), key)?;
             if s.status != SnapshotStatus::Available {
                 return Err(Error::conflict(format!(
                     "snapshot {} is {}; a volume can be made only from an available snapshot",
@@ -146,10 +139,7 @@ fn resolve_source(
             }
         }
         Some(SourceRef::Volume(key)) => {
-            let v = volumes::find(conn, key)?;
-            if v.project != project {
-                return Err(foreign("volume", &v.id, &v.project));
-            }
+            let v = volumes::find(conn, Some(project), key)?;
             if !matches!(v.status, VolumeStatus::Available | VolumeStatus::InUse) {
                 return Err(Error::conflict(format!(
                     "volume {} is {}; only an available or in-use volume can be cloned",

@@ -233,9 +233,9 @@ impl Driver for Loopback {
             .get_or_init(|| self.ensure_dir().is_ok() && copy::dir_supports_reflink(&self.dir))
     }
 
-    fn attach(&self, obj: Obj<'_>) -> Result<String> {
+    fn attach(&self, obj: Obj<'_>, read_only: bool) -> Result<String> {
         let path = self.file(obj);
-        loopdev::attach(&path)
+        loopdev::attach(&path, read_only)
             .map(|d| d.to_string_lossy().into_owned())
             .map_err(|e| {
                 self.io_err(
@@ -246,8 +246,26 @@ impl Driver for Loopback {
     }
 
     fn detach(&self, obj: Obj<'_>, device: &str) -> Result<()> {
-        loopdev::detach(Path::new(device), &self.file(obj))
-            .map_err(|e| self.io_err(&format!("detaching {device}"), &e))
+        let path = self.file(obj);
+        // Without the file there is no proof the device is this volume's:
+        // leave it.
+        let Ok(id) = loopdev::file_id(&path) else {
+            return Ok(());
+        };
+        loopdev::detach(Path::new(device), id).map_err(|e| match e {
+            loopdev::DetachError::Busy(why) => Error::conflict(format!(
+                "{why}; volctl never detaches a device in use (unmount it or stop what holds it first)"
+            )),
+            loopdev::DetachError::Io(e) => self.io_err(&format!("detaching {device}"), &e),
+        })
+    }
+
+    fn exposes(&self, obj: Obj<'_>, device: &str) -> bool {
+        loopdev::file_id(&self.file(obj)).is_ok_and(|id| loopdev::backs(Path::new(device), id))
+    }
+
+    fn device_of(&self, obj: Obj<'_>) -> Option<String> {
+        loopdev::find_by_backing(&self.file(obj)).map(|d| d.to_string_lossy().into_owned())
     }
 
     fn attachments(&self) -> Result<Vec<(String, String)>> {
@@ -262,7 +280,10 @@ impl Driver for Loopback {
                     .to_str()?
                     .strip_prefix(&prefix)?
                     .to_string();
-                Some((dev.to_string_lossy().into_owned(), id))
+                // The name in sysfs is a hint; the inode is the proof.
+                loopdev::file_id(&file)
+                    .is_ok_and(|fid| loopdev::backs(&dev, fid))
+                    .then(|| (dev.to_string_lossy().into_owned(), id))
             })
             .collect())
     }

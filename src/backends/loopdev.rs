@@ -1,5 +1,11 @@
 //! Loop devices through the kernel's ioctls (`linux/loop.h`), as `losetup`
 //! does: find a free device, bind a file to it, unbind it.
+//!
+//! A recorded device number goes stale (a reboot, `losetup -d`, another
+//! tool reusing the number), so nothing here trusts a path: a device backs a
+//! file only if the kernel's record of its backing inode (`LOOP_GET_STATUS64`
+//! on the open device) equals the file's `stat`; and a device is unbound only
+//! through an exclusive open, so never while it is mounted or held.
 
 use std::fs::{File, OpenOptions};
 use std::io;
@@ -10,6 +16,9 @@ use std::path::{Path, PathBuf};
 const LOOP_SET_FD: libc::c_ulong = 0x4C00;
 const LOOP_CLR_FD: libc::c_ulong = 0x4C01;
 const LOOP_SET_STATUS64: libc::c_ulong = 0x4C04;
+const LOOP_GET_STATUS64: libc::c_ulong = 0x4C05;
+const LOOP_SET_CAPACITY: libc::c_ulong = 0x4C07;
+const LO_FLAGS_AUTOCLEAR: u32 = 4;
 const LOOP_CONFIGURE: libc::c_ulong = 0x4C0A;
 const LOOP_CTL_GET_FREE: libc::c_ulong = 0x4C82;
 
@@ -17,6 +26,7 @@ const LO_NAME_SIZE: usize = 64;
 
 /// `struct loop_info64`.
 #[repr(C)]
+#[derive(Clone, Copy)]
 struct LoopInfo64 {
     lo_device: u64,
     lo_inode: u64,
@@ -93,14 +103,76 @@ fn open_rw(path: &Path) -> io::Result<File> {
         .open(path)
 }
 
-/// Binds `file` to a free loop device; returns the device's path. Another
-/// process may take the same free device first: then the next one is tried.
-pub fn attach(file: &Path) -> io::Result<PathBuf> {
-    if let Some(dev) = find_by_backing(file) {
+/// A file's identity: (device, inode), as the kernel records a loop
+/// device's backing file.
+pub type FileId = (u64, u64);
+
+/// The identity of the regular file at `path` (a symlink is not followed).
+pub fn file_id(path: &Path) -> io::Result<FileId> {
+    use std::os::unix::fs::MetadataExt;
+    let m = std::fs::symlink_metadata(path)?;
+    if !m.is_file() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{} is not a regular file", path.display()),
+        ));
+    }
+    Ok((m.dev(), m.ino()))
+}
+
+/// The status of an open loop device; `None` if nothing is bound to it.
+fn status(dev: &File) -> io::Result<Option<LoopInfo64>> {
+    let mut info = info_for(Path::new(""));
+    match ioctl_ptr(dev, LOOP_GET_STATUS64, &mut info as *mut LoopInfo64) {
+        Ok(_) => Ok(Some(info)),
+        Err(e) if e.raw_os_error() == Some(libc::ENXIO) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+fn id_of(info: &LoopInfo64) -> FileId {
+    (info.lo_device, info.lo_inode)
+}
+
+/// Whether the loop device `dev` is bound to exactly the file `id` names.
+pub fn backs(dev: &Path, id: FileId) -> bool {
+    let Ok(d) = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_CLOEXEC | libc::O_NOFOLLOW)
+        .open(dev)
+    else {
+        return false;
+    };
+    matches!(status(&d), Ok(Some(info)) if id_of(&info) == id)
+}
+
+/// Binds `file` to a free loop device; returns the device's path. If a
+/// device already backs this very file, that one is returned (idempotent:
+/// a resumed attach finds the device its first run made). Another process
+/// may take the same free device first: then the next one is tried.
+pub fn attach(file: &Path, read_only: bool) -> io::Result<PathBuf> {
+    // Open first and bind the open file: what gets bound is the inode
+    // checked here, whatever happens to the name meanwhile.
+    let backing = OpenOptions::new()
+        .read(true)
+        .write(!read_only)
+        .custom_flags(libc::O_CLOEXEC | libc::O_NOFOLLOW)
+        .open(file)?;
+    let id = {
+        use std::os::unix::fs::MetadataExt;
+        let m = backing.metadata()?;
+        if !m.is_file() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("{} is not a regular file", file.display()),
+            ));
+        }
+        (m.dev(), m.ino())
+    };
+    if let Some(dev) = find_by_id(id) {
         return Ok(dev);
     }
     let ctl = open_rw(Path::new("/dev/loop-control"))?;
-    let backing = open_rw(file)?;
     let mut last = io::Error::from_raw_os_error(libc::EBUSY);
     for _ in 0..64 {
         let n = ioctl_int(&ctl, LOOP_CTL_GET_FREE, 0)?;
@@ -115,10 +187,14 @@ pub fn attach(file: &Path) -> io::Result<PathBuf> {
             }
             Err(e) => return Err(e),
         };
+        let mut info = info_for(file);
+        if read_only {
+            info.lo_flags |= 1; // LO_FLAGS_READ_ONLY
+        }
         let cfg = LoopConfig {
             fd: backing.as_raw_fd() as u32,
             block_size: 0,
-            info: info_for(file),
+            info,
             reserved: [0; 8],
         };
         match ioctl_ptr(&dev, LOOP_CONFIGURE, &cfg) {
@@ -128,7 +204,6 @@ pub fn attach(file: &Path) -> io::Result<PathBuf> {
             Err(e) if matches!(e.raw_os_error(), Some(libc::EINVAL) | Some(libc::ENOTTY)) => {
                 match ioctl_int(&dev, LOOP_SET_FD, backing.as_raw_fd() as libc::c_ulong) {
                     Ok(_) => {
-                        let info = info_for(file);
                         if let Err(e) = ioctl_ptr(&dev, LOOP_SET_STATUS64, &info) {
                             let _ = ioctl_int(&dev, LOOP_CLR_FD, 0);
                             return Err(e);
@@ -145,35 +220,148 @@ pub fn attach(file: &Path) -> io::Result<PathBuf> {
     Err(last)
 }
 
-/// Unbinds a loop device, but only if it is bound to `file` (a device
-/// recorded long ago may have been reused by someone else since).
-pub fn detach(dev: &Path, file: &Path) -> io::Result<()> {
-    match backing_file(dev) {
-        Some(b) if same_file(&b, file) => {}
+/// Why a device cannot be unbound.
+#[derive(Debug)]
+pub enum DetachError {
+    /// Mounted, held by another device (device-mapper, md) or open in
+    /// another process: unbinding it would pull a disk from under a user.
+    Busy(String),
+    /// The kernel refused.
+    Io(io::Error),
+}
+
+impl From<io::Error> for DetachError {
+    fn from(e: io::Error) -> Self {
+        DetachError::Io(e)
+    }
+}
+
+/// Unbinds the loop device `dev`, but only if it is bound to the file `id`
+/// names (a device recorded long ago may back someone else's file now:
+/// that one is left alone) and nothing uses it. The device is opened
+/// exclusively and unbound through that open, so nothing can mount it in
+/// between; a device still open elsewhere (the kernel would only defer the
+/// unbinding) is left bound.
+pub fn detach(dev: &Path, id: FileId) -> Result<(), DetachError> {
+    let d = match OpenOptions::new()
+        .read(true)
+        .write(true)
+        .custom_flags(libc::O_CLOEXEC | libc::O_NOFOLLOW | libc::O_EXCL)
+        .open(dev)
+    {
+        Ok(d) => d,
+        Err(e) if e.raw_os_error() == Some(libc::EBUSY) => {
+            // Busy for us, but is it ours at all? A device backing another
+            // file is simply not this volume's.
+            if !backs(dev, id) {
+                return Ok(());
+            }
+            return Err(DetachError::Busy(holders(dev)));
+        }
+        Err(e) if matches!(e.raw_os_error(), Some(libc::ENOENT) | Some(libc::ENXIO)) => {
+            return Ok(());
+        }
+        Err(e) => return Err(e.into()),
+    };
+    match status(&d)? {
+        Some(info) if id_of(&info) == id => {}
         _ => return Ok(()),
     }
-    let d = open_rw(dev)?;
     match ioctl_int(&d, LOOP_CLR_FD, 0) {
-        Ok(_) => Ok(()),
-        Err(e) if e.raw_os_error() == Some(libc::ENXIO) => Ok(()),
-        Err(e) => Err(e),
+        Ok(_) => {}
+        Err(e) if e.raw_os_error() == Some(libc::ENXIO) => return Ok(()),
+        Err(e) => return Err(e.into()),
+    }
+    // Still bound: someone else has it open, and the kernel only set
+    // autoclear. Take that back and say who holds it.
+    if let Some(mut info) = status(&d)?
+        && id_of(&info) == id
+    {
+        info.lo_flags &= !LO_FLAGS_AUTOCLEAR;
+        let _ = ioctl_ptr(&d, LOOP_SET_STATUS64, &info);
+        return Err(DetachError::Busy(format!(
+            "{} is open in another process",
+            dev.display()
+        )));
+    }
+    Ok(())
+}
+
+/// Makes a bound device see its file's new size (after the file grew).
+pub fn set_capacity(dev: &Path, id: FileId) -> io::Result<()> {
+    let d = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_CLOEXEC | libc::O_NOFOLLOW)
+        .open(dev)?;
+    match status(&d)? {
+        Some(info) if id_of(&info) == id => ioctl_int(&d, LOOP_SET_CAPACITY, 0).map(drop),
+        _ => Ok(()),
     }
 }
 
-fn same_file(a: &Path, b: &Path) -> bool {
-    a == b || std::fs::canonicalize(b).map(|c| c == a).unwrap_or(false)
+/// What holds a busy block device, in words: where it is mounted, which
+/// devices sit on it, or "open exclusively".
+pub fn holders(dev: &Path) -> String {
+    let mut what = Vec::new();
+    if let Ok(m) = std::fs::metadata(dev) {
+        use std::os::unix::fs::MetadataExt;
+        let rdev = m.rdev();
+        let (major, minor) = (libc::major(rdev), libc::minor(rdev));
+        if let Ok(info) = read_bounded(Path::new("/proc/self/mountinfo"), 4 << 20) {
+            for line in info.lines() {
+                let f: Vec<&str> = line.split(' ').collect();
+                if f.len() > 4 && f[2] == format!("{major}:{minor}") {
+                    what.push(format!("mounted at {}", f[4]));
+                }
+            }
+        }
+    }
+    if let Some(name) = dev.file_name().and_then(|n| n.to_str())
+        && let Ok(rd) = std::fs::read_dir(format!("/sys/block/{name}/holders"))
+    {
+        for e in rd.flatten() {
+            what.push(format!("held by {}", e.file_name().to_string_lossy()));
+        }
+    }
+    if what.is_empty() {
+        what.push("open exclusively by another process".into());
+    }
+    format!("{} is in use: {}", dev.display(), what.join(", "))
 }
 
-/// The file a loop device is bound to, from sysfs.
+/// Whether a block device is in use (mounted, held, or open exclusively),
+/// and by what; `None` if an exclusive open succeeds.
+pub fn busy(dev: &Path) -> Option<String> {
+    match OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_CLOEXEC | libc::O_NOFOLLOW | libc::O_EXCL)
+        .open(dev)
+    {
+        Err(e) if e.raw_os_error() == Some(libc::EBUSY) => Some(holders(dev)),
+        _ => None,
+    }
+}
+
+/// At most `limit` bytes of a file (kernel files are small; a bound keeps a
+/// surprise from costing memory).
+fn read_bounded(path: &Path, limit: u64) -> io::Result<String> {
+    use std::io::Read;
+    let mut s = String::new();
+    File::open(path)?.take(limit).read_to_string(&mut s)?;
+    Ok(s)
+}
+
+/// The file a loop device is bound to, from sysfs (a name only: see
+/// [`backs`] for the check that counts).
 pub fn backing_file(dev: &Path) -> Option<PathBuf> {
     let name = dev.file_name()?.to_str()?;
-    let s = std::fs::read_to_string(format!("/sys/block/{name}/loop/backing_file")).ok()?;
+    let s = read_bounded(Path::new(&format!("/sys/block/{name}/loop/backing_file")), 8192).ok()?;
     let s = s.trim_end_matches('\n');
     let s = s.strip_suffix(" (deleted)").unwrap_or(s);
     Some(PathBuf::from(s))
 }
 
-/// Every bound loop device and its file.
+/// Every bound loop device and the name of its file.
 pub fn list() -> Vec<(PathBuf, PathBuf)> {
     let Ok(rd) = std::fs::read_dir("/sys/block") else {
         return Vec::new();
@@ -193,12 +381,17 @@ pub fn list() -> Vec<(PathBuf, PathBuf)> {
     out
 }
 
-/// The loop device `file` is bound to, if any.
-pub fn find_by_backing(file: &Path) -> Option<PathBuf> {
+/// The loop device bound to the file `id` names, if any.
+pub fn find_by_id(id: FileId) -> Option<PathBuf> {
     list()
         .into_iter()
-        .find(|(_, b)| same_file(b, file))
         .map(|(d, _)| d)
+        .find(|d| backs(d, id))
+}
+
+/// The loop device bound to the file at `file`, if any.
+pub fn find_by_backing(file: &Path) -> Option<PathBuf> {
+    find_by_id(file_id(file).ok()?)
 }
 
 #[cfg(test)]

@@ -435,13 +435,35 @@ impl Driver for Lvm {
         false
     }
 
-    fn attach(&self, obj: Obj<'_>) -> Result<String> {
+    fn attach(&self, obj: Obj<'_>, read_only: bool) -> Result<String> {
+        if read_only {
+            return Err(Error::invalid(format!(
+                "backend `{}`: read-only attachment is not supported on LVM (an LV is its own device)",
+                self.cfg.name()
+            )));
+        }
         // A logical volume is a block device already.
         Ok(self.device(obj))
     }
 
-    fn detach(&self, _obj: Obj<'_>, _device: &str) -> Result<()> {
+    fn detach(&self, obj: Obj<'_>, device: &str) -> Result<()> {
+        // Nothing to unbind, but "detached" must not be said of a mounted LV.
+        if self.exposes(obj, device)
+            && let Some(why) = self.device_busy(device)
+        {
+            return Err(Error::conflict(format!(
+                "{why}; volctl never detaches a device in use (unmount it first)"
+            )));
+        }
         Ok(())
+    }
+
+    fn exposes(&self, obj: Obj<'_>, device: &str) -> bool {
+        device == self.device(obj) && std::path::Path::new(device).exists()
+    }
+
+    fn device_of(&self, _obj: Obj<'_>) -> Option<String> {
+        None
     }
 
     fn attachments(&self) -> Result<Vec<(String, String)>> {

@@ -168,11 +168,27 @@ pub trait Driver: Send + Sync {
         true
     }
 
-    /// Exposes a volume as a block device; returns its path.
-    fn attach(&self, obj: Obj<'_>) -> Result<String>;
+    /// Exposes a volume as a block device (read-only if asked); returns its
+    /// path. A device that already exposes this very volume is returned.
+    fn attach(&self, obj: Obj<'_>, read_only: bool) -> Result<String>;
 
-    /// Removes the block device `device` of a volume.
+    /// Removes the block device `device` of a volume — only if it really
+    /// exposes this volume (else nothing to do), and never while it is
+    /// mounted or held (a `conflict` error saying what holds it).
     fn detach(&self, obj: Obj<'_>, device: &str) -> Result<()>;
+
+    /// Whether `device` exposes this volume now (a recorded device goes
+    /// stale: a reboot, `losetup -d`, reuse of the number). Cheap.
+    fn exposes(&self, obj: Obj<'_>, device: &str) -> bool;
+
+    /// The device exposing this volume now, if any.
+    fn device_of(&self, obj: Obj<'_>) -> Option<String>;
+
+    /// Whether `device` is in use (mounted, held by another device, open
+    /// exclusively), and by what.
+    fn device_busy(&self, device: &str) -> Option<String> {
+        loopdev::busy(Path::new(device))
+    }
 
     /// Every block device exposing one of this backend's volumes now, as
     /// (device, volume id).

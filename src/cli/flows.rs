@@ -226,7 +226,7 @@ pub fn flow(ctx: &Ctx, cmd: &FlowCommand) -> Result<()> {
                 Some(_) => vec![key.clone()],
                 None => {
                     let conn = ctx.svc.store.db().lock();
-                    let id = match volumes::find(&conn, key) {
+                    let id = match volumes::find(&conn, Some(&ctx.global.project), key) {
                         Ok(v) => v.id,
                         Err(_) if key.len() == 36 => key.clone(),
                         Err(_) => {

@@ -79,11 +79,12 @@ enum Command {
     List(volume::ListArgs),
     /// Show one volume
     Show(volume::ShowArgs),
-    /// Delete volumes (detaching them first)
+    /// Delete volumes (attached ones only with --force)
     #[command(alias = "rm")]
     Delete(volume::DeleteArgs),
-    /// Attach a volume to a loop device
-    Attach(volume::ShowArgs),
+    /// Attach a volume to a loop device (or every volume that should be
+    /// attached, with --all)
+    Attach(volume::AttachArgs),
     /// Detach a volume from its loop device
     Detach(volume::ShowArgs),
     /// Snapshots of volumes

@@ -4,7 +4,7 @@ use clap::Subcommand;
 
 use super::Ctx;
 use super::output::{self, or_dash};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::store::snapshots::{self, Snapshot};
 use crate::store::volumes;
 
@@ -17,6 +17,10 @@ pub enum SnapshotCommand {
         /// Name
         #[arg(long, short)]
         name: Option<String>,
+        /// Snapshot even an attached volume (the copy is only
+        /// crash-consistent: detach, or quiesce its filesystem, for better)
+        #[arg(long)]
+        force: bool,
     },
     /// List snapshots
     #[command(alias = "ls")]
@@ -58,10 +62,26 @@ fn fields(s: &Snapshot) {
 pub fn run(ctx: &Ctx, cmd: &SnapshotCommand) -> Result<()> {
     let db = ctx.svc.store.db();
     match cmd {
-        SnapshotCommand::Create { volume, name } => {
-            let v = volumes::find(&db.lock(), volume)?;
+        SnapshotCommand::Create {
+            volume,
+            name,
+            force,
+        } => {
+            let project = Some(ctx.global.project.as_str());
+            let v = volumes::find(&db.lock(), project, volume)?;
             let ops = ctx.ops();
             ops.guard(&v.id)?;
+            let v = ops.observed(&v);
+            if let Some(device) = v.device.as_deref().filter(|_| !force) {
+                // Cinder's rule: a snapshot of a disk being written is only
+                // crash-consistent.
+                return Err(Error::conflict(format!(
+                    "volume {} is in use (attached to {device}): a snapshot taken while it is written \
+                     holds whatever was on disk at that instant, not what its filesystem would call \
+                     consistent; detach it first, or snapshot create --force",
+                    v.id
+                )));
+            }
             let s = ops.snapshot_create(&v.id, name.as_deref())?;
             if ctx.global.json {
                 output::json(&s);
@@ -80,7 +100,7 @@ pub fn run(ctx: &Ctx, cmd: &SnapshotCommand) -> Result<()> {
             let conn = db.lock();
             let vid = volume
                 .as_deref()
-                .map(|k| volumes::find(&conn, k))
+                .map(|k| volumes::find(&conn, Some(&ctx.global.project), k))
                 .transpose()?
                 .map(|v| v.id);
             let all = snapshots::list(&conn, Some(&ctx.global.project), vid.as_deref())?;
@@ -108,7 +128,7 @@ pub fn run(ctx: &Ctx, cmd: &SnapshotCommand) -> Result<()> {
             }
         }
         SnapshotCommand::Show { snapshot } => {
-            let s = snapshots::find(&db.lock(), snapshot)?;
+            let s = snapshots::find(&db.lock(), Some(&ctx.global.project), snapshot)?;
             if ctx.global.json {
                 output::json(&s);
             } else {
@@ -119,7 +139,7 @@ pub fn run(ctx: &Ctx, cmd: &SnapshotCommand) -> Result<()> {
             let ops = ctx.ops();
             let mut deleted = Vec::new();
             for key in keys {
-                let s = snapshots::find(&db.lock(), key)?;
+                let s = snapshots::find(&db.lock(), Some(&ctx.global.project), key)?;
                 ops.snapshot_delete(&s.id)?;
                 if !ctx.global.json {
                     output::line(&s.id);

@@ -73,6 +73,22 @@ pub struct DeleteArgs {
     /// Volume ids, id prefixes or names
     #[arg(required = true)]
     volumes: Vec<String>,
+    /// Also delete attached volumes, detaching them first (a mounted or
+    /// held device is never detached, even so)
+    #[arg(long)]
+    force: bool,
+}
+
+/// `volctl attach`.
+#[derive(Args, Debug)]
+pub struct AttachArgs {
+    /// Volume id, id prefix or name
+    #[arg(required_unless_present = "all", conflicts_with = "all")]
+    volume: Option<String>,
+    /// Re-establish every attachment that should exist: each `in-use`
+    /// volume whose device is gone (after a reboot) is attached again
+    #[arg(long)]
+    all: bool,
 }
 
 fn summary(v: &Volume) -> String {
@@ -165,6 +181,9 @@ fn dry_run(ctx: &Ctx, d: &DryRun) -> Result<()> {
 pub fn list(ctx: &Ctx, a: &ListArgs) -> Result<()> {
     let project = (!a.all_projects).then_some(ctx.global.project.as_str());
     let vols = volumes::list(&ctx.svc.store.db().lock(), project)?;
+    // A recorded device is shown only once proven to back its volume.
+    let ops = ctx.ops();
+    let vols: Vec<Volume> = vols.iter().map(|v| ops.observed(v)).collect();
     if ctx.global.json {
         output::json(&vols);
         return Ok(());
@@ -172,7 +191,7 @@ pub fn list(ctx: &Ctx, a: &ListArgs) -> Result<()> {
     let rows: Vec<Vec<String>> = vols
         .iter()
         .map(|v| {
-            vec![
+            let mut row = vec![
                 v.id.clone(),
                 or_dash(v.name.as_deref()),
                 format!("{}G", v.size),
@@ -180,22 +199,28 @@ pub fn list(ctx: &Ctx, a: &ListArgs) -> Result<()> {
                 or_dash(v.backend.as_deref()),
                 or_dash(v.device.as_deref()),
                 or_dash(v.type_name.as_deref()),
-            ]
+            ];
+            if a.all_projects {
+                row.push(v.project.clone());
+            }
+            row
         })
         .collect();
-    output::table(
-        &["ID", "NAME", "SIZE", "STATUS", "BACKEND", "DEVICE", "TYPE"],
-        &rows,
-    );
+    let mut header = vec!["ID", "NAME", "SIZE", "STATUS", "BACKEND", "DEVICE", "TYPE"];
+    if a.all_projects {
+        header.push("PROJECT");
+    }
+    output::table(&header, &rows);
     Ok(())
 }
 
+/// A volume of the current project by id, id prefix or name.
 fn find(ctx: &Ctx, key: &str) -> Result<Volume> {
-    volumes::find(&ctx.svc.store.db().lock(), key)
+    volumes::find(&ctx.svc.store.db().lock(), Some(&ctx.global.project), key)
 }
 
 pub fn show(ctx: &Ctx, a: &ShowArgs) -> Result<()> {
-    let v = find(ctx, &a.volume)?;
+    let v = ctx.ops().observed(&find(ctx, &a.volume)?);
     if ctx.global.json {
         output::json(&v);
     } else {
@@ -214,7 +239,7 @@ pub fn delete(ctx: &Ctx, a: &DeleteArgs) -> Result<()> {
     for key in &a.volumes {
         let r = find(ctx, key).and_then(|v| {
             ops.guard(&v.id)?;
-            ops.delete(&v.id).map(|()| v.id)
+            ops.delete(&v.id, a.force).map(|()| v.id)
         });
         match r {
             Ok(id) => {
@@ -249,16 +274,51 @@ pub fn delete(ctx: &Ctx, a: &DeleteArgs) -> Result<()> {
     }
 }
 
-pub fn attach(ctx: &Ctx, a: &ShowArgs) -> Result<()> {
-    let v = find(ctx, &a.volume)?;
+pub fn attach(ctx: &Ctx, a: &AttachArgs) -> Result<()> {
     let ops = ctx.ops();
-    ops.guard(&v.id)?;
-    let v = match &v.device {
-        Some(_) => v,
-        None => ops.attach(&v.id)?,
+    let Some(key) = &a.volume else {
+        return attach_all(ctx);
     };
+    let v = find(ctx, key)?;
+    ops.guard(&v.id)?;
+    let v = ops.attach(&v.id)?;
     let device = v.device.clone().unwrap_or_default();
     print_volume(ctx, &v, device);
+    Ok(())
+}
+
+fn attach_all(ctx: &Ctx) -> Result<()> {
+    let ops = ctx.ops();
+    let mut failed = 0;
+    let mut done = Vec::new();
+    for (v, r) in ops.attach_all(Some(&ctx.global.project))? {
+        match r {
+            Ok(anew) => {
+                if !ctx.global.json {
+                    let how = if anew { "attached again" } else { "attached" };
+                    output::line(&format!(
+                        "{} {} ({how})",
+                        v.id,
+                        v.device.as_deref().unwrap_or("-")
+                    ));
+                }
+                done.push(v);
+            }
+            Err(e) => {
+                failed += 1;
+                output::note(&format!("error: {}: {}", v.id, e.message));
+            }
+        }
+    }
+    if ctx.global.json {
+        output::json(&done);
+    }
+    if failed > 0 {
+        return Err(Error::new(
+            crate::error::ErrorKind::Backend,
+            format!("{failed} volume(s) could not be attached again"),
+        ));
+    }
     Ok(())
 }
 

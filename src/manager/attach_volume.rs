@@ -81,19 +81,27 @@ impl Task for AttachDevice {
             .backend
             .as_deref()
             .ok_or_else(|| Error::internal("volume has no backend"))?;
-        let device = self.0.backends.get(backend)?.attach(Obj::volume(&v.id))?;
+        let device = self
+            .0
+            .backends
+            .get(backend)?
+            .attach(Obj::volume(&v.id), false)?;
         Ok(outputs().with("device", device))
     }
 
     fn revert(&self, ctx: &RevertContext<'_>) -> Result<(), Failure> {
         let v: Volume = ctx.get("volume")?;
-        if let (Some(device), Some(backend)) =
-            (ctx.result::<String>("device"), v.backend.as_deref())
-        {
-            self.0
-                .backends
-                .get(backend)?
-                .detach(Obj::volume(&v.id), &device)?;
+        let Some(backend) = v.backend.as_deref() else {
+            return Ok(());
+        };
+        let driver = self.0.backends.get(backend)?;
+        // A run killed between binding and recording left no result: find
+        // the device by the volume's file (only a device backing it counts).
+        let device = ctx
+            .result::<String>("device")
+            .or_else(|| driver.device_of(Obj::volume(&v.id)));
+        if let Some(device) = device {
+            driver.detach(Obj::volume(&v.id), &device)?;
         }
         Ok(())
     }
@@ -133,6 +141,7 @@ impl Task for DetachStart {
                 Error::conflict(format!("volume {id} is {}, not attached", v.status)).into(),
             );
         }
+        refuse_busy(&self.0, &v)?;
         volumes::set_status(&conn, &id, VolumeStatus::Detaching, None)?;
         Ok(outputs().with("volume", v))
     }
@@ -143,6 +152,24 @@ impl Task for DetachStart {
         }
         Ok(())
     }
+}
+
+/// Refuses (conflict) when the volume's device is mounted or held: checked
+/// before anything changes, so a refused detach or delete leaves the volume
+/// as it was. The driver checks again as it unbinds.
+pub fn refuse_busy(svc: &Service, v: &Volume) -> Result<(), Error> {
+    if let (Some(device), Some(backend)) = (v.device.as_deref(), v.backend.as_deref()) {
+        let driver = svc.backends.get(backend)?;
+        if driver.exposes(Obj::volume(&v.id), device)
+            && let Some(why) = driver.device_busy(device)
+        {
+            return Err(Error::conflict(format!(
+                "volume {} cannot be detached: {why}; unmount it or stop what holds it first",
+                v.id
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Unbinds the volume's block device, if it has one. Used by detach and

@@ -35,12 +35,23 @@ pub fn flow(svc: &Arc<Service>) -> Flow {
 pub struct DeleteStart(pub Arc<Service>);
 
 impl Task for DeleteStart {
-    task_signature!("DeleteStart", requires: ["volume_id"], provides: ["volume"], atomic);
+    task_signature!("DeleteStart", requires: ["volume_id", "force"], provides: ["volume"], atomic);
 
     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
         let id: String = ctx.get("volume_id")?;
+        // Absent in flows recorded before `--force` existed: not forced.
+        let force = ctx.get::<bool>("force").unwrap_or(false);
         let conn = self.0.store.db().lock();
         let v = volumes::require(&conn, &id)?;
+        if let Some(device) = v.device.as_deref() {
+            if !force {
+                return Err(Error::conflict(format!(
+                    "volume {id} is in use (attached to {device}); detach it first, or delete --force to detach it"
+                ))
+                .into());
+            }
+            super::attach_volume::refuse_busy(&self.0, &v)?;
+        }
         match v.status {
             VolumeStatus::Available
             | VolumeStatus::InUse
@@ -148,7 +159,8 @@ impl Task for DeleteEntry {
     }
 }
 
-/// The flow's initial store.
-pub fn inputs(volume_id: &str) -> Values {
-    outputs().with("volume_id", volume_id)
+/// The flow's initial store; `force` allows deleting an attached volume
+/// (its device is detached first, unless mounted or held).
+pub fn inputs(volume_id: &str, force: bool) -> Values {
+    outputs().with("volume_id", volume_id).with("force", force)
 }

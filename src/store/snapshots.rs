@@ -146,21 +146,27 @@ pub fn get(conn: &Connection, id: &str) -> Result<Option<Snapshot>> {
         .optional()?)
 }
 
-/// Finds a snapshot by id, unique id prefix (8+) or unique name.
-pub fn find(conn: &Connection, key: &str) -> Result<Snapshot> {
-    if let Some(s) = get(conn, key)? {
+/// Finds a snapshot by id, unique id prefix (8+) or unique name, within
+/// `project` (or, with `None`, in every project).
+pub fn find(conn: &Connection, project: Option<&str>, key: &str) -> Result<Snapshot> {
+    if let Some(s) = get(conn, key)?
+        && project.is_none_or(|p| s.project == p)
+    {
         return Ok(s);
     }
     let mut m = conn
-        .prepare_cached(&format!("SELECT {COLUMNS} FROM snapshots WHERE name = ?1"))?
-        .query_map([key], from_row)?
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM snapshots WHERE name = ?1 AND (?2 IS NULL OR project = ?2)"
+        ))?
+        .query_map(params![key, project], from_row)?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     if m.is_empty() && key.len() >= 8 {
         m = conn
             .prepare_cached(&format!(
-                "SELECT {COLUMNS} FROM snapshots WHERE substr(id, 1, length(?1)) = ?1"
+                "SELECT {COLUMNS} FROM snapshots WHERE substr(id, 1, length(?1)) = ?1
+                 AND (?2 IS NULL OR project = ?2)"
             ))?
-            .query_map([key], from_row)?
+            .query_map(params![key, project], from_row)?
             .collect::<rusqlite::Result<Vec<_>>>()?;
     }
     match m.len() {

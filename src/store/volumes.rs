@@ -247,14 +247,20 @@ pub fn require(conn: &Connection, id: &str) -> Result<Volume> {
     get(conn, id)?.ok_or_else(|| Error::not_found(format!("volume {id} does not exist")))
 }
 
-/// Finds a volume by id, unique id prefix (8+ characters) or unique name.
-pub fn find(conn: &Connection, key: &str) -> Result<Volume> {
-    if let Some(v) = get(conn, key)? {
+/// Finds a volume by id, unique id prefix (8+ characters) or unique name,
+/// within `project` (another project's volumes are not found) or, with
+/// `None`, in every project.
+pub fn find(conn: &Connection, project: Option<&str>, key: &str) -> Result<Volume> {
+    if let Some(v) = get(conn, key)?
+        && project.is_none_or(|p| v.project == p)
+    {
         return Ok(v);
     }
     let mut matches = conn
-        .prepare_cached(&format!("SELECT {COLUMNS} FROM volumes WHERE name = ?1"))?
-        .query_map([key], from_row)?
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM volumes WHERE name = ?1 AND (?2 IS NULL OR project = ?2)"
+        ))?
+        .query_map(params![key, project], from_row)?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     if matches.is_empty()
         && key.len() >= 8
@@ -262,9 +268,10 @@ pub fn find(conn: &Connection, key: &str) -> Result<Volume> {
     {
         matches = conn
             .prepare_cached(&format!(
-                "SELECT {COLUMNS} FROM volumes WHERE substr(id, 1, length(?1)) = ?1"
+                "SELECT {COLUMNS} FROM volumes WHERE substr(id, 1, length(?1)) = ?1
+                 AND (?2 IS NULL OR project = ?2)"
             ))?
-            .query_map([key], from_row)?
+            .query_map(params![key, project], from_row)?
             .collect::<rusqlite::Result<Vec<_>>>()?;
     }
     match matches.len() {
@@ -292,6 +299,18 @@ pub fn list(conn: &Connection, project: Option<&str>) -> Result<Vec<Volume>> {
         .prepare_cached(&sql)?
         .query_map([project], from_row)?
         .collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+/// Forgets a device that no longer backs the volume: an `in-use` volume
+/// becomes `available` (other statuses are left as they are).
+pub fn clear_stale_device(conn: &Connection, id: &str) -> Result<()> {
+    conn.prepare_cached(
+        "UPDATE volumes SET device = NULL,
+           status = CASE status WHEN 'in-use' THEN 'available' ELSE status END,
+           updated_at = ?2 WHERE id = ?1",
+    )?
+    .execute(params![id, now()])?;
+    Ok(())
 }
 
 /// Sets the status (and clears or sets the error message).
