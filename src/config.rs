@@ -112,13 +112,31 @@ fn backend_kind_map<'de, D: Deserializer<'de>>(
 /// Event sinks: every event is also appended as a JSON line to `jsonl`
 /// and/or piped (JSON lines on stdin) to the command `exec` (run by
 /// `sh -c`). Delivery is at least once: each event carries its `id`.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct EventsConfig {
     /// A file to append JSON lines to.
     pub jsonl: Option<PathBuf>,
     /// A shell command to pipe JSON lines to.
     pub exec: Option<String>,
+    /// How long `exec` may run (it is killed then, and its events are
+    /// sent again next time).
+    #[serde(default = "default_exec_timeout")]
+    pub exec_timeout_seconds: u64,
+}
+
+impl Default for EventsConfig {
+    fn default() -> Self {
+        EventsConfig {
+            jsonl: None,
+            exec: None,
+            exec_timeout_seconds: default_exec_timeout(),
+        }
+    }
+}
+
+fn default_exec_timeout() -> u64 {
+    10
 }
 
 /// Limits on imported images.
@@ -418,8 +436,7 @@ impl Config {
                 return Ok(cfg);
             }
         };
-        let text = std::fs::read_to_string(&path)
-            .map_err(|e| Error::invalid(format!("config {}: {e}", path.display())))?;
+        let text = crate::trust::read_file(&path, "config", crate::trust::MAX_CONFIG_BYTES)?;
         Config::parse(&text, &path, state_dir)
     }
 

@@ -7,7 +7,9 @@
 //! events, which carry their `id` for deduplication.
 
 use std::io::Write;
-use std::process::{Command, Stdio};
+use std::os::unix::process::CommandExt;
+use std::process::{Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
 
 use rusqlite::OptionalExtension;
 
@@ -57,16 +59,17 @@ pub fn dispatch(svc: &Service) -> Result<()> {
         return Ok(());
     }
     let lock_path = svc.store.dir().join("locks").join("events.lock");
-    let _lock = FileLock::lock(&lock_path, &CancelToken::new())
-        .map_err(|e| Error::internal(format!("events lock: {e}")))?;
+    // Another process delivering (or a hung one) must not stall this one.
+    let _lock = FileLock::lock_for(
+        &lock_path,
+        &CancelToken::new(),
+        Some(Duration::from_secs(5)),
+    )
+    .map_err(|e| Error::internal(format!("events lock: {e}; they will be delivered later")))?;
     if let Some(path) = &cfg.jsonl {
         let evs = events::list(&svc.store.db().lock(), cursor(svc, "jsonl")?, None)?;
         if let Some(last) = evs.last() {
-            let mut f = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(path)
-                .map_err(|e| Error::invalid(format!("[events] jsonl {}: {e}", path.display())))?;
+            let mut f = crate::trust::open_append(path, "[events] jsonl")?;
             f.write_all(&lines(&evs)?)
                 .and_then(|()| f.sync_data())
                 .map_err(|e| Error::internal(format!("[events] jsonl {}: {e}", path.display())))?;
@@ -76,20 +79,8 @@ pub fn dispatch(svc: &Service) -> Result<()> {
     if let Some(cmd) = &cfg.exec {
         let evs = events::list(&svc.store.db().lock(), cursor(svc, "exec")?, None)?;
         if let Some(last) = evs.last() {
-            let mut child = Command::new("sh")
-                .args(["-c", cmd])
-                .stdin(Stdio::piped())
-                .spawn()
-                .map_err(|e| Error::invalid(format!("[events] exec `{cmd}`: {e}")))?;
-            let wrote = child
-                .stdin
-                .take()
-                .map(|mut i| i.write_all(&lines(&evs)?).map_err(Error::from_io))
-                .transpose();
-            let status = child
-                .wait()
-                .map_err(|e| Error::internal(format!("[events] exec `{cmd}`: {e}")))?;
-            wrote?;
+            let timeout = Duration::from_secs(cfg.exec_timeout_seconds);
+            let status = run_sink(cmd, lines(&evs)?, timeout)?;
             if !status.success() {
                 return Err(Error::internal(format!(
                     "[events] exec `{cmd}` failed ({status}); its events will be sent again"
@@ -99,4 +90,51 @@ pub fn dispatch(svc: &Service) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Runs the exec sink with `input` on its stdin, for at most `timeout`: a
+/// hung command is killed (its whole process group) rather than blocking
+/// every volctl command. Its stdout goes to volctl's stderr: a script's
+/// stdout carries volctl's result only.
+fn run_sink(cmd: &str, input: Vec<u8>, timeout: Duration) -> Result<ExitStatus> {
+    use std::os::fd::AsFd;
+    let err = |e: std::io::Error| Error::invalid(format!("[events] exec `{cmd}`: {e}"));
+    let stderr = std::io::stderr()
+        .as_fd()
+        .try_clone_to_owned()
+        .map_err(err)?;
+    let mut child = Command::new("sh")
+        .args(["-c", cmd])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::from(stderr))
+        .process_group(0)
+        .spawn()
+        .map_err(err)?;
+    let pgid = child.id() as i32;
+    // A writer thread: a command that never reads must not block us here.
+    let stdin = child.stdin.take();
+    let writer = std::thread::spawn(move || {
+        if let Some(mut i) = stdin {
+            let _ = i.write_all(&input);
+        }
+    });
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().map_err(err)? {
+            let _ = writer.join();
+            return Ok(status);
+        }
+        if start.elapsed() >= timeout {
+            let _ = nix::sys::signal::killpg(
+                nix::unistd::Pid::from_raw(pgid),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+            let _ = child.wait();
+            return Err(Error::internal(format!(
+                "[events] exec `{cmd}` did not finish within {} s and was killed; its events will be sent again",
+                timeout.as_secs()
+            )));
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
 }

@@ -27,3 +27,4 @@ pub mod service;
 pub mod store;
 #[cfg(feature = "test-hooks")]
 pub mod testhooks;
+pub mod trust;

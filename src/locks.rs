@@ -3,7 +3,7 @@
 
 use std::fs::{File, OpenOptions};
 use std::io;
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -26,8 +26,13 @@ impl std::fmt::Debug for FileLock {
 }
 
 fn open(path: &Path) -> io::Result<File> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
+    if let Some(dir) = path.parent()
+        && !dir.exists()
+    {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)?;
     }
     OpenOptions::new()
         .read(true)
@@ -54,9 +59,26 @@ impl FileLock {
 
     /// Waits for the lock, giving up if `cancel` is set.
     pub fn lock(path: &Path, cancel: &CancelToken) -> io::Result<FileLock> {
+        Self::lock_for(path, cancel, None)
+    }
+
+    /// Waits for the lock at most `timeout` (`TimedOut` then), giving up
+    /// if `cancel` is set.
+    pub fn lock_for(
+        path: &Path,
+        cancel: &CancelToken,
+        timeout: Option<Duration>,
+    ) -> io::Result<FileLock> {
+        let start = std::time::Instant::now();
         loop {
             if let Some(l) = Self::try_lock(path)? {
                 return Ok(l);
+            }
+            if timeout.is_some_and(|t| start.elapsed() >= t) {
+                return Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    format!("{} is held by another process", path.display()),
+                ));
             }
             if !cancel.sleep(Duration::from_millis(20)) {
                 return Err(io::Error::new(io::ErrorKind::Interrupted, "cancelled"));

@@ -192,6 +192,11 @@ impl<'a> Quota<'a> {
         project: &str,
         deltas: &Deltas,
     ) -> Result<Reservation> {
+        // Cinder expires reservations periodically; volctl has no daemon, so
+        // every reserve does it first (an index lookup when none expired),
+        // and a reservation left by a process that vanished can never hold
+        // quota past its expiry.
+        self.expire(conn)?;
         for (resource, delta) in deltas.iter().filter(|(_, d)| *d > 0) {
             let limit = self.limit(conn, project, resource)?;
             if limit < 0 {
@@ -304,6 +309,15 @@ impl<'a> Quota<'a> {
             Self::add_usage(conn, project, resource, -delta, 0)?;
         }
         Ok(())
+    }
+
+    /// Rolls back every reservation past its expiry; returns their ids.
+    pub fn expire(&self, conn: &Connection) -> Result<Vec<String>> {
+        let ids = self.expired(conn)?;
+        for id in &ids {
+            self.rollback(conn, id)?;
+        }
+        Ok(ids)
     }
 
     /// Reservations past their expiry.
@@ -422,6 +436,34 @@ mod tests {
             q.release(&conn, "p", &r.deltas).is_err(),
             "usage never goes negative"
         );
+    }
+
+    #[test]
+    fn expired_reservations_are_rolled_back_by_the_next_reserve() {
+        let (_d, store, defaults) = setup();
+        let q = Quota::new(&defaults);
+        let conn = store.db().lock();
+        // A create that vanished long ago left 8 of the 10 GiB reserved.
+        let old = q.reserve(&conn, "p", &volume_deltas(8, None)).unwrap();
+        conn.execute(
+            "UPDATE reservations SET expire = 1 WHERE id = ?1",
+            [&old.id],
+        )
+        .unwrap();
+        let r = q.reserve(&conn, "p", &volume_deltas(9, None));
+        assert!(
+            r.is_ok(),
+            "the expired 8 GiB no longer count: {:?}",
+            r.err()
+        );
+        drop(conn);
+        assert_eq!(figures(&q, &store, "gigabytes"), (0, 9));
+        let conn = store.db().lock();
+        assert!(
+            q.commit(&conn, &old.id).is_err(),
+            "an expired reservation cannot be committed"
+        );
+        assert!(q.expired(&conn).unwrap().is_empty());
     }
 
     #[test]

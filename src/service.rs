@@ -40,6 +40,9 @@ impl Service {
     /// Opens the store in `state_dir` with the configuration at `config` (or
     /// the implicit one).
     pub fn open(state_dir: &Path, config: Option<&Path>) -> Result<Arc<Service>> {
+        // Checked before anything in it is believed: its config.toml can
+        // name a command to run.
+        crate::trust::ensure_dir(state_dir, "state directory")?;
         let config = Config::load(config, state_dir)?;
         let store = Store::open(state_dir)?;
         types::sync_config(store.db(), &config.volume_types)?;

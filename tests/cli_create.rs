@@ -330,15 +330,27 @@ fn loop_attach_and_detach_for_real() {
     assert_eq!(vol["status"], "available");
     assert_eq!(vol["device"], Value::Null);
     let r = v.run(&["detach", &id]);
-    assert_eq!(r.code, 0, "detaching a detached volume is a no-op, as attaching an attached one: {}", r.stderr);
+    assert_eq!(
+        r.code, 0,
+        "detaching a detached volume is a no-op, as attaching an attached one: {}",
+        r.stderr
+    );
 
     // An attached volume is deleted only with --force, which detaches first.
     let dev2 = v.ok(&["attach", &id]).trim().to_string();
     assert!(backing(&dev2).is_some());
     let r = v.run(&["delete", &id]);
     assert_eq!(r.code, 6, "{}", r.stderr);
-    assert!(r.stderr.contains("in use") && r.stderr.contains(&dev2), "{}", r.stderr);
-    assert_eq!(v.json(&["show", &id])["status"], "in-use", "a refused delete changes nothing");
+    assert!(
+        r.stderr.contains("in use") && r.stderr.contains(&dev2),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        v.json(&["show", &id])["status"],
+        "in-use",
+        "a refused delete changes nothing"
+    );
     v.ok(&["delete", "--force", &id]);
     assert_eq!(backing(&dev2), None);
     assert!(!Path::new(vol["path"].as_str().unwrap()).exists());

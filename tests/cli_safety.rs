@@ -168,7 +168,10 @@ fn a_mounted_volume_is_never_detached_or_deleted() {
         );
     }
     let s = v.json(&["show", "data"]);
-    assert_eq!(s["status"], "in-use", "a refused command changes nothing: {s}");
+    assert_eq!(
+        s["status"], "in-use",
+        "a refused command changes nothing: {s}"
+    );
     assert_eq!(backing(&dev).as_deref(), vol["path"].as_str());
     assert_eq!(std::fs::read(mnt.join("precious")).unwrap(), b"keep me");
     assert_eq!(v.usage("volumes"), (1, 0));
@@ -176,7 +179,11 @@ fn a_mounted_volume_is_never_detached_or_deleted() {
     // A snapshot of a volume in use needs --force, and says why.
     let r = v.run(&["snapshot", "create", "data"]);
     assert_eq!(r.code, 6, "{}", r.stderr);
-    assert!(r.stderr.contains("crash") || r.stderr.contains("consistent"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("crash") || r.stderr.contains("consistent"),
+        "{}",
+        r.stderr
+    );
     v.ok(&["snapshot", "create", "data", "--force", "--name", "s"]);
     v.ok(&["snapshot", "delete", "s"]);
 
@@ -214,7 +221,15 @@ fn a_device_held_open_elsewhere_is_not_detached() {
 #[test]
 fn projects_isolate() {
     let v = Volctl::new();
-    let ci = v.json(&["create", "--size", "1", "--name", "ci-disk", "--project", "ci"]);
+    let ci = v.json(&[
+        "create",
+        "--size",
+        "1",
+        "--name",
+        "ci-disk",
+        "--project",
+        "ci",
+    ]);
     let id = id_of(&ci);
     for args in [
         vec!["show", id.as_str()],
@@ -268,7 +283,11 @@ fn property_no_command_acts_on_a_device_that_does_not_back_the_volume() {
             1 | 2 => {
                 let a = v.json(&["attach", &id]);
                 let dev = a["device"].as_str().unwrap();
-                assert_eq!(backing(dev).as_deref(), Some(path.as_str()), "step {step}: attach");
+                assert_eq!(
+                    backing(dev).as_deref(),
+                    Some(path.as_str()),
+                    "step {step}: attach"
+                );
             }
             3 => {
                 v.ok(&["detach", &id]);
@@ -305,4 +324,162 @@ fn property_no_command_acts_on_a_device_that_does_not_back_the_volume() {
     v.ok(&["attach", "--all"]);
     let r = v.run(&["check"]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+}
+
+/// Runs volctl with a watchdog: a hang fails the test instead of blocking
+/// the suite.
+fn run_bounded(v: &Volctl, args: &[&str], umask: Option<u32>) -> Run {
+    use std::os::unix::process::CommandExt;
+    let mut c = v.cmd(args);
+    if let Some(m) = umask {
+        // SAFETY: umask is async-signal-safe.
+        unsafe {
+            c.pre_exec(move || {
+                libc::umask(m);
+                Ok(())
+            });
+        }
+    }
+    let child = c
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id() as i32;
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(std::time::Duration::from_secs(120)) {
+        Ok(out) => out.unwrap().into(),
+        Err(_) => {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(pid),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+            panic!("volctl {args:?} hung");
+        }
+    }
+}
+
+#[test]
+fn a_state_directory_someone_else_can_write_is_refused() {
+    if !need_root("a_state_directory_someone_else_can_write_is_refused") {
+        return;
+    }
+    use std::os::unix::fs::PermissionsExt;
+    let v = Volctl::new();
+    let marker = v.path("pwned");
+    // What a local user plants under /tmp: a state directory with a config
+    // whose event sink runs their command.
+    std::fs::create_dir_all(&v.state).unwrap();
+    std::fs::write(
+        v.state.join("config.toml"),
+        format!("[events]\nexec = \"touch {}\"\n", marker.display()),
+    )
+    .unwrap();
+    std::fs::set_permissions(&v.state, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let r = v.run(&["create", "--size", "1"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("writable by group or others")
+            && r.stderr.contains(&v.state.display().to_string()),
+        "{}",
+        r.stderr
+    );
+    assert!(!marker.exists(), "root ran the planted command");
+    assert!(!v.state.join("volctl.db").exists(), "nothing was created");
+
+    // Owned by someone else (nobody), even with a strict mode.
+    std::fs::set_permissions(&v.state, std::fs::Permissions::from_mode(0o700)).unwrap();
+    nix::unistd::chown(&v.state, Some(nix::unistd::Uid::from_raw(65534)), None).unwrap();
+    let r = v.run(&["list"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("not owned by this user or root"),
+        "{}",
+        r.stderr
+    );
+    assert!(!marker.exists());
+
+    // A config file others can write, and a symlinked one, are refused too.
+    nix::unistd::chown(&v.state, Some(nix::unistd::Uid::from_raw(0)), None).unwrap();
+    let cfg = v.state.join("config.toml");
+    std::fs::set_permissions(&cfg, std::fs::Permissions::from_mode(0o666)).unwrap();
+    let r = v.run(&["list"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("config") && r.stderr.contains("writable by group or others"),
+        "{}",
+        r.stderr
+    );
+    std::fs::remove_file(&cfg).unwrap();
+    std::os::unix::fs::symlink("/etc/hostname", &cfg).unwrap();
+    let r = v.run(&["list"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("symbolic link"), "{}", r.stderr);
+    assert!(!marker.exists());
+}
+
+#[test]
+fn everything_volctl_makes_is_private_whatever_the_umask() {
+    use std::os::unix::fs::MetadataExt;
+    let v = Volctl::with_config("[events]\njsonl = \"@/events.jsonl\"\n");
+    let r = run_bounded(&v, &["create", "--size", "1"], Some(0));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().mode() & 0o777;
+    for d in ["", "backends", "backends/default", "locks"] {
+        assert_eq!(mode(&v.state.join(d)), 0o700, "{d}/");
+    }
+    assert_eq!(mode(&v.state.join("volctl.db")), 0o600);
+    assert_eq!(mode(&v.path("events.jsonl")), 0o600);
+    for f in Volctl::files(&v.state.join("backends/default")) {
+        assert_eq!(
+            mode(&v.state.join("backends/default").join(&f)),
+            0o600,
+            "{f}"
+        );
+    }
+}
+
+#[test]
+fn a_config_that_is_not_a_file_is_refused_not_read_forever() {
+    let v = Volctl::new();
+    for cfg in ["/dev/zero", "/dev/stdin"] {
+        let r = run_bounded(&v, &["--config", cfg, "list"], None);
+        assert_eq!(r.code, 2, "{cfg}: {}", r.stderr);
+        assert!(
+            r.stderr.contains("not a regular file") || r.stderr.contains("symbolic link"),
+            "{cfg}: {}",
+            r.stderr
+        );
+    }
+    let fifo = v.path("fifo");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+    let r = run_bounded(&v, &["--config", fifo.to_str().unwrap(), "list"], None);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("not a regular file"), "{}", r.stderr);
+}
+
+#[test]
+fn a_hung_event_sink_does_not_block_commands() {
+    let v = Volctl::with_config("[events]\nexec = \"sleep 600\"\nexec_timeout_seconds = 1\n");
+    let r = run_bounded(&v, &["create", "--size", "1"], None);
+    assert_eq!(r.code, 0, "the volume was created: {}", r.stderr);
+    assert!(
+        r.stderr.contains("did not finish within 1 s"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(r.stdout.lines().count(), 1, "{}", r.stdout);
+    // Its events are still pending: a working sink gets them later.
+    let out = v.path("got.jsonl");
+    std::fs::write(
+        v.config.as_ref().unwrap(),
+        format!("[events]\nexec = \"cat > {}\"\n", out.display()),
+    )
+    .unwrap();
+    assert_eq!(run_bounded(&v, &["list"], None).code, 0);
+    let got = std::fs::read_to_string(&out).unwrap();
+    assert!(got.contains("volume.create.end"), "{got}");
 }

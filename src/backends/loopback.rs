@@ -46,8 +46,12 @@ impl Loopback {
     }
 
     fn ensure_dir(&self) -> Result<()> {
-        fs::create_dir_all(&self.dir)
-            .map_err(|e| self.io_err(&format!("creating {}", self.dir.display()), &e))
+        // Volumes are created in it as root: a directory someone else can
+        // write is refused (they could plant or swap objects).
+        crate::trust::ensure_dir(
+            &self.dir,
+            &format!("backend `{}` directory", self.cfg.name()),
+        )
     }
 
     /// Bytes allocated by the files in the backend directory.

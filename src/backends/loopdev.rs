@@ -355,7 +355,11 @@ fn read_bounded(path: &Path, limit: u64) -> io::Result<String> {
 /// [`backs`] for the check that counts).
 pub fn backing_file(dev: &Path) -> Option<PathBuf> {
     let name = dev.file_name()?.to_str()?;
-    let s = read_bounded(Path::new(&format!("/sys/block/{name}/loop/backing_file")), 8192).ok()?;
+    let s = read_bounded(
+        Path::new(&format!("/sys/block/{name}/loop/backing_file")),
+        8192,
+    )
+    .ok()?;
     let s = s.trim_end_matches('\n');
     let s = s.strip_suffix(" (deleted)").unwrap_or(s);
     Some(PathBuf::from(s))
@@ -383,10 +387,7 @@ pub fn list() -> Vec<(PathBuf, PathBuf)> {
 
 /// The loop device bound to the file `id` names, if any.
 pub fn find_by_id(id: FileId) -> Option<PathBuf> {
-    list()
-        .into_iter()
-        .map(|(d, _)| d)
-        .find(|d| backs(d, id))
+    list().into_iter().map(|(d, _)| d).find(|d| backs(d, id))
 }
 
 /// The loop device bound to the file at `file`, if any.

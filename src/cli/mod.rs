@@ -204,6 +204,9 @@ fn report(e: &Error, json: bool) -> i32 {
 
 /// Parses the arguments and runs; returns the process exit code.
 pub fn main() -> i32 {
+    // Everything volctl creates (database, locks, objects, directories) is
+    // the invoking user's alone, whatever umask it was started with.
+    nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o077));
     let cli = Cli::parse();
     match run(&cli) {
         Ok(()) => 0,

@@ -107,8 +107,7 @@ impl Task for CopyIntoCatalog {
         let source: PathBuf = ctx.get("source")?;
         let dst = catalog_path(&self.0, &id);
         let dir = dst.parent().expect("catalog path has a directory");
-        std::fs::create_dir_all(dir)
-            .map_err(|e| Error::backend_io(format!("creating {}", dir.display()), &e))?;
+        crate::trust::ensure_dir(dir, "image catalog")?;
         let progress = |d, t| ctx.progress(d, t);
         let io = Io {
             progress: &progress,

@@ -16,7 +16,7 @@ pub mod volumes;
 use std::path::{Path, PathBuf};
 
 use crate::db::Db;
-use crate::error::{Context, Error, Result};
+use crate::error::{Context, Result};
 
 /// The store of one state directory.
 #[derive(Clone, Debug)]
@@ -28,8 +28,7 @@ pub struct Store {
 impl Store {
     /// Opens (creating if needed) the store in `dir`.
     pub fn open(dir: &Path) -> Result<Store> {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| Error::invalid(format!("state directory {}: {e}", dir.display())))?;
+        crate::trust::ensure_dir(dir, "state directory")?;
         let path = dir.join("volctl.db");
         let db = Db::open(&path).ctx(format!("opening {}", path.display()))?;
         schema::migrate(&db)?;
