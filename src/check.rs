@@ -37,7 +37,9 @@ enum Fix {
         reserved: i64,
     },
     RollbackReservation(String),
-    DeleteObject {
+    /// Move it aside (repair never deletes an object it cannot prove is
+    /// not someone's data).
+    Quarantine {
         backend: String,
         kind: ObjectKind,
         id: String,
@@ -285,6 +287,11 @@ pub fn check(svc: &Service, ops: &Ops) -> Result<Report> {
     // Backend objects against rows, both ways.
     for driver in svc.backends.all() {
         let b = driver.name().to_string();
+        // Another store's backend: its objects are not ours to judge.
+        if let Err(e) = driver.claimed() {
+            report.add("every backend belongs to this store", e.message, None);
+            continue;
+        }
         let vols: BTreeMap<&str, &Volume> = s
             .volumes
             .iter()
@@ -375,7 +382,7 @@ pub fn check(svc: &Service, ops: &Ops) -> Result<Report> {
                 ObjectKind::Snapshot => snapshots::get(&conn, id)?.is_some(),
                 ObjectKind::Cache => images::cache_get(&conn, &b, id)?.is_some(),
             };
-            Ok((!exists).then(|| Fix::DeleteObject {
+            Ok((!exists).then(|| Fix::Quarantine {
                 backend: b.clone(),
                 kind,
                 id: id.to_string(),
@@ -457,8 +464,11 @@ pub fn check(svc: &Service, ops: &Ops) -> Result<Report> {
     Ok(report)
 }
 
-/// Makes every safe repair in `report`; returns what it did.
+/// Makes every safe repair in `report`; returns what it did. Refuses when
+/// most of a backend's objects look foreign: that is a sign of the wrong
+/// database (or configuration), not of leaks.
 pub fn repair(svc: &Service, report: &Report) -> Result<Vec<String>> {
+    refuse_mass_quarantine(svc, report)?;
     let quota = svc.quota();
     let mut done = Vec::new();
     for v in &report.violations {
@@ -493,10 +503,13 @@ pub fn repair(svc: &Service, report: &Report) -> Result<Vec<String>> {
                     "set project {project} {resource} to in use {in_use}, reserved {reserved}"
                 ));
             }
-            Fix::DeleteObject { backend, kind, id } => {
+            Fix::Quarantine { backend, kind, id } => {
                 let obj = Obj { kind: *kind, id };
-                svc.backends.get(backend)?.delete(obj)?;
-                done.push(format!("removed {} from backend {backend}", obj.name()));
+                let to = svc.backends.get(backend)?.quarantine(obj)?;
+                done.push(format!(
+                    "moved {} on backend {backend} aside to {to} (`volctl check --purge-orphans` deletes it)",
+                    obj.name()
+                ));
             }
             Fix::RemoveCacheRow { backend, image_id } => {
                 images::cache_remove(&svc.store.db().lock(), backend, image_id)?;
@@ -533,6 +546,46 @@ pub fn repair(svc: &Service, report: &Report) -> Result<Vec<String>> {
                 volumes::set_device(&svc.store.db().lock(), id, None)?;
                 done.push(format!("cleared the stale device of volume {id}"));
             }
+        }
+    }
+    Ok(done)
+}
+
+fn refuse_mass_quarantine(svc: &Service, report: &Report) -> Result<()> {
+    let mut orphans: BTreeMap<&str, usize> = BTreeMap::new();
+    for v in &report.violations {
+        if let Some(Fix::Quarantine { backend, .. }) = &v.fix {
+            *orphans.entry(backend.as_str()).or_default() += 1;
+        }
+    }
+    for (backend, n) in orphans {
+        let driver = svc.backends.get(backend)?;
+        let total: usize = [ObjectKind::Volume, ObjectKind::Snapshot, ObjectKind::Cache]
+            .into_iter()
+            .map(|k| driver.list(k).map(|v| v.len()))
+            .sum::<Result<usize>>()?;
+        if n > 2 && n * 2 > total {
+            return Err(crate::error::Error::conflict(format!(
+                "{n} of the {total} objects on backend {backend} belong to no volume of this store: \
+                 that looks like the wrong database or configuration, not leaks; repair does nothing. \
+                 Check which state directory owns {backend}"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Deletes every object repair moved aside, on every backend; returns what
+/// it deleted.
+pub fn purge_orphans(svc: &Service) -> Result<Vec<String>> {
+    let mut done = Vec::new();
+    for d in svc.backends.all() {
+        for name in d.quarantined()? {
+            d.purge(&name)?;
+            done.push(format!(
+                "deleted quarantined {name} from backend {}",
+                d.name()
+            ));
         }
     }
     Ok(done)

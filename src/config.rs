@@ -146,12 +146,17 @@ pub struct ImagesConfig {
     /// Largest virtual size accepted, GiB.
     #[serde(deserialize_with = "at_least_one_u64")]
     pub max_virtual_size_gb: u64,
+    /// Wall-clock limit for each inspection of an image (`qemu-img info`,
+    /// `qemu-img check`), seconds; CPU time is limited too.
+    #[serde(deserialize_with = "at_least_one_u64")]
+    pub inspect_timeout_seconds: u64,
 }
 
 impl Default for ImagesConfig {
     fn default() -> Self {
         ImagesConfig {
             max_virtual_size_gb: 1024,
+            inspect_timeout_seconds: 30,
         }
     }
 }
@@ -420,7 +425,37 @@ impl Config {
         cfg.check(text)
             .map_err(|m| Error::invalid(format!("config {}: {m}", path.display())))?;
         cfg.fill_defaults(state_dir);
+        cfg.check_shared_storage()
+            .map_err(|m| Error::invalid(format!("config {}: {m}", path.display())))?;
         Ok(cfg)
+    }
+
+    /// Two backends on the same storage would each take the other's objects
+    /// for orphans: the same directory (after defaults), or the same VG and
+    /// pool, is a configuration error.
+    fn check_shared_storage(&self) -> std::result::Result<(), String> {
+        let mut seen: BTreeMap<String, &str> = BTreeMap::new();
+        for b in &self.backends {
+            let key = match b.driver {
+                DriverKind::Loopback => b.path.as_ref().map(|p| {
+                    let p = std::fs::canonicalize(p).unwrap_or_else(|_| p.clone());
+                    format!("directory {}", p.display())
+                }),
+                DriverKind::Lvm => b.volume_group.as_ref().map(|vg| match &b.thin_pool {
+                    Some(pool) => format!("thin pool {vg}/{pool}"),
+                    None => format!("volume group {vg} (thick)"),
+                }),
+            };
+            if let Some(key) = key
+                && let Some(other) = seen.insert(key.clone(), b.name())
+            {
+                return Err(format!(
+                    "backends `{other}` and `{}` use the same {key}: each backend needs storage of its own",
+                    b.name()
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// Loads the configuration: `explicit` if given (it must exist), else

@@ -27,6 +27,10 @@ pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(60);
 #[derive(Clone)]
 pub struct Db {
     conn: Arc<ReentrantMutex<Connection>>,
+    /// The database file and its (device, inode) when opened: a file
+    /// replaced or removed under a running process is noticed at the next
+    /// write transaction, which then fails instead of writing to a ghost.
+    file: Option<Arc<(std::path::PathBuf, (u64, u64))>>,
 }
 
 impl std::fmt::Debug for Db {
@@ -42,7 +46,25 @@ impl Db {
     /// handler that waits up to [`DEFAULT_BUSY_TIMEOUT`].
     pub fn open(path: &Path) -> rusqlite::Result<Db> {
         let conn = Connection::open(path)?;
-        Self::configure(conn, DEFAULT_BUSY_TIMEOUT)
+        let mut db = Self::configure(conn, DEFAULT_BUSY_TIMEOUT)?;
+        db.file = file_id(path).map(|id| Arc::new((path.to_path_buf(), id)));
+        Ok(db)
+    }
+
+    /// Fails if the database file is no longer the one this process opened.
+    fn check_file(&self) -> rusqlite::Result<()> {
+        let Some(f) = &self.file else { return Ok(()) };
+        if file_id(&f.0) != Some(f.1) {
+            return Err(rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_IOERR),
+                Some(format!(
+                    "{} was replaced or removed while volctl was using it: stopping rather than \
+                     writing to a file nobody will read",
+                    f.0.display()
+                )),
+            ));
+        }
+        Ok(())
     }
 
     /// An in-memory database (tests, examples).
@@ -71,6 +93,7 @@ impl Db {
         conn.set_prepared_statement_cache_capacity(64);
         Ok(Db {
             conn: Arc::new(ReentrantMutex::new(conn)),
+            file: None,
         })
     }
 
@@ -101,6 +124,7 @@ impl Db {
         let conn = self.conn.lock();
         let outer = conn.is_autocommit();
         if outer {
+            self.check_file()?;
             conn.execute_batch("BEGIN IMMEDIATE")?;
         } else {
             conn.execute_batch("SAVEPOINT nested")?;
@@ -257,4 +281,9 @@ mod tests {
             .unwrap();
         assert_eq!(mode, "wal");
     }
+}
+
+fn file_id(path: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
 }

@@ -8,6 +8,7 @@
 pub mod api;
 pub mod backends;
 pub mod check;
+pub mod child;
 pub mod cli;
 pub mod config;
 pub mod db;

@@ -46,7 +46,7 @@ impl Service {
         let config = Config::load(config, state_dir)?;
         let store = Store::open(state_dir)?;
         types::sync_config(store.db(), &config.volume_types)?;
-        let backends = Backends::from_config(&config)?;
+        let backends = Backends::from_config(&config, store.id())?;
         Ok(Arc::new(Service {
             config,
             store,

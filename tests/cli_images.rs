@@ -570,3 +570,105 @@ fn scripts_get_no_progress_bar() {
     );
     assert_eq!(r.stdout.lines().count(), 1);
 }
+
+/// A qcow2 whose every refcount is wrong: `qemu-img check` reports each
+/// cluster, megabytes of text. volctl reads that output with a bound and
+/// refuses the image with a short message, leaving nothing behind.
+#[test]
+fn an_image_that_floods_qemu_img_check_is_refused_briefly() {
+    let v = Volctl::new();
+    let img = v.path("flood.qcow2");
+    let raw = v.path("flood.raw");
+    raw_image(&raw, 32 * MIB);
+    sh(
+        "qemu-img",
+        &[
+            "convert",
+            "-f",
+            "raw",
+            "-O",
+            "qcow2",
+            "-o",
+            "cluster_size=512",
+            raw.to_str().unwrap(),
+            img.to_str().unwrap(),
+        ],
+    );
+    // Overwrite every refcount block with 0xff: every cluster's refcount
+    // is then wrong. Header: refcount_table_offset at 48 (u64 BE),
+    // refcount_table_clusters at 56 (u32 BE), cluster_bits at 20 (u32 BE).
+    let f = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&img)
+        .unwrap();
+    let mut hdr = [0u8; 64];
+    f.read_exact_at(&mut hdr, 0).unwrap();
+    let be64 = |b: &[u8]| u64::from_be_bytes(b.try_into().unwrap());
+    let be32 = |b: &[u8]| u32::from_be_bytes(b.try_into().unwrap());
+    let cluster = 1u64 << be32(&hdr[20..24]);
+    let table_off = be64(&hdr[48..56]);
+    let table_len = u64::from(be32(&hdr[56..60])) * cluster;
+    let mut table = vec![0u8; table_len as usize];
+    f.read_exact_at(&mut table, table_off).unwrap();
+    let mut blocks = 0;
+    for e in table.chunks(8) {
+        let off = be64(e) & !0x1ff;
+        if off != 0 {
+            f.write_all_at(&vec![0xffu8; cluster as usize], off)
+                .unwrap();
+            blocks += 1;
+        }
+    }
+    assert!(blocks > 0);
+    drop(f);
+    let r = v.run(&["image", "import", img.to_str().unwrap(), "--json"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("damaged") || r.stderr.contains("refusing"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.len() < 16 << 10,
+        "a short message, not qemu-img's flood: {} bytes",
+        r.stderr.len()
+    );
+    assert!(Volctl::files(&v.state.join("images")).is_empty());
+    assert_eq!(v.json(&["image", "list"]), serde_json::json!([]));
+}
+
+/// A file planted where an object is to be made (a cache entry, whose name
+/// the image id predicts) is never adopted: it is moved aside, and volumes
+/// get the image's bytes.
+#[test]
+fn a_planted_cache_object_is_never_used() {
+    let v = Volctl::new();
+    let q = v.path("img.qcow2");
+    qcow2_image(&q, 32 * MIB);
+    let img = v.json(&["image", "import", q.to_str().unwrap()]);
+    let dir = v.state.join("backends/default");
+    std::fs::create_dir_all(&dir).unwrap();
+    let planted = dir.join(format!("cache-{}", img["id"].as_str().unwrap()));
+    let evil = vec![0xeeu8; 32 * MIB as usize];
+    std::fs::write(&planted, &evil).unwrap();
+    let first = v.json(&["create", "--from-image", "img.qcow2"]);
+    let second = v.json(&["create", "--from-image", "img.qcow2"]);
+    for x in [&first, &second] {
+        assert!(
+            same_disk(&q, "qcow2", &path_of(x)),
+            "a volume holds the image's data"
+        );
+    }
+    let aside = Volctl::files(&dir.join(".orphans"));
+    assert_eq!(
+        aside.len(),
+        1,
+        "the planted file was moved aside: {aside:?}"
+    );
+    assert_eq!(
+        std::fs::read(dir.join(".orphans").join(&aside[0])).unwrap(),
+        evil
+    );
+    assert_eq!(v.run(&["check"]).code, 0);
+}

@@ -368,7 +368,7 @@ fn check_finds_damage_and_repair_fixes_what_is_safe() {
     let r = v.run(&["check", "--repair"]);
     assert_eq!(r.code, 1, "the lost data cannot be repaired: {}", r.stdout);
     assert!(
-        r.stdout.contains("repaired: removed volume-11111111"),
+        r.stdout.contains("repaired: moved volume-11111111") && r.stdout.contains("aside"),
         "{}",
         r.stdout
     );

@@ -195,7 +195,7 @@ fn a_backend_that_disappears_between_scheduling_and_creation_reschedules() {
         std::fs::write(v.path("broken"), "not a directory any more").unwrap();
     });
     std::fs::remove_file(v.path("broken")).unwrap();
-    landed_on_good_after_one_reschedule(&v, &r, "File exists");
+    landed_on_good_after_one_reschedule(&v, &r, "is not a directory");
 }
 
 #[test]

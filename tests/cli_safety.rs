@@ -483,3 +483,140 @@ fn a_hung_event_sink_does_not_block_commands() {
     let got = std::fs::read_to_string(&out).unwrap();
     assert!(got.contains("volume.create.end"), "{got}");
 }
+
+#[test]
+fn a_lost_database_is_an_error_never_a_fresh_empty_store() {
+    let v = Volctl::new();
+    let vol = v.json(&["create", "--size", "1", "--name", "keep"]);
+    let path = vol["path"].as_str().unwrap().to_string();
+    for f in ["volctl.db", "volctl.db-wal", "volctl.db-shm"] {
+        let _ = std::fs::remove_file(v.state.join(f));
+    }
+    for args in [
+        &["list"][..],
+        &["check", "--repair"][..],
+        &["create", "--size", "1"][..],
+    ] {
+        let r = v.run(args);
+        assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
+        assert!(
+            r.stderr.contains("no database") && r.stderr.contains("Restore"),
+            "{}",
+            r.stderr
+        );
+    }
+    assert!(Path::new(&path).exists(), "the volume's data is untouched");
+    assert!(
+        !v.state.join("volctl.db").exists(),
+        "no fresh database was made"
+    );
+}
+
+#[test]
+fn two_stores_never_share_a_backend() {
+    let shared = tempfile::tempdir().unwrap();
+    let cfg = format!(
+        "[[backend]]\nname = \"b\"\ndriver = \"loopback\"\npath = \"{}\"\n",
+        shared.path().join("pool").display()
+    );
+    let a = Volctl::with_config(&cfg);
+    let b = Volctl::with_config(&cfg);
+    let vol = a.json(&["create", "--size", "1"]);
+    let path = vol["path"].as_str().unwrap().to_string();
+    let r = b.run(&["create", "--size", "1"]);
+    assert_ne!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("belongs to another volctl store"),
+        "{}",
+        r.stderr
+    );
+    // b's check sees a's volume as nothing of its own to repair.
+    let r = b.run(&["check", "--repair"]);
+    assert!(
+        r.stdout.contains("belongs to another volctl store"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        Path::new(&path).exists(),
+        "b's repair left a's volume alone"
+    );
+    assert_eq!(a.run(&["check"]).code, 0);
+
+    // One configuration naming the same directory twice is an error.
+    let twice = Volctl::with_config(&format!(
+        "{cfg}[[backend]]\nname = \"c\"\ndriver = \"loopback\"\npath = \"{}\"\n",
+        shared.path().join("pool").display()
+    ));
+    let r = twice.run(&["list"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("use the same directory"), "{}", r.stderr);
+}
+
+#[test]
+fn repair_moves_orphans_aside_and_only_purge_deletes_them() {
+    let v = Volctl::new();
+    let keep = v.json(&["create", "--size", "1"]);
+    let dir = v.state.join("backends/default");
+    let orphan = dir.join("volume-00000000-0000-0000-0000-000000000000");
+    std::fs::write(&orphan, b"someone's data").unwrap();
+    let r = v.run(&["check"]);
+    assert_eq!(r.code, 1);
+    let r = v.run(&["check", "--repair"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("aside"), "{}", r.stdout);
+    assert!(!orphan.exists());
+    let moved = Volctl::files(&dir.join(".orphans"));
+    assert_eq!(moved.len(), 1, "{moved:?}");
+    assert_eq!(
+        std::fs::read(dir.join(".orphans").join(&moved[0])).unwrap(),
+        b"someone's data",
+        "moved, not destroyed"
+    );
+    assert!(Path::new(keep["path"].as_str().unwrap()).exists());
+    v.ok(&["check", "--purge-orphans"]);
+    assert!(Volctl::files(&dir.join(".orphans")).is_empty());
+
+    // Most objects foreign (a wrong database, say): repair refuses.
+    for i in 0..5 {
+        std::fs::write(
+            dir.join(format!("volume-00000000-0000-0000-0000-00000000000{i}")),
+            b"x",
+        )
+        .unwrap();
+    }
+    let r = v.run(&["check", "--repair"]);
+    assert_eq!(r.code, 6, "{}{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("wrong database"), "{}", r.stderr);
+    assert_eq!(Volctl::files(&dir).len(), 6, "nothing moved");
+}
+
+#[test]
+fn a_database_replaced_under_a_running_command_stops_it() {
+    let v = Volctl::new();
+    v.ok(&["list"]);
+    let pause = v.path("pause");
+    let mut child = v
+        .cmd(&["create", "--size", "1"])
+        .env(
+            "VOLCTL_PAUSE_AT",
+            "volume_create_api/ExtractVolumeRequest/success",
+        )
+        .env("VOLCTL_PAUSE_FILE", &pause)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let t0 = std::time::Instant::now();
+    while !pause.exists() {
+        assert!(t0.elapsed().as_secs() < 60, "never paused");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let db = v.state.join("volctl.db");
+    std::fs::rename(&db, v.path("elsewhere.db")).unwrap();
+    std::fs::write(&db, b"").unwrap();
+    std::fs::remove_file(&pause).unwrap();
+    let r: Run = child.wait_with_output().unwrap().into();
+    assert_ne!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("replaced or removed"), "{}", r.stderr);
+}

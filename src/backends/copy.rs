@@ -43,6 +43,84 @@ pub fn create_write(path: &Path) -> io::Result<File> {
         .open(path)
 }
 
+/// The extended attribute that marks a file as a volctl store's object. In
+/// the `trusted.` namespace when root (only CAP_SYS_ADMIN can set those, so
+/// no local user can forge the mark), else `user.` (a user's own store).
+fn tag_name() -> &'static std::ffi::CStr {
+    if nix::unistd::geteuid().is_root() {
+        c"trusted.volctl.store"
+    } else {
+        c"user.volctl.store"
+    }
+}
+
+/// Marks `f` as an object of store `store`.
+fn set_tag(f: &File, store: &str) -> io::Result<()> {
+    // SAFETY: valid descriptor, NUL-terminated name, value pointer and length.
+    let r = unsafe {
+        libc::fsetxattr(
+            f.as_raw_fd(),
+            tag_name().as_ptr(),
+            store.as_ptr().cast(),
+            store.len(),
+            0,
+        )
+    };
+    if r < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(())
+    }
+}
+
+/// Whether the file at `path` (not a symlink) bears store `store`'s mark.
+fn has_tag(path: &Path, store: &str) -> bool {
+    let Ok(f) = open_read(path) else { return false };
+    if !f.metadata().is_ok_and(|m| m.is_file()) {
+        return false;
+    }
+    let mut buf = [0u8; 64];
+    // SAFETY: valid descriptor, name, and a buffer of the given length.
+    let n = unsafe {
+        libc::fgetxattr(
+            f.as_raw_fd(),
+            tag_name().as_ptr(),
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+        )
+    };
+    n > 0 && &buf[..n as usize] == store.as_bytes()
+}
+
+/// Creates a new object file for store `store`: `O_CREAT|O_EXCL|O_NOFOLLOW`,
+/// marked as the store's. A file already there is reused only if it bears
+/// the store's mark (the same object, made by an interrupted run of the
+/// same task); anything else fails with `AlreadyExists` — it is never
+/// adopted, and the caller moves it aside.
+pub fn create_object(path: &Path, store: &str) -> io::Result<File> {
+    match OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .custom_flags(libc::O_CLOEXEC | libc::O_NOFOLLOW)
+        .open(path)
+    {
+        Ok(f) => {
+            // A filesystem without xattrs only loses the reuse after a crash.
+            let _ = set_tag(&f, store);
+            Ok(f)
+        }
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists && has_tag(path, store) => {
+            OpenOptions::new()
+                .write(true)
+                .truncate(true)
+                .custom_flags(libc::O_CLOEXEC | libc::O_NOFOLLOW)
+                .open(path)
+        }
+        Err(e) => Err(e),
+    }
+}
+
 fn cancelled() -> io::Error {
     io::Error::new(io::ErrorKind::Interrupted, "cancelled")
 }
@@ -159,6 +237,11 @@ pub fn sparse_copy(src: &File, dst: &File, io: &Io<'_>) -> io::Result<()> {
 /// Makes `dst` a copy of `src`: a reflink if the filesystem can, else a
 /// sparse copy. `dst` is created or truncated.
 pub fn clone_file(src: &Path, dst: &Path, io: &Io<'_>) -> io::Result<Method> {
+    clone_into(src, create_write(dst)?, io)
+}
+
+/// Makes the open file `d` a copy of `src`, as [`clone_file`] does.
+pub fn clone_into(src: &Path, d: File, io: &Io<'_>) -> io::Result<Method> {
     let s = open_read(src)?;
     if !s.metadata()?.is_file() {
         return Err(io::Error::new(
@@ -166,7 +249,6 @@ pub fn clone_file(src: &Path, dst: &Path, io: &Io<'_>) -> io::Result<Method> {
             format!("{} is not a regular file", src.display()),
         ));
     }
-    let d = create_write(dst)?;
     if reflink(&s, &d).is_ok() {
         let len = s.metadata()?.len();
         (io.progress)(len, len);

@@ -5,11 +5,11 @@
 
 use std::fs::{self, File};
 use std::io;
-use std::os::unix::fs::MetadataExt;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use super::copy::{self, create_write};
+use super::copy;
 use super::{Driver, ImageSource, Io, Obj, ObjectKind, Stats, loopdev, qemu_img};
 use crate::config::BackendConfig;
 use crate::error::{Error, ErrorKind, Result};
@@ -21,17 +21,68 @@ pub struct Loopback {
     cfg: BackendConfig,
     dir: PathBuf,
     reflink: OnceLock<bool>,
+    store_id: String,
+    claimed: OnceLock<std::result::Result<(), String>>,
 }
+
+/// Where objects without a volume are moved (never deleted by repair).
+pub const QUARANTINE: &str = ".orphans";
+
+/// The marker in a backend directory naming the store that owns it.
+pub const CLAIM_FILE: &str = ".volctl-store";
 
 impl Loopback {
     /// The driver for `cfg` (whose `path` is filled in).
-    pub fn new(cfg: BackendConfig) -> Self {
+    pub fn new(cfg: BackendConfig, store_id: &str) -> Self {
         let dir = cfg.path.clone().unwrap_or_default();
         Loopback {
             cfg,
             dir,
             reflink: OnceLock::new(),
+            store_id: store_id.to_string(),
+            claimed: OnceLock::new(),
         }
+    }
+
+    /// Claims the directory for this store (a marker holding the store's
+    /// id, made with `O_EXCL`), or refuses one another store claimed:
+    /// two state directories sharing a backend would each take the other's
+    /// volumes for orphans.
+    fn claim(&self) -> Result<()> {
+        self.claimed
+            .get_or_init(|| {
+                let marker = self.dir.join(CLAIM_FILE);
+                let read = || crate::trust::read_file(&marker, "backend claim", 4096).map(|s| s.trim().to_string());
+                let owner = match fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .mode(0o600)
+                    .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+                    .open(&marker)
+                {
+                    Ok(mut f) => {
+                        use std::io::Write;
+                        f.write_all(format!("{}\n", self.store_id).as_bytes())
+                            .and_then(|()| f.sync_all())
+                            .map_err(|e| format!("writing {}: {e}", marker.display()))?;
+                        return Ok(());
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::AlreadyExists => read().map_err(|e| e.message)?,
+                    Err(e) => return Err(format!("claiming {}: {e}", marker.display())),
+                };
+                if owner == self.store_id {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "directory {} belongs to another volctl store (id {owner}; this one is {}): \
+                         two state directories must not share a backend directory",
+                        self.dir.display(),
+                        self.store_id
+                    ))
+                }
+            })
+            .clone()
+            .map_err(|m| Error::new(ErrorKind::Backend, format!("backend `{}`: {m}", self.cfg.name())))
     }
 
     fn file(&self, obj: Obj<'_>) -> PathBuf {
@@ -48,10 +99,32 @@ impl Loopback {
     fn ensure_dir(&self) -> Result<()> {
         // Volumes are created in it as root: a directory someone else can
         // write is refused (they could plant or swap objects).
+        // A backend whose directory cannot be used is a backend fault: the
+        // volume is rescheduled elsewhere.
         crate::trust::ensure_dir(
             &self.dir,
             &format!("backend `{}` directory", self.cfg.name()),
         )
+        .map_err(|e| Error::new(ErrorKind::Backend, e.message))?;
+        self.claim()
+    }
+
+    /// Creates the file of a new object (see [`copy::create_object`]): a
+    /// file there that is not this store's is moved aside, never adopted.
+    fn new_object(&self, obj: Obj<'_>) -> Result<File> {
+        let path = self.file(obj);
+        match copy::create_object(&path, &self.store_id) {
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                let to = self.quarantine(obj)?;
+                tracing::warn!(
+                    "{} already existed and is not this store's: moved aside to {to}",
+                    path.display()
+                );
+                copy::create_object(&path, &self.store_id)
+            }
+            r => r,
+        }
+        .map_err(|e| self.io_err(&format!("creating {}", path.display()), &e))
     }
 
     /// Bytes allocated by the files in the backend directory.
@@ -134,8 +207,7 @@ impl Driver for Loopback {
     fn create(&self, obj: Obj<'_>, size_gb: u64) -> Result<String> {
         self.ensure_dir()?;
         let path = self.file(obj);
-        let f = create_write(&path)
-            .map_err(|e| self.io_err(&format!("creating {}", path.display()), &e))?;
+        let f = self.new_object(obj)?;
         self.finish_size(&f, &path, Some(size_gb * GIB))?;
         Ok(path.to_string_lossy().into_owned())
     }
@@ -149,7 +221,7 @@ impl Driver for Loopback {
     ) -> Result<String> {
         self.ensure_dir()?;
         let (src, dst) = (self.file(from), self.file(to));
-        copy::clone_file(&src, &dst, io).map_err(|e| {
+        copy::clone_into(&src, self.new_object(to)?, io).map_err(|e| {
             self.io_err(
                 &format!("copying {} to {}", src.display(), dst.display()),
                 &e,
@@ -174,8 +246,7 @@ impl Driver for Loopback {
         let dst = self.file(to);
         // Start from an empty sparse file of the final size: qemu-img writes
         // only the image's data (`-n`), so holes stay holes.
-        let f = create_write(&dst)
-            .map_err(|e| self.io_err(&format!("creating {}", dst.display()), &e))?;
+        let f = self.new_object(to)?;
         f.set_len(size_bytes)
             .map_err(|e| self.io_err(&format!("sizing {}", dst.display()), &e))?;
         qemu_img::convert(image.path, image.format, &dst, image.virtual_size, io)
@@ -199,6 +270,49 @@ impl Driver for Loopback {
                 Err(self.io_err(&format!("removing {}", path.display()), &e))
             }
             _ => Ok(()),
+        }
+    }
+
+    fn quarantine(&self, obj: Obj<'_>) -> Result<String> {
+        let q = self.dir.join(QUARANTINE);
+        crate::trust::ensure_dir(&q, "quarantine directory")?;
+        let stamp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        let to = q.join(format!("{}.{stamp}", obj.name()));
+        fs::rename(self.file(obj), &to)
+            .map_err(|e| self.io_err(&format!("moving {} aside", obj.name()), &e))?;
+        Ok(to.to_string_lossy().into_owned())
+    }
+
+    fn quarantined(&self) -> Result<Vec<String>> {
+        match fs::read_dir(self.dir.join(QUARANTINE)) {
+            Ok(rd) => {
+                let mut v: Vec<String> = rd
+                    .flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect();
+                v.sort();
+                Ok(v)
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Vec::new()),
+            Err(e) => Err(self.io_err("listing the quarantine", &e)),
+        }
+    }
+
+    fn purge(&self, name: &str) -> Result<()> {
+        if name.contains('/') || name.starts_with('.') {
+            return Err(Error::invalid(format!(
+                "`{name}` is not a quarantined object"
+            )));
+        }
+        let p = self.dir.join(QUARANTINE).join(name);
+        match fs::symlink_metadata(&p) {
+            Ok(m) if m.is_file() => fs::remove_file(&p)
+                .map_err(|e| self.io_err(&format!("removing {}", p.display()), &e)),
+            Ok(_) => Err(Error::invalid(format!("{} is not a file", p.display()))),
+            Err(e) => Err(self.io_err(&format!("removing {}", p.display()), &e)),
         }
     }
 
@@ -229,6 +343,14 @@ impl Driver for Loopback {
             .collect();
         ids.sort();
         Ok(ids)
+    }
+
+    fn claimed(&self) -> Result<()> {
+        if self.dir.exists() {
+            self.ensure_dir()
+        } else {
+            Ok(())
+        }
     }
 
     fn cheap_copies(&self) -> bool {

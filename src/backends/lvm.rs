@@ -93,24 +93,53 @@ impl Lvm {
 
     /// Runs an lvm2 command; its stdout, or a typed error with lvm's message.
     fn run(&self, args: &[&str]) -> Result<String> {
-        let out = Command::new("lvm")
-            .args(args)
+        let mut cmd = Command::new("lvm");
+        cmd.args(args)
             .env("LVM_SUPPRESS_FD_WARNINGS", "1")
-            .env("LC_ALL", "C")
-            .output()
-            .map_err(|e| {
-                Error::new(
+            .env("LC_ALL", "C");
+        // NOTE: lvm2 is found on PATH. Its output is bounded and it gets a
+        // generous wall-clock limit (a hung device can stall it forever).
+        let bounds = crate::child::Bounds {
+            stdout_head: 16 << 20,
+            wall: std::time::Duration::from_secs(600),
+            ..Default::default()
+        };
+        let out = crate::child::run(cmd, bounds, None).map_err(|e| {
+            Error::new(
+                ErrorKind::Backend,
+                format!(
+                    "backend `{}`: running lvm: {e} (is lvm2 installed?)",
+                    self.cfg.name()
+                ),
+            )
+        })?;
+        let status = match out.ended {
+            crate::child::Ended::Exited(st) => st,
+            _ => {
+                return Err(Error::new(
                     ErrorKind::Backend,
                     format!(
-                        "backend `{}`: running lvm: {e} (is lvm2 installed?)",
-                        self.cfg.name()
+                        "backend `{}`: lvm {} did not finish within 600 s and was killed",
+                        self.cfg.name(),
+                        args[0]
                     ),
-                )
-            })?;
-        if out.status.success() {
-            return Ok(String::from_utf8_lossy(&out.stdout).into_owned());
+                ));
+            }
+        };
+        if status.success() {
+            let Some(stdout) = out.stdout.complete() else {
+                return Err(Error::new(
+                    ErrorKind::Backend,
+                    format!(
+                        "backend `{}`: lvm {} printed more than 16 MiB",
+                        self.cfg.name(),
+                        args[0]
+                    ),
+                ));
+            };
+            return Ok(String::from_utf8_lossy(&stdout).into_owned());
         }
-        let msg = String::from_utf8_lossy(&out.stderr);
+        let msg = out.stderr.text();
         let msg: Vec<&str> = msg
             .lines()
             .map(str::trim)
@@ -404,6 +433,31 @@ impl Driver for Lvm {
             self.zero(obj)?;
         }
         self.run(&["lvremove", "-y", &self.lv(obj)])?;
+        Ok(())
+    }
+
+    fn quarantine(&self, obj: Obj<'_>) -> Result<String> {
+        // Renamed, not removed: `orphan-<name>` is no name volctl lists.
+        let to = format!("orphan-{}", obj.name());
+        self.run(&["lvrename", &self.vg, &obj.name(), &to])?;
+        Ok(format!("{}/{to}", self.vg))
+    }
+
+    fn quarantined(&self) -> Result<Vec<String>> {
+        let out = self.run(&["lvs", "--reportformat", "json", "-o", "lv_name", &self.vg])?;
+        Ok(report_rows(&out, "lv")?
+            .iter()
+            .filter_map(|r| r["lv_name"].as_str())
+            .filter(|n| n.starts_with("orphan-"))
+            .map(str::to_string)
+            .collect())
+    }
+
+    fn purge(&self, name: &str) -> Result<()> {
+        if !name.starts_with("orphan-") || name.contains('/') {
+            return Err(Error::invalid(format!("`{name}` is not a quarantined LV")));
+        }
+        self.run(&["lvremove", "-y", &format!("{}/{name}", self.vg)])?;
         Ok(())
     }
 

@@ -153,11 +153,28 @@ pub trait Driver: Send + Sync {
     /// Removes an object; nothing to do if it is gone.
     fn delete(&self, obj: Obj<'_>) -> Result<()>;
 
+    /// Moves an object volctl cannot prove is a volume's (no row) out of
+    /// the way without destroying it: it stops being listed as an object,
+    /// and [`Driver::quarantined`] lists it. Returns where it went.
+    fn quarantine(&self, obj: Obj<'_>) -> Result<String>;
+
+    /// What [`Driver::quarantine`] moved aside, by name.
+    fn quarantined(&self) -> Result<Vec<String>>;
+
+    /// Deletes one quarantined object for good (`check --purge-orphans`).
+    fn purge(&self, name: &str) -> Result<()>;
+
     /// An object's size in bytes, if it exists.
     fn size(&self, obj: Obj<'_>) -> Result<Option<u64>>;
 
     /// The ids of every object of `kind`.
     fn list(&self, kind: ObjectKind) -> Result<Vec<String>>;
+
+    /// Refuses (an error naming both stores) a backend another volctl store
+    /// has claimed; claims an unclaimed one.
+    fn claimed(&self) -> Result<()> {
+        Ok(())
+    }
 
     /// Whether [`Driver::copy`] is cheap (no data copied).
     fn cheap_copies(&self) -> bool;
@@ -218,14 +235,17 @@ pub struct Backends {
 }
 
 impl Backends {
-    /// A driver for every configured backend.
-    pub fn from_config(cfg: &Config) -> Result<Backends> {
+    /// A driver for every configured backend, each claimed (on first use)
+    /// for the store `store_id`.
+    pub fn from_config(cfg: &Config, store_id: &str) -> Result<Backends> {
         let drivers = cfg
             .backends
             .iter()
             .map(|b| -> Result<Arc<dyn Driver>> {
                 match b.driver {
-                    DriverKind::Loopback => Ok(Arc::new(loopback::Loopback::new(b.clone()))),
+                    DriverKind::Loopback => {
+                        Ok(Arc::new(loopback::Loopback::new(b.clone(), store_id)))
+                    }
                     DriverKind::Lvm => Ok(Arc::new(lvm::Lvm::new(b.clone()))),
                 }
             })

@@ -13,7 +13,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::Io;
+use crate::child;
 use crate::error::{Error, ErrorKind, Result};
+use crate::flow::CancelToken;
 
 /// The image formats volctl accepts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -121,12 +123,54 @@ struct Limits {
 
 const INFO_LIMITS: Limits = Limits {
     address_space: 1 << 30,
-    cpu_seconds: 30,
+    cpu_seconds: 20,
 };
 const CHECK_LIMITS: Limits = Limits {
     address_space: 2 << 30,
-    cpu_seconds: 120,
+    cpu_seconds: 30,
 };
+
+/// How long an inspection may take, and what stops it.
+pub struct Inspection<'a> {
+    /// Wall-clock limit.
+    pub wall: Duration,
+    /// Ctrl-C.
+    pub cancel: Option<&'a CancelToken>,
+}
+
+/// Runs an inspection: bounded output, limited time, cancellable. A JSON
+/// report larger than the bound is itself a sign of a hostile image.
+fn inspect_run(args: &[&str], limits: Limits, how: &Inspection<'_>) -> Result<child::Output> {
+    let bounds = child::Bounds {
+        wall: how.wall,
+        ..child::Bounds::default()
+    };
+    let out = child::run(command(args, Some(limits)), bounds, how.cancel).map_err(spawn_error)?;
+    match out.ended {
+        child::Ended::Cancelled => Err(Error::new(
+            ErrorKind::Cancelled,
+            "cancelled while inspecting the image",
+        )),
+        child::Ended::TimedOut => Err(Error::new(
+            ErrorKind::BadImage,
+            format!(
+                "qemu-img {} did not finish within {} s ([images] inspect_timeout_seconds): refusing the image",
+                args[0],
+                how.wall.as_secs()
+            ),
+        )),
+        child::Ended::Exited(_) if out.stdout.truncated() => Err(Error::new(
+            ErrorKind::BadImage,
+            format!(
+                "qemu-img {} printed {} bytes (more than the {} it may): refusing the image",
+                args[0],
+                out.stdout.total,
+                child::Bounds::default().stdout_head
+            ),
+        )),
+        child::Ended::Exited(_) => Ok(out),
+    }
+}
 
 /// qemu-img processes running now, so that an immediate stop (a second
 /// Ctrl-C) can kill them before exiting.
@@ -202,24 +246,27 @@ fn complaint(stderr: &[u8]) -> String {
 }
 
 /// Runs `qemu-img info` with an explicit format.
-pub fn info(path: &Path, format: Format) -> Result<Info> {
+pub fn info(path: &Path, format: Format, how: &Inspection<'_>) -> Result<Info> {
     let p = path.to_string_lossy();
-    let out = command(
+    let out = inspect_run(
         &["info", "-f", format.as_str(), "--output=json", &p],
-        Some(INFO_LIMITS),
-    )
-    .output()
-    .map_err(spawn_error)?;
-    if !out.status.success() {
+        INFO_LIMITS,
+        how,
+    )?;
+    let child::Ended::Exited(status) = out.ended else {
+        unreachable!("inspect_run returns only exits")
+    };
+    if !status.success() {
         return Err(Error::new(
             ErrorKind::BadImage,
             format!(
                 "qemu-img cannot read it as {format}: {}",
-                complaint(&out.stderr)
+                complaint(&out.stderr.text().into_bytes())
             ),
         ));
     }
-    let v: Value = serde_json::from_slice(&out.stdout).map_err(|e| {
+    let stdout = out.stdout.complete().unwrap_or_default();
+    let v: Value = serde_json::from_slice(&stdout).map_err(|e| {
         Error::new(
             ErrorKind::BadImage,
             format!("qemu-img info gave unreadable output: {e}"),
@@ -242,27 +289,33 @@ pub fn info(path: &Path, format: Format) -> Result<Info> {
 }
 
 /// Runs `qemu-img check` (qcow2): refuses corrupt or truncated images.
-pub fn check(path: &Path, format: Format) -> Result<()> {
+pub fn check(path: &Path, format: Format, how: &Inspection<'_>) -> Result<()> {
     if format != Format::Qcow2 {
         return Ok(());
     }
     let p = path.to_string_lossy();
-    let out = command(
+    let out = inspect_run(
         &["check", "-f", format.as_str(), "--output=json", &p],
-        Some(CHECK_LIMITS),
-    )
-    .output()
-    .map_err(spawn_error)?;
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+        CHECK_LIMITS,
+        how,
+    )?;
+    let child::Ended::Exited(status) = out.ended else {
+        unreachable!("inspect_run returns only exits")
+    };
+    let v: Value =
+        serde_json::from_slice(&out.stdout.complete().unwrap_or_default()).unwrap_or(Value::Null);
     let corruptions = v["corruptions"].as_u64().unwrap_or(0);
     let errors = v["check-errors"].as_u64().unwrap_or(0);
-    // Exit 3 means only leaked clusters: harmless.
-    let bad_exit = !matches!(out.status.code(), Some(0) | Some(3));
+    // Exit 3 means only leaked clusters: harmless. A signal (the CPU
+    // limit) is no exit code at all: refused.
+    let bad_exit = !matches!(status.code(), Some(0) | Some(3));
     if corruptions > 0 || errors > 0 || bad_exit {
         let detail = if corruptions > 0 || errors > 0 {
             format!("{corruptions} corruption(s), {errors} check error(s)")
+        } else if status.code().is_none() {
+            format!("stopped by {status} (over its CPU or memory limit)")
         } else {
-            complaint(&out.stderr)
+            complaint(&out.stderr.text().into_bytes())
         };
         return Err(Error::new(
             ErrorKind::BadImage,
@@ -343,12 +396,16 @@ fn wait_convert(
                 if let Some(cut) = pending.rfind('\r') {
                     pending.drain(..=cut);
                 }
+                if pending.len() > 4096 {
+                    pending.clear(); // not progress text: do not hoard it
+                }
             }
         });
+        // Bounded: only its first and last words matter.
         let errs = scope.spawn(move || {
-            let mut v = Vec::new();
-            let _ = stderr.read_to_end(&mut v);
-            v
+            child::read_bounded(&mut stderr, 8 << 10, 8 << 10)
+                .text()
+                .into_bytes()
         });
         let status = loop {
             match child.try_wait() {

@@ -54,9 +54,13 @@ pub struct RollbackArgs {
 /// `volctl check`.
 #[derive(Args, Debug)]
 pub struct CheckArgs {
-    /// Fix what can be fixed safely, and say what was done
+    /// Fix what can be fixed safely, and say what was done (objects
+    /// without a volume are moved aside, never deleted)
     #[arg(long)]
     repair: bool,
+    /// Delete for good the objects an earlier repair moved aside
+    #[arg(long)]
+    purge_orphans: bool,
 }
 
 fn owner_text(f: &FlowInfo) -> String {
@@ -351,8 +355,14 @@ pub fn rollback(ctx: &Ctx, a: &RollbackArgs) -> Result<()> {
 pub fn check(ctx: &Ctx, a: &CheckArgs) -> Result<()> {
     let ops = ctx.ops();
     let mut report = crate::check::check(&ctx.svc, &ops)?;
+    let mut done = Vec::new();
     if a.repair && !report.ok() {
-        let done = crate::check::repair(&ctx.svc, &report)?;
+        done = crate::check::repair(&ctx.svc, &report)?;
+    }
+    if a.purge_orphans {
+        done.extend(crate::check::purge_orphans(&ctx.svc)?);
+    }
+    if !done.is_empty() {
         report = crate::check::check(&ctx.svc, &ops)?;
         report.repaired = done;
     }

@@ -203,10 +203,28 @@ fn report(e: &Error, json: bool) -> i32 {
 }
 
 /// Parses the arguments and runs; returns the process exit code.
+/// Diagnostics on stderr through `tracing`: warnings a person must see (a
+/// cache not filled, an object moved aside) by default; `VOLCTL_LOG` (a
+/// tracing filter such as `debug` or `volctl::backends=trace`) for more.
+fn init_diagnostics() {
+    use tracing_subscriber::EnvFilter;
+    let filter = std::env::var("VOLCTL_LOG")
+        .ok()
+        .and_then(|f| EnvFilter::try_new(f).ok())
+        .unwrap_or_else(|| EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .without_time()
+        .with_target(false)
+        .try_init();
+}
+
 pub fn main() -> i32 {
     // Everything volctl creates (database, locks, objects, directories) is
     // the invoking user's alone, whatever umask it was started with.
     nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o077));
+    init_diagnostics();
     let cli = Cli::parse();
     match run(&cli) {
         Ok(()) => 0,

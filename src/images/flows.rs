@@ -142,7 +142,16 @@ impl Task for InspectImage {
     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
         let path: PathBuf = ctx.get("image_path")?;
         let format: Format = ctx.get("image_format")?;
-        let info = inspect(&path, format, self.0.config.images.max_virtual_size_gb)?;
+        let limits = crate::backends::qemu_img::Inspection {
+            wall: std::time::Duration::from_secs(self.0.config.images.inspect_timeout_seconds),
+            cancel: Some(ctx.cancel_token()),
+        };
+        let info = inspect(
+            &path,
+            format,
+            self.0.config.images.max_virtual_size_gb,
+            &limits,
+        )?;
         Ok(outputs().with("image_info", info))
     }
 

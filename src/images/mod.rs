@@ -110,12 +110,17 @@ pub fn check_source(path: &Path, declared: Option<Format>) -> Result<(Format, u6
 /// Inspects the catalog's copy with `qemu-img info` (explicit format) and,
 /// for qcow2, `qemu-img check`: no backing file, no external data file, not
 /// encrypted or corrupt, virtual size within `max_virtual_gb`.
-pub fn inspect(copy: &Path, format: Format, max_virtual_gb: u64) -> Result<qemu_img::Info> {
+pub fn inspect(
+    copy: &Path,
+    format: Format,
+    max_virtual_gb: u64,
+    limits: &qemu_img::Inspection<'_>,
+) -> Result<qemu_img::Info> {
     match qemu_img::detect(&head(copy, 4096)?) {
         Detected::Image(f) if f == format => {}
         _ => return Err(bad("the file changed while it was being imported")),
     }
-    let info = qemu_img::info(copy, format)?;
+    let info = qemu_img::info(copy, format, limits)?;
     if info.format != format.as_str() {
         return Err(bad(format!(
             "qemu-img reads it as {}, not {format}",
@@ -147,7 +152,7 @@ pub fn inspect(copy: &Path, format: Format, max_virtual_gb: u64) -> Result<qemu_
             info.virtual_size as f64 / GIB as f64
         )));
     }
-    qemu_img::check(copy, format)?;
+    qemu_img::check(copy, format, limits)?;
     Ok(info)
 }
 

@@ -23,6 +23,7 @@ use crate::error::{Context, Result};
 pub struct Store {
     db: Db,
     dir: PathBuf,
+    id: String,
 }
 
 impl Store {
@@ -30,12 +31,28 @@ impl Store {
     pub fn open(dir: &Path) -> Result<Store> {
         crate::trust::ensure_dir(dir, "state directory")?;
         let path = dir.join("volctl.db");
+        refuse_lost_database(dir, &path)?;
         let db = Db::open(&path).ctx(format!("opening {}", path.display()))?;
         schema::migrate(&db)?;
+        let id: String = db
+            .lock()
+            .query_row(
+                "SELECT value FROM store_meta WHERE key = 'store_id'",
+                [],
+                |r| r.get(0),
+            )
+            .ctx("reading the store's identity")?;
         Ok(Store {
             db,
             dir: dir.to_path_buf(),
+            id,
         })
+    }
+
+    /// The store's identity (random, made with the database), with which
+    /// it claims its backends.
+    pub fn id(&self) -> &str {
+        &self.id
     }
 
     /// The shared database handle.
@@ -94,4 +111,29 @@ pub fn flows_of_volume(
         )?
         .query_map([volume_id], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?)
+}
+
+/// A state directory that has been used (it holds backends, images or
+/// locks) but has no database lost its database — deleted, or the state
+/// directory half-restored. Opening a fresh empty store there would make
+/// every volume look foreign (and `check --repair` act on them): refuse.
+fn refuse_lost_database(dir: &Path, db: &Path) -> Result<()> {
+    if db.exists() {
+        return Ok(());
+    }
+    let used: Vec<&str> = ["backends", "images", "locks"]
+        .into_iter()
+        .filter(|d| std::fs::read_dir(dir.join(d)).is_ok_and(|mut rd| rd.next().is_some()))
+        .collect();
+    if used.is_empty() {
+        return Ok(());
+    }
+    Err(crate::error::Error::invalid(format!(
+        "state directory {} has {} but no database ({}): it was deleted or moved. \
+         Restore volctl.db (with its -wal file) from where it went; or, to start afresh, \
+         move the whole state directory aside first (its backends keep the volumes' data)",
+        dir.display(),
+        used.join(", "),
+        db.display()
+    )))
 }

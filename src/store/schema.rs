@@ -140,12 +140,24 @@ CREATE TABLE event_cursors (
 );
 ";
 
+/// The store's identity: a random id, made once, with which it claims its
+/// backends (so two state directories never share one, and a backend's
+/// objects are never taken for another store's).
+const V4: &str = "
+CREATE TABLE store_meta (
+    key         TEXT PRIMARY KEY,
+    value       TEXT NOT NULL
+);
+INSERT INTO store_meta (key, value) VALUES ('store_id', lower(hex(randomblob(16))));
+";
+
 /// The migrations, oldest first.
 fn migrations() -> Vec<String> {
     vec![
         format!("{}\n{V1}", crate::flow::SQLITE_SCHEMA),
         V2.to_string(),
         V3.to_string(),
+        V4.to_string(),
     ]
 }
 

@@ -120,12 +120,14 @@ impl Volctl {
         )
     }
 
-    /// Files in a directory (none if it does not exist).
+    /// Files in a directory (none if it does not exist), but for the
+    /// backend claim marker `.volctl-store`, which is no object.
     pub fn files(dir: &Path) -> Vec<String> {
         let mut v: Vec<String> = std::fs::read_dir(dir)
             .map(|rd| {
                 rd.filter_map(|e| e.ok())
                     .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .filter(|n| n != ".volctl-store")
                     .collect()
             })
             .unwrap_or_default();
@@ -243,7 +245,7 @@ pub fn tmpfs(dir: &Path, size: &str) -> Umount {
             "-t",
             "tmpfs",
             "-o",
-            &format!("size={size}"),
+            &format!("size={size},mode=0700"),
             "tmpfs",
             dir.to_str().unwrap(),
         ],

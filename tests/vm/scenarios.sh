@@ -184,8 +184,12 @@ quota_and_check_are_exact() {
     lvm lvcreate -y -V 1G --thinpool vg1/pool0 -n volume-00000000-0000-0000-0000-000000000000 > /dev/null
     if $V check -q > /tmp/check.out; then echo "check missed an orphan LV"; return 1; fi
     grep -q 'volume-00000000-0000-0000-0000-000000000000 on backend thin belongs to no volume' /tmp/check.out
+    # Repair moves it aside (renamed, never removed); purge deletes it.
     $V check --repair -q
     absent vg1/volume-00000000-0000-0000-0000-000000000000
+    lv_present vg1/orphan-volume-00000000-0000-0000-0000-000000000000
+    $V check --purge-orphans -q
+    absent vg1/orphan-volume-00000000-0000-0000-0000-000000000000
     $V snapshot delete "$s" -q > /dev/null
     $V delete "$a" "$b" -q > /dev/null
     $V check -q
