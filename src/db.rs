@@ -205,6 +205,11 @@ fn install_busy_handler(conn: &mut Connection, timeout: Duration) -> rusqlite::R
     }))
 }
 
+fn file_id(path: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -281,9 +286,4 @@ mod tests {
             .unwrap();
         assert_eq!(mode, "wal");
     }
-}
-
-fn file_id(path: &Path) -> Option<(u64, u64)> {
-    use std::os::unix::fs::MetadataExt;
-    std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
 }

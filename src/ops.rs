@@ -69,6 +69,23 @@ pub struct DryRun {
     pub decision: crate::scheduler::Decision,
 }
 
+/// An engine error as the command's error. When the store failed, the flow
+/// stopped where its recording stopped — nothing was (knowingly) reverted
+/// after that — so the command says "interrupted" (exit 7) and names the
+/// flow to resume or roll back, never "failed, everything reverted".
+pub(crate) fn engine_error(e: crate::flow::EngineError, flow_id: &str) -> Error {
+    match e {
+        crate::flow::EngineError::Store(s) => Error::new(
+            ErrorKind::Interrupted,
+            format!(
+                "recording flow {flow_id} failed ({s}); it stopped where the record stops: once the cause \
+                 is fixed, `volctl resume {flow_id}` finishes it or `volctl rollback {flow_id}` undoes it"
+            ),
+        ),
+        other => other.into(),
+    }
+}
+
 /// The first failure of a flow that did not succeed, as an error.
 pub(crate) fn outcome_error(out: &FlowOutcome) -> Error {
     let mut e = out
@@ -140,7 +157,12 @@ impl Ops {
     }
 
     fn run(&self, flow: &Flow, inputs: Values, meta: Value) -> Result<FlowOutcome> {
-        Ok(self.engine.run_with_id(flow, &new_id(), inputs, meta)?)
+        // Every flow is owned (an flock) so others can tell it from an orphan.
+        self.svc.owner_id()?;
+        let id = new_id();
+        self.engine
+            .run_with_id(flow, &id, inputs, meta)
+            .map_err(|e| engine_error(e, &id))
     }
 
     /// Creates a volume: the api flow, then every cast it leads to, until
@@ -275,7 +297,11 @@ impl Ops {
         if !taken {
             return Ok(None);
         }
-        Ok(Some(self.engine.resume(&flow, &flow_id)?))
+        Ok(Some(
+            self.engine
+                .resume(&flow, &flow_id)
+                .map_err(|e| engine_error(e, &flow_id))?,
+        ))
     }
 
     /// Runs a flow to its end; its failure as an error.

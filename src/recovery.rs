@@ -26,7 +26,8 @@ pub struct FlowInfo {
 impl Ops {
     /// Whether `owner` is a live process other than this one.
     pub(crate) fn live_other(&self, owner: Option<&str>) -> bool {
-        owner.is_some_and(|o| o != self.svc.owner_id()) && self.svc.owner_alive(owner)
+        owner.is_some_and(|o| self.svc.owner_id().is_ok_and(|me| me != o))
+            && self.svc.owner_alive(owner)
     }
 
     pub(crate) fn flow_store(&self) -> &Arc<dyn FlowStore> {
@@ -95,7 +96,7 @@ impl Ops {
 
     /// Makes this process the owner of an unfinished flow whose owner died.
     fn claim(&self, rec: &FlowRecord) -> Result<()> {
-        let me = self.svc.owner_id();
+        let me = self.svc.owner_id()?;
         if rec.owner.as_deref() == Some(me) {
             return Ok(());
         }
@@ -132,7 +133,10 @@ impl Ops {
         if !rec.state.is_finished() {
             self.claim(&rec)?;
         }
-        let out = self.engine.resume(&flow, flow_id)?;
+        let out = self
+            .engine
+            .resume(&flow, flow_id)
+            .map_err(|e| crate::ops::engine_error(e, flow_id))?;
         if let Some(volume) = rec.meta["volume_id"].as_str()
             && rec.meta["operation"] == "create"
         {
@@ -201,7 +205,11 @@ impl Ops {
                 continue;
             }
             self.claim(&rec)?;
-            outs.push(self.engine.rollback(&self.definition_of(&rec)?, &id)?);
+            outs.push(
+                self.engine
+                    .rollback(&self.definition_of(&rec)?, &id)
+                    .map_err(|e| crate::ops::engine_error(e, &id))?,
+            );
         }
         if let Some(v) = volume {
             self.abandon_casts(&v)?;

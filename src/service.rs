@@ -57,16 +57,19 @@ impl Service {
 
     /// This process's owner id, taking its lock on first use (only
     /// commands that run flows need one).
-    pub fn owner_id(&self) -> &str {
+    /// An error (never a panic) when the lock cannot be taken: a read-only
+    /// state directory, or one this user may not write.
+    pub fn owner_id(&self) -> Result<&str> {
         if self.owner.get().is_none() {
-            match Owner::acquire(self.store.dir()) {
-                Ok(o) => {
-                    let _ = self.owner.set(o);
-                }
-                Err(e) => panic!("cannot take an owner lock in the state directory: {e}"),
-            }
+            let o = Owner::acquire(self.store.dir()).map_err(|e| {
+                crate::error::Error::internal(format!(
+                    "cannot take an owner lock in {}: {e} (can this user write the state directory?)",
+                    self.store.dir().join("locks").display()
+                ))
+            })?;
+            let _ = self.owner.set(o);
         }
-        self.owner.get().expect("set above").id()
+        Ok(self.owner.get().map(Owner::id).unwrap_or_default())
     }
 
     /// Whether the owner `id` is a live process.
@@ -84,9 +87,13 @@ impl Service {
     }
 
     /// A flow engine recording into the store, its flows owned by this
-    /// process.
+    /// process. Without an owner lock (a read-only state directory) the
+    /// engine can only read: running a flow then fails (see `Ops`).
     pub fn engine(&self) -> Engine {
-        Engine::new(Arc::new(SqliteFlowStore::new(self.store.db().clone())))
-            .with_owner(self.owner_id())
+        let e = Engine::new(Arc::new(SqliteFlowStore::new(self.store.db().clone())));
+        match self.owner_id() {
+            Ok(id) => e.with_owner(id),
+            Err(_) => e,
+        }
     }
 }

@@ -6,7 +6,6 @@ mod cli_support;
 use std::fs::OpenOptions;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use cli_support::*;
 use serde_json::Value;

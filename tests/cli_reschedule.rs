@@ -5,8 +5,7 @@
 
 mod cli_support;
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 use std::time::Duration;
 
 use cli_support::*;

@@ -10,7 +10,6 @@ mod cli_support;
 
 use std::collections::BTreeSet;
 use std::os::unix::fs::FileExt;
-use std::process::Command;
 
 use cli_support::*;
 use serde_json::Value;

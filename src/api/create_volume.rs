@@ -337,7 +337,7 @@ impl Task for VolumeCast {
             casts::SCHEDULER,
             Some(&volume_id),
             &serde_json::to_value(&msg).map_err(Error::from)?,
-            Some(self.0.owner_id()),
+            Some(self.0.owner_id()?),
         )?;
         Ok(outputs().with("cast_id", id))
     }

@@ -22,7 +22,7 @@ pub struct Loopback {
     dir: PathBuf,
     reflink: OnceLock<bool>,
     store_id: String,
-    claimed: OnceLock<std::result::Result<(), String>>,
+    claimed: OnceLock<()>,
 }
 
 /// Where objects without a volume are moved (never deleted by repair).
@@ -49,40 +49,55 @@ impl Loopback {
     /// two state directories sharing a backend would each take the other's
     /// volumes for orphans.
     fn claim(&self) -> Result<()> {
-        self.claimed
-            .get_or_init(|| {
-                let marker = self.dir.join(CLAIM_FILE);
-                let read = || crate::trust::read_file(&marker, "backend claim", 4096).map(|s| s.trim().to_string());
-                let owner = match fs::OpenOptions::new()
-                    .write(true)
-                    .create_new(true)
-                    .mode(0o600)
-                    .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
-                    .open(&marker)
-                {
-                    Ok(mut f) => {
-                        use std::io::Write;
-                        f.write_all(format!("{}\n", self.store_id).as_bytes())
-                            .and_then(|()| f.sync_all())
-                            .map_err(|e| format!("writing {}: {e}", marker.display()))?;
-                        return Ok(());
-                    }
-                    Err(e) if e.kind() == io::ErrorKind::AlreadyExists => read().map_err(|e| e.message)?,
-                    Err(e) => return Err(format!("claiming {}: {e}", marker.display())),
-                };
-                if owner == self.store_id {
-                    Ok(())
-                } else {
-                    Err(format!(
-                        "directory {} belongs to another volctl store (id {owner}; this one is {}): \
-                         two state directories must not share a backend directory",
-                        self.dir.display(),
-                        self.store_id
-                    ))
-                }
-            })
-            .clone()
-            .map_err(|m| Error::new(ErrorKind::Backend, format!("backend `{}`: {m}", self.cfg.name())))
+        // Only success is remembered: a backend repaired meanwhile (a retry
+        // in place) is claimed on the next try.
+        if self.claimed.get().is_some() {
+            return Ok(());
+        }
+        self.try_claim().map_err(|m| {
+            Error::new(
+                ErrorKind::Backend,
+                format!("backend `{}`: {m}", self.cfg.name()),
+            )
+        })?;
+        let _ = self.claimed.set(());
+        Ok(())
+    }
+
+    fn try_claim(&self) -> std::result::Result<(), String> {
+        let marker = self.dir.join(CLAIM_FILE);
+        let owner = match fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+            .open(&marker)
+        {
+            Ok(mut f) => {
+                use std::io::Write;
+                return f
+                    .write_all(format!("{}\n", self.store_id).as_bytes())
+                    .and_then(|()| f.sync_all())
+                    .map_err(|e| format!("writing {}: {e}", marker.display()));
+            }
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                crate::trust::read_file(&marker, "backend claim", 4096)
+                    .map_err(|e| e.message)?
+                    .trim()
+                    .to_string()
+            }
+            Err(e) => return Err(format!("claiming {}: {e}", marker.display())),
+        };
+        if owner == self.store_id {
+            Ok(())
+        } else {
+            Err(format!(
+                "directory {} belongs to another volctl store (id {owner}; this one is {}): \
+                 two state directories must not share a backend directory",
+                self.dir.display(),
+                self.store_id
+            ))
+        }
     }
 
     fn file(&self, obj: Obj<'_>) -> PathBuf {

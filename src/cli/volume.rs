@@ -236,6 +236,7 @@ pub fn delete(ctx: &Ctx, a: &DeleteArgs) -> Result<()> {
     let ops = ctx.ops();
     let mut first_error: Option<Error> = None;
     let mut deleted = Vec::new();
+    let mut failed = Vec::new();
     for key in &a.volumes {
         let r = find(ctx, key).and_then(|v| {
             ops.guard(&v.id)?;
@@ -252,26 +253,34 @@ pub fn delete(ctx: &Ctx, a: &DeleteArgs) -> Result<()> {
                 if a.volumes.len() > 1 {
                     output::note(&format!("error: {key}: {}", e.message));
                 }
+                failed.push(
+                    serde_json::json!({ "volume": key, "kind": e.kind, "message": e.message }),
+                );
                 first_error.get_or_insert(e);
             }
         }
     }
-    if ctx.global.json {
-        output::json(&serde_json::json!({ "deleted": deleted }));
-    }
-    match first_error {
-        // Already reported per volume.
-        Some(e) if a.volumes.len() > 1 => Err(Error::new(
+    let Some(e) = first_error else {
+        if ctx.global.json {
+            output::json(&serde_json::json!({ "deleted": deleted }));
+        }
+        return Ok(());
+    };
+    // One JSON document either way: a failure carries what was deleted and
+    // what was not, and why, in its details.
+    let e = if a.volumes.len() > 1 {
+        Error::new(
             e.kind,
             format!(
                 "{} of {} volumes not deleted",
                 a.volumes.len() - deleted.len(),
                 a.volumes.len()
             ),
-        )),
-        Some(e) => Err(e),
-        None => Ok(()),
-    }
+        )
+    } else {
+        e
+    };
+    Err(e.with_details(serde_json::json!({ "deleted": deleted, "failed": failed })))
 }
 
 pub fn attach(ctx: &Ctx, a: &AttachArgs) -> Result<()> {

@@ -136,7 +136,7 @@ impl Task for OnFailureReschedule {
                 casts::SCHEDULER,
                 Some(&v.id),
                 &serde_json::to_value(&next).map_err(Error::from)?,
-                Some(self.0.owner_id()),
+                Some(self.0.owner_id()?),
             )?;
             events::append(
                 &conn,

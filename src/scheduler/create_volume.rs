@@ -181,7 +181,7 @@ impl Task for ScheduleCreateVolume {
             &casts::manager_topic(&backend),
             Some(&msg.volume_id),
             &serde_json::to_value(&msg).map_err(Error::from)?,
-            Some(self.0.owner_id()),
+            Some(self.0.owner_id()?),
         )?;
         Ok(outputs()
             .with("backend", backend)
