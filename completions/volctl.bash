@@ -331,7 +331,7 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__attach)
-            opts="-q -h --state-dir --config --project --json --quiet --help"
+            opts="-q -h --all --state-dir --config --project --json --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -451,7 +451,7 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__check)
-            opts="-q -h --repair --state-dir --config --project --json --quiet --help"
+            opts="-q -h --repair --purge-orphans --state-dir --config --project --json --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -547,7 +547,7 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__delete)
-            opts="-q -h --state-dir --config --project --json --quiet --help"
+            opts="-q -h --force --state-dir --config --project --json --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1753,7 +1753,7 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__snapshot__subcmd__create)
-            opts="-n -q -h --name --state-dir --config --project --json --quiet --help"
+            opts="-n -q -h --name --force --state-dir --config --project --json --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -34,8 +34,8 @@ complete -c volctl -n "__fish_volctl_needs_command" -s V -l version -d 'Print ve
 complete -c volctl -n "__fish_volctl_needs_command" -f -a "create" -d 'Create a volume'
 complete -c volctl -n "__fish_volctl_needs_command" -f -a "list" -d 'List volumes'
 complete -c volctl -n "__fish_volctl_needs_command" -f -a "show" -d 'Show one volume'
-complete -c volctl -n "__fish_volctl_needs_command" -f -a "delete" -d 'Delete volumes (detaching them first)'
-complete -c volctl -n "__fish_volctl_needs_command" -f -a "attach" -d 'Attach a volume to a loop device'
+complete -c volctl -n "__fish_volctl_needs_command" -f -a "delete" -d 'Delete volumes (attached ones only with --force)'
+complete -c volctl -n "__fish_volctl_needs_command" -f -a "attach" -d 'Attach a volume to a loop device (or every volume that should be attached, with --all)'
 complete -c volctl -n "__fish_volctl_needs_command" -f -a "detach" -d 'Detach a volume from its loop device'
 complete -c volctl -n "__fish_volctl_needs_command" -f -a "snapshot" -d 'Snapshots of volumes'
 complete -c volctl -n "__fish_volctl_needs_command" -f -a "image" -d 'The image catalog'
@@ -79,12 +79,14 @@ complete -c volctl -n "__fish_volctl_using_subcommand show" -s h -l help -d 'Pri
 complete -c volctl -n "__fish_volctl_using_subcommand delete" -l state-dir -d 'State directory (store, default backend) [default: /var/lib/volctl for root, else $XDG_DATA_HOME/volctl]' -r -F
 complete -c volctl -n "__fish_volctl_using_subcommand delete" -l config -d 'Configuration file [default: <state-dir>/config.toml if it exists, else one loopback backend under the state directory]' -r -F
 complete -c volctl -n "__fish_volctl_using_subcommand delete" -l project -d 'Project that owns the volumes and their quota' -r
+complete -c volctl -n "__fish_volctl_using_subcommand delete" -l force -d 'Also delete attached volumes, detaching them first (a mounted or held device is never detached, even so)'
 complete -c volctl -n "__fish_volctl_using_subcommand delete" -l json -d 'Print results as JSON (one document on stdout)'
 complete -c volctl -n "__fish_volctl_using_subcommand delete" -s q -l quiet -d 'No progress on stderr'
 complete -c volctl -n "__fish_volctl_using_subcommand delete" -s h -l help -d 'Print help'
 complete -c volctl -n "__fish_volctl_using_subcommand attach" -l state-dir -d 'State directory (store, default backend) [default: /var/lib/volctl for root, else $XDG_DATA_HOME/volctl]' -r -F
 complete -c volctl -n "__fish_volctl_using_subcommand attach" -l config -d 'Configuration file [default: <state-dir>/config.toml if it exists, else one loopback backend under the state directory]' -r -F
 complete -c volctl -n "__fish_volctl_using_subcommand attach" -l project -d 'Project that owns the volumes and their quota' -r
+complete -c volctl -n "__fish_volctl_using_subcommand attach" -l all -d 'Re-establish every attachment that should exist: each `in-use` volume whose device is gone (after a reboot) is attached again'
 complete -c volctl -n "__fish_volctl_using_subcommand attach" -l json -d 'Print results as JSON (one document on stdout)'
 complete -c volctl -n "__fish_volctl_using_subcommand attach" -s q -l quiet -d 'No progress on stderr'
 complete -c volctl -n "__fish_volctl_using_subcommand attach" -s h -l help -d 'Print help'
@@ -109,6 +111,7 @@ complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and __fish_seen_
 complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and __fish_seen_subcommand_from create" -l state-dir -d 'State directory (store, default backend) [default: /var/lib/volctl for root, else $XDG_DATA_HOME/volctl]' -r -F
 complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and __fish_seen_subcommand_from create" -l config -d 'Configuration file [default: <state-dir>/config.toml if it exists, else one loopback backend under the state directory]' -r -F
 complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and __fish_seen_subcommand_from create" -l project -d 'Project that owns the volumes and their quota' -r
+complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and __fish_seen_subcommand_from create" -l force -d 'Snapshot even an attached volume (the copy is only crash-consistent: detach, or quiesce its filesystem, for better)'
 complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and __fish_seen_subcommand_from create" -l json -d 'Print results as JSON (one document on stdout)'
 complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and __fish_seen_subcommand_from create" -s q -l quiet -d 'No progress on stderr'
 complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and __fish_seen_subcommand_from create" -s h -l help -d 'Print help'
@@ -230,7 +233,8 @@ complete -c volctl -n "__fish_volctl_using_subcommand rollback" -s h -l help -d 
 complete -c volctl -n "__fish_volctl_using_subcommand check" -l state-dir -d 'State directory (store, default backend) [default: /var/lib/volctl for root, else $XDG_DATA_HOME/volctl]' -r -F
 complete -c volctl -n "__fish_volctl_using_subcommand check" -l config -d 'Configuration file [default: <state-dir>/config.toml if it exists, else one loopback backend under the state directory]' -r -F
 complete -c volctl -n "__fish_volctl_using_subcommand check" -l project -d 'Project that owns the volumes and their quota' -r
-complete -c volctl -n "__fish_volctl_using_subcommand check" -l repair -d 'Fix what can be fixed safely, and say what was done'
+complete -c volctl -n "__fish_volctl_using_subcommand check" -l repair -d 'Fix what can be fixed safely, and say what was done (objects without a volume are moved aside, never deleted)'
+complete -c volctl -n "__fish_volctl_using_subcommand check" -l purge-orphans -d 'Delete for good the objects an earlier repair moved aside'
 complete -c volctl -n "__fish_volctl_using_subcommand check" -l json -d 'Print results as JSON (one document on stdout)'
 complete -c volctl -n "__fish_volctl_using_subcommand check" -s q -l quiet -d 'No progress on stderr'
 complete -c volctl -n "__fish_volctl_using_subcommand check" -s h -l help -d 'Print help'
@@ -315,8 +319,8 @@ complete -c volctl -n "__fish_volctl_using_subcommand backend; and __fish_seen_s
 complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach snapshot image events flow resume rollback check type quota backend help" -f -a "create" -d 'Create a volume'
 complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach snapshot image events flow resume rollback check type quota backend help" -f -a "list" -d 'List volumes'
 complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach snapshot image events flow resume rollback check type quota backend help" -f -a "show" -d 'Show one volume'
-complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach snapshot image events flow resume rollback check type quota backend help" -f -a "delete" -d 'Delete volumes (detaching them first)'
-complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach snapshot image events flow resume rollback check type quota backend help" -f -a "attach" -d 'Attach a volume to a loop device'
+complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach snapshot image events flow resume rollback check type quota backend help" -f -a "delete" -d 'Delete volumes (attached ones only with --force)'
+complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach snapshot image events flow resume rollback check type quota backend help" -f -a "attach" -d 'Attach a volume to a loop device (or every volume that should be attached, with --all)'
 complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach snapshot image events flow resume rollback check type quota backend help" -f -a "detach" -d 'Detach a volume from its loop device'
 complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach snapshot image events flow resume rollback check type quota backend help" -f -a "snapshot" -d 'Snapshots of volumes'
 complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach snapshot image events flow resume rollback check type quota backend help" -f -a "image" -d 'The image catalog'
