@@ -373,6 +373,15 @@ pub fn check(svc: &Service, ops: &Ops) -> Result<Report> {
             if known || busy.contains(id) {
                 return Ok(None);
             }
+            // A cache object being filled has no row yet: its filler holds
+            // the entry's lock. Never touch it.
+            if kind == ObjectKind::Cache
+                && crate::locks::FileLock::try_lock(&crate::images::cache_lock(svc, &b, id))
+                    .map(|l| l.is_none())
+                    .unwrap_or(true)
+            {
+                return Ok(None);
+            }
             // Re-read: a row committed after our snapshot is not an orphan.
             let conn = db.lock();
             let exists = match kind {
@@ -471,7 +480,11 @@ pub fn repair(svc: &Service, report: &Report) -> Result<Vec<String>> {
     refuse_mass_quarantine(svc, report)?;
     let quota = svc.quota();
     let mut done = Vec::new();
-    for v in &report.violations {
+    // Devices first: a file moved aside could no longer prove which
+    // device is bound to it.
+    let mut order: Vec<&Violation> = report.violations.iter().collect();
+    order.sort_by_key(|v| !matches!(v.fix, Some(Fix::Detach { .. })));
+    for v in order {
         let Some(fix) = &v.fix else { continue };
         match fix {
             Fix::RollbackReservation(id) => {

@@ -52,8 +52,10 @@ pub fn read_bounded(mut r: impl Read, head: usize, tail: usize) -> Captured {
     let mut buf = [0u8; 8192];
     loop {
         let n = match r.read(&mut buf) {
-            Ok(0) | Err(_) => break,
+            Ok(0) => break,
             Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(_) => break,
         };
         c.total += n as u64;
         let mut chunk = &buf[..n];

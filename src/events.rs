@@ -121,7 +121,9 @@ fn run_sink(cmd: &str, input: Vec<u8>, timeout: Duration) -> Result<ExitStatus> 
     let start = Instant::now();
     loop {
         if let Some(status) = child.try_wait().map_err(err)? {
-            let _ = writer.join();
+            // Not joined: a grandchild holding the pipe open without reading
+            // would block it forever; the process exits soon anyway.
+            drop(writer);
             return Ok(status);
         }
         if start.elapsed() >= timeout {

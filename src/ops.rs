@@ -323,8 +323,23 @@ impl Ops {
         .map(drop)
     }
 
-    /// Snapshots a volume.
-    pub fn snapshot_create(&self, volume_id: &str, name: Option<&str>) -> Result<Snapshot> {
+    /// Snapshots a volume; an attached one only with `force` (Cinder's rule:
+    /// a snapshot of a disk being written is only crash-consistent).
+    pub fn snapshot_create(
+        &self,
+        volume_id: &str,
+        name: Option<&str>,
+        force: bool,
+    ) -> Result<Snapshot> {
+        let v = self.observed(&volumes::require(&self.svc.store.db().lock(), volume_id)?);
+        if let Some(device) = v.device.as_deref().filter(|_| !force) {
+            return Err(Error::conflict(format!(
+                "volume {} is in use (attached to {device}): a snapshot taken while it is written \
+                 holds whatever was on disk at that instant, not what its filesystem would call \
+                 consistent; detach it first, or snapshot create --force",
+                v.id
+            )));
+        }
         let id = new_id();
         self.complete(
             &snapshot::create_flow(&self.svc),
@@ -442,13 +457,17 @@ impl Ops {
         v
     }
 
+    /// False only on proof that the recorded device backs something else
+    /// (or nothing): a backend missing from the configuration, or a device
+    /// that cannot be asked, keeps the record.
     fn device_is_real(&self, v: &Volume) -> bool {
         match (v.device.as_deref(), v.backend.as_deref()) {
-            (Some(device), Some(backend)) => self
-                .svc
-                .backends
-                .get(backend)
-                .is_ok_and(|d| d.exposes(crate::backends::Obj::volume(&v.id), device)),
+            (Some(device), Some(backend)) => match self.svc.backends.get(backend) {
+                Ok(d) => d
+                    .exposes(crate::backends::Obj::volume(&v.id), device)
+                    .unwrap_or(true),
+                Err(_) => true,
+            },
             _ => true,
         }
     }

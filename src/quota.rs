@@ -316,6 +316,8 @@ impl<'a> Quota<'a> {
         let ids = self.expired(conn)?;
         for id in &ids {
             self.rollback(conn, id)?;
+            conn.prepare_cached("UPDATE volumes SET reservation = NULL WHERE reservation = ?1")?
+                .execute([id])?;
         }
         Ok(ids)
     }

@@ -47,6 +47,15 @@ impl Service {
         let store = Store::open(state_dir)?;
         types::sync_config(store.db(), &config.volume_types)?;
         let backends = Backends::from_config(&config, store.id())?;
+        // A database that is not the one these backends were claimed with
+        // (replaced, restored from elsewhere, a second state directory on
+        // the same backend) would take every volume there for an orphan.
+        if let Some(why) = backends.all().iter().find_map(|d| d.foreign_claim()) {
+            return Err(crate::error::Error::invalid(format!(
+                "{why}. If this state directory's database was replaced, restore the right one; \
+                 if two configurations name the same backend directory, give each its own"
+            )));
+        }
         Ok(Arc::new(Service {
             config,
             store,

@@ -72,6 +72,19 @@ pub fn ensure_dir(path: &Path, what: &str) -> Result<()> {
     }
 }
 
+/// Checks an existing file (not following a symlink), if it exists: the
+/// database, which others must not be able to rewrite.
+pub fn check_file_if_exists(path: &Path, what: &str) -> Result<()> {
+    match fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => Err(Error::invalid(format!(
+            "{what} {} is a symbolic link: refusing to follow it",
+            path.display()
+        ))),
+        Ok(m) => check_meta(path, what, &m),
+        Err(_) => Ok(()),
+    }
+}
+
 /// Checks an existing directory, if it exists.
 pub fn check_dir_if_exists(path: &Path, what: &str) -> Result<()> {
     match fs::metadata(path) {

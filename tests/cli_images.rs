@@ -670,4 +670,16 @@ fn a_planted_cache_object_is_never_used() {
         evil
     );
     assert_eq!(v.run(&["check"]).code, 0);
+
+    // A cache object rewritten in place after it was filled (same size) is
+    // not served: its fingerprint changed.
+    {
+        let f = OpenOptions::new().write(true).open(&planted).unwrap();
+        f.write_all_at(&vec![0xeeu8; MIB as usize], 0).unwrap();
+    }
+    let third = v.json(&["create", "--from-image", "img.qcow2"]);
+    assert!(
+        same_disk(&q, "qcow2", &path_of(&third)),
+        "the rewritten cache was not used"
+    );
 }

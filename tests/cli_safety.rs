@@ -510,6 +510,36 @@ fn a_lost_database_is_an_error_never_a_fresh_empty_store() {
         !v.state.join("volctl.db").exists(),
         "no fresh database was made"
     );
+    // An emptied (truncated) database file is as lost.
+    std::fs::write(v.state.join("volctl.db"), b"").unwrap();
+    let r = v.run(&["list"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("no database"), "{}", r.stderr);
+}
+
+#[test]
+fn a_database_from_elsewhere_is_refused_by_the_backends_it_does_not_own() {
+    let v = Volctl::new();
+    let vol = v.json(&["create", "--size", "1"]);
+    // Another store's database put in its place (a wrong restore).
+    let other = Volctl::new();
+    other.ok(&["list"]);
+    for f in ["volctl.db", "volctl.db-wal", "volctl.db-shm"] {
+        let _ = std::fs::remove_file(v.state.join(f));
+        if other.state.join(f).exists() {
+            std::fs::copy(other.state.join(f), v.state.join(f)).unwrap();
+        }
+    }
+    for args in [&["list"][..], &["check", "--repair"][..]] {
+        let r = v.run(args);
+        assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
+        assert!(
+            r.stderr.contains("belongs to another volctl store"),
+            "{}",
+            r.stderr
+        );
+    }
+    assert!(Path::new(vol["path"].as_str().unwrap()).exists());
 }
 
 #[test]
@@ -523,20 +553,20 @@ fn two_stores_never_share_a_backend() {
     let b = Volctl::with_config(&cfg);
     let vol = a.json(&["create", "--size", "1"]);
     let path = vol["path"].as_str().unwrap().to_string();
-    let r = b.run(&["create", "--size", "1"]);
-    assert_ne!(r.code, 0, "{}", r.stderr);
-    assert!(
-        r.stderr.contains("belongs to another volctl store"),
-        "{}",
-        r.stderr
-    );
-    // b's check sees a's volume as nothing of its own to repair.
-    let r = b.run(&["check", "--repair"]);
-    assert!(
-        r.stdout.contains("belongs to another volctl store"),
-        "{}",
-        r.stdout
-    );
+    // b claims nothing (a's marker is there): every command of b refuses.
+    for args in [
+        &["create", "--size", "1"][..],
+        &["check", "--repair"][..],
+        &["list"][..],
+    ] {
+        let r = b.run(args);
+        assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
+        assert!(
+            r.stderr.contains("belongs to another volctl store"),
+            "{}",
+            r.stderr
+        );
+    }
     assert!(
         Path::new(&path).exists(),
         "b's repair left a's volume alone"

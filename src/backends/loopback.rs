@@ -66,28 +66,49 @@ impl Loopback {
 
     fn try_claim(&self) -> std::result::Result<(), String> {
         let marker = self.dir.join(CLAIM_FILE);
-        let owner = match fs::OpenOptions::new()
+        if marker.exists() {
+            return self.check_claim(&marker);
+        }
+        // Written whole under a temporary name, then linked into place: a
+        // crash never leaves an empty claim.
+        let tmp = self
+            .dir
+            .join(format!(".volctl-store.{}", crate::store::new_id()));
+        match fs::OpenOptions::new()
             .write(true)
             .create_new(true)
             .mode(0o600)
             .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
-            .open(&marker)
+            .open(&tmp)
         {
             Ok(mut f) => {
                 use std::io::Write;
-                return f
+                let r = f
                     .write_all(format!("{}\n", self.store_id).as_bytes())
                     .and_then(|()| f.sync_all())
-                    .map_err(|e| format!("writing {}: {e}", marker.display()));
+                    .and_then(|()| fs::hard_link(&tmp, &marker))
+                    .or_else(|e| {
+                        // Another process claimed it first: judged below.
+                        if e.kind() == io::ErrorKind::AlreadyExists {
+                            Ok(())
+                        } else {
+                            Err(e)
+                        }
+                    });
+                let _ = fs::remove_file(&tmp);
+                r.map_err(|e| format!("writing {}: {e}", marker.display()))?;
+                self.check_claim(&marker)
             }
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-                crate::trust::read_file(&marker, "backend claim", 4096)
-                    .map_err(|e| e.message)?
-                    .trim()
-                    .to_string()
-            }
-            Err(e) => return Err(format!("claiming {}: {e}", marker.display())),
-        };
+            Err(e) => Err(format!("claiming {}: {e}", marker.display())),
+        }
+    }
+
+    /// Reads a claim: this store's, or an error naming the other store.
+    fn check_claim(&self, marker: &Path) -> std::result::Result<(), String> {
+        let owner = crate::trust::read_file(marker, "backend claim", 4096)
+            .map_err(|e| e.message)?
+            .trim()
+            .to_string();
         if owner == self.store_id {
             Ok(())
         } else {
@@ -271,6 +292,7 @@ impl Driver for Loopback {
     }
 
     fn delete(&self, obj: Obj<'_>) -> Result<()> {
+        self.claimed()?;
         let path = self.file(obj);
         // Look first: unlinking a missing file on a read-only filesystem
         // fails with EROFS, not ENOENT; and with no directory (ENOTDIR) there
@@ -289,13 +311,19 @@ impl Driver for Loopback {
     }
 
     fn quarantine(&self, obj: Obj<'_>) -> Result<String> {
+        self.claimed()?;
         let q = self.dir.join(QUARANTINE);
         crate::trust::ensure_dir(&q, "quarantine directory")?;
         let stamp = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs())
             .unwrap_or(0);
-        let to = q.join(format!("{}.{stamp}", obj.name()));
+        // Unique: an earlier quarantined object of the same name is kept.
+        let to = q.join(format!(
+            "{}.{stamp}.{}",
+            obj.name(),
+            &crate::store::new_id()[..8]
+        ));
         fs::rename(self.file(obj), &to)
             .map_err(|e| self.io_err(&format!("moving {} aside", obj.name()), &e))?;
         Ok(to.to_string_lossy().into_owned())
@@ -317,6 +345,7 @@ impl Driver for Loopback {
     }
 
     fn purge(&self, name: &str) -> Result<()> {
+        self.claimed()?;
         if name.contains('/') || name.starts_with('.') {
             return Err(Error::invalid(format!(
                 "`{name}` is not a quarantined object"
@@ -329,6 +358,20 @@ impl Driver for Loopback {
             Ok(_) => Err(Error::invalid(format!("{} is not a file", p.display()))),
             Err(e) => Err(self.io_err(&format!("removing {}", p.display()), &e)),
         }
+    }
+
+    fn fingerprint(&self, obj: Obj<'_>) -> Option<String> {
+        let m = fs::symlink_metadata(self.file(obj)).ok()?;
+        m.is_file().then(|| {
+            format!(
+                "{}:{}:{}:{}.{}",
+                m.dev(),
+                m.ino(),
+                m.len(),
+                m.mtime(),
+                m.mtime_nsec()
+            )
+        })
     }
 
     fn size(&self, obj: Obj<'_>) -> Result<Option<u64>> {
@@ -361,11 +404,25 @@ impl Driver for Loopback {
     }
 
     fn claimed(&self) -> Result<()> {
-        if self.dir.exists() {
-            self.ensure_dir()
-        } else {
-            Ok(())
+        // Reads only: undoing, deleting or checking needs no claim of its
+        // own (and must work on a read-only backend); a foreign one refuses.
+        if self.claimed.get().is_some() {
+            return Ok(());
         }
+        match self.foreign_claim() {
+            Some(why) => Err(Error::new(ErrorKind::Backend, why)),
+            None => Ok(()),
+        }
+    }
+
+    fn foreign_claim(&self) -> Option<String> {
+        let marker = self.dir.join(CLAIM_FILE);
+        if !marker.exists() {
+            return None;
+        }
+        self.check_claim(&marker)
+            .err()
+            .map(|m| format!("backend `{}`: {m}", self.cfg.name()))
     }
 
     fn cheap_copies(&self) -> bool {
@@ -375,6 +432,7 @@ impl Driver for Loopback {
     }
 
     fn attach(&self, obj: Obj<'_>, read_only: bool) -> Result<String> {
+        self.claimed()?;
         let path = self.file(obj);
         loopdev::attach(&path, read_only)
             .map(|d| d.to_string_lossy().into_owned())
@@ -387,22 +445,44 @@ impl Driver for Loopback {
     }
 
     fn detach(&self, obj: Obj<'_>, device: &str) -> Result<()> {
+        self.claimed()?;
         let path = self.file(obj);
         // Without the file there is no proof the device is this volume's:
         // leave it.
         let Ok(id) = loopdev::file_id(&path) else {
             return Ok(());
         };
-        loopdev::detach(Path::new(device), id).map_err(|e| match e {
-            loopdev::DetachError::Busy(why) => Error::conflict(format!(
-                "{why}; volctl never detaches a device in use (unmount it or stop what holds it first)"
-            )),
-            loopdev::DetachError::Io(e) => self.io_err(&format!("detaching {device}"), &e),
-        })
+        // udev opens a device for a moment after every close-for-write (a
+        // mkfs, say): busy for that long is not "in use". Try for a while.
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(2);
+        loop {
+            match loopdev::detach(Path::new(device), id) {
+                Ok(()) => return Ok(()),
+                Err(loopdev::DetachError::Busy(_)) if std::time::Instant::now() < until => {
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                }
+                Err(loopdev::DetachError::Busy(why)) => {
+                    return Err(Error::conflict(format!(
+                        "{why}; volctl never detaches a device in use (unmount it or stop what holds it first)"
+                    )));
+                }
+                Err(loopdev::DetachError::Io(e)) => {
+                    return Err(self.io_err(&format!("detaching {device}"), &e));
+                }
+            }
+        }
     }
 
-    fn exposes(&self, obj: Obj<'_>, device: &str) -> bool {
-        loopdev::file_id(&self.file(obj)).is_ok_and(|id| loopdev::backs(Path::new(device), id))
+    fn exposes(&self, obj: Obj<'_>, device: &str) -> Result<bool> {
+        let id = match loopdev::file_id(&self.file(obj)) {
+            Ok(id) => id,
+            // No file: nothing can be bound to it (a device bound to its
+            // deleted inode backs no volume of ours any more).
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(false),
+            Err(e) => return Err(self.io_err("stat", &e)),
+        };
+        loopdev::bound_to(Path::new(device), id)
+            .map_err(|e| self.io_err(&format!("asking {device} what it is bound to"), &e))
     }
 
     fn device_of(&self, obj: Obj<'_>) -> Option<String> {

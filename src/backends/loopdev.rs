@@ -136,14 +136,25 @@ fn id_of(info: &LoopInfo64) -> FileId {
 
 /// Whether the loop device `dev` is bound to exactly the file `id` names.
 pub fn backs(dev: &Path, id: FileId) -> bool {
-    let Ok(d) = OpenOptions::new()
+    bound_to(dev, id).unwrap_or(false)
+}
+
+/// Whether `dev` is bound to the file `id` names: `Ok(false)` only on
+/// proof (no such device, nothing bound, or another file); an error when
+/// it cannot be told (the device could not be opened or asked).
+pub fn bound_to(dev: &Path, id: FileId) -> io::Result<bool> {
+    let d = match OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_CLOEXEC | libc::O_NOFOLLOW)
         .open(dev)
-    else {
-        return false;
+    {
+        Ok(d) => d,
+        Err(e) if matches!(e.raw_os_error(), Some(libc::ENOENT) | Some(libc::ENXIO)) => {
+            return Ok(false);
+        }
+        Err(e) => return Err(e),
     };
-    matches!(status(&d), Ok(Some(info)) if id_of(&info) == id)
+    Ok(matches!(status(&d)?, Some(info) if id_of(&info) == id))
 }
 
 /// Binds `file` to a free loop device; returns the device's path. If a
@@ -243,6 +254,11 @@ impl From<io::Error> for DetachError {
 /// between; a device still open elsewhere (the kernel would only defer the
 /// unbinding) is left bound.
 pub fn detach(dev: &Path, id: FileId) -> Result<(), DetachError> {
+    // Ours at all? Asked through a plain open, so that checking a device
+    // that backs someone else's file never takes it exclusively.
+    if !bound_to(dev, id)? {
+        return Ok(());
+    }
     let d = match OpenOptions::new()
         .read(true)
         .write(true)

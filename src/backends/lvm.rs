@@ -502,7 +502,7 @@ impl Driver for Lvm {
 
     fn detach(&self, obj: Obj<'_>, device: &str) -> Result<()> {
         // Nothing to unbind, but "detached" must not be said of a mounted LV.
-        if self.exposes(obj, device)
+        if self.exposes(obj, device)?
             && let Some(why) = self.device_busy(device)
         {
             return Err(Error::conflict(format!(
@@ -512,8 +512,8 @@ impl Driver for Lvm {
         Ok(())
     }
 
-    fn exposes(&self, obj: Obj<'_>, device: &str) -> bool {
-        device == self.device(obj) && std::path::Path::new(device).exists()
+    fn exposes(&self, obj: Obj<'_>, device: &str) -> Result<bool> {
+        Ok(device == self.device(obj) && std::path::Path::new(device).exists())
     }
 
     fn device_of(&self, _obj: Obj<'_>) -> Option<String> {

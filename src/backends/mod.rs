@@ -164,6 +164,14 @@ pub trait Driver: Send + Sync {
     /// Deletes one quarantined object for good (`check --purge-orphans`).
     fn purge(&self, name: &str) -> Result<()>;
 
+    /// What an object is now, cheaply (loopback: device, inode, size and
+    /// modification time): recorded when a cache entry is filled, compared
+    /// on every hit, so a replaced or rewritten object is never served.
+    /// `None` where the backend cannot tell.
+    fn fingerprint(&self, _obj: Obj<'_>) -> Option<String> {
+        None
+    }
+
     /// An object's size in bytes, if it exists.
     fn size(&self, obj: Obj<'_>) -> Result<Option<u64>>;
 
@@ -171,9 +179,15 @@ pub trait Driver: Send + Sync {
     fn list(&self, kind: ObjectKind) -> Result<Vec<String>>;
 
     /// Refuses (an error naming both stores) a backend another volctl store
-    /// has claimed; claims an unclaimed one.
+    /// has claimed. Reads only: a backend is claimed when an object is
+    /// first made on it.
     fn claimed(&self) -> Result<()> {
         Ok(())
+    }
+
+    /// Why the backend is another store's, if it is (reads only; cheap).
+    fn foreign_claim(&self) -> Option<String> {
+        None
     }
 
     /// Whether [`Driver::copy`] is cheap (no data copied).
@@ -195,8 +209,9 @@ pub trait Driver: Send + Sync {
     fn detach(&self, obj: Obj<'_>, device: &str) -> Result<()>;
 
     /// Whether `device` exposes this volume now (a recorded device goes
-    /// stale: a reboot, `losetup -d`, reuse of the number). Cheap.
-    fn exposes(&self, obj: Obj<'_>, device: &str) -> bool;
+    /// stale: a reboot, `losetup -d`, reuse of the number). `Ok(false)` only
+    /// on proof; an error when it cannot be told. Cheap.
+    fn exposes(&self, obj: Obj<'_>, device: &str) -> Result<bool>;
 
     /// The device exposing this volume now, if any.
     fn device_of(&self, obj: Obj<'_>) -> Option<String>;

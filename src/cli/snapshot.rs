@@ -4,7 +4,7 @@ use clap::Subcommand;
 
 use super::Ctx;
 use super::output::{self, or_dash};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::store::snapshots::{self, Snapshot};
 use crate::store::volumes;
 
@@ -71,18 +71,7 @@ pub fn run(ctx: &Ctx, cmd: &SnapshotCommand) -> Result<()> {
             let v = volumes::find(&db.lock(), project, volume)?;
             let ops = ctx.ops();
             ops.guard(&v.id)?;
-            let v = ops.observed(&v);
-            if let Some(device) = v.device.as_deref().filter(|_| !force) {
-                // Cinder's rule: a snapshot of a disk being written is only
-                // crash-consistent.
-                return Err(Error::conflict(format!(
-                    "volume {} is in use (attached to {device}): a snapshot taken while it is written \
-                     holds whatever was on disk at that instant, not what its filesystem would call \
-                     consistent; detach it first, or snapshot create --force",
-                    v.id
-                )));
-            }
-            let s = ops.snapshot_create(&v.id, name.as_deref())?;
+            let s = ops.snapshot_create(&v.id, name.as_deref(), *force)?;
             if ctx.global.json {
                 output::json(&s);
             } else {

@@ -89,6 +89,9 @@ pub struct AttachArgs {
     /// volume whose device is gone (after a reboot) is attached again
     #[arg(long)]
     all: bool,
+    /// With --all: the volumes of every project (what a boot-time unit wants)
+    #[arg(long, requires = "all")]
+    all_projects: bool,
 }
 
 fn summary(v: &Volume) -> String {
@@ -286,7 +289,10 @@ pub fn delete(ctx: &Ctx, a: &DeleteArgs) -> Result<()> {
 pub fn attach(ctx: &Ctx, a: &AttachArgs) -> Result<()> {
     let ops = ctx.ops();
     let Some(key) = &a.volume else {
-        return attach_all(ctx);
+        return attach_all(
+            ctx,
+            (!a.all_projects).then_some(ctx.global.project.as_str()),
+        );
     };
     let v = find(ctx, key)?;
     ops.guard(&v.id)?;
@@ -296,11 +302,11 @@ pub fn attach(ctx: &Ctx, a: &AttachArgs) -> Result<()> {
     Ok(())
 }
 
-fn attach_all(ctx: &Ctx) -> Result<()> {
+fn attach_all(ctx: &Ctx, project: Option<&str>) -> Result<()> {
     let ops = ctx.ops();
     let mut failed = 0;
     let mut done = Vec::new();
-    for (v, r) in ops.attach_all(Some(&ctx.global.project))? {
+    for (v, r) in ops.attach_all(project)? {
         match r {
             Ok(anew) => {
                 if !ctx.global.json {

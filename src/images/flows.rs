@@ -12,7 +12,7 @@ use serde_json::json;
 
 use super::{catalog_path, check_source, inspect};
 use crate::api::check_name;
-use crate::backends::copy::clone_file;
+use crate::backends::copy::{clone_into, create_object};
 use crate::backends::qemu_img::{Format, Info};
 use crate::backends::{Io, Obj};
 use crate::error::{Error, ErrorKind};
@@ -113,7 +113,11 @@ impl Task for CopyIntoCatalog {
             progress: &progress,
             cancel: ctx.cancel_token(),
         };
-        clone_file(&source, &dst, &io).map_err(|e| match e.kind() {
+        // A new catalog file, O_EXCL: a file already there that is not this
+        // store's is refused, never adopted.
+        let file = create_object(&dst, self.0.store.id())
+            .map_err(|e| Error::backend_io(format!("creating {}", dst.display()), &e))?;
+        clone_into(&source, file, &io).map_err(|e| match e.kind() {
             std::io::ErrorKind::Interrupted => Error::new(ErrorKind::Cancelled, "cancelled"),
             _ => Error::backend_io(format!("copying {} into the catalog", source.display()), &e),
         })?;

@@ -161,7 +161,9 @@ pub fn catalog_path(svc: &Service, id: &str) -> PathBuf {
     svc.store.dir().join("images").join(format!("image-{id}"))
 }
 
-fn cache_lock(svc: &Service, backend: &str, image_id: &str) -> PathBuf {
+/// The lock a process holds while it fills image `image_id`'s cache entry
+/// on `backend` (check leaves an entry being filled alone).
+pub fn cache_lock(svc: &Service, backend: &str, image_id: &str) -> PathBuf {
     svc.store
         .dir()
         .join("locks")
@@ -212,13 +214,24 @@ pub fn write_image(
         }
     })?;
     let entry = images::cache_get(&svc.store.db().lock(), backend, &image.id)?;
-    if entry.is_some() {
-        if driver.size(cache)? == Some(cache_bytes(image)) {
+    if let Some(entry) = entry {
+        let same = entry
+            .fingerprint
+            .as_ref()
+            .is_none_or(|f| driver.fingerprint(cache).as_ref() == Some(f));
+        if same && driver.size(cache)? == Some(cache_bytes(image)) {
             let path = driver.copy(cache, volume, Some(size_bytes), io)?;
             images::cache_touch(&svc.store.db().lock(), backend, &image.id)?;
             return Ok(path);
         }
-        // The recorded entry is gone or damaged: forget it and fill again.
+        // The recorded entry is gone, damaged or replaced: forget it and
+        // fill again (a replaced object is moved aside by the fill).
+        if !same {
+            tracing::warn!(
+                "the cache object of image {} on {backend} changed since it was filled: not used",
+                image.id
+            );
+        }
         images::cache_remove(&svc.store.db().lock(), backend, &image.id)?;
     }
     let path = if driver.cheap_copies() {
@@ -273,6 +286,7 @@ fn record(svc: &Service, driver: &dyn Driver, image: &Image) -> Result<()> {
                 hits: 1,
                 created_at: now(),
                 last_used: now_us(),
+                fingerprint: driver.fingerprint(Obj::cache(&image.id)),
             },
         )?;
         events::append(

@@ -160,7 +160,8 @@ impl Task for DetachStart {
 pub fn refuse_busy(svc: &Service, v: &Volume) -> Result<(), Error> {
     if let (Some(device), Some(backend)) = (v.device.as_deref(), v.backend.as_deref()) {
         let driver = svc.backends.get(backend)?;
-        if driver.exposes(Obj::volume(&v.id), device)
+        // Unknown counts as ours: refuse rather than guess.
+        if driver.exposes(Obj::volume(&v.id), device).unwrap_or(true)
             && let Some(why) = driver.device_busy(device)
         {
             return Err(Error::conflict(format!(

@@ -42,7 +42,15 @@ impl Task for DeleteStart {
         // Absent in flows recorded before `--force` existed: not forced.
         let force = ctx.get::<bool>("force").unwrap_or(false);
         let conn = self.0.store.db().lock();
-        let v = volumes::require(&conn, &id)?;
+        let mut v = volumes::require(&conn, &id)?;
+        // Not only the record: a device bound to the volume's file (set up
+        // by hand, or a record lost) makes it just as attached.
+        if v.device.is_none()
+            && let Some(b) = v.backend.as_deref()
+            && let Ok(driver) = self.0.backends.get(b)
+        {
+            v.device = driver.device_of(Obj::volume(&id));
+        }
         if let Some(device) = v.device.as_deref() {
             if !force {
                 return Err(Error::conflict(format!(

@@ -166,9 +166,15 @@ pub struct CacheEntry {
     pub created_at: String,
     /// Unix microseconds of its last use (for LRU eviction).
     pub last_used: i64,
+    /// What the object was when filled (the backend's
+    /// [`fingerprint`](crate::backends::Driver::fingerprint)): a hit on an
+    /// object that changed since is a miss.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub fingerprint: Option<String>,
 }
 
-const CACHE_COLUMNS: &str = "backend, image_id, path, size, hits, created_at, last_used";
+const CACHE_COLUMNS: &str =
+    "backend, image_id, path, size, hits, created_at, last_used, fingerprint";
 
 fn cache_row(r: &Row<'_>) -> rusqlite::Result<CacheEntry> {
     Ok(CacheEntry {
@@ -179,6 +185,7 @@ fn cache_row(r: &Row<'_>) -> rusqlite::Result<CacheEntry> {
         hits: r.get::<_, i64>(4)? as u64,
         created_at: r.get(5)?,
         last_used: r.get(6)?,
+        fingerprint: r.get(7)?,
     })
 }
 
@@ -195,7 +202,7 @@ pub fn cache_get(conn: &Connection, backend: &str, image_id: &str) -> Result<Opt
 /// Records a new cache entry.
 pub fn cache_insert(conn: &Connection, e: &CacheEntry) -> Result<()> {
     conn.prepare_cached(&format!(
-        "INSERT OR REPLACE INTO image_cache ({CACHE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+        "INSERT OR REPLACE INTO image_cache ({CACHE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
     ))?
     .execute(params![
         e.backend,
@@ -204,7 +211,8 @@ pub fn cache_insert(conn: &Connection, e: &CacheEntry) -> Result<()> {
         e.size as i64,
         e.hits as i64,
         e.created_at,
-        e.last_used
+        e.last_used,
+        e.fingerprint
     ])?;
     Ok(())
 }

@@ -32,6 +32,9 @@ impl Store {
         crate::trust::ensure_dir(dir, "state directory")?;
         let path = dir.join("volctl.db");
         refuse_lost_database(dir, &path)?;
+        for f in ["volctl.db", "volctl.db-wal"] {
+            crate::trust::check_file_if_exists(&dir.join(f), "database")?;
+        }
         let db = Db::open(&path).ctx(format!("opening {}", path.display()))?;
         schema::migrate(&db)?;
         let id: String = db
@@ -118,7 +121,8 @@ pub fn flows_of_volume(
 /// directory half-restored. Opening a fresh empty store there would make
 /// every volume look foreign (and `check --repair` act on them): refuse.
 fn refuse_lost_database(dir: &Path, db: &Path) -> Result<()> {
-    if db.exists() {
+    // An empty file is as lost as a missing one (truncated, or made anew).
+    if std::fs::metadata(db).is_ok_and(|m| m.len() > 0) {
         return Ok(());
     }
     let used: Vec<&str> = ["backends", "images", "locks"]

@@ -149,6 +149,7 @@ CREATE TABLE store_meta (
     value       TEXT NOT NULL
 );
 INSERT INTO store_meta (key, value) VALUES ('store_id', lower(hex(randomblob(16))));
+ALTER TABLE image_cache ADD COLUMN fingerprint TEXT;
 ";
 
 /// The migrations, oldest first.
