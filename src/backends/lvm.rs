@@ -36,7 +36,13 @@ pub struct Lvm {
     cfg: BackendConfig,
     vg: String,
     pool: Option<String>,
+    /// `volctl_store_<store id>`: the tag with which the store claims the
+    /// VG and marks every LV it makes.
+    tag: String,
+    claimed: std::sync::OnceLock<()>,
 }
+
+const TAG_PREFIX: &str = "volctl_store_";
 
 /// What an lvm2 failure means, from lvm's own message.
 pub fn classify(stderr: &str) -> ErrorKind {
@@ -77,10 +83,99 @@ fn num(v: &Value, field: &str) -> f64 {
 
 impl Lvm {
     /// The driver for `cfg` (whose `volume_group` is set).
-    pub fn new(cfg: BackendConfig) -> Self {
+    pub fn new(cfg: BackendConfig, store_id: &str) -> Self {
         let vg = cfg.volume_group.clone().unwrap_or_default();
         let pool = cfg.thin_pool.clone();
-        Lvm { cfg, vg, pool }
+        Lvm {
+            cfg,
+            vg,
+            pool,
+            tag: format!("{TAG_PREFIX}{store_id}"),
+            claimed: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The VG's volctl claim tags.
+    fn vg_claims(&self) -> Result<Vec<String>> {
+        let out = self.run(&["vgs", "--reportformat", "json", "-o", "vg_tags", &self.vg])?;
+        Ok(report_rows(&out, "vg")?
+            .first()
+            .and_then(|r| r["vg_tags"].as_str().map(str::to_string))
+            .unwrap_or_default()
+            .split(',')
+            .filter(|t| t.starts_with(TAG_PREFIX))
+            .map(str::to_string)
+            .collect())
+    }
+
+    fn foreign(&self, claims: &[String]) -> Result<()> {
+        match claims.iter().find(|t| **t != self.tag) {
+            Some(other) => Err(Error::new(
+                ErrorKind::Backend,
+                format!(
+                    "backend `{}`: volume group {} belongs to another volctl store (tag {other}; this one is {}): \
+                     two state directories must not share a VG",
+                    self.cfg.name(),
+                    self.vg,
+                    self.tag
+                ),
+            )),
+            None => Ok(()),
+        }
+    }
+
+    /// Claims the VG with the store's tag (once per process), or refuses a
+    /// VG another store claimed.
+    fn claim(&self) -> Result<()> {
+        if self.claimed.get().is_some() {
+            return Ok(());
+        }
+        let claims = self.vg_claims()?;
+        self.foreign(&claims)?;
+        if claims.is_empty() {
+            self.run(&["vgchange", "--addtag", &self.tag, &self.vg])?;
+        }
+        let _ = self.claimed.set(());
+        Ok(())
+    }
+
+    /// Whether an existing LV bears this store's tag.
+    fn lv_is_ours(&self, obj: Obj<'_>) -> Result<bool> {
+        let out = self.run(&[
+            "lvs",
+            "--reportformat",
+            "json",
+            "-o",
+            "lv_tags",
+            &self.lv(obj),
+        ])?;
+        Ok(report_rows(&out, "lv")?
+            .first()
+            .and_then(|r| {
+                r["lv_tags"]
+                    .as_str()
+                    .map(|t| t.split(',').any(|t| t == self.tag))
+            })
+            .unwrap_or(false))
+    }
+
+    /// Before making `obj`: an LV already there is reused only if this store
+    /// made it (an interrupted run of the same task); anything else is moved
+    /// aside, never adopted. Returns whether a usable one exists.
+    fn prepare_new(&self, obj: Obj<'_>) -> Result<bool> {
+        self.claim()?;
+        if self.lv_size(obj)?.is_none() {
+            return Ok(false);
+        }
+        if self.lv_is_ours(obj)? {
+            return Ok(true);
+        }
+        let to = self.quarantine(obj)?;
+        tracing::warn!(
+            "LV {} existed and is not this store's: renamed to {to}",
+            self.lv(obj)
+        );
+        Ok(false)
     }
 
     fn lv(&self, obj: Obj<'_>) -> String {
@@ -181,7 +276,7 @@ impl Lvm {
 
     /// Creates an LV of `bytes` (thin in the pool, or thick) unless it exists.
     fn lvcreate(&self, obj: Obj<'_>, bytes: u64) -> Result<()> {
-        if self.lv_size(obj)?.is_some() {
+        if self.prepare_new(obj)? {
             return Ok(());
         }
         let size = format!("{bytes}b");
@@ -193,6 +288,8 @@ impl Lvm {
                     "lvcreate",
                     "-y",
                     "-Wn",
+                    "--addtag",
+                    &self.tag,
                     "-V",
                     &size,
                     "--thinpool",
@@ -201,7 +298,9 @@ impl Lvm {
                     &name,
                 ])?
             }
-            None => self.run(&["lvcreate", "-y", "-Wn", "-L", &size, "-n", &name, &self.vg])?,
+            None => self.run(&[
+                "lvcreate", "-y", "-Wn", "--addtag", &self.tag, "-L", &size, "-n", &name, &self.vg,
+            ])?,
         };
         Ok(())
     }
@@ -361,13 +460,23 @@ impl Driver for Lvm {
         // A snapshot is made at once, so one that exists is complete; a
         // block copy that exists may have been cut short by a crash, so it
         // is always done (again).
-        let exists = self.lv_size(to)?.is_some();
+        let exists = self.prepare_new(to)?;
         match (&self.pool, to.kind) {
             // Thin: a thin snapshot, activated (-kn: no activation skip).
             (Some(_), _) => {
                 if !exists {
                     let origin = self.lv(from);
-                    self.run(&["lvcreate", "-y", "-s", "-kn", "-n", &to.name(), &origin])?;
+                    self.run(&[
+                        "lvcreate",
+                        "-y",
+                        "-s",
+                        "-kn",
+                        "--addtag",
+                        &self.tag,
+                        "-n",
+                        &to.name(),
+                        &origin,
+                    ])?;
                 }
             }
             // Thick snapshot: copy-on-write, as big as its origin.
@@ -379,6 +488,8 @@ impl Driver for Lvm {
                         "lvcreate",
                         "-y",
                         "-s",
+                        "--addtag",
+                        &self.tag,
                         "-L",
                         &size,
                         "-n",
@@ -434,6 +545,13 @@ impl Driver for Lvm {
         }
         self.run(&["lvremove", "-y", &self.lv(obj)])?;
         Ok(())
+    }
+
+    fn claimed(&self) -> Result<()> {
+        if self.claimed.get().is_some() {
+            return Ok(());
+        }
+        self.foreign(&self.vg_claims()?)
     }
 
     fn quarantine(&self, obj: Obj<'_>) -> Result<String> {

@@ -261,7 +261,7 @@ impl Backends {
                     DriverKind::Loopback => {
                         Ok(Arc::new(loopback::Loopback::new(b.clone(), store_id)))
                     }
-                    DriverKind::Lvm => Ok(Arc::new(lvm::Lvm::new(b.clone()))),
+                    DriverKind::Lvm => Ok(Arc::new(lvm::Lvm::new(b.clone(), store_id))),
                 }
             })
             .collect::<Result<_>>()?;
