@@ -707,3 +707,118 @@ fn a_read_only_or_foreign_state_directory_gets_errors_never_panics() {
     }
     assert!(Path::new(vol["path"].as_str().unwrap()).exists());
 }
+
+/// The store fills up in the middle of a create: the command does not
+/// claim "failed, everything reverted" (exit 1) — it exits 7 naming the
+/// flow, which resumes once there is room again.
+#[test]
+fn a_store_that_fails_mid_flow_is_interrupted_not_failed() {
+    if !need_root("a_store_that_fails_mid_flow_is_interrupted_not_failed") {
+        return;
+    }
+    let v = Volctl::with_config(
+        "[[backend]]\nname = \"b\"\ndriver = \"loopback\"\npath = \"@/b\"\ncapacity_gb = 100\n",
+    );
+    let _b = tmpfs(&v.path("b"), "200g");
+    let _s = tmpfs(&v.state, "3m");
+    v.json(&["create", "--size", "1"]);
+    let pause = v.path("pause");
+    let child = v
+        .cmd(&["create", "--size", "1"])
+        .env("VOLCTL_PAUSE_AT", "volume_create_api/VolumeCast/success")
+        .env("VOLCTL_PAUSE_FILE", &pause)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let t0 = std::time::Instant::now();
+    while !pause.exists() {
+        assert!(t0.elapsed().as_secs() < 60, "never paused");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    // Fill the store's filesystem.
+    let filler = v.state.join("filler");
+    {
+        use std::io::Write;
+        let mut f = std::fs::File::create(&filler).unwrap();
+        let block = vec![0u8; 64 << 10];
+        while f.write_all(&block).is_ok() {}
+    }
+    std::fs::remove_file(&pause).unwrap();
+    let r: Run = child.wait_with_output().unwrap().into();
+    assert_eq!(r.code, 7, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("recording flow") && r.stderr.contains("volctl resume"),
+        "{}",
+        r.stderr
+    );
+    std::fs::remove_file(&filler).unwrap();
+    let r = v.run(&["resume", "--all"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let list = v.json(&["list"]);
+    assert_eq!(list.as_array().unwrap().len(), 2, "{list}");
+    assert!(
+        list.as_array()
+            .unwrap()
+            .iter()
+            .all(|x| x["status"] == "available"),
+        "{list}"
+    );
+    assert_eq!(v.run(&["check"]).code, 0);
+}
+
+/// Killed after binding the device but before recording it: rollback finds
+/// the device by the volume's file and unbinds it; resume adopts it.
+#[test]
+fn an_attach_killed_after_binding_is_rolled_back_or_resumed_cleanly() {
+    if !need_root("an_attach_killed_after_binding_is_rolled_back_or_resumed_cleanly") {
+        return;
+    }
+    let v = Volctl::new();
+    let _c = Cleanup(&v);
+    let vol = v.json(&["create", "--size", "1"]);
+    let id = id_of(&vol);
+    let path = vol["path"].as_str().unwrap().to_string();
+    let bound = || {
+        let out = command("losetup").args(["-j", &path]).output().unwrap();
+        String::from_utf8_lossy(&out.stdout).lines().count()
+    };
+    for (round, then) in ["rollback", "resume", "rollback", "resume"]
+        .iter()
+        .enumerate()
+    {
+        let r: Run = v
+            .cmd(&["attach", &id])
+            .env("VOLCTL_CRASH_AT", "volume_attach/AttachDevice/progress")
+            .output()
+            .unwrap()
+            .into();
+        assert!(
+            r.code != 0 && r.stderr.contains("crashing at"),
+            "round {round}: {}",
+            r.stderr
+        );
+        assert_eq!(
+            bound(),
+            1,
+            "round {round}: the device was bound before the crash"
+        );
+        let r = v.run(&[then, "--all"]);
+        assert_eq!(r.code, 0, "round {round} {then}: {}{}", r.stdout, r.stderr);
+        let s = v.json(&["show", &id]);
+        if *then == "rollback" {
+            assert_eq!(bound(), 0, "round {round}: rollback left the device bound");
+            assert_eq!(s["status"], "available", "{s}");
+        } else {
+            assert_eq!(bound(), 1, "round {round}: resume made a second device");
+            assert_eq!(s["status"], "in-use", "{s}");
+            assert_eq!(
+                backing(s["device"].as_str().unwrap()).as_deref(),
+                Some(path.as_str())
+            );
+            v.ok(&["detach", &id]);
+            assert_eq!(bound(), 0);
+        }
+    }
+    assert_eq!(v.run(&["check"]).code, 0);
+}

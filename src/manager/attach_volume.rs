@@ -86,6 +86,9 @@ impl Task for AttachDevice {
             .backends
             .get(backend)?
             .attach(Obj::volume(&v.id), false)?;
+        // Bound, not yet recorded: a process killed here leaves a device
+        // that only the volume's file identifies (the revert finds it so).
+        ctx.progress(1, 2);
         Ok(outputs().with("device", device))
     }
 

@@ -223,6 +223,26 @@ bench() {
 # --- the list ----------------------------------------------------------------
 
 $V type list -q > /dev/null
+# A second store (another state directory) on the same VGs: every VG is
+# claimed by the first store's tag, so it refuses, and touches nothing.
+second_store_refused() {
+    # Only the LVM backends, so that it is their claim that refuses.
+    printf '[[backend]]\nname = "thick"\ndriver = "lvm"\nvolume_group = "vg0"\n[[backend]]\nname = "thin"\ndriver = "lvm"\nvolume_group = "vg1"\nthin_pool = "pool0"\n[[volume_type]]\nname = "thick"\nextra_specs = { volume_backend_name = "thick" }\n[[volume_type]]\nname = "thin"\nextra_specs = { volume_backend_name = "thin" }\n' > /tmp/second.toml
+    export VOLCTL_CONFIG=/tmp/second.toml
+    before=$(lvm lvs --noheadings -o lv_name | sort)
+    lvm vgs --noheadings -o vg_tags vg0 | grep -q volctl_store_
+    for t in thick thin; do
+        if VOLCTL_STATE_DIR=/tmp/state2 $V create --size 1 --type $t -q > /tmp/second.out 2>&1; then
+            echo "a second store created a volume on $t"; return 1
+        fi
+        grep -q 'belongs to another volctl store' /tmp/second.out
+    done
+    VOLCTL_STATE_DIR=/tmp/state2 $V check -q > /tmp/second.out 2>&1 || true
+    grep -q 'belongs to another volctl store' /tmp/second.out
+    VOLCTL_STATE_DIR=/tmp/state2 $V check --repair -q > /dev/null 2>&1 || true
+    expect "$(lvm lvs --noheadings -o lv_name | sort)" "$before" "LVs after the second store"
+}
+
 run raw_thick raw thick vg0
 run raw_thin raw thin vg1
 make_image
@@ -245,6 +265,7 @@ done
 # nothing to interrupt).
 run crash_thick_mid_image_copy_resume crash_then thick volume_create_manager/CreateVolumeFromSpec/progress resume --from-image img.qcow2
 run crash_thick_mid_image_copy_rollback crash_then thick volume_create_manager/CreateVolumeFromSpec/progress rollback --from-image img.qcow2
+run second_store_refused second_store_refused
 run quota_and_check_are_exact quota_and_check_are_exact
 run final_check $V check -q
 if [ -z "$only" ] || echo bench | grep -qE "$only"; then bench; fi
