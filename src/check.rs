@@ -547,7 +547,7 @@ pub fn repair(svc: &Service, report: &Report) -> Result<Vec<String>> {
                         c,
                         id,
                         "nothing was left to finish creating it",
-                        "volume.create.error",
+                        crate::store::events::EventType::VolumeCreateError,
                         serde_json::json!({ "kind": "interrupted" }),
                     )
                 })?;

@@ -9,6 +9,39 @@ use serde_json::Value;
 
 use crate::flow::Failure;
 
+/// Every exit code volctl uses and what it means: the one definition that
+/// `volctl --help`, the man page and the README's table are made from or
+/// tested against. [`ErrorKind::exit_code`] maps each kind into it.
+pub const EXIT_CODES: &[(i32, &str)] = &[
+    (0, "success"),
+    (
+        1,
+        "failed: the volume is in `error` (everything it made reverted, quota returned), or an internal error",
+    ),
+    (2, "invalid input: arguments, configuration, image"),
+    (3, "over quota"),
+    (
+        4,
+        "no valid backend (the message lists every backend and why it was rejected)",
+    ),
+    (5, "not found"),
+    (
+        6,
+        "conflict: wrong state for the operation (e.g. deleting a `creating` volume)",
+    ),
+    (7, "interrupted: a flow was left to resume or roll back"),
+    (130, "cancelled (Ctrl-C, SIGTERM) and reverted"),
+];
+
+/// [`EXIT_CODES`] as the text at the end of `volctl --help`.
+pub fn exit_codes_help() -> String {
+    let mut s = String::from("Exit codes:");
+    for (code, meaning) in EXIT_CODES {
+        s.push_str(&format!("\n  {code:<4} {}", meaning.replace('`', "")));
+    }
+    s
+}
+
 /// What went wrong, as a program needs to know it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -284,6 +317,47 @@ mod tests {
         assert_eq!(Error::backend_io("x", &e).kind, ErrorKind::NoSpace);
         let e = std::io::Error::from_raw_os_error(libc::EACCES);
         assert_eq!(Error::backend_io("x", &e).kind, ErrorKind::Backend);
+    }
+
+    #[test]
+    fn every_kind_s_exit_code_is_documented_and_every_code_is_used() {
+        for k in ErrorKind::ALL {
+            assert!(
+                EXIT_CODES.iter().any(|(c, _)| *c == k.exit_code()),
+                "{k}: exit {} is not in EXIT_CODES",
+                k.exit_code()
+            );
+        }
+        for (c, meaning) in EXIT_CODES.iter().filter(|(c, _)| *c != 0) {
+            assert!(
+                ErrorKind::ALL.iter().any(|k| k.exit_code() == *c),
+                "exit {c} ({meaning}) has no kind"
+            );
+        }
+    }
+
+    #[test]
+    fn the_readme_exit_code_table_is_exit_codes() {
+        let readme = include_str!("../README.md");
+        let table: Vec<(i32, String)> = readme
+            .split("### Exit codes")
+            .nth(1)
+            .expect("README has an Exit codes section")
+            .split("\n#")
+            .next()
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| {
+                let cells: Vec<&str> = l.split('|').map(str::trim).collect();
+                (cells.len() == 4)
+                    .then(|| cells[1].parse().ok().map(|c| (c, cells[2].to_string())))?
+            })
+            .collect();
+        let want: Vec<(i32, String)> = EXIT_CODES
+            .iter()
+            .map(|(c, m)| (*c, m.to_string()))
+            .collect();
+        assert_eq!(table, want, "README's table differs from error::EXIT_CODES");
     }
 
     #[test]

@@ -32,7 +32,7 @@ pub fn mark_error(
     conn: &Connection,
     volume_id: &str,
     reason: &str,
-    event: &str,
+    event: crate::store::events::EventType,
     mut payload: serde_json::Value,
 ) -> Result<()> {
     let Some(v) = volumes::get(conn, volume_id)? else {
@@ -57,7 +57,7 @@ pub fn discard(quota: &Quota<'_>, conn: &Connection, volume_id: &str, reason: &s
     volumes::delete(conn, volume_id)?;
     events::append(
         conn,
-        "volume.create.error",
+        crate::store::events::EventType::VolumeCreateError,
         Some(volume_id),
         json!({ "reason": reason, "kind": "cancelled" }),
     )?;
@@ -72,7 +72,7 @@ pub fn fail_create(
     volume_id: &str,
     failure: &crate::flow::Failure,
     reason: &str,
-    event: &str,
+    event: crate::store::events::EventType,
     payload: serde_json::Value,
 ) -> Result<()> {
     if failure.is(crate::flow::Failure::CANCELLED) {

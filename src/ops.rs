@@ -263,7 +263,7 @@ impl Ops {
                     volume_id,
                     failure,
                     &failure.message,
-                    "volume.create.error",
+                    crate::store::events::EventType::VolumeCreateError,
                     json!({ "kind": Error::from_failure(failure).kind }),
                 )?;
             }
@@ -487,7 +487,7 @@ impl Ops {
                 volumes::clear_stale_device(conn, volume_id)?;
                 crate::store::events::append(
                     conn,
-                    "volume.device.stale",
+                    crate::store::events::EventType::VolumeDeviceStale,
                     Some(volume_id),
                     json!({ "device": stale }),
                 )?;

@@ -271,7 +271,7 @@ impl Ops {
                     conn,
                     volume_id,
                     "rolled back on request",
-                    "volume.create.error",
+                    crate::store::events::EventType::VolumeCreateError,
                     json!({ "kind": "interrupted" }),
                 )?;
             }

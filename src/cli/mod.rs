@@ -22,25 +22,13 @@ use crate::error::{Error, Result};
 use crate::ops::Ops;
 use crate::service::{Service, default_state_dir};
 
-const EXIT_CODES: &str = "\
-Exit codes:
-  0    success
-  1    failed: the volume is in error (everything it made was reverted), or an internal error
-  2    invalid input: arguments, configuration, image
-  3    over quota
-  4    no valid backend
-  5    not found
-  6    conflict: the object is in the wrong state for the operation
-  7    interrupted: a flow was left to resume or roll back
-  130  cancelled (Ctrl-C, SIGTERM) and reverted";
-
 /// Create and manage local block volumes through resumable task flows.
 ///
 /// Every `volctl create` runs three task flows — api, scheduler, manager —
 /// against a SQLite store in the state directory. Progress goes to stderr,
 /// the result to stdout (`--json` for programs).
 #[derive(Parser, Debug)]
-#[command(name = "volctl", version, after_help = EXIT_CODES)]
+#[command(name = "volctl", version, after_help = crate::error::exit_codes_help())]
 pub struct Cli {
     #[command(flatten)]
     global: Global,

@@ -199,7 +199,7 @@ impl Task for RegisterImage {
         images::insert(&conn, &image)?;
         events::append(
             &conn,
-            "image.import",
+            crate::store::events::EventType::ImageImport,
             None,
             json!({ "image_id": image.id, "name": image.name, "format": image.format, "virtual_size": image.virtual_size }),
         )?;
@@ -304,7 +304,7 @@ impl Task for ImageDeleteEntry {
         images::delete(&conn, &image.id)?;
         events::append(
             &conn,
-            "image.delete",
+            crate::store::events::EventType::ImageDelete,
             None,
             json!({ "image_id": image.id, "name": image.name }),
         )?;

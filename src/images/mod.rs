@@ -291,7 +291,7 @@ fn record(svc: &Service, driver: &dyn Driver, image: &Image) -> Result<()> {
         )?;
         events::append(
             conn,
-            "image.cache.fill",
+            crate::store::events::EventType::ImageCacheFill,
             None,
             json!({ "backend": backend, "image_id": image.id, "size": cache_bytes(image) }),
         )?;
@@ -306,7 +306,7 @@ fn record(svc: &Service, driver: &dyn Driver, image: &Image) -> Result<()> {
             images::cache_remove(conn, backend, &e.image_id)?;
             events::append(
                 conn,
-                "image.cache.evict",
+                crate::store::events::EventType::ImageCacheEvict,
                 None,
                 json!({ "backend": backend, "image_id": e.image_id, "size": e.size }),
             )?;

@@ -140,7 +140,7 @@ impl Task for OnFailureReschedule {
             )?;
             events::append(
                 &conn,
-                "volume.reschedule",
+                crate::store::events::EventType::VolumeReschedule,
                 Some(&v.id),
                 json!({
                     "from": spec.backend, "attempt": spec.retry.attempt + 1,
@@ -154,7 +154,7 @@ impl Task for OnFailureReschedule {
                 &v.id,
                 &failure,
                 &reason,
-                "volume.create.error",
+                crate::store::events::EventType::VolumeCreateError,
                 json!({ "backend": spec.backend, "attempt": spec.retry.attempt, "kind": kind }),
             )?;
         }
@@ -247,7 +247,7 @@ impl Task for NotifyVolumeAction {
         let s: VolumeSpec = ctx.get("volume_spec")?;
         events::append(
             &self.0.store.db().lock(),
-            "volume.create.start",
+            crate::store::events::EventType::VolumeCreateStart,
             Some(&s.volume_id),
             json!({ "size": s.size, "backend": s.backend, "kind": s.kind, "source_id": s.source_id }),
         )?;
@@ -329,7 +329,7 @@ impl Task for CreateVolumeOnFinish {
         crate::store::backends::invalidate(&conn, &s.backend)?;
         events::append(
             &conn,
-            "volume.create.end",
+            crate::store::events::EventType::VolumeCreateEnd,
             Some(&s.volume_id),
             json!({ "size": s.size, "backend": s.backend, "path": path }),
         )?;

@@ -99,7 +99,7 @@ impl Task for DeleteStart {
         volumes::set_status(&conn, &id, VolumeStatus::Deleting, v.error.as_deref())?;
         events::append(
             &conn,
-            "volume.delete.start",
+            crate::store::events::EventType::VolumeDeleteStart,
             Some(&id),
             json!({ "size": v.size, "backend": v.backend }),
         )?;
@@ -116,7 +116,7 @@ impl Task for DeleteStart {
             volumes::set_status(&conn, &v.id, VolumeStatus::ErrorDeleting, reason.as_deref())?;
             events::append(
                 &conn,
-                "volume.delete.error",
+                crate::store::events::EventType::VolumeDeleteError,
                 Some(&v.id),
                 json!({ "reason": reason }),
             )?;
@@ -159,7 +159,7 @@ impl Task for DeleteEntry {
         }
         events::append(
             &conn,
-            "volume.delete.end",
+            crate::store::events::EventType::VolumeDeleteEnd,
             Some(&v.id),
             json!({ "size": v.size, "backend": v.backend }),
         )?;

@@ -101,7 +101,7 @@ impl Task for SnapshotEntryCreate {
         snapshots::insert(&conn, &snap)?;
         events::append(
             &conn,
-            "snapshot.create.start",
+            crate::store::events::EventType::SnapshotCreateStart,
             Some(&v.id),
             json!({ "snapshot_id": snap.id, "size": snap.size }),
         )?;
@@ -123,7 +123,7 @@ impl Task for SnapshotEntryCreate {
             let why = ctx.flow_failures().first().map(|f| f.message.clone());
             events::append(
                 &conn,
-                "snapshot.create.error",
+                crate::store::events::EventType::SnapshotCreateError,
                 Some(&snap.volume_id),
                 json!({ "snapshot_id": snap.id, "reason": why }),
             )?;
@@ -183,7 +183,7 @@ impl Task for SnapshotOnFinish {
         crate::store::backends::invalidate(&conn, &snap.backend)?;
         events::append(
             &conn,
-            "snapshot.create.end",
+            crate::store::events::EventType::SnapshotCreateEnd,
             Some(&snap.volume_id),
             json!({ "snapshot_id": snap.id, "size": snap.size, "path": path }),
         )?;
@@ -226,7 +226,7 @@ impl Task for SnapshotDeleteStart {
         snapshots::set_status(&conn, &id, SnapshotStatus::Deleting, None)?;
         events::append(
             &conn,
-            "snapshot.delete.start",
+            crate::store::events::EventType::SnapshotDeleteStart,
             Some(&snap.volume_id),
             json!({ "snapshot_id": id }),
         )?;
@@ -285,7 +285,7 @@ impl Task for SnapshotDeleteEntry {
         crate::store::backends::invalidate(&conn, &snap.backend)?;
         events::append(
             &conn,
-            "snapshot.delete.end",
+            crate::store::events::EventType::SnapshotDeleteEnd,
             Some(&snap.volume_id),
             json!({ "snapshot_id": snap.id, "size": snap.size }),
         )?;

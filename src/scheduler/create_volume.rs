@@ -86,7 +86,7 @@ impl Task for ChangeStatusNotifyOnFailure {
             &spec.volume_id,
             &first,
             &reason,
-            "scheduler.create_volume",
+            crate::store::events::EventType::SchedulerCreateVolume,
             json!({ "attempt": spec.retry.attempt, "report": first.details }),
         )?;
         Ok(())
