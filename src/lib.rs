@@ -3,7 +3,25 @@
 //! block-storage service creates them.
 //!
 //! The [`flow`] module is a general task-flow engine; everything else builds
-//! volctl on it.
+//! volctl on it. The modules, by layer:
+//!
+//! - **Engine** (knows nothing of volumes): [`flow`].
+//! - **Flows** — the three create flows and the others, one task per file
+//!   section: [`api`] (validate, reserve quota, make the row, cast),
+//!   [`scheduler`] (filters and weigher), [`manager`] (create, delete,
+//!   attach/detach, snapshots), [`images`] (catalog and cache).
+//! - **Operations** that run flows and the policy around them: [`ops`]
+//!   (create, delete, attach…), [`recovery`] (orphans, resume, rollback),
+//!   [`check`] (invariants, repair), [`lifecycle`] (shared state changes).
+//! - **Store**: [`store`] (SQLite tables and queries), [`db`] (the
+//!   connection and transactions), [`quota`], [`events`] (sinks).
+//! - **Backends**: [`backends`] (loopback files and loop devices, LVM,
+//!   qemu-img, copies).
+//! - **Process and trust**: [`service`] (what a command opens), [`owner`]
+//!   and [`locks`] (flock ownership), [`trust`] (what the filesystem may be
+//!   believed), [`child`] (bounded external commands), [`config`],
+//!   [`error`] (kinds and exit codes).
+//! - **Command line**: [`cli`].
 
 pub mod api;
 pub mod backends;

@@ -1,5 +1,5 @@
 //! The loopback driver: one sparse raw file per object in the backend's
-//! directory (`volume-<id>`, `snapshot-<id>`, `cache-<image id>`), volumes
+//! directory (`volume-<id>`, `snap-<id>`, `cache-<image id>`), volumes
 //! attached as loop devices on request. Copies are reflinks where the
 //! filesystem can (XFS, btrfs), else sparse copies.
 

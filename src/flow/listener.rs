@@ -1,5 +1,6 @@
 //! Observers of a running flow. The engine prints nothing itself: consoles,
-//! event logs, tracing and test probes are listeners.
+//! event logs and test probes are listeners (volctl has no tracing listener
+//! yet: a later change adds one).
 
 use std::time::Duration;
 

@@ -4,7 +4,7 @@
 use crate::db::Db;
 use crate::error::{Error, Result};
 
-/// Migration 1: everything issue #3 needs. The flow tables come from the
+/// Migration 1: volumes, types, quotas, reservations, casts and events. The flow tables come from the
 /// flow engine's own schema.
 const V1: &str = "
 CREATE TABLE volume_types (
