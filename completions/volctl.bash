@@ -331,7 +331,7 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__attach)
-            opts="-q -h --all --state-dir --config --project --json --quiet --help"
+            opts="-q -h --all --all-projects --state-dir --config --project --json --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

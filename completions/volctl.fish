@@ -87,6 +87,7 @@ complete -c volctl -n "__fish_volctl_using_subcommand attach" -l state-dir -d 'S
 complete -c volctl -n "__fish_volctl_using_subcommand attach" -l config -d 'Configuration file [default: <state-dir>/config.toml if it exists, else one loopback backend under the state directory]' -r -F
 complete -c volctl -n "__fish_volctl_using_subcommand attach" -l project -d 'Project that owns the volumes and their quota' -r
 complete -c volctl -n "__fish_volctl_using_subcommand attach" -l all -d 'Re-establish every attachment that should exist: each `in-use` volume whose device is gone (after a reboot) is attached again'
+complete -c volctl -n "__fish_volctl_using_subcommand attach" -l all-projects -d 'With --all: the volumes of every project (what a boot-time unit wants)'
 complete -c volctl -n "__fish_volctl_using_subcommand attach" -l json -d 'Print results as JSON (one document on stdout)'
 complete -c volctl -n "__fish_volctl_using_subcommand attach" -s q -l quiet -d 'No progress on stderr'
 complete -c volctl -n "__fish_volctl_using_subcommand attach" -s h -l help -d 'Print help'
