@@ -93,6 +93,22 @@ pub fn check_dir_if_exists(path: &Path, what: &str) -> Result<()> {
     }
 }
 
+/// Checks an opened file: a regular file, owned and writable as
+/// [`check_meta`] requires; returns its metadata.
+fn check_open(f: &File, path: &Path, what: &str) -> Result<fs::Metadata> {
+    let m = f
+        .metadata()
+        .map_err(|e| Error::invalid(format!("{what} {}: {e}", path.display())))?;
+    if !m.is_file() {
+        return Err(Error::invalid(format!(
+            "{what} {} is not a regular file",
+            path.display()
+        )));
+    }
+    check_meta(path, what, &m)?;
+    Ok(m)
+}
+
 /// Reads a trusted text file: not a symlink, a regular file, owned and
 /// writable only as [`ensure_dir`] requires, at most `limit` bytes.
 pub fn read_file(path: &Path, what: &str, limit: u64) -> Result<String> {
@@ -110,16 +126,7 @@ pub fn read_file(path: &Path, what: &str, limit: u64) -> Result<String> {
                 Error::invalid(format!("{what} {}: {e}", path.display()))
             }
         })?;
-    let m = f
-        .metadata()
-        .map_err(|e| Error::invalid(format!("{what} {}: {e}", path.display())))?;
-    if !m.is_file() {
-        return Err(Error::invalid(format!(
-            "{what} {} is not a regular file",
-            path.display()
-        )));
-    }
-    check_meta(path, what, &m)?;
+    let m = check_open(&f, path, what)?;
     if m.len() > limit {
         return Err(Error::invalid(format!(
             "{what} {} is {} bytes; at most {limit} are read",
@@ -144,16 +151,7 @@ pub fn open_append(path: &Path, what: &str) -> Result<File> {
         .custom_flags(libc::O_CLOEXEC | libc::O_NOFOLLOW | libc::O_NONBLOCK)
         .open(path)
         .map_err(|e| Error::invalid(format!("{what} {}: {e}", path.display())))?;
-    let m = f
-        .metadata()
-        .map_err(|e| Error::invalid(format!("{what} {}: {e}", path.display())))?;
-    if !m.is_file() {
-        return Err(Error::invalid(format!(
-            "{what} {} is not a regular file",
-            path.display()
-        )));
-    }
-    check_meta(path, what, &m)?;
+    check_open(&f, path, what)?;
     Ok(f)
 }
 

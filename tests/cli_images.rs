@@ -35,20 +35,18 @@ fn raw_image(path: &Path, size: u64) {
 
 /// The same pattern as a qcow2 image.
 fn qcow2_image(path: &Path, size: u64) {
+    qcow2_image_with(path, size, &[]);
+}
+
+/// The same pattern as a qcow2 image made with extra `qemu-img convert`
+/// options.
+fn qcow2_image_with(path: &Path, size: u64, options: &[&str]) {
     let raw = path.with_extension("src.raw");
     raw_image(&raw, size);
-    sh(
-        "qemu-img",
-        &[
-            "convert",
-            "-f",
-            "raw",
-            "-O",
-            "qcow2",
-            raw.to_str().unwrap(),
-            path.to_str().unwrap(),
-        ],
-    );
+    let mut args = vec!["convert", "-f", "raw", "-O", "qcow2"];
+    args.extend_from_slice(options);
+    args.extend([raw.to_str().unwrap(), path.to_str().unwrap()]);
+    sh("qemu-img", &args);
     std::fs::remove_file(raw).unwrap();
 }
 
@@ -577,22 +575,7 @@ fn scripts_get_no_progress_bar() {
 fn an_image_that_floods_qemu_img_check_is_refused_briefly() {
     let v = Volctl::new();
     let img = v.path("flood.qcow2");
-    let raw = v.path("flood.raw");
-    raw_image(&raw, 32 * MIB);
-    sh(
-        "qemu-img",
-        &[
-            "convert",
-            "-f",
-            "raw",
-            "-O",
-            "qcow2",
-            "-o",
-            "cluster_size=512",
-            raw.to_str().unwrap(),
-            img.to_str().unwrap(),
-        ],
-    );
+    qcow2_image_with(&img, 32 * MIB, &["-o", "cluster_size=512"]);
     // Overwrite every refcount block with 0xff: every cluster's refcount
     // is then wrong. Header: refcount_table_offset at 48 (u64 BE),
     // refcount_table_clusters at 56 (u32 BE), cluster_bits at 20 (u32 BE).

@@ -152,23 +152,7 @@ fn an_unwritable_backend_reschedules_onto_the_healthy_one() {
 
 /// Runs `create` paused at `point`; `meanwhile` runs during the pause.
 fn create_paused_at(v: &Volctl, point: &str, meanwhile: impl FnOnce()) -> Run {
-    let pause = v.path("pause");
-    let child = v
-        .cmd(&["create", "--size", "1", "--json"])
-        .env("VOLCTL_PAUSE_AT", point)
-        .env("VOLCTL_PAUSE_FILE", &pause)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let t0 = std::time::Instant::now();
-    while !pause.exists() {
-        assert!(
-            t0.elapsed() < Duration::from_secs(30),
-            "never reached {point}"
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    let (child, pause) = spawn_paused(v, &["create", "--size", "1", "--json"], point);
     meanwhile();
     std::fs::remove_file(&pause).unwrap();
     let mut child = child;

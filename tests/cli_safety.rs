@@ -629,23 +629,11 @@ fn repair_moves_orphans_aside_and_only_purge_deletes_them() {
 fn a_database_replaced_under_a_running_command_stops_it() {
     let v = Volctl::new();
     v.ok(&["list"]);
-    let pause = v.path("pause");
-    let child = v
-        .cmd(&["create", "--size", "1"])
-        .env(
-            "VOLCTL_PAUSE_AT",
-            "volume_create_api/ExtractVolumeRequest/success",
-        )
-        .env("VOLCTL_PAUSE_FILE", &pause)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let t0 = std::time::Instant::now();
-    while !pause.exists() {
-        assert!(t0.elapsed().as_secs() < 60, "never paused");
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
+    let (child, pause) = spawn_paused(
+        &v,
+        &["create", "--size", "1"],
+        "volume_create_api/ExtractVolumeRequest/success",
+    );
     let db = v.state.join("volctl.db");
     std::fs::rename(&db, v.path("elsewhere.db")).unwrap();
     std::fs::write(&db, b"").unwrap();
@@ -722,20 +710,11 @@ fn a_store_that_fails_mid_flow_is_interrupted_not_failed() {
     let _b = tmpfs(&v.path("b"), "200g");
     let _s = tmpfs(&v.state, "3m");
     v.json(&["create", "--size", "1"]);
-    let pause = v.path("pause");
-    let child = v
-        .cmd(&["create", "--size", "1"])
-        .env("VOLCTL_PAUSE_AT", "volume_create_api/VolumeCast/success")
-        .env("VOLCTL_PAUSE_FILE", &pause)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let t0 = std::time::Instant::now();
-    while !pause.exists() {
-        assert!(t0.elapsed().as_secs() < 60, "never paused");
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
+    let (child, pause) = spawn_paused(
+        &v,
+        &["create", "--size", "1"],
+        "volume_create_api/VolumeCast/success",
+    );
     // Fill the store's filesystem.
     let filler = v.state.join("filler");
     {

@@ -252,3 +252,23 @@ pub fn tmpfs(dir: &Path, size: &str) -> Umount {
     );
     Umount(dir.to_path_buf())
 }
+
+/// Starts `volctl args` with the test hook that pauses it at `point`, and
+/// returns once it is paused there, with the file whose removal releases it.
+pub fn spawn_paused(v: &Volctl, args: &[&str], point: &str) -> (std::process::Child, PathBuf) {
+    let pause = v.path("pause");
+    let child = v
+        .cmd(args)
+        .env("VOLCTL_PAUSE_AT", point)
+        .env("VOLCTL_PAUSE_FILE", &pause)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let t0 = std::time::Instant::now();
+    while !pause.exists() {
+        assert!(t0.elapsed().as_secs() < 60, "never paused at {point}");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    (child, pause)
+}
