@@ -124,6 +124,7 @@ pass=$(grep -c '^VMTEST .* PASS' "$log" || true)
 fail=$(grep -c '^VMTEST .* FAIL' "$log" || true)
 grep -E '^VMTEST|^    \| ' "$log" || true
 grep -E '^VMBENCH' "$log" || true
+grep -E '^VMINIT pool' "$log" || true
 if ! grep -q '^VMRESULT done' "$log"; then
     echo "the scenarios did not finish (see $log)"
     tail -30 "$log"

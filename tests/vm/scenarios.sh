@@ -210,6 +210,7 @@ bench() {
         p=$(field "$src" path)
         for i in $(seq 0 31); do dd if=/tmp/pattern of="$p" bs=1M seek=$((i * 8)) conv=notrunc 2>/dev/null; done
         sync
+        echo "VMINIT bench: $type source written"
         for i in 1 2 3; do
             t0=$(now_us); c=$($V create --from-volume "$src" -q); t1=$(now_us)
             echo $(( (t1 - t0) / 1000 ))
@@ -268,4 +269,15 @@ run crash_thick_mid_image_copy_rollback crash_then thick volume_create_manager/C
 run second_store_refused second_store_refused
 run quota_and_check_are_exact quota_and_check_are_exact
 run final_check $V check -q
-if [ -z "$only" ] || echo bench | grep -qE "$only"; then bench; fi
+if [ -z "$only" ] || echo bench | grep -qE "$only"; then
+    # What the pools hold before the figures (so a slow or stuck bench can
+    # be told from a full pool); the bench is bounded like every scenario.
+    lvm lvs -a -o lv_name,lv_size,data_percent,metadata_percent vg1 2>&1 | sed 's/^/VMINIT pool /'
+    bench &
+    bench_pid=$!
+    ( sleep 600; echo "VMBENCH stopped: still running after 600 s"; kill -9 $bench_pid ) &
+    watchdog=$!
+    wait $bench_pid
+    kill $watchdog 2>/dev/null
+    lvm lvs -a -o lv_name,lv_size,data_percent,metadata_percent vg1 2>&1 | sed 's/^/VMINIT pool /'
+fi
