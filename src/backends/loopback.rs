@@ -420,9 +420,14 @@ impl Driver for Loopback {
         if !marker.exists() {
             return None;
         }
-        self.check_claim(&marker)
-            .err()
-            .map(|m| format!("backend `{}`: {m}", self.cfg.name()))
+        match self.check_claim(&marker) {
+            // Ours: later checks in this process need not read it again.
+            Ok(()) => {
+                let _ = self.claimed.set(());
+                None
+            }
+            Err(m) => Some(format!("backend `{}`: {m}", self.cfg.name())),
+        }
     }
 
     fn cheap_copies(&self) -> bool {

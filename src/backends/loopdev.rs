@@ -17,7 +17,6 @@ const LOOP_SET_FD: libc::c_ulong = 0x4C00;
 const LOOP_CLR_FD: libc::c_ulong = 0x4C01;
 const LOOP_SET_STATUS64: libc::c_ulong = 0x4C04;
 const LOOP_GET_STATUS64: libc::c_ulong = 0x4C05;
-const LOOP_SET_CAPACITY: libc::c_ulong = 0x4C07;
 const LO_FLAGS_AUTOCLEAR: u32 = 4;
 const LOOP_CONFIGURE: libc::c_ulong = 0x4C0A;
 const LOOP_CTL_GET_FREE: libc::c_ulong = 0x4C82;
@@ -109,8 +108,12 @@ pub type FileId = (u64, u64);
 
 /// The identity of the regular file at `path` (a symlink is not followed).
 pub fn file_id(path: &Path) -> io::Result<FileId> {
+    id_of_meta(&std::fs::symlink_metadata(path)?, path)
+}
+
+/// The identity of a regular file from its metadata (of `path`).
+fn id_of_meta(m: &std::fs::Metadata, path: &Path) -> io::Result<FileId> {
     use std::os::unix::fs::MetadataExt;
-    let m = std::fs::symlink_metadata(path)?;
     if !m.is_file() {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
@@ -169,17 +172,7 @@ pub fn attach(file: &Path, read_only: bool) -> io::Result<PathBuf> {
         .write(!read_only)
         .custom_flags(libc::O_CLOEXEC | libc::O_NOFOLLOW)
         .open(file)?;
-    let id = {
-        use std::os::unix::fs::MetadataExt;
-        let m = backing.metadata()?;
-        if !m.is_file() {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!("{} is not a regular file", file.display()),
-            ));
-        }
-        (m.dev(), m.ino())
-    };
+    let id = id_of_meta(&backing.metadata()?, file)?;
     if let Some(dev) = find_by_id(id) {
         return Ok(dev);
     }
@@ -301,18 +294,6 @@ pub fn detach(dev: &Path, id: FileId) -> Result<(), DetachError> {
         )));
     }
     Ok(())
-}
-
-/// Makes a bound device see its file's new size (after the file grew).
-pub fn set_capacity(dev: &Path, id: FileId) -> io::Result<()> {
-    let d = OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_CLOEXEC | libc::O_NOFOLLOW)
-        .open(dev)?;
-    match status(&d)? {
-        Some(info) if id_of(&info) == id => ioctl_int(&d, LOOP_SET_CAPACITY, 0).map(drop),
-        _ => Ok(()),
-    }
 }
 
 /// What holds a busy block device, in words: where it is mounted, which

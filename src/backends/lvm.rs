@@ -279,6 +279,11 @@ impl Lvm {
         if self.prepare_new(obj)? {
             return Ok(());
         }
+        self.lvcreate_new(obj, bytes)
+    }
+
+    /// Creates an LV of `bytes` that [`Lvm::prepare_new`] found absent.
+    fn lvcreate_new(&self, obj: Obj<'_>, bytes: u64) -> Result<()> {
         let size = format!("{bytes}b");
         let name = obj.name();
         match &self.pool {
@@ -501,7 +506,10 @@ impl Driver for Lvm {
             }
             // Thick copy: a new LV and every block.
             (None, _) => {
-                self.lvcreate(to, size_bytes.unwrap_or(src_len))?;
+                // `exists` already came from prepare_new: no second look.
+                if !exists {
+                    self.lvcreate_new(to, size_bytes.unwrap_or(src_len))?;
+                }
                 let len = src_len.min(size_bytes.unwrap_or(src_len));
                 self.copy_blocks(from, to, len, io)?;
             }
