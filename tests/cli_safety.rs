@@ -686,11 +686,28 @@ fn a_read_only_or_foreign_state_directory_gets_errors_never_panics() {
             r.stderr
         );
     }
-    // An unprivileged user (nobody) on root's state directory.
+    // An unprivileged user (nobody) on root's state directory. The binary
+    // is copied where nobody may run it: the checkout may be in a
+    // directory only root can enter.
+    use std::os::unix::fs::PermissionsExt;
+    let exe_dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(exe_dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let exe = exe_dir.path().join("volctl");
+    std::fs::copy(bin(), &exe).unwrap();
+    std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).unwrap();
     for args in cases {
         let mut a = args.to_vec();
         a.push("--json");
-        let r: Run = v.cmd(&a).uid(65534).gid(65534).output().unwrap().into();
+        let r: Run = std::process::Command::new(&exe)
+            .args(&a)
+            .env("VOLCTL_STATE_DIR", &v.state)
+            .env_remove("VOLCTL_PROJECT")
+            .env_remove("VOLCTL_CONFIG")
+            .uid(65534)
+            .gid(65534)
+            .output()
+            .unwrap()
+            .into();
         judge("nobody", args, r);
     }
     assert!(Path::new(vol["path"].as_str().unwrap()).exists());
