@@ -26,14 +26,14 @@ macro_rules! step {
             fn requires(&self) -> Vec<&str> { vec![$($req),*] }
             fn provides(&self) -> Vec<&str> { vec![$prov] }
             fn execute(&self, $ctx: &ExecContext<'_>) -> Result<Values, Failure> {
-                Ok(outputs().with($prov, $body))
+                Ok(outputs().with_value($prov, $body))
             }
         }
     };
 }
 
 step!(Extract, "extract", ["request"], "spec", |ctx| {
-    let size: u64 = ctx.get("request")?;
+    let size: u64 = ctx.get(Sym::new("request"))?;
     Spec {
         size,
         name: "vol".into(),
@@ -41,19 +41,19 @@ step!(Extract, "extract", ["request"], "spec", |ctx| {
     }
 });
 step!(Reserve, "reserve", ["spec"], "reservation", |ctx| {
-    let spec: Spec = ctx.get("spec")?;
+    let spec: Spec = ctx.get(Sym::new("spec"))?;
     format!("res-{}", spec.size)
 });
 step!(CreateEntry, "create_entry", ["spec"], "entry_id", |ctx| {
-    let spec: Spec = ctx.get("spec")?;
+    let spec: Spec = ctx.get(Sym::new("spec"))?;
     format!("{}-{}", spec.name, spec.size)
 });
 step!(Commit, "commit", ["reservation"], "committed", |ctx| {
-    ctx.get::<String>("reservation")?.len()
+    ctx.get(Sym::<String>::new("reservation"))?.len()
 });
 step!(Cast, "cast", ["entry_id", "spec"], "cast_id", |ctx| {
-    let id: String = ctx.get("entry_id")?;
-    let spec: Spec = ctx.get("spec")?;
+    let id: String = ctx.get(Sym::new("entry_id"))?;
+    let spec: Spec = ctx.get(Sym::new("spec"))?;
     format!("{id}/{}", spec.kind)
 });
 
@@ -79,8 +79,9 @@ impl Task for Step {
         vec![&self.2[1]]
     }
     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
-        let v: u64 = ctx.get(&self.2[0])?;
-        Ok(outputs().with(&self.2[1], v + self.0 as u64))
+        // Names made at run time: the untyped accessors.
+        let v = ctx.value(&self.2[0]).and_then(|v| v.as_u64()).unwrap_or(0);
+        Ok(outputs().with_value(&self.2[1], v + self.0 as u64))
     }
 }
 
@@ -103,7 +104,7 @@ fn bench(c: &mut Criterion) {
             // many runs came before.
             let engine = Engine::new(Arc::new(MemoryStore::new()));
             let out = engine
-                .run(&linear5(), outputs().with("request", 10))
+                .run(&linear5(), outputs().with_value("request", 10))
                 .unwrap();
             black_box(out);
         })
@@ -115,7 +116,7 @@ fn bench(c: &mut Criterion) {
     g.bench_function("linear5_sqlite", |b| {
         b.iter(|| {
             let out = sqlite
-                .run(&linear5(), outputs().with("request", 10))
+                .run(&linear5(), outputs().with_value("request", 10))
                 .unwrap();
             black_box(out);
         })
@@ -124,7 +125,9 @@ fn bench(c: &mut Criterion) {
     g.bench_function("linear25_memory", |b| {
         b.iter(|| {
             let engine = Engine::new(Arc::new(MemoryStore::new()));
-            let out = engine.run(&linear(25), outputs().with("v0", 1)).unwrap();
+            let out = engine
+                .run(&linear(25), outputs().with_value("v0", 1))
+                .unwrap();
             black_box(out);
         })
     });

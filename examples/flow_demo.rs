@@ -20,6 +20,13 @@ fn io(e: std::io::Error) -> Failure {
     Failure::new("io", e.to_string())
 }
 
+/// The demo's symbols: each value's name and type, spelt once.
+const DIR: Sym<PathBuf> = Sym::new("dir");
+const CREATED: Sym<bool> = Sym::new("created");
+const TEXT: Sym<String> = Sym::new("text");
+const FILE: Sym<PathBuf> = Sym::new("file");
+const FAIL: Sym<bool> = Sym::new("fail");
+
 /// Creates a directory; its revert removes it, if this task made it.
 struct MakeDir;
 
@@ -28,21 +35,21 @@ impl Task for MakeDir {
         "make_dir"
     }
     fn requires(&self) -> Vec<&str> {
-        vec!["dir"]
+        vec![DIR.name()]
     }
     fn provides(&self) -> Vec<&str> {
-        vec!["created"]
+        vec![CREATED.name()]
     }
     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
-        let dir: PathBuf = ctx.get("dir")?;
+        let dir = ctx.get(DIR)?;
         let created = !dir.exists();
         fs::create_dir_all(&dir).map_err(io)?;
-        Ok(outputs().with("created", created))
+        Ok(outputs().with(CREATED, created))
     }
     fn revert(&self, ctx: &RevertContext<'_>) -> Result<(), Failure> {
-        let dir: PathBuf = ctx.get("dir")?;
+        let dir = ctx.get(DIR)?;
         // Only undo what this task did: a directory that existed stays.
-        if ctx.result::<bool>("created") == Some(true) && dir.exists() {
+        if ctx.result(CREATED) == Some(true) && dir.exists() {
             fs::remove_dir(&dir).map_err(io)?;
         }
         Ok(())
@@ -57,27 +64,27 @@ impl Task for WriteFile {
         "write_file"
     }
     fn requires(&self) -> Vec<&str> {
-        vec!["dir", "text"]
+        vec![DIR.name(), TEXT.name()]
     }
     fn provides(&self) -> Vec<&str> {
-        vec!["file"]
+        vec![FILE.name()]
     }
     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
-        let dir: PathBuf = ctx.get("dir")?;
-        let text: String = ctx.get("text")?;
+        let dir = ctx.get(DIR)?;
+        let text = ctx.get(TEXT)?;
         let file = dir.join("hello.txt");
         fs::write(&file, text).map_err(io)?;
-        Ok(outputs().with("file", &file))
+        Ok(outputs().with(FILE, &file))
     }
     fn revert(&self, ctx: &RevertContext<'_>) -> Result<(), Failure> {
-        let dir: PathBuf = ctx.get("dir")?;
+        let dir = ctx.get(DIR)?;
         match fs::remove_file(dir.join("hello.txt")) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io(e)),
             _ => Ok(()),
         }
     }
     fn summary(&self, outputs: &Values) -> Option<String> {
-        outputs.get("file").map(|f| format!("wrote {f}"))
+        outputs.read(FILE).map(|f| format!("wrote {}", f.display()))
     }
 }
 
@@ -89,10 +96,10 @@ impl Task for MaybeFail {
         "maybe_fail"
     }
     fn requires(&self) -> Vec<&str> {
-        vec!["fail", "file"]
+        vec![FAIL.name(), FILE.name()]
     }
     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
-        if ctx.get::<bool>("fail")? {
+        if ctx.get(FAIL)? {
             Err(Failure::new("demo", "this step fails on purpose"))
         } else {
             Ok(outputs())
@@ -127,9 +134,9 @@ fn run(dir: &Path, fail: bool) -> Result<FlowOutcome, EngineError> {
         .add(WriteFile)
         .add(MaybeFail);
     let inputs = outputs()
-        .with("dir", dir)
-        .with("text", "hello from a flow\n")
-        .with("fail", fail);
+        .with(DIR, dir.to_path_buf())
+        .with(TEXT, "hello from a flow\n".to_string())
+        .with(FAIL, fail);
     engine.run(&flow, inputs)
 }
 

@@ -44,6 +44,7 @@ pub mod recovery;
 pub mod scheduler;
 pub mod service;
 pub mod store;
+pub mod symbols;
 #[cfg(feature = "test-hooks")]
 pub mod testhooks;
 pub mod trust;

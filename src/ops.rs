@@ -18,6 +18,7 @@ use crate::store::images::Image;
 use crate::store::new_id;
 use crate::store::snapshots::{self, Snapshot};
 use crate::store::volumes::{self, Volume, VolumeStatus};
+use crate::symbols::{IMAGE, IMAGE_ID, SCHEDULER_REQUEST, SNAPSHOT_ID, VOLUME_ID};
 
 /// Every flow definition by name, so a stored flow can be rebuilt and
 /// resumed by any process.
@@ -289,7 +290,7 @@ impl Ops {
             self.engine.create(
                 &flow,
                 &flow_id,
-                outputs().with("request_spec", &cast.payload),
+                Values::from_iter([(SCHEDULER_REQUEST.name().to_string(), cast.payload.clone())]),
                 json!({ "volume_id": cast.volume_id, "operation": "create", "cast": cast.topic }),
             )?;
             Ok((true, true))
@@ -317,7 +318,7 @@ impl Ops {
     fn volume_flow(&self, flow: Flow, volume_id: &str, operation: &str) -> Result<()> {
         self.complete(
             &flow,
-            outputs().with("volume_id", volume_id),
+            outputs().with(VOLUME_ID, volume_id.to_string()),
             json!({ "volume_id": volume_id, "operation": operation }),
         )
         .map(drop)
@@ -354,7 +355,7 @@ impl Ops {
     pub fn snapshot_delete(&self, snapshot_id: &str) -> Result<()> {
         self.complete(
             &snapshot::delete_flow(&self.svc),
-            outputs().with("snapshot_id", snapshot_id),
+            outputs().with(SNAPSHOT_ID, snapshot_id.to_string()),
             json!({ "snapshot_id": snapshot_id, "operation": "snapshot_delete" }),
         )
         .map(drop)
@@ -373,7 +374,7 @@ impl Ops {
             image_flows::import_inputs(&id, source, name, format),
             json!({ "image_id": id, "operation": "image_import" }),
         )?;
-        out.get("image")
+        out.get(IMAGE)
             .ok_or_else(|| Error::internal("the import produced no image"))
     }
 
@@ -381,7 +382,7 @@ impl Ops {
     pub fn image_delete(&self, image_id: &str) -> Result<()> {
         self.complete(
             &image_flows::delete_flow(&self.svc),
-            outputs().with("image_id", image_id),
+            outputs().with(IMAGE_ID, image_id.to_string()),
             json!({ "image_id": image_id, "operation": "image_delete" }),
         )
         .map(drop)

@@ -31,19 +31,22 @@ fn linear3(log: &Log) -> Flow {
 fn linear_flow_runs_in_order_and_passes_values() {
     let log = Log::default();
     let out = memory_engine()
-        .run(&linear3(&log), outputs().with("x", "1"))
+        .run(&linear3(&log), outputs().with_value("x", "1"))
         .unwrap();
     assert_eq!(out.state, FlowState::Success);
     assert_eq!(log.execs(), ["a", "b", "c"]);
     assert!(log.reverts().is_empty());
-    assert_eq!(out.get::<String>("c_out").unwrap(), "c(b(a(1)),1)");
+    assert_eq!(
+        out.get(Sym::<String>::new("c_out")).unwrap(),
+        "c(b(a(1)),1)"
+    );
 }
 
 #[test]
 fn missing_symbol_is_a_build_error_naming_symbol_and_task() {
     let log = Log::default();
     let err = memory_engine()
-        .run(&linear3(&log), outputs().with("y", "1"))
+        .run(&linear3(&log), outputs().with_value("y", "1"))
         .unwrap_err();
     let msg = err.to_string();
     assert!(matches!(err, EngineError::Build(_)), "{msg}");
@@ -78,7 +81,7 @@ fn rebinding_reads_an_input_from_another_symbol() {
                 .rebind("size", "raw_size"),
         );
     let out = memory_engine().run(&flow, outputs()).unwrap();
-    assert_eq!(out.get::<String>("o").unwrap(), "use(raw())");
+    assert_eq!(out.get(Sym::<String>::new("o")).unwrap(), "use(raw())");
 
     let bad =
         Flow::linear("g").add(TaskNode::new(Probe::new("t", &log)).rebind("size", "raw_size"));
@@ -108,7 +111,7 @@ fn duplicate_names_and_providers_are_build_errors() {
         .add(Probe::new("a", &log))
         .add(Probe::new("b", &log).provides(&["v", "x"]));
     let msg = memory_engine()
-        .run(&flow, outputs().with("x", 1))
+        .run(&flow, outputs().with_value("x", 1))
         .unwrap_err()
         .to_string();
     assert!(msg.contains("two atoms are named `a`"), "{msg}");
@@ -213,7 +216,10 @@ fn failure_reverts_failed_task_then_completed_ones_in_reverse() {
     else {
         panic!()
     };
-    assert_eq!(outcome, Outcome::Success(outputs().with("b_out", "b()")));
+    assert_eq!(
+        outcome,
+        Outcome::Success(outputs().with_value("b_out", "b()"))
+    );
     assert_eq!(flow_failures, ["c failed"]);
 
     let atoms = atoms(&engine, &out.id);
@@ -578,7 +584,7 @@ fn panics_and_missing_outputs_become_task_failures() {
             vec!["promised"]
         }
         fn execute(&self, _: &ExecContext<'_>) -> Result<Values, Failure> {
-            Ok(outputs().with("other", 1))
+            Ok(outputs().with_value("other", 1))
         }
     }
     let out = memory_engine()
@@ -599,14 +605,14 @@ fn typed_inputs_report_bad_shapes() {
             vec!["n"]
         }
         fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
-            let _: u64 = ctx.get("n")?;
+            let _: u64 = ctx.get(Sym::new("n"))?;
             Ok(outputs())
         }
     }
     let out = memory_engine()
         .run(
             &Flow::linear("f").add(WantsNumber),
-            outputs().with("n", "ten"),
+            outputs().with_value("n", "ten"),
         )
         .unwrap();
     assert!(out.failures[0].is(Failure::BAD_INPUT));
@@ -638,7 +644,7 @@ impl Task for Insert {
         if self.fail_after_write {
             return Err(Failure::new("late", "failed after writing"));
         }
-        Ok(outputs().with(self.key, true))
+        Ok(outputs().with_value(self.key, true))
     }
     fn revert(&self, _: &RevertContext<'_>) -> Result<(), Failure> {
         self.db
@@ -712,7 +718,7 @@ fn resume_continues_where_the_flow_stopped() {
         .create(
             &flow,
             "id1",
-            outputs().with("x", "1"),
+            outputs().with_value("x", "1"),
             json!({"about": "test"}),
         )
         .unwrap();
@@ -731,7 +737,10 @@ fn resume_continues_where_the_flow_stopped() {
     let out = Engine::new(store.clone()).resume(&flow, "id1").unwrap();
     assert_eq!(out.state, FlowState::Success);
     assert_eq!(log.execs(), ["b", "c"], "a is not run again; b is");
-    assert_eq!(out.get::<String>("c_out").unwrap(), "c(b(recorded),1)");
+    assert_eq!(
+        out.get(Sym::<String>::new("c_out")).unwrap(),
+        "c(b(recorded),1)"
+    );
     let atoms = atoms(&engine, "id1");
     assert_eq!(atoms["b"].attempts, 2);
 
@@ -751,7 +760,7 @@ fn rollback_reverts_from_where_the_flow_stopped() {
         .create(
             &flow,
             "id1",
-            outputs().with("x", "1"),
+            outputs().with_value("x", "1"),
             serde_json::Value::Null,
         )
         .unwrap();
@@ -782,7 +791,7 @@ fn rollback_reverts_from_where_the_flow_stopped() {
     };
     assert_eq!(
         outcome,
-        Outcome::Success(outputs().with("a_out", "recorded"))
+        Outcome::Success(outputs().with_value("a_out", "recorded"))
     );
 }
 
@@ -791,7 +800,7 @@ fn reload_checks_the_definition() {
     let log = Log::default();
     let engine = memory_engine();
     let out = engine
-        .run(&linear3(&log), outputs().with("x", "1"))
+        .run(&linear3(&log), outputs().with_value("x", "1"))
         .unwrap();
     let other = Flow::linear("other").add(Probe::new("a", &log));
     assert!(matches!(
@@ -828,7 +837,12 @@ fn sqlite_and_memory_stores_record_the_same_history() {
             .add(Probe::new("b", &log).failing().fail_revert_when(|_| false));
         let engine = Engine::new(store.clone());
         engine
-            .run_with_id(&flow, "same", outputs().with("x", 1), json!({"k": "v"}))
+            .run_with_id(
+                &flow,
+                "same",
+                outputs().with_value("x", 1),
+                json!({"k": "v"}),
+            )
             .unwrap();
         let mut snap = store.load("same").unwrap().unwrap();
         snap.atoms.sort_by(|a, b| a.name.cmp(&b.name));
@@ -916,8 +930,8 @@ fn flows_record_their_owner_and_can_be_claimed_only_from_the_expected_one() {
 fn tasks_can_be_run_and_reverted_alone() {
     let log = Log::default();
     let t = Probe::new("t", &log).requires(&["x"]).provides(&["y"]);
-    let out = execute_task(&t, &outputs().with("x", "7")).unwrap();
-    assert_eq!(out, outputs().with("y", "t(7)"));
+    let out = execute_task(&t, &outputs().with_value("x", "7")).unwrap();
+    assert_eq!(out, outputs().with_value("y", "t(7)"));
     revert_task(
         &t,
         &outputs(),

@@ -89,7 +89,7 @@ impl Task for MkDir {
     }
     fn execute(&self, _: &ExecContext<'_>) -> Result<Values, Failure> {
         fs::create_dir_all(&self.0).map_err(io)?;
-        Ok(outputs().with("dir", &self.0))
+        Ok(outputs().with_value("dir", &self.0))
     }
     fn revert(&self, _: &RevertContext<'_>) -> Result<(), Failure> {
         match fs::remove_dir(&self.0) {
@@ -112,12 +112,12 @@ impl Task for WriteFile {
         vec![self.0]
     }
     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
-        let dir: PathBuf = ctx.get("dir")?;
+        let dir: PathBuf = ctx.get(Sym::new("dir"))?;
         fs::write(dir.join(self.0), self.0).map_err(io)?;
-        Ok(outputs().with(self.0, self.0.len()))
+        Ok(outputs().with_value(self.0, self.0.len()))
     }
     fn revert(&self, ctx: &RevertContext<'_>) -> Result<(), Failure> {
-        let dir: PathBuf = ctx.get("dir")?;
+        let dir: PathBuf = ctx.get(Sym::new("dir"))?;
         match fs::remove_file(dir.join(self.0)) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io(e)),
             _ => Ok(()),

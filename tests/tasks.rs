@@ -2,6 +2,7 @@
 //! inputs → outputs and effects; its revert given its result or failure.
 
 use std::sync::Arc;
+use volctl::symbols::*;
 
 use serde_json::json;
 use volctl::api::create_volume::*;
@@ -111,7 +112,7 @@ fn extract_volume_request_normalises_and_validates() {
         project: "p".into(),
         source: None,
     };
-    let out = execute_task(&t, &outputs().with("request", &ok)).unwrap();
+    let out = execute_task(&t, &outputs().with(REQUEST, &ok)).unwrap();
     let r: VolumeRequest = serde_json::from_value(out["volume_request"].clone()).unwrap();
     assert_eq!(r.size, 3);
     assert_eq!(r.type_name.as_deref(), Some("fast"));
@@ -120,7 +121,7 @@ fn extract_volume_request_normalises_and_validates() {
     assert_eq!(r.source_kind, SourceKind::Raw);
 
     let bad =
-        |req: CreateRequest| kind(execute_task(&t, &outputs().with("request", &req)).unwrap_err());
+        |req: CreateRequest| kind(execute_task(&t, &outputs().with(REQUEST, &req)).unwrap_err());
     assert_eq!(
         bad(CreateRequest {
             size: Some(0),
@@ -176,7 +177,7 @@ fn extract_volume_request_normalises_and_validates() {
 fn quota_reserve_reserves_and_its_revert_releases() {
     let e = env(TWO_BACKENDS);
     let t = QuotaReserve(e.svc.clone());
-    let ins = outputs().with("volume_request", request(&e, 4));
+    let ins = outputs().with(VOLUME_REQUEST, request(&e, 4));
     let out = execute_task(&t, &ins).unwrap();
     let r: Reservation = serde_json::from_value(out["reservation"].clone()).unwrap();
     assert_eq!(
@@ -194,7 +195,7 @@ fn quota_reserve_reserves_and_its_revert_releases() {
     assert_eq!(usage(&e, "gigabytes"), (0, 0));
 
     // Over quota: nothing reserved; its revert with its own failure does nothing.
-    let big = outputs().with("volume_request", request(&e, 101));
+    let big = outputs().with(VOLUME_REQUEST, request(&e, 101));
     let f = execute_task(&t, &big).unwrap_err();
     assert_eq!(kind(f.clone()), ErrorKind::OverQuota);
     revert_task(&t, &big, &Outcome::Failure(f.clone()), &[f]).unwrap();
@@ -283,8 +284,8 @@ fn scheduler_request(e: &Env, size: u64, retry: Retry) -> (Values, SchedulerRequ
     };
     (
         outputs()
-            .with("scheduler_spec", &msg)
-            .with("request_spec", &msg),
+            .with(SCHEDULER_SPEC, &msg)
+            .with(SCHEDULER_REQUEST, &msg),
         msg,
     )
 }
@@ -425,7 +426,7 @@ fn manager_request(e: &Env, size: u64, backend: &str, attempt: u32) -> Values {
             failures: vec![],
         },
     };
-    outputs().with("request_spec", &m)
+    outputs().with(MANAGER_REQUEST, &m)
 }
 
 #[test]
@@ -576,7 +577,7 @@ fn create_volume_from_spec_fails_as_a_backend_fault_on_an_unusable_path() {
 fn delete_tasks_refuse_busy_volumes_and_release_quota_with_the_row() {
     let e = env(TWO_BACKENDS);
     let _ = api_until(&e, 4, 4);
-    let ins = outputs().with("volume_id", "vol-1");
+    let ins = outputs().with(VOLUME_ID, "vol-1".to_string());
     let start = DeleteStart(e.svc.clone());
     assert_eq!(
         kind(execute_task(&start, &ins).unwrap_err()),

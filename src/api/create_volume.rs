@@ -20,6 +20,7 @@ use crate::store::now;
 use crate::store::snapshots::{self, SnapshotStatus};
 use crate::store::volumes::{self, SourceKind, Volume, VolumeStatus};
 use crate::store::{images, types};
+use crate::symbols::{CAST_ID, REQUEST, RESERVATION, VOLUME_ID, VOLUME_REQUEST};
 use crate::task_signature;
 
 /// The flow's name.
@@ -183,15 +184,15 @@ fn resolve_source(
 }
 
 impl Task for ExtractVolumeRequest {
-    task_signature!("ExtractVolumeRequest", requires: ["request"], provides: ["volume_request"], atomic);
+    task_signature!("ExtractVolumeRequest", requires: [REQUEST], provides: [VOLUME_REQUEST], atomic);
 
     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
-        let req: CreateRequest = ctx.get("request")?;
-        Ok(outputs().with("volume_request", self.extract(&req)?))
+        let req: CreateRequest = ctx.get(REQUEST)?;
+        Ok(outputs().with(VOLUME_REQUEST, self.extract(&req)?))
     }
 
     fn summary(&self, out: &Values) -> Option<String> {
-        let r: VolumeRequest = serde_json::from_value(out.get("volume_request")?.clone()).ok()?;
+        let r: VolumeRequest = out.read(VOLUME_REQUEST)?;
         Some(format!(
             "{} GiB, type {}, zone {}",
             r.size,
@@ -206,10 +207,10 @@ impl Task for ExtractVolumeRequest {
 pub struct QuotaReserve(pub Arc<Service>);
 
 impl Task for QuotaReserve {
-    task_signature!("QuotaReserve", requires: ["volume_request"], provides: ["reservation"], atomic);
+    task_signature!("QuotaReserve", requires: [VOLUME_REQUEST], provides: [RESERVATION], atomic);
 
     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
-        let req: VolumeRequest = ctx.get("volume_request")?;
+        let req: VolumeRequest = ctx.get(VOLUME_REQUEST)?;
         let quota = self.0.quota();
         let conn = self.0.store.db().lock();
         quota.check_per_volume(&conn, &req.project, req.size)?;
@@ -218,18 +219,18 @@ impl Task for QuotaReserve {
             &req.project,
             &volume_deltas(req.size, req.type_name.as_deref()),
         )?;
-        Ok(outputs().with("reservation", r))
+        Ok(outputs().with(RESERVATION, r))
     }
 
     fn revert(&self, ctx: &RevertContext<'_>) -> Result<(), Failure> {
-        if let Some(r) = ctx.result::<Reservation>("reservation") {
+        if let Some(r) = ctx.result(RESERVATION) {
             self.0.quota().rollback(&self.0.store.db().lock(), &r.id)?;
         }
         Ok(())
     }
 
     fn summary(&self, out: &Values) -> Option<String> {
-        let r: Reservation = serde_json::from_value(out.get("reservation")?.clone()).ok()?;
+        let r: Reservation = out.read(RESERVATION)?;
         Some(
             r.deltas
                 .iter()
@@ -244,12 +245,12 @@ impl Task for QuotaReserve {
 pub struct EntryCreate(pub Arc<Service>);
 
 impl Task for EntryCreate {
-    task_signature!("EntryCreate", requires: ["volume_id", "volume_request", "reservation"], provides: [], atomic);
+    task_signature!("EntryCreate", requires: [VOLUME_ID, VOLUME_REQUEST, RESERVATION], provides: [], atomic);
 
     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
-        let id: String = ctx.get("volume_id")?;
-        let req: VolumeRequest = ctx.get("volume_request")?;
-        let r: Reservation = ctx.get("reservation")?;
+        let id: String = ctx.get(VOLUME_ID)?;
+        let req: VolumeRequest = ctx.get(VOLUME_REQUEST)?;
+        let r: Reservation = ctx.get(RESERVATION)?;
         let t = now();
         volumes::insert(
             &self.0.store.db().lock(),
@@ -280,7 +281,7 @@ impl Task for EntryCreate {
     }
 
     fn revert(&self, ctx: &RevertContext<'_>) -> Result<(), Failure> {
-        let id: String = ctx.get("volume_id")?;
+        let id: String = ctx.get(VOLUME_ID)?;
         volumes::delete(&self.0.store.db().lock(), &id)?;
         Ok(())
     }
@@ -292,11 +293,11 @@ impl Task for EntryCreate {
 pub struct QuotaCommit(pub Arc<Service>);
 
 impl Task for QuotaCommit {
-    task_signature!("QuotaCommit", requires: ["volume_id", "reservation"], provides: [], atomic);
+    task_signature!("QuotaCommit", requires: [VOLUME_ID, RESERVATION], provides: [], atomic);
 
     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
-        let id: String = ctx.get("volume_id")?;
-        let r: Reservation = ctx.get("reservation")?;
+        let id: String = ctx.get(VOLUME_ID)?;
+        let r: Reservation = ctx.get(RESERVATION)?;
         let conn = self.0.store.db().lock();
         self.0.quota().commit(&conn, &r.id)?;
         volumes::set_quota_state(&conn, &id, true, None)?;
@@ -307,8 +308,8 @@ impl Task for QuotaCommit {
         if ctx.own_failure().is_some() {
             return Ok(());
         }
-        let id: String = ctx.get("volume_id")?;
-        let r: Reservation = ctx.get("reservation")?;
+        let id: String = ctx.get(VOLUME_ID)?;
+        let r: Reservation = ctx.get(RESERVATION)?;
         let conn = self.0.store.db().lock();
         self.0.quota().uncommit(&conn, &r)?;
         volumes::set_quota_state(&conn, &id, false, Some(&r.id))?;
@@ -322,11 +323,11 @@ impl Task for QuotaCommit {
 pub struct VolumeCast(pub Arc<Service>);
 
 impl Task for VolumeCast {
-    task_signature!("VolumeCast", requires: ["volume_id", "volume_request"], provides: ["cast_id"], atomic);
+    task_signature!("VolumeCast", requires: [VOLUME_ID, VOLUME_REQUEST], provides: [CAST_ID], atomic);
 
     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
-        let volume_id: String = ctx.get("volume_id")?;
-        let request: VolumeRequest = ctx.get("volume_request")?;
+        let volume_id: String = ctx.get(VOLUME_ID)?;
+        let request: VolumeRequest = ctx.get(VOLUME_REQUEST)?;
         let msg = SchedulerRequest {
             volume_id: volume_id.clone(),
             request,
@@ -339,11 +340,11 @@ impl Task for VolumeCast {
             &serde_json::to_value(&msg).map_err(Error::from)?,
             Some(self.0.owner_id()?),
         )?;
-        Ok(outputs().with("cast_id", id))
+        Ok(outputs().with(CAST_ID, id))
     }
 
     fn revert(&self, ctx: &RevertContext<'_>) -> Result<(), Failure> {
-        if let Some(id) = ctx.result::<i64>("cast_id") {
+        if let Some(id) = ctx.result(CAST_ID) {
             casts::remove(&self.0.store.db().lock(), id)?;
         }
         Ok(())
@@ -357,8 +358,8 @@ impl Task for VolumeCast {
 /// The flow's initial store.
 pub fn inputs(volume_id: &str, request: &CreateRequest) -> Values {
     outputs()
-        .with("volume_id", volume_id)
-        .with("request", request)
+        .with(VOLUME_ID, volume_id.to_string())
+        .with(REQUEST, request)
 }
 
 /// The flow's metadata (what it is about).

@@ -79,8 +79,10 @@ impl FlowOutcome {
     }
 
     /// A value from the final store, deserialised.
-    pub fn get<T: serde::de::DeserializeOwned>(&self, name: &str) -> Option<T> {
-        self.values.get(name).and_then(|v| T::deserialize(v).ok())
+    pub fn get<T: serde::de::DeserializeOwned>(&self, sym: super::Sym<T>) -> Option<T> {
+        self.values
+            .get(sym.name())
+            .and_then(|v| T::deserialize(v).ok())
     }
 }
 

@@ -16,21 +16,24 @@
 //! use std::sync::Arc;
 //! use volctl::flow::*;
 //!
+//! const X: Sym<i64> = Sym::new("x");
+//! const Y: Sym<i64> = Sym::new("y");
+//!
 //! struct Double;
 //! impl Task for Double {
 //!     fn name(&self) -> &str { "double" }
-//!     fn requires(&self) -> Vec<&str> { vec!["x"] }
-//!     fn provides(&self) -> Vec<&str> { vec!["y"] }
+//!     fn requires(&self) -> Vec<&str> { vec![X.name()] }
+//!     fn provides(&self) -> Vec<&str> { vec![Y.name()] }
 //!     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
-//!         let x: i64 = ctx.get("x")?;
-//!         Ok(outputs().with("y", x * 2))
+//!         let x = ctx.get(X)?;
+//!         Ok(outputs().with(Y, x * 2))
 //!     }
 //! }
 //!
 //! let engine = Engine::new(Arc::new(MemoryStore::new()));
 //! let flow = Flow::linear("demo").add(Double);
-//! let out = engine.run(&flow, outputs().with("x", 21)).unwrap();
-//! assert_eq!(out.get::<i64>("y"), Some(42));
+//! let out = engine.run(&flow, outputs().with(X, 21)).unwrap();
+//! assert_eq!(out.get(Y), Some(42));
 //! ```
 
 mod cancel;
@@ -42,6 +45,7 @@ mod pattern;
 mod sqlite;
 mod state;
 mod store;
+mod symbol;
 mod task;
 
 pub use cancel::CancelToken;
@@ -53,6 +57,7 @@ pub use pattern::{Backoff, Flow, FlowKind, RetryFilter, RetryPolicy, TaskNode};
 pub use sqlite::{SCHEMA as SQLITE_SCHEMA, SqliteFlowStore};
 pub use state::{AtomKind, AtomRecord, AtomState, FlowRecord, FlowState, now_us};
 pub use store::{FlowSnapshot, FlowStore, MemoryStore, StoreError};
+pub use symbol::Sym;
 pub use task::{ExecContext, Outcome, RevertContext, Task, Values, ValuesExt, outputs};
 
 /// Writes a task's `name`, `requires`, `provides` and (optionally)
@@ -62,12 +67,15 @@ pub use task::{ExecContext, Outcome, RevertContext, Task, Values, ValuesExt, out
 /// use volctl::flow::*;
 /// use volctl::task_signature;
 ///
+/// const SIZE: Sym<u64> = Sym::new("size");
+/// const RESERVATION: Sym<String> = Sym::new("reservation");
+///
 /// struct Reserve;
 /// impl Task for Reserve {
-///     task_signature!("Reserve", requires: ["size"], provides: ["reservation"], atomic);
+///     task_signature!("Reserve", requires: [SIZE], provides: [RESERVATION], atomic);
 ///     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
-///         let size: u64 = ctx.get("size")?;
-///         Ok(outputs().with("reservation", format!("r-{size}")))
+///         let size = ctx.get(SIZE)?;
+///         Ok(outputs().with(RESERVATION, format!("r-{size}")))
 ///     }
 /// }
 /// assert_eq!(Reserve.provides(), ["reservation"]);
@@ -75,15 +83,15 @@ pub use task::{ExecContext, Outcome, RevertContext, Task, Values, ValuesExt, out
 /// ```
 #[macro_export]
 macro_rules! task_signature {
-    ($name:literal, requires: [$($r:literal),* $(,)?], provides: [$($p:literal),* $(,)?] $(, $atomic:ident)?) => {
+    ($name:literal, requires: [$($r:expr),* $(,)?], provides: [$($p:expr),* $(,)?] $(, $atomic:ident)?) => {
         fn name(&self) -> &str {
             $name
         }
         fn requires(&self) -> Vec<&str> {
-            vec![$($r),*]
+            vec![$($r.name()),*]
         }
         fn provides(&self) -> Vec<&str> {
-            vec![$($p),*]
+            vec![$($p.name()),*]
         }
         $(
             fn $atomic(&self) -> bool {

@@ -1,12 +1,15 @@
 //! The unit of work: a task consumes named inputs, acts, provides named
 //! outputs, and knows how to undo what it did.
 
+use std::borrow::Borrow;
+
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use super::cancel::CancelToken;
 use super::failure::Failure;
+use super::symbol::Sym;
 
 /// Named values: the flow's store, a task's inputs, a task's outputs.
 pub type Values = Map<String, Value>;
@@ -96,11 +99,12 @@ impl<'a> ExecContext<'a> {
     }
 
     /// A required input, deserialised.
-    pub fn get<T: DeserializeOwned>(&self, name: &str) -> Result<T, Failure> {
-        typed(self.inputs, name)
+    pub fn get<T: DeserializeOwned>(&self, sym: Sym<T>) -> Result<T, Failure> {
+        typed(self.inputs, sym.name())
     }
 
-    /// A required input, as stored.
+    /// An input by its stored name, untyped (for generic tasks whose
+    /// symbols are only known at run time).
     pub fn value(&self, name: &str) -> Option<&Value> {
         self.inputs.get(name)
     }
@@ -165,8 +169,8 @@ impl<'a> RevertContext<'a> {
     }
 
     /// A required input, deserialised.
-    pub fn get<T: DeserializeOwned>(&self, name: &str) -> Result<T, Failure> {
-        typed(self.inputs, name)
+    pub fn get<T: DeserializeOwned>(&self, sym: Sym<T>) -> Result<T, Failure> {
+        typed(self.inputs, sym.name())
     }
 
     /// All inputs.
@@ -180,9 +184,9 @@ impl<'a> RevertContext<'a> {
     }
 
     /// One of the task's own outputs, if it succeeded and provided it.
-    pub fn result<T: DeserializeOwned>(&self, name: &str) -> Option<T> {
+    pub fn result<T: DeserializeOwned>(&self, sym: Sym<T>) -> Option<T> {
         match self.outcome {
-            Outcome::Success(v) => typed(v, name).ok(),
+            Outcome::Success(v) => typed(v, sym.name()).ok(),
             Outcome::Failure(_) => None,
         }
     }
@@ -206,25 +210,43 @@ impl<'a> RevertContext<'a> {
     }
 }
 
-/// Builds a [`Values`] map: `outputs().with("id", &id)`.
+/// Builds a [`Values`] map: `outputs().with(VOLUME_ID, &id)`.
 pub fn outputs() -> Values {
     Values::new()
 }
 
-/// Extension to fill a [`Values`] map fluently.
+/// Typed access to a [`Values`] map.
 pub trait ValuesExt {
-    /// Adds `name = value`.
+    /// Adds `sym = value`.
     ///
     /// # Panics
     /// If `value` cannot be represented as JSON (a map with non-string keys):
     /// a programming error.
-    fn with(self, name: &str, value: impl Serialize) -> Self;
+    fn with<T: Serialize>(self, sym: Sym<T>, value: impl Borrow<T>) -> Self;
+
+    /// Adds `name = value` by a name known only at run time (generic tasks,
+    /// tests of the engine itself). Prefer [`ValuesExt::with`].
+    ///
+    /// # Panics
+    /// As [`ValuesExt::with`].
+    fn with_value(self, name: &str, value: impl Serialize) -> Self;
+
+    /// Reads `sym`, if present and of its type.
+    fn read<T: DeserializeOwned>(&self, sym: Sym<T>) -> Option<T>;
 }
 
 impl ValuesExt for Values {
-    fn with(mut self, name: &str, value: impl Serialize) -> Self {
+    fn with<T: Serialize>(self, sym: Sym<T>, value: impl Borrow<T>) -> Self {
+        self.with_value(sym.name(), value.borrow())
+    }
+
+    fn with_value(mut self, name: &str, value: impl Serialize) -> Self {
         let v = serde_json::to_value(value).expect("value is representable as JSON");
         self.insert(name.to_string(), v);
         self
+    }
+
+    fn read<T: DeserializeOwned>(&self, sym: Sym<T>) -> Option<T> {
+        self.get(sym.name()).and_then(|v| T::deserialize(v).ok())
     }
 }

@@ -20,6 +20,10 @@ use crate::flow::{ExecContext, Failure, Flow, RevertContext, Task, Values, Value
 use crate::service::Service;
 use crate::store::images::{self, CacheEntry, Image};
 use crate::store::{events, now};
+use crate::symbols::{
+    CACHE_ENTRIES, FORMAT, IMAGE, IMAGE_BYTES, IMAGE_FORMAT, IMAGE_ID, IMAGE_INFO, IMAGE_NAME,
+    IMAGE_PATH, NAME, SOURCE,
+};
 use crate::task_signature;
 
 /// The import flow's name.
@@ -53,10 +57,10 @@ pub fn import_inputs(
     format: Option<Format>,
 ) -> Values {
     outputs()
-        .with("image_id", image_id)
-        .with("source", source)
-        .with("name", name)
-        .with("format", format)
+        .with(IMAGE_ID, image_id.to_string())
+        .with(SOURCE, PathBuf::from(source))
+        .with(NAME, name.map(str::to_string))
+        .with(FORMAT, format)
 }
 
 /// Checks the file offered (regular, supported format, agreeing with what
@@ -64,13 +68,13 @@ pub fn import_inputs(
 pub struct CheckImageFile(pub Arc<Service>);
 
 impl Task for CheckImageFile {
-    task_signature!("CheckImageFile", requires: ["source", "name", "format"], provides: ["image_format", "image_name"], atomic);
+    task_signature!("CheckImageFile", requires: [SOURCE, NAME, FORMAT], provides: [IMAGE_FORMAT, IMAGE_NAME], atomic);
 
     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
-        let source: PathBuf = ctx.get("source")?;
-        let declared: Option<Format> = ctx.get("format")?;
+        let source: PathBuf = ctx.get(SOURCE)?;
+        let declared: Option<Format> = ctx.get(FORMAT)?;
         let (format, _) = check_source(&source, declared)?;
-        let name = match ctx.get::<Option<String>>("name")? {
+        let name = match ctx.get(NAME)? {
             Some(n) => n,
             None => source
                 .file_name()
@@ -81,16 +85,14 @@ impl Task for CheckImageFile {
         if images::find(&self.0.store.db().lock(), &name).is_ok() {
             return Err(Error::conflict(format!("an image named `{name}` already exists")).into());
         }
-        Ok(outputs()
-            .with("image_format", format)
-            .with("image_name", name))
+        Ok(outputs().with(IMAGE_FORMAT, format).with(IMAGE_NAME, name))
     }
 
     fn summary(&self, out: &Values) -> Option<String> {
         Some(format!(
             "{} {}",
-            out.get("image_format")?.as_str()?,
-            out.get("image_name")?.as_str()?
+            out.read(IMAGE_FORMAT)?,
+            out.read(IMAGE_NAME)?
         ))
     }
 }
@@ -100,11 +102,11 @@ impl Task for CheckImageFile {
 pub struct CopyIntoCatalog(pub Arc<Service>);
 
 impl Task for CopyIntoCatalog {
-    task_signature!("CopyIntoCatalog", requires: ["image_id", "source"], provides: ["image_path", "image_bytes"]);
+    task_signature!("CopyIntoCatalog", requires: [IMAGE_ID, SOURCE], provides: [IMAGE_PATH, IMAGE_BYTES]);
 
     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
-        let id: String = ctx.get("image_id")?;
-        let source: PathBuf = ctx.get("source")?;
+        let id: String = ctx.get(IMAGE_ID)?;
+        let source: PathBuf = ctx.get(SOURCE)?;
         let dst = catalog_path(&self.0, &id);
         let dir = dst.parent().expect("catalog path has a directory");
         crate::trust::ensure_dir(dir, "image catalog")?;
@@ -122,11 +124,11 @@ impl Task for CopyIntoCatalog {
             _ => Error::backend_io(format!("copying {} into the catalog", source.display()), &e),
         })?;
         let bytes = std::fs::metadata(&dst).map(|m| m.len()).unwrap_or(0);
-        Ok(outputs().with("image_path", dst).with("image_bytes", bytes))
+        Ok(outputs().with(IMAGE_PATH, dst).with(IMAGE_BYTES, bytes))
     }
 
     fn revert(&self, ctx: &RevertContext<'_>) -> Result<(), Failure> {
-        let id: String = ctx.get("image_id")?;
+        let id: String = ctx.get(IMAGE_ID)?;
         match std::fs::remove_file(catalog_path(&self.0, &id)) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
                 Err(Error::backend_io("removing the partial catalog copy", &e).into())
@@ -141,11 +143,11 @@ impl Task for CopyIntoCatalog {
 pub struct InspectImage(pub Arc<Service>);
 
 impl Task for InspectImage {
-    task_signature!("InspectImage", requires: ["image_path", "image_format"], provides: ["image_info"]);
+    task_signature!("InspectImage", requires: [IMAGE_PATH, IMAGE_FORMAT], provides: [IMAGE_INFO]);
 
     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
-        let path: PathBuf = ctx.get("image_path")?;
-        let format: Format = ctx.get("image_format")?;
+        let path: PathBuf = ctx.get(IMAGE_PATH)?;
+        let format: Format = ctx.get(IMAGE_FORMAT)?;
         let limits = crate::backends::qemu_img::Inspection {
             wall: std::time::Duration::from_secs(self.0.config.images.inspect_timeout_seconds),
             cancel: Some(ctx.cancel_token()),
@@ -156,11 +158,11 @@ impl Task for InspectImage {
             self.0.config.images.max_virtual_size_gb,
             &limits,
         )?;
-        Ok(outputs().with("image_info", info))
+        Ok(outputs().with(IMAGE_INFO, info))
     }
 
     fn summary(&self, out: &Values) -> Option<String> {
-        let i: Info = serde_json::from_value(out.get("image_info")?.clone()).ok()?;
+        let i: Info = out.read(IMAGE_INFO)?;
         Some(format!(
             "virtual size {:.2} GiB",
             i.virtual_size as f64 / (1u64 << 30) as f64
@@ -174,25 +176,22 @@ pub struct RegisterImage(pub Arc<Service>);
 impl Task for RegisterImage {
     task_signature!(
         "RegisterImage",
-        requires: ["image_id", "image_name", "image_format", "image_info", "image_path", "image_bytes", "source"],
-        provides: ["image"],
+        requires: [IMAGE_ID, IMAGE_NAME, IMAGE_FORMAT, IMAGE_INFO, IMAGE_PATH, IMAGE_BYTES, SOURCE],
+        provides: [IMAGE],
         atomic
     );
 
     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
-        let info: Info = ctx.get("image_info")?;
+        let info: Info = ctx.get(IMAGE_INFO)?;
         let image = Image {
-            id: ctx.get("image_id")?,
-            name: ctx.get("image_name")?,
-            format: ctx.get("image_format")?,
+            id: ctx.get(IMAGE_ID)?,
+            name: ctx.get(IMAGE_NAME)?,
+            format: ctx.get(IMAGE_FORMAT)?,
             virtual_size: info.virtual_size,
-            size: ctx.get("image_bytes")?,
-            path: ctx
-                .get::<PathBuf>("image_path")?
-                .to_string_lossy()
-                .into_owned(),
+            size: ctx.get(IMAGE_BYTES)?,
+            path: ctx.get(IMAGE_PATH)?.to_string_lossy().into_owned(),
             status: "active".into(),
-            source: Some(ctx.get::<PathBuf>("source")?.to_string_lossy().into_owned()),
+            source: Some(ctx.get(SOURCE)?.to_string_lossy().into_owned()),
             created_at: now(),
         };
         let conn = self.0.store.db().lock();
@@ -203,11 +202,11 @@ impl Task for RegisterImage {
             None,
             json!({ "image_id": image.id, "name": image.name, "format": image.format, "virtual_size": image.virtual_size }),
         )?;
-        Ok(outputs().with("image", image))
+        Ok(outputs().with(IMAGE, image))
     }
 
     fn revert(&self, ctx: &RevertContext<'_>) -> Result<(), Failure> {
-        let id: String = ctx.get("image_id")?;
+        let id: String = ctx.get(IMAGE_ID)?;
         images::delete(&self.0.store.db().lock(), &id)?;
         Ok(())
     }
@@ -218,10 +217,10 @@ impl Task for RegisterImage {
 pub struct ImageDeleteStart(pub Arc<Service>);
 
 impl Task for ImageDeleteStart {
-    task_signature!("ImageDeleteStart", requires: ["image_id"], provides: ["image", "cache_entries"], atomic);
+    task_signature!("ImageDeleteStart", requires: [IMAGE_ID], provides: [IMAGE, CACHE_ENTRIES], atomic);
 
     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
-        let id: String = ctx.get("image_id")?;
+        let id: String = ctx.get(IMAGE_ID)?;
         let conn = self.0.store.db().lock();
         let image =
             images::get(&conn, &id)?.ok_or_else(|| Error::not_found(format!("no image {id}")))?;
@@ -242,14 +241,12 @@ impl Task for ImageDeleteStart {
         }
         images::set_status(&conn, &id, "deleting")?;
         let entries = images::cache_list(&conn, None, Some(&id))?;
-        Ok(outputs()
-            .with("image", image)
-            .with("cache_entries", entries))
+        Ok(outputs().with(IMAGE, image).with(CACHE_ENTRIES, entries))
     }
 
     fn revert(&self, ctx: &RevertContext<'_>) -> Result<(), Failure> {
         if ctx.own_failure().is_none() {
-            let id: String = ctx.get("image_id")?;
+            let id: String = ctx.get(IMAGE_ID)?;
             images::set_status(&self.0.store.db().lock(), &id, "active")?;
         }
         Ok(())
@@ -260,11 +257,11 @@ impl Task for ImageDeleteStart {
 pub struct PurgeImageCache(pub Arc<Service>);
 
 impl Task for PurgeImageCache {
-    task_signature!("PurgeImageCache", requires: ["image_id", "cache_entries"], provides: []);
+    task_signature!("PurgeImageCache", requires: [IMAGE_ID, CACHE_ENTRIES], provides: []);
 
     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
-        let id: String = ctx.get("image_id")?;
-        let entries: Vec<CacheEntry> = ctx.get("cache_entries")?;
+        let id: String = ctx.get(IMAGE_ID)?;
+        let entries: Vec<CacheEntry> = ctx.get(CACHE_ENTRIES)?;
         for e in entries {
             // A backend no longer configured keeps its object; `check` shows it.
             if let Ok(driver) = self.0.backends.get(&e.backend) {
@@ -279,10 +276,10 @@ impl Task for PurgeImageCache {
 pub struct DeleteImageFile(pub Arc<Service>);
 
 impl Task for DeleteImageFile {
-    task_signature!("DeleteImageFile", requires: ["image"], provides: []);
+    task_signature!("DeleteImageFile", requires: [IMAGE], provides: []);
 
     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
-        let image: Image = ctx.get("image")?;
+        let image: Image = ctx.get(IMAGE)?;
         match std::fs::remove_file(&image.path) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
                 Err(Error::backend_io(format!("removing {}", image.path), &e).into())
@@ -296,10 +293,10 @@ impl Task for DeleteImageFile {
 pub struct ImageDeleteEntry(pub Arc<Service>);
 
 impl Task for ImageDeleteEntry {
-    task_signature!("ImageDeleteEntry", requires: ["image"], provides: [], atomic);
+    task_signature!("ImageDeleteEntry", requires: [IMAGE], provides: [], atomic);
 
     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
-        let image: Image = ctx.get("image")?;
+        let image: Image = ctx.get(IMAGE)?;
         let conn = self.0.store.db().lock();
         images::delete(&conn, &image.id)?;
         events::append(

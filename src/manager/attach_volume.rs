@@ -11,6 +11,7 @@ use crate::error::Error;
 use crate::flow::{ExecContext, Failure, Flow, RevertContext, Task, Values, ValuesExt, outputs};
 use crate::service::Service;
 use crate::store::volumes::{self, Volume, VolumeStatus};
+use crate::symbols::{DEVICE, VOLUME, VOLUME_ID};
 use crate::task_signature;
 
 /// The attach flow's name.
@@ -39,10 +40,10 @@ pub fn detach_flow(svc: &Arc<Service>) -> Flow {
 pub struct AttachStart(pub Arc<Service>);
 
 impl Task for AttachStart {
-    task_signature!("AttachStart", requires: ["volume_id"], provides: ["volume"], atomic);
+    task_signature!("AttachStart", requires: [VOLUME_ID], provides: [VOLUME], atomic);
 
     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
-        let id: String = ctx.get("volume_id")?;
+        let id: String = ctx.get(VOLUME_ID)?;
         let conn = self.0.store.db().lock();
         let v = volumes::require(&conn, &id)?;
         if v.status != VolumeStatus::Available {
@@ -53,11 +54,11 @@ impl Task for AttachStart {
             .into());
         }
         volumes::set_status(&conn, &id, VolumeStatus::Attaching, None)?;
-        Ok(outputs().with("volume", v))
+        Ok(outputs().with(VOLUME, v))
     }
 
     fn revert(&self, ctx: &RevertContext<'_>) -> Result<(), Failure> {
-        if let Some(v) = ctx.result::<Volume>("volume") {
+        if let Some(v) = ctx.result(VOLUME) {
             volumes::set_status(
                 &self.0.store.db().lock(),
                 &v.id,
@@ -73,10 +74,10 @@ impl Task for AttachStart {
 pub struct AttachDevice(pub Arc<Service>);
 
 impl Task for AttachDevice {
-    task_signature!("AttachDevice", requires: ["volume"], provides: ["device"]);
+    task_signature!("AttachDevice", requires: [VOLUME], provides: [DEVICE]);
 
     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
-        let v: Volume = ctx.get("volume")?;
+        let v: Volume = ctx.get(VOLUME)?;
         let backend = v
             .backend
             .as_deref()
@@ -89,11 +90,11 @@ impl Task for AttachDevice {
         // Bound, not yet recorded: a process killed here leaves a device
         // that only the volume's file identifies (the revert finds it so).
         ctx.progress(1, 2);
-        Ok(outputs().with("device", device))
+        Ok(outputs().with(DEVICE, device))
     }
 
     fn revert(&self, ctx: &RevertContext<'_>) -> Result<(), Failure> {
-        let v: Volume = ctx.get("volume")?;
+        let v: Volume = ctx.get(VOLUME)?;
         let Some(backend) = v.backend.as_deref() else {
             return Ok(());
         };
@@ -101,7 +102,7 @@ impl Task for AttachDevice {
         // A run killed between binding and recording left no result: find
         // the device by the volume's file (only a device backing it counts).
         let device = ctx
-            .result::<String>("device")
+            .result(DEVICE)
             .or_else(|| driver.device_of(Obj::volume(&v.id)));
         if let Some(device) = device {
             driver.detach(Obj::volume(&v.id), &device)?;
@@ -110,7 +111,7 @@ impl Task for AttachDevice {
     }
 
     fn summary(&self, out: &Values) -> Option<String> {
-        out.get("device")?.as_str().map(str::to_string)
+        out.read(DEVICE)
     }
 }
 
@@ -118,11 +119,11 @@ impl Task for AttachDevice {
 pub struct RecordAttachment(pub Arc<Service>);
 
 impl Task for RecordAttachment {
-    task_signature!("RecordAttachment", requires: ["volume", "device"], provides: [], atomic);
+    task_signature!("RecordAttachment", requires: [VOLUME, DEVICE], provides: [], atomic);
 
     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
-        let v: Volume = ctx.get("volume")?;
-        let device: String = ctx.get("device")?;
+        let v: Volume = ctx.get(VOLUME)?;
+        let device: String = ctx.get(DEVICE)?;
         volumes::set_device(&self.0.store.db().lock(), &v.id, Some(&device))?;
         Ok(outputs())
     }
@@ -133,10 +134,10 @@ impl Task for RecordAttachment {
 pub struct DetachStart(pub Arc<Service>);
 
 impl Task for DetachStart {
-    task_signature!("DetachStart", requires: ["volume_id"], provides: ["volume"], atomic);
+    task_signature!("DetachStart", requires: [VOLUME_ID], provides: [VOLUME], atomic);
 
     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
-        let id: String = ctx.get("volume_id")?;
+        let id: String = ctx.get(VOLUME_ID)?;
         let conn = self.0.store.db().lock();
         let v = volumes::require(&conn, &id)?;
         if v.device.is_none() || v.status != VolumeStatus::InUse {
@@ -146,11 +147,11 @@ impl Task for DetachStart {
         }
         refuse_busy(&self.0, &v)?;
         volumes::set_status(&conn, &id, VolumeStatus::Detaching, None)?;
-        Ok(outputs().with("volume", v))
+        Ok(outputs().with(VOLUME, v))
     }
 
     fn revert(&self, ctx: &RevertContext<'_>) -> Result<(), Failure> {
-        if let Some(v) = ctx.result::<Volume>("volume") {
+        if let Some(v) = ctx.result(VOLUME) {
             volumes::set_status(&self.0.store.db().lock(), &v.id, VolumeStatus::InUse, None)?;
         }
         Ok(())
@@ -181,10 +182,10 @@ pub fn refuse_busy(svc: &Service, v: &Volume) -> Result<(), Error> {
 pub struct DetachDevice(pub Arc<Service>);
 
 impl Task for DetachDevice {
-    task_signature!("DetachDevice", requires: ["volume"], provides: []);
+    task_signature!("DetachDevice", requires: [VOLUME], provides: []);
 
     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
-        let v: Volume = ctx.get("volume")?;
+        let v: Volume = ctx.get(VOLUME)?;
         if let (Some(device), Some(backend)) = (v.device.as_deref(), v.backend.as_deref()) {
             self.0
                 .backends
@@ -199,10 +200,10 @@ impl Task for DetachDevice {
 pub struct RecordDetachment(pub Arc<Service>);
 
 impl Task for RecordDetachment {
-    task_signature!("RecordDetachment", requires: ["volume"], provides: [], atomic);
+    task_signature!("RecordDetachment", requires: [VOLUME], provides: [], atomic);
 
     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
-        let v: Volume = ctx.get("volume")?;
+        let v: Volume = ctx.get(VOLUME)?;
         volumes::set_device(&self.0.store.db().lock(), &v.id, None)?;
         Ok(outputs())
     }

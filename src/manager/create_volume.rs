@@ -24,6 +24,7 @@ use crate::scheduler::{Retry, SchedulerRequest};
 use crate::service::Service;
 use crate::store::volumes::{self, SourceKind, Volume, VolumeStatus};
 use crate::store::{casts, events, images, snapshots};
+use crate::symbols::{MANAGER_REQUEST, PATH, VOLUME, VOLUME_SPEC};
 use crate::task_signature;
 
 /// The flow's name.
@@ -69,10 +70,10 @@ pub fn retry_in_place(policy: &PolicyConfig) -> RetryPolicy {
 pub struct ExtractVolumeRef(pub Arc<Service>);
 
 impl Task for ExtractVolumeRef {
-    task_signature!("ExtractVolumeRef", requires: ["request_spec"], provides: ["volume"], atomic);
+    task_signature!("ExtractVolumeRef", requires: [MANAGER_REQUEST], provides: [VOLUME], atomic);
 
     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
-        let spec: ManagerRequest = ctx.get("request_spec")?;
+        let spec: ManagerRequest = ctx.get(MANAGER_REQUEST)?;
         let v = volumes::get(&self.0.store.db().lock(), &spec.volume_id)?.ok_or_else(|| {
             Error::not_found(format!(
                 "volume {} was deleted before it was created",
@@ -84,7 +85,7 @@ impl Task for ExtractVolumeRef {
                 Error::conflict(format!("volume {} is {}, not creating", v.id, v.status)).into(),
             );
         }
-        Ok(outputs().with("volume", v))
+        Ok(outputs().with(VOLUME, v))
     }
 }
 
@@ -95,14 +96,14 @@ impl Task for ExtractVolumeRef {
 pub struct OnFailureReschedule(pub Arc<Service>);
 
 impl Task for OnFailureReschedule {
-    task_signature!("OnFailureReschedule", requires: ["request_spec"], provides: [], atomic);
+    task_signature!("OnFailureReschedule", requires: [MANAGER_REQUEST], provides: [], atomic);
 
     fn execute(&self, _: &ExecContext<'_>) -> Result<Values, Failure> {
         Ok(outputs())
     }
 
     fn revert(&self, ctx: &RevertContext<'_>) -> Result<(), Failure> {
-        let spec: ManagerRequest = ctx.get("request_spec")?;
+        let spec: ManagerRequest = ctx.get(MANAGER_REQUEST)?;
         let failure = ctx
             .flow_failures()
             .first()
@@ -182,11 +183,11 @@ pub struct VolumeSpec {
 pub struct ExtractVolumeSpec(pub Arc<Service>);
 
 impl Task for ExtractVolumeSpec {
-    task_signature!("ExtractVolumeSpec", requires: ["volume", "request_spec"], provides: ["volume_spec"], atomic);
+    task_signature!("ExtractVolumeSpec", requires: [VOLUME, MANAGER_REQUEST], provides: [VOLUME_SPEC], atomic);
 
     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
-        let v: Volume = ctx.get("volume")?;
-        let spec: ManagerRequest = ctx.get("request_spec")?;
+        let v: Volume = ctx.get(VOLUME)?;
+        let spec: ManagerRequest = ctx.get(MANAGER_REQUEST)?;
         let conn = self.0.store.db().lock();
         let gone = |what: &str| {
             Error::not_found(format!(
@@ -220,7 +221,7 @@ impl Task for ExtractVolumeSpec {
             }
         }
         Ok(outputs().with(
-            "volume_spec",
+            VOLUME_SPEC,
             VolumeSpec {
                 volume_id: v.id,
                 size: v.size,
@@ -232,7 +233,7 @@ impl Task for ExtractVolumeSpec {
     }
 
     fn summary(&self, out: &Values) -> Option<String> {
-        let s: VolumeSpec = serde_json::from_value(out.get("volume_spec")?.clone()).ok()?;
+        let s: VolumeSpec = out.read(VOLUME_SPEC)?;
         Some(format!("{} volume, {} GiB", s.kind.as_str(), s.size))
     }
 }
@@ -241,10 +242,10 @@ impl Task for ExtractVolumeSpec {
 pub struct NotifyVolumeAction(pub Arc<Service>);
 
 impl Task for NotifyVolumeAction {
-    task_signature!("NotifyVolumeAction", requires: ["volume_spec"], provides: [], atomic);
+    task_signature!("NotifyVolumeAction", requires: [VOLUME_SPEC], provides: [], atomic);
 
     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
-        let s: VolumeSpec = ctx.get("volume_spec")?;
+        let s: VolumeSpec = ctx.get(VOLUME_SPEC)?;
         events::append(
             &self.0.store.db().lock(),
             crate::store::events::EventType::VolumeCreateStart,
@@ -263,10 +264,10 @@ impl Task for NotifyVolumeAction {
 pub struct CreateVolumeFromSpec(pub Arc<Service>);
 
 impl Task for CreateVolumeFromSpec {
-    task_signature!("CreateVolumeFromSpec", requires: ["volume_spec"], provides: ["path"]);
+    task_signature!("CreateVolumeFromSpec", requires: [VOLUME_SPEC], provides: [PATH]);
 
     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
-        let s: VolumeSpec = ctx.get("volume_spec")?;
+        let s: VolumeSpec = ctx.get(VOLUME_SPEC)?;
         let driver = self.0.backends.get(&s.backend)?;
         let progress = |d, t| ctx.progress(d, t);
         let io = Io {
@@ -297,11 +298,11 @@ impl Task for CreateVolumeFromSpec {
                 )?
             }
         };
-        Ok(outputs().with("path", path))
+        Ok(outputs().with(PATH, path))
     }
 
     fn revert(&self, ctx: &RevertContext<'_>) -> Result<(), Failure> {
-        let s: VolumeSpec = ctx.get("volume_spec")?;
+        let s: VolumeSpec = ctx.get(VOLUME_SPEC)?;
         self.0
             .backends
             .get(&s.backend)?
@@ -311,7 +312,7 @@ impl Task for CreateVolumeFromSpec {
     }
 
     fn summary(&self, out: &Values) -> Option<String> {
-        out.get("path")?.as_str().map(str::to_string)
+        out.read(PATH)
     }
 }
 
@@ -319,11 +320,11 @@ impl Task for CreateVolumeFromSpec {
 pub struct CreateVolumeOnFinish(pub Arc<Service>);
 
 impl Task for CreateVolumeOnFinish {
-    task_signature!("CreateVolumeOnFinish", requires: ["volume_spec", "path"], provides: [], atomic);
+    task_signature!("CreateVolumeOnFinish", requires: [VOLUME_SPEC, PATH], provides: [], atomic);
 
     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
-        let s: VolumeSpec = ctx.get("volume_spec")?;
-        let path: String = ctx.get("path")?;
+        let s: VolumeSpec = ctx.get(VOLUME_SPEC)?;
+        let path: String = ctx.get(PATH)?;
         let conn = self.0.store.db().lock();
         volumes::set_created(&conn, &s.volume_id, &path)?;
         crate::store::backends::invalidate(&conn, &s.backend)?;

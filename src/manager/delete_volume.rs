@@ -16,6 +16,7 @@ use crate::lifecycle::release_quota;
 use crate::service::Service;
 use crate::store::volumes::{self, Volume, VolumeStatus};
 use crate::store::{events, snapshots};
+use crate::symbols::{FORCE, VOLUME, VOLUME_ID};
 use crate::task_signature;
 
 /// The flow's name.
@@ -35,12 +36,12 @@ pub fn flow(svc: &Arc<Service>) -> Flow {
 pub struct DeleteStart(pub Arc<Service>);
 
 impl Task for DeleteStart {
-    task_signature!("DeleteStart", requires: ["volume_id", "force"], provides: ["volume"], atomic);
+    task_signature!("DeleteStart", requires: [VOLUME_ID, FORCE], provides: [VOLUME], atomic);
 
     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
-        let id: String = ctx.get("volume_id")?;
+        let id: String = ctx.get(VOLUME_ID)?;
         // Absent in flows recorded before `--force` existed: not forced.
-        let force = ctx.get::<bool>("force").unwrap_or(false);
+        let force = ctx.get(FORCE).unwrap_or(false);
         let conn = self.0.store.db().lock();
         let mut v = volumes::require(&conn, &id)?;
         // Not only the record: a device bound to the volume's file (set up
@@ -103,11 +104,11 @@ impl Task for DeleteStart {
             Some(&id),
             json!({ "size": v.size, "backend": v.backend }),
         )?;
-        Ok(outputs().with("volume", v))
+        Ok(outputs().with(VOLUME, v))
     }
 
     fn revert(&self, ctx: &RevertContext<'_>) -> Result<(), Failure> {
-        let Some(v) = ctx.result::<Volume>("volume") else {
+        let Some(v) = ctx.result(VOLUME) else {
             return Ok(());
         };
         let reason = ctx.flow_failures().first().map(|f| f.message.clone());
@@ -129,10 +130,10 @@ impl Task for DeleteStart {
 pub struct DeleteBackendObject(pub Arc<Service>);
 
 impl Task for DeleteBackendObject {
-    task_signature!("DeleteBackendObject", requires: ["volume"], provides: []);
+    task_signature!("DeleteBackendObject", requires: [VOLUME], provides: []);
 
     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
-        let v: Volume = ctx.get("volume")?;
+        let v: Volume = ctx.get(VOLUME)?;
         if let Some(b) = &v.backend {
             self.0.backends.get(b)?.delete(Obj::volume(&v.id))?;
         }
@@ -144,10 +145,10 @@ impl Task for DeleteBackendObject {
 pub struct DeleteEntry(pub Arc<Service>);
 
 impl Task for DeleteEntry {
-    task_signature!("DeleteEntry", requires: ["volume"], provides: [], atomic);
+    task_signature!("DeleteEntry", requires: [VOLUME], provides: [], atomic);
 
     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
-        let v: Volume = ctx.get("volume")?;
+        let v: Volume = ctx.get(VOLUME)?;
         let conn = self.0.store.db().lock();
         // Reload: the quota state is the row's, not the snapshot taken above.
         if let Some(current) = volumes::get(&conn, &v.id)? {
@@ -170,5 +171,7 @@ impl Task for DeleteEntry {
 /// The flow's initial store; `force` allows deleting an attached volume
 /// (its device is detached first, unless mounted or held).
 pub fn inputs(volume_id: &str, force: bool) -> Values {
-    outputs().with("volume_id", volume_id).with("force", force)
+    outputs()
+        .with(VOLUME_ID, volume_id.to_string())
+        .with(FORCE, force)
 }

@@ -19,6 +19,7 @@ use crate::service::Service;
 use crate::store::snapshots::{self, Snapshot, SnapshotStatus};
 use crate::store::volumes::{self, VolumeStatus};
 use crate::store::{events, now};
+use crate::symbols::{NAME, PATH, SNAPSHOT, SNAPSHOT_ID, VOLUME_ID};
 use crate::task_signature;
 
 /// The create flow's name.
@@ -45,9 +46,9 @@ pub fn delete_flow(svc: &Arc<Service>) -> Flow {
 /// The create flow's initial store.
 pub fn create_inputs(snapshot_id: &str, volume_id: &str, name: Option<&str>) -> Values {
     outputs()
-        .with("snapshot_id", snapshot_id)
-        .with("volume_id", volume_id)
-        .with("name", name)
+        .with(SNAPSHOT_ID, snapshot_id.to_string())
+        .with(VOLUME_ID, volume_id.to_string())
+        .with(NAME, name.map(str::to_string))
 }
 
 /// Checks the volume, takes the snapshot's quota (`snapshots` +1,
@@ -56,12 +57,12 @@ pub fn create_inputs(snapshot_id: &str, volume_id: &str, name: Option<&str>) -> 
 pub struct SnapshotEntryCreate(pub Arc<Service>);
 
 impl Task for SnapshotEntryCreate {
-    task_signature!("SnapshotEntryCreate", requires: ["snapshot_id", "volume_id", "name"], provides: ["snapshot"], atomic);
+    task_signature!("SnapshotEntryCreate", requires: [SNAPSHOT_ID, VOLUME_ID, NAME], provides: [SNAPSHOT], atomic);
 
     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
-        let id: String = ctx.get("snapshot_id")?;
-        let volume_id: String = ctx.get("volume_id")?;
-        let name = check_name(ctx.get::<Option<String>>("name")?.as_deref())?;
+        let id: String = ctx.get(SNAPSHOT_ID)?;
+        let volume_id: String = ctx.get(VOLUME_ID)?;
+        let name = check_name(ctx.get(NAME)?.as_deref())?;
         let conn = self.0.store.db().lock();
         let v = volumes::require(&conn, &volume_id)?;
         if !matches!(v.status, VolumeStatus::Available | VolumeStatus::InUse) {
@@ -105,11 +106,11 @@ impl Task for SnapshotEntryCreate {
             Some(&v.id),
             json!({ "snapshot_id": snap.id, "size": snap.size }),
         )?;
-        Ok(outputs().with("snapshot", snap))
+        Ok(outputs().with(SNAPSHOT, snap))
     }
 
     fn revert(&self, ctx: &RevertContext<'_>) -> Result<(), Failure> {
-        let Some(snap) = ctx.result::<Snapshot>("snapshot") else {
+        let Some(snap) = ctx.result(SNAPSHOT) else {
             return Ok(());
         };
         let conn = self.0.store.db().lock();
@@ -137,10 +138,10 @@ impl Task for SnapshotEntryCreate {
 pub struct CreateSnapshotOnBackend(pub Arc<Service>);
 
 impl Task for CreateSnapshotOnBackend {
-    task_signature!("CreateSnapshotOnBackend", requires: ["snapshot"], provides: ["path"]);
+    task_signature!("CreateSnapshotOnBackend", requires: [SNAPSHOT], provides: [PATH]);
 
     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
-        let snap: Snapshot = ctx.get("snapshot")?;
+        let snap: Snapshot = ctx.get(SNAPSHOT)?;
         let progress = |d, t| ctx.progress(d, t);
         let io = Io {
             progress: &progress,
@@ -152,11 +153,11 @@ impl Task for CreateSnapshotOnBackend {
             None,
             &io,
         )?;
-        Ok(outputs().with("path", path))
+        Ok(outputs().with(PATH, path))
     }
 
     fn revert(&self, ctx: &RevertContext<'_>) -> Result<(), Failure> {
-        let snap: Snapshot = ctx.get("snapshot")?;
+        let snap: Snapshot = ctx.get(SNAPSHOT)?;
         self.0
             .backends
             .get(&snap.backend)?
@@ -165,7 +166,7 @@ impl Task for CreateSnapshotOnBackend {
     }
 
     fn summary(&self, out: &Values) -> Option<String> {
-        out.get("path")?.as_str().map(str::to_string)
+        out.read(PATH)
     }
 }
 
@@ -173,11 +174,11 @@ impl Task for CreateSnapshotOnBackend {
 pub struct SnapshotOnFinish(pub Arc<Service>);
 
 impl Task for SnapshotOnFinish {
-    task_signature!("SnapshotOnFinish", requires: ["snapshot", "path"], provides: [], atomic);
+    task_signature!("SnapshotOnFinish", requires: [SNAPSHOT, PATH], provides: [], atomic);
 
     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
-        let snap: Snapshot = ctx.get("snapshot")?;
-        let path: String = ctx.get("path")?;
+        let snap: Snapshot = ctx.get(SNAPSHOT)?;
+        let path: String = ctx.get(PATH)?;
         let conn = self.0.store.db().lock();
         snapshots::set_created(&conn, &snap.id, &path)?;
         crate::store::backends::invalidate(&conn, &snap.backend)?;
@@ -196,10 +197,10 @@ impl Task for SnapshotOnFinish {
 pub struct SnapshotDeleteStart(pub Arc<Service>);
 
 impl Task for SnapshotDeleteStart {
-    task_signature!("SnapshotDeleteStart", requires: ["snapshot_id"], provides: ["snapshot"], atomic);
+    task_signature!("SnapshotDeleteStart", requires: [SNAPSHOT_ID], provides: [SNAPSHOT], atomic);
 
     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
-        let id: String = ctx.get("snapshot_id")?;
+        let id: String = ctx.get(SNAPSHOT_ID)?;
         let conn = self.0.store.db().lock();
         let snap = snapshots::get(&conn, &id)?
             .ok_or_else(|| Error::not_found(format!("no snapshot {id}")))?;
@@ -230,11 +231,11 @@ impl Task for SnapshotDeleteStart {
             Some(&snap.volume_id),
             json!({ "snapshot_id": id }),
         )?;
-        Ok(outputs().with("snapshot", snap))
+        Ok(outputs().with(SNAPSHOT, snap))
     }
 
     fn revert(&self, ctx: &RevertContext<'_>) -> Result<(), Failure> {
-        if let Some(snap) = ctx.result::<Snapshot>("snapshot") {
+        if let Some(snap) = ctx.result(SNAPSHOT) {
             let why = ctx.flow_failures().first().map(|f| f.message.clone());
             snapshots::set_status(
                 &self.0.store.db().lock(),
@@ -251,10 +252,10 @@ impl Task for SnapshotDeleteStart {
 pub struct DeleteSnapshotOnBackend(pub Arc<Service>);
 
 impl Task for DeleteSnapshotOnBackend {
-    task_signature!("DeleteSnapshotOnBackend", requires: ["snapshot"], provides: []);
+    task_signature!("DeleteSnapshotOnBackend", requires: [SNAPSHOT], provides: []);
 
     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
-        let snap: Snapshot = ctx.get("snapshot")?;
+        let snap: Snapshot = ctx.get(SNAPSHOT)?;
         self.0
             .backends
             .get(&snap.backend)?
@@ -267,10 +268,10 @@ impl Task for DeleteSnapshotOnBackend {
 pub struct SnapshotDeleteEntry(pub Arc<Service>);
 
 impl Task for SnapshotDeleteEntry {
-    task_signature!("SnapshotDeleteEntry", requires: ["snapshot"], provides: [], atomic);
+    task_signature!("SnapshotDeleteEntry", requires: [SNAPSHOT], provides: [], atomic);
 
     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
-        let snap: Snapshot = ctx.get("snapshot")?;
+        let snap: Snapshot = ctx.get(SNAPSHOT)?;
         let conn = self.0.store.db().lock();
         if let Some(current) = snapshots::get(&conn, &snap.id)? {
             if current.quota_held {

@@ -15,6 +15,7 @@ use crate::manager::ManagerRequest;
 use crate::service::Service;
 use crate::store::casts;
 use crate::store::volumes::{self, VolumeStatus};
+use crate::symbols::{BACKEND, MANAGER_CAST_ID, SCHEDULER_REQUEST, SCHEDULER_SPEC};
 use crate::task_signature;
 
 /// The flow's name.
@@ -32,10 +33,10 @@ pub fn flow(svc: &Arc<Service>) -> Flow {
 pub struct ExtractSchedulerSpec(pub Arc<Service>);
 
 impl Task for ExtractSchedulerSpec {
-    task_signature!("ExtractSchedulerSpec", requires: ["request_spec"], provides: ["scheduler_spec"], atomic);
+    task_signature!("ExtractSchedulerSpec", requires: [SCHEDULER_REQUEST], provides: [SCHEDULER_SPEC], atomic);
 
     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
-        let spec: SchedulerRequest = ctx.get("request_spec")?;
+        let spec: SchedulerRequest = ctx.get(SCHEDULER_REQUEST)?;
         let v = volumes::get(&self.0.store.db().lock(), &spec.volume_id)?.ok_or_else(|| {
             Error::not_found(format!(
                 "volume {} was deleted before it was scheduled",
@@ -47,12 +48,11 @@ impl Task for ExtractSchedulerSpec {
                 Error::conflict(format!("volume {} is {}, not creating", v.id, v.status)).into(),
             );
         }
-        Ok(outputs().with("scheduler_spec", spec))
+        Ok(outputs().with(SCHEDULER_SPEC, spec))
     }
 
     fn summary(&self, out: &Values) -> Option<String> {
-        let s: SchedulerRequest =
-            serde_json::from_value(out.get("scheduler_spec")?.clone()).ok()?;
+        let s: SchedulerRequest = out.read(SCHEDULER_SPEC)?;
         Some(format!("attempt {}", s.retry.attempt))
     }
 }
@@ -62,14 +62,14 @@ impl Task for ExtractSchedulerSpec {
 pub struct ChangeStatusNotifyOnFailure(pub Arc<Service>);
 
 impl Task for ChangeStatusNotifyOnFailure {
-    task_signature!("ChangeStatusNotifyOnFailure", requires: ["scheduler_spec"], provides: [], atomic);
+    task_signature!("ChangeStatusNotifyOnFailure", requires: [SCHEDULER_SPEC], provides: [], atomic);
 
     fn execute(&self, _: &ExecContext<'_>) -> Result<Values, Failure> {
         Ok(outputs())
     }
 
     fn revert(&self, ctx: &RevertContext<'_>) -> Result<(), Failure> {
-        let spec: SchedulerRequest = ctx.get("scheduler_spec")?;
+        let spec: SchedulerRequest = ctx.get(SCHEDULER_SPEC)?;
         let reason = ctx
             .flow_failures()
             .first()
@@ -147,10 +147,10 @@ pub fn no_valid_backend(spec: &SchedulerRequest, d: &Decision) -> Error {
 }
 
 impl Task for ScheduleCreateVolume {
-    task_signature!("ScheduleCreateVolume", requires: ["scheduler_spec"], provides: ["backend", "manager_cast_id"], atomic);
+    task_signature!("ScheduleCreateVolume", requires: [SCHEDULER_SPEC], provides: [BACKEND, MANAGER_CAST_ID], atomic);
 
     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
-        let spec: SchedulerRequest = ctx.get("scheduler_spec")?;
+        let spec: SchedulerRequest = ctx.get(SCHEDULER_SPEC)?;
         let conn = self.0.store.db().lock();
         let decision = Self::decide(&self.0, &conn, &spec)?;
         let Some(backend) = decision.chosen.clone() else {
@@ -183,14 +183,12 @@ impl Task for ScheduleCreateVolume {
             &serde_json::to_value(&msg).map_err(Error::from)?,
             Some(self.0.owner_id()?),
         )?;
-        Ok(outputs()
-            .with("backend", backend)
-            .with("manager_cast_id", cast))
+        Ok(outputs().with(BACKEND, backend).with(MANAGER_CAST_ID, cast))
     }
 
     fn revert(&self, ctx: &RevertContext<'_>) -> Result<(), Failure> {
-        if let Some(cast) = ctx.result::<i64>("manager_cast_id") {
-            let spec: SchedulerRequest = ctx.get("scheduler_spec")?;
+        if let Some(cast) = ctx.result(MANAGER_CAST_ID) {
+            let spec: SchedulerRequest = ctx.get(SCHEDULER_SPEC)?;
             let conn = self.0.store.db().lock();
             casts::remove(&conn, cast)?;
             volumes::set_backend(&conn, &spec.volume_id, None, None, spec.retry.attempt)?;
@@ -199,6 +197,6 @@ impl Task for ScheduleCreateVolume {
     }
 
     fn summary(&self, out: &Values) -> Option<String> {
-        Some(format!("→ {}", out.get("backend")?.as_str()?))
+        Some(format!("→ {}", out.read(BACKEND)?))
     }
 }

@@ -134,11 +134,20 @@ impl Task for Probe {
         let ins: Vec<String> = self
             .requires
             .iter()
-            .map(|r| ctx.get::<String>(r).unwrap_or_else(|_| "?".into()))
+            .map(|r| {
+                ctx.value(r)
+                    .and_then(|v| v.as_str())
+                    .unwrap_or("?")
+                    .to_string()
+            })
             .collect();
         let mut out = outputs();
         for p in &self.provides {
-            out = out.with(p, format!("{}({})", self.name, ins.join(",")));
+            // Names known only at run time: the untyped map.
+            out.insert(
+                p.clone(),
+                format!("{}({})", self.name, ins.join(",")).into(),
+            );
         }
         Ok(out)
     }
