@@ -16,14 +16,16 @@ use rusqlite::Connection;
 use serde::Serialize;
 
 use crate::backends::{Obj, ObjectKind};
+use crate::dispatch;
 use crate::error::Result;
 use crate::ops::Ops;
 use crate::quota::{Deltas, snapshot_deltas, volume_deltas};
 use crate::service::Service;
+use crate::store::flows::FlowMeta;
 use crate::store::images::{self, CacheEntry};
 use crate::store::snapshots::{self, Snapshot, SnapshotStatus};
+use crate::store::unix_now;
 use crate::store::volumes::{self, Volume, VolumeStatus};
-use crate::store::{casts, unix_now};
 
 const GIB: u64 = 1 << 30;
 
@@ -138,7 +140,7 @@ pub fn check(svc: &Service, ops: &Ops) -> Result<Report> {
     // and which flows and casts nobody will finish.
     let mut busy: BTreeSet<String> = BTreeSet::new();
     for f in ops.flows(false)? {
-        let vol = f.record.meta["volume_id"].as_str().map(str::to_string);
+        let vol = FlowMeta::of(&f.record.meta).volume_id;
         if f.orphaned {
             report.add(
                 "no orphaned flow",
@@ -157,7 +159,7 @@ pub fn check(svc: &Service, ops: &Ops) -> Result<Report> {
         busy.extend(vol);
     }
     let conn_guard = svc.store.db().lock();
-    for c in casts::list(&conn_guard)? {
+    for c in dispatch::list(&conn_guard)? {
         let alive = svc.owner_alive(c.owner.as_deref());
         if !alive {
             report.add(
@@ -165,13 +167,13 @@ pub fn check(svc: &Service, ops: &Ops) -> Result<Report> {
                 format!(
                     "request {} for {} ({}) is queued and its process is gone: `volctl resume --all` runs it",
                     c.id,
-                    c.volume_id.as_deref().unwrap_or("-"),
-                    c.topic
+                    c.volume_id(),
+                    c.message.topic()
                 ),
                 None,
             );
         }
-        busy.extend(c.volume_id.clone());
+        busy.insert(c.volume_id().to_string());
     }
     drop(conn_guard);
 

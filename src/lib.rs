@@ -30,6 +30,7 @@ pub mod child;
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod dispatch;
 pub mod error;
 pub mod events;
 pub mod flow;

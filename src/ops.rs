@@ -3,22 +3,22 @@
 
 use std::sync::Arc;
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::api::{CreateRequest, create_volume as api_create};
 use crate::backends::Format;
 use crate::error::{Error, ErrorKind, Result};
-use crate::flow::{Engine, Failure, Flow, FlowOutcome, FlowState, Values, ValuesExt, outputs};
+use crate::flow::{Engine, Flow, FlowOutcome, FlowState, Values, ValuesExt, outputs};
 use crate::images::flows as image_flows;
 use crate::manager::{attach_volume, create_volume as manager_create, delete_volume, snapshot};
 use crate::scheduler::create_volume as scheduler_create;
 use crate::service::Service;
-use crate::store::casts::{self, Cast};
+use crate::store::flows::{FlowMeta, Operation};
 use crate::store::images::Image;
 use crate::store::new_id;
 use crate::store::snapshots::{self, Snapshot};
 use crate::store::volumes::{self, Volume, VolumeStatus};
-use crate::symbols::{IMAGE, IMAGE_ID, SCHEDULER_REQUEST, SNAPSHOT_ID, VOLUME_ID};
+use crate::symbols::{IMAGE, IMAGE_ID, SNAPSHOT_ID, VOLUME_ID};
 
 /// Every flow definition by name, so a stored flow can be rebuilt and
 /// resumed by any process.
@@ -36,19 +36,6 @@ pub fn definition(name: &str, svc: &Arc<Service>) -> Option<Flow> {
         image_flows::DELETE_FLOW => image_flows::delete_flow(svc),
         _ => return None,
     })
-}
-
-/// The flow that consumes casts of `topic`.
-fn consumer(topic: &str, svc: &Arc<Service>) -> Result<Flow> {
-    if topic == casts::SCHEDULER {
-        Ok(scheduler_create::flow(svc))
-    } else if topic.starts_with("manager:") {
-        Ok(manager_create::flow(svc))
-    } else {
-        Err(Error::internal(format!(
-            "no flow consumes casts of topic `{topic}`"
-        )))
-    }
 }
 
 /// Receives notes for a person (reschedules).
@@ -157,12 +144,20 @@ impl Ops {
         &self.svc
     }
 
-    fn run(&self, flow: &Flow, inputs: Values, meta: Value) -> Result<FlowOutcome> {
+    /// Tells the person at the terminal something (a reschedule), if one
+    /// listens.
+    pub(crate) fn note(&self, text: &str) {
+        if let Some(notes) = &self.notes {
+            notes(text);
+        }
+    }
+
+    fn run(&self, flow: &Flow, inputs: Values, meta: FlowMeta) -> Result<FlowOutcome> {
         // Every flow is owned (an flock) so others can tell it from an orphan.
         self.svc.owner_id()?;
         let id = new_id();
         self.engine
-            .run_with_id(flow, &id, inputs, meta)
+            .run_with_id(flow, &id, inputs, meta.to_value())
             .map_err(|e| engine_error(e, &id))
     }
 
@@ -174,7 +169,7 @@ impl Ops {
         let out = self.run(
             &api,
             api_create::inputs(&volume_id, req),
-            api_create::meta(&volume_id),
+            FlowMeta::volume(Operation::Create, &volume_id),
         )?;
         if !out.is_success() {
             return Err(outcome_error(&out));
@@ -208,105 +203,8 @@ impl Ops {
         }
     }
 
-    /// Runs every cast queued for a volume, in order; returns the failure of
-    /// the last flow that failed.
-    pub fn drain(&self, volume_id: &str) -> Result<Option<Failure>> {
-        let mut last = None;
-        loop {
-            let next = casts::next_for_volume(&self.svc.store.db().lock(), volume_id)?;
-            let Some(cast) = next else {
-                self.close_chain(volume_id, last.as_ref())?;
-                return Ok(last);
-            };
-            if self.live_other(cast.owner.as_deref()) {
-                // Another live process is carrying this volume on.
-                return Ok(last);
-            }
-            if let (Some(notes), Ok(msg)) = (
-                &self.notes,
-                serde_json::from_value::<crate::scheduler::SchedulerRequest>(cast.payload.clone()),
-            ) && cast.topic == casts::SCHEDULER
-                && msg.retry.attempt > 1
-            {
-                notes(&format!(
-                    "rescheduling (attempt {} of {}): {}",
-                    msg.retry.attempt,
-                    self.svc.config.scheduler.max_attempts,
-                    msg.retry.failures.last().map(String::as_str).unwrap_or("?")
-                ));
-            }
-            if let Some(out) = self.consume(&cast)?
-                && !out.is_success()
-            {
-                if out.state == FlowState::RevertFailed {
-                    return Err(outcome_error(&out));
-                }
-                last = out.failures.first().cloned();
-            }
-        }
-    }
-
-    /// A create chain that ended with the volume still being created — its
-    /// last flow stopped before any task that would have settled it — is
-    /// closed: a cancelled create leaves nothing, any other ends in `error`.
-    fn close_chain(&self, volume_id: &str, last: Option<&Failure>) -> Result<()> {
-        let Some(failure) = last else {
-            return Ok(());
-        };
-        self.svc.store.db().immediate(|conn| {
-            let open = volumes::get(conn, volume_id)?.is_some_and(|v| {
-                matches!(v.status, VolumeStatus::Creating | VolumeStatus::Downloading)
-            });
-            if open && casts::next_for_volume(conn, volume_id)?.is_none() {
-                crate::lifecycle::fail_create(
-                    &self.svc.quota(),
-                    conn,
-                    volume_id,
-                    failure,
-                    &failure.message,
-                    crate::store::events::EventType::VolumeCreateError,
-                    json!({ "kind": Error::from_failure(failure).kind }),
-                )?;
-            }
-            Ok(())
-        })
-    }
-
-    /// Takes a cast off the queue and runs the flow that consumes it; `None`
-    /// if another process took it first. Taking the cast and recording the
-    /// flow happen in one transaction.
-    pub fn consume(&self, cast: &Cast) -> Result<Option<FlowOutcome>> {
-        let flow = consumer(&cast.topic, &self.svc)?;
-        let flow_id = new_id();
-        let taken = self.svc.store.db().transact(|conn| {
-            match casts::take(conn, cast.id)? {
-                // Taken meanwhile.
-                None => return Ok::<_, Error>((false, false)),
-                // Queued by a live process that will take it itself: put it
-                // back (roll back).
-                Some(c) if self.live_other(c.owner.as_deref()) => return Ok((false, false)),
-                Some(_) => {}
-            }
-            self.engine.create(
-                &flow,
-                &flow_id,
-                Values::from_iter([(SCHEDULER_REQUEST.name().to_string(), cast.payload.clone())]),
-                json!({ "volume_id": cast.volume_id, "operation": "create", "cast": cast.topic }),
-            )?;
-            Ok((true, true))
-        })?;
-        if !taken {
-            return Ok(None);
-        }
-        Ok(Some(
-            self.engine
-                .resume(&flow, &flow_id)
-                .map_err(|e| engine_error(e, &flow_id))?,
-        ))
-    }
-
     /// Runs a flow to its end; its failure as an error.
-    fn complete(&self, flow: &Flow, inputs: Values, meta: Value) -> Result<FlowOutcome> {
+    fn complete(&self, flow: &Flow, inputs: Values, meta: FlowMeta) -> Result<FlowOutcome> {
         let out = self.run(flow, inputs, meta)?;
         if out.is_success() {
             Ok(out)
@@ -315,11 +213,11 @@ impl Ops {
         }
     }
 
-    fn volume_flow(&self, flow: Flow, volume_id: &str, operation: &str) -> Result<()> {
+    fn volume_flow(&self, flow: Flow, volume_id: &str, operation: Operation) -> Result<()> {
         self.complete(
             &flow,
             outputs().with(VOLUME_ID, volume_id.to_string()),
-            json!({ "volume_id": volume_id, "operation": operation }),
+            FlowMeta::volume(operation, volume_id),
         )
         .map(drop)
     }
@@ -345,7 +243,7 @@ impl Ops {
         self.complete(
             &snapshot::create_flow(&self.svc),
             snapshot::create_inputs(&id, volume_id, name),
-            json!({ "volume_id": volume_id, "snapshot_id": id, "operation": "snapshot" }),
+            FlowMeta::snapshot(Operation::Snapshot, &id, Some(volume_id)),
         )?;
         snapshots::get(&self.svc.store.db().lock(), &id)?
             .ok_or_else(|| Error::internal("the snapshot vanished"))
@@ -356,7 +254,7 @@ impl Ops {
         self.complete(
             &snapshot::delete_flow(&self.svc),
             outputs().with(SNAPSHOT_ID, snapshot_id.to_string()),
-            json!({ "snapshot_id": snapshot_id, "operation": "snapshot_delete" }),
+            FlowMeta::snapshot(Operation::SnapshotDelete, snapshot_id, None),
         )
         .map(drop)
     }
@@ -372,7 +270,7 @@ impl Ops {
         let out = self.complete(
             &image_flows::import_flow(&self.svc),
             image_flows::import_inputs(&id, source, name, format),
-            json!({ "image_id": id, "operation": "image_import" }),
+            FlowMeta::image(Operation::ImageImport, &id),
         )?;
         out.get(IMAGE)
             .ok_or_else(|| Error::internal("the import produced no image"))
@@ -383,7 +281,7 @@ impl Ops {
         self.complete(
             &image_flows::delete_flow(&self.svc),
             outputs().with(IMAGE_ID, image_id.to_string()),
-            json!({ "image_id": image_id, "operation": "image_delete" }),
+            FlowMeta::image(Operation::ImageDelete, image_id),
         )
         .map(drop)
     }
@@ -395,7 +293,7 @@ impl Ops {
         self.complete(
             &delete_volume::flow(&self.svc),
             delete_volume::inputs(volume_id, force),
-            json!({ "volume_id": volume_id, "operation": "delete" }),
+            FlowMeta::volume(Operation::Delete, volume_id),
         )
         .map(drop)
     }
@@ -407,7 +305,11 @@ impl Ops {
         if v.device.is_some() {
             return Ok(v);
         }
-        self.volume_flow(attach_volume::attach_flow(&self.svc), volume_id, "attach")?;
+        self.volume_flow(
+            attach_volume::attach_flow(&self.svc),
+            volume_id,
+            Operation::Attach,
+        )?;
         volumes::require(&self.svc.store.db().lock(), volume_id)
     }
 
@@ -418,7 +320,11 @@ impl Ops {
         if v.device.is_none() && v.status == VolumeStatus::Available {
             return Ok(v);
         }
-        self.volume_flow(attach_volume::detach_flow(&self.svc), volume_id, "detach")?;
+        self.volume_flow(
+            attach_volume::detach_flow(&self.svc),
+            volume_id,
+            Operation::Detach,
+        )?;
         volumes::require(&self.svc.store.db().lock(), volume_id)
     }
 

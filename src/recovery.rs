@@ -3,13 +3,11 @@
 
 use std::sync::Arc;
 
-use serde_json::json;
-
 use crate::error::{Error, Result};
 use crate::flow::{Flow, FlowOutcome, FlowRecord, FlowStore};
 use crate::ops::{Ops, definition};
-use crate::store::casts::{self, Cast};
-use crate::store::volumes::{self, VolumeStatus};
+use crate::store::flows::{self, FlowMeta};
+use crate::store::volumes;
 
 /// A recorded flow and whether its owner lives.
 #[derive(Clone, Debug, serde::Serialize)]
@@ -63,7 +61,7 @@ impl Ops {
 
     /// The orphaned flow of a volume, if one stopped half-way.
     pub fn orphaned_flow_of(&self, volume_id: &str) -> Result<Option<FlowRecord>> {
-        let ids = crate::store::flows_of_volume(&self.svc.store.db().lock(), volume_id)?;
+        let ids = flows::of_volume(&self.svc.store.db().lock(), volume_id)?;
         for id in ids.iter().rev() {
             let rec = self.record(id)?;
             if !rec.state.is_finished() && !self.svc.owner_alive(rec.owner.as_deref()) {
@@ -84,14 +82,6 @@ impl Ops {
                 rec.name, rec.id, rec.state, rec.id, rec.id
             ))),
         }
-    }
-
-    /// Queued casts whose owner is dead.
-    pub fn orphaned_casts(&self) -> Result<Vec<Cast>> {
-        Ok(casts::list(&self.svc.store.db().lock())?
-            .into_iter()
-            .filter(|c| !self.svc.owner_alive(c.owner.as_deref()))
-            .collect())
     }
 
     /// Makes this process the owner of an unfinished flow whose owner died.
@@ -137,8 +127,9 @@ impl Ops {
             .engine
             .resume(&flow, flow_id)
             .map_err(|e| crate::ops::engine_error(e, flow_id))?;
-        if let Some(volume) = rec.meta["volume_id"].as_str()
-            && rec.meta["operation"] == "create"
+        let meta = FlowMeta::of(&rec.meta);
+        if let Some(volume) = meta.volume_id.as_deref()
+            && meta.is_create()
         {
             self.drain(volume)?;
         }
@@ -160,14 +151,7 @@ impl Ops {
             done.push((f.record, r));
         }
         for cast in self.orphaned_casts()? {
-            match &cast.volume_id {
-                Some(v) => {
-                    self.drain(v)?;
-                }
-                None => {
-                    self.consume(&cast)?;
-                }
-            }
+            self.drain(cast.volume_id())?;
         }
         Ok(done)
     }
@@ -179,7 +163,7 @@ impl Ops {
         let (flow_ids, volume) = match self.flow_store().load(key)? {
             Some(snap) => (
                 vec![snap.flow.id.clone()],
-                snap.flow.meta["volume_id"].as_str().map(str::to_string),
+                FlowMeta::of(&snap.flow.meta).volume_id,
             ),
             None => {
                 let conn = self.svc.store.db().lock();
@@ -190,7 +174,7 @@ impl Ops {
                     Ok(v) => v.id,
                     Err(_) => key.to_string(),
                 };
-                let mut ids = crate::store::flows_of_volume(&conn, &id)?;
+                let mut ids = flows::of_volume(&conn, &id)?;
                 if ids.is_empty() && volumes::get(&conn, &id)?.is_none() {
                     return Err(Error::not_found(format!("no flow or volume `{key}`")));
                 }
@@ -223,10 +207,11 @@ impl Ops {
         let mut outs = Vec::new();
         let mut outs_volumes = Vec::new();
         for f in self.flows(false)?.into_iter().filter(|f| f.orphaned) {
-            if let Some(v) = f.record.meta["volume_id"].as_str()
-                && f.record.meta["operation"] == "create"
+            let meta = FlowMeta::of(&f.record.meta);
+            if let Some(v) = meta.volume_id.clone()
+                && meta.is_create()
             {
-                outs_volumes.push(v.to_string());
+                outs_volumes.push(v);
             }
             self.claim(&f.record)?;
             outs.push(
@@ -236,10 +221,7 @@ impl Ops {
         }
         let mut volumes: Vec<String> = outs_volumes;
         for cast in self.orphaned_casts()? {
-            match &cast.volume_id {
-                Some(v) => volumes.push(v.clone()),
-                None => casts::remove(&self.svc.store.db().lock(), cast.id)?,
-            }
+            volumes.push(cast.volume_id().to_string());
         }
         volumes.sort();
         volumes.dedup();
@@ -247,35 +229,5 @@ impl Ops {
             self.abandon_casts(&v)?;
         }
         Ok(outs)
-    }
-
-    /// Drops a volume's queued casts (none may be owned by a live process)
-    /// and puts a volume still being created — now that nothing will finish
-    /// it — in `error`, its quota returned.
-    fn abandon_casts(&self, volume_id: &str) -> Result<()> {
-        self.svc.store.db().immediate(|conn| {
-            while let Some(c) = casts::next_for_volume(conn, volume_id)? {
-                if self.live_other(c.owner.as_deref()) {
-                    return Err(Error::conflict(format!(
-                        "volume {volume_id} is being created by a live volctl process"
-                    )));
-                }
-                casts::remove(conn, c.id)?;
-            }
-            let stuck = volumes::get(conn, volume_id)?.is_some_and(|v| {
-                matches!(v.status, VolumeStatus::Creating | VolumeStatus::Downloading)
-            });
-            if stuck {
-                crate::lifecycle::mark_error(
-                    &self.svc.quota(),
-                    conn,
-                    volume_id,
-                    "rolled back on request",
-                    crate::store::events::EventType::VolumeCreateError,
-                    json!({ "kind": "interrupted" }),
-                )?;
-            }
-            Ok(())
-        })
     }
 }

@@ -2,6 +2,7 @@
 //! inputs → outputs and effects; its revert given its result or failure.
 
 use std::sync::Arc;
+use volctl::dispatch::{self, Message, Topic};
 use volctl::symbols::*;
 
 use serde_json::json;
@@ -17,7 +18,7 @@ use volctl::scheduler::create_volume::*;
 use volctl::scheduler::{Retry, SchedulerRequest};
 use volctl::service::Service;
 use volctl::store::volumes::{self, SourceKind, VolumeStatus};
-use volctl::store::{casts, events, types};
+use volctl::store::{events, types};
 
 struct Env {
     dir: tempfile::TempDir,
@@ -258,15 +259,17 @@ fn volume_cast_queues_for_the_scheduler_and_its_revert_dequeues() {
     let store = api_until(&e, 2, 3);
     let t = VolumeCast(e.svc.clone());
     let out = execute_task(&t, &store).unwrap();
-    let queued = casts::list(&e.svc.store.db().lock()).unwrap();
+    let queued = dispatch::list(&e.svc.store.db().lock()).unwrap();
     assert_eq!(queued.len(), 1);
-    assert_eq!(queued[0].topic, "scheduler");
+    assert_eq!(queued[0].message.topic(), Topic::Scheduler);
     assert_eq!(queued[0].id, out["cast_id"].as_i64().unwrap());
-    let msg: SchedulerRequest = serde_json::from_value(queued[0].payload.clone()).unwrap();
+    let Message::Schedule(msg) = queued[0].message.clone() else {
+        panic!("not a scheduler cast: {:?}", queued[0])
+    };
     assert_eq!(msg.volume_id, "vol-1");
     assert_eq!(msg.retry, Retry::first());
     revert_task(&t, &store, &Outcome::Success(out), &[]).unwrap();
-    assert!(casts::list(&e.svc.store.db().lock()).unwrap().is_empty());
+    assert!(dispatch::list(&e.svc.store.db().lock()).unwrap().is_empty());
 }
 
 /// The api flow's effects, and its cast taken off the queue (as the
@@ -274,7 +277,7 @@ fn volume_cast_queues_for_the_scheduler_and_its_revert_dequeues() {
 fn scheduler_request(e: &Env, size: u64, retry: Retry) -> (Values, SchedulerRequest) {
     let store = api_until(e, size, 4);
     let cast = store["cast_id"].as_i64().unwrap();
-    casts::take(&e.svc.store.db().lock(), cast)
+    dispatch::take(&e.svc.store.db().lock(), cast)
         .unwrap()
         .unwrap();
     let msg = SchedulerRequest {
@@ -350,8 +353,11 @@ fn schedule_create_volume_records_the_choice_and_casts_to_the_manager() {
     let v = volumes::require(&e.svc.store.db().lock(), "vol-1").unwrap();
     assert_eq!(v.backend.as_deref(), Some("a"));
     assert_eq!(v.zone.as_deref(), Some("z1"));
-    let queued = casts::list(&e.svc.store.db().lock()).unwrap();
-    assert_eq!(queued.last().unwrap().topic, "manager:a");
+    let queued = dispatch::list(&e.svc.store.db().lock()).unwrap();
+    assert_eq!(
+        queued.last().unwrap().message.topic(),
+        Topic::Manager("a".into())
+    );
     revert_task(&t, &ins, &Outcome::Success(out), &[]).unwrap();
     assert_eq!(
         volumes::require(&e.svc.store.db().lock(), "vol-1")
@@ -360,10 +366,10 @@ fn schedule_create_volume_records_the_choice_and_casts_to_the_manager() {
         None
     );
     assert!(
-        casts::list(&e.svc.store.db().lock())
+        dispatch::list(&e.svc.store.db().lock())
             .unwrap()
             .iter()
-            .all(|c| c.topic != "manager:a")
+            .all(|c| c.message.topic() != Topic::Manager("a".into()))
     );
 
     // A tried backend is skipped.
@@ -455,11 +461,12 @@ fn on_failure_reschedule_reschedules_backend_faults_while_attempts_remain() {
     assert_eq!(v.status, VolumeStatus::Creating);
     assert_eq!(v.backend, None);
     assert_eq!(usage(&e, "gigabytes"), (2, 0), "still held");
-    let next = casts::next_for_volume(&e.svc.store.db().lock(), "vol-1")
+    let next = dispatch::next_for_volume(&e.svc.store.db().lock(), "vol-1")
         .unwrap()
         .unwrap();
-    assert_eq!(next.topic, "scheduler");
-    let msg: SchedulerRequest = serde_json::from_value(next.payload).unwrap();
+    let Message::Schedule(msg) = next.message else {
+        panic!("not a scheduler cast: {next:?}")
+    };
     assert_eq!(msg.retry.attempt, 2);
     assert_eq!(msg.retry.tried, ["a"]);
     assert!(msg.retry.failures[0].contains("disk on fire"));
@@ -492,7 +499,7 @@ fn on_failure_reschedule_gives_up_on_data_faults_and_on_the_last_attempt() {
         assert!(v.error.unwrap().contains(&failure.message));
         assert_eq!(usage(&e, "gigabytes"), (0, 0), "quota returned");
         assert!(
-            casts::next_for_volume(&e.svc.store.db().lock(), "vol-1")
+            dispatch::next_for_volume(&e.svc.store.db().lock(), "vol-1")
                 .unwrap()
                 .is_none()
         );

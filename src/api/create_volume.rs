@@ -7,15 +7,13 @@
 
 use std::sync::Arc;
 
-use serde_json::json;
-
 use super::{CreateRequest, MAX_SIZE_GB, SourceRef, VolumeRequest, check_name, check_project};
+use crate::dispatch::{self, Message};
 use crate::error::{Error, Result};
 use crate::flow::{ExecContext, Failure, Flow, RevertContext, Task, Values, ValuesExt, outputs};
 use crate::quota::{Reservation, volume_deltas};
 use crate::scheduler::{Retry, SchedulerRequest};
 use crate::service::Service;
-use crate::store::casts;
 use crate::store::now;
 use crate::store::snapshots::{self, SnapshotStatus};
 use crate::store::volumes::{self, SourceKind, Volume, VolumeStatus};
@@ -158,7 +156,7 @@ fn resolve_source(
         }
         Some(SourceRef::Image(key)) => {
             let i = images::find(conn, key)?;
-            if i.status != "active" {
+            if i.status != crate::store::images::ImageStatus::Active {
                 return Err(Error::conflict(format!(
                     "image `{}` is {}",
                     i.name, i.status
@@ -333,11 +331,9 @@ impl Task for VolumeCast {
             request,
             retry: Retry::first(),
         };
-        let id = casts::push(
+        let id = dispatch::send(
             &self.0.store.db().lock(),
-            casts::SCHEDULER,
-            Some(&volume_id),
-            &serde_json::to_value(&msg).map_err(Error::from)?,
+            &Message::Schedule(msg),
             Some(self.0.owner_id()?),
         )?;
         Ok(outputs().with(CAST_ID, id))
@@ -345,7 +341,7 @@ impl Task for VolumeCast {
 
     fn revert(&self, ctx: &RevertContext<'_>) -> Result<(), Failure> {
         if let Some(id) = ctx.result(CAST_ID) {
-            casts::remove(&self.0.store.db().lock(), id)?;
+            dispatch::withdraw(&self.0.store.db().lock(), id)?;
         }
         Ok(())
     }
@@ -360,9 +356,4 @@ pub fn inputs(volume_id: &str, request: &CreateRequest) -> Values {
     outputs()
         .with(VOLUME_ID, volume_id.to_string())
         .with(REQUEST, request)
-}
-
-/// The flow's metadata (what it is about).
-pub fn meta(volume_id: &str) -> serde_json::Value {
-    json!({ "volume_id": volume_id, "operation": "create" })
 }

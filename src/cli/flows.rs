@@ -1,6 +1,7 @@
 //! `volctl flow list|show`, `volctl resume`, `volctl rollback`,
 //! `volctl check`.
 
+use crate::store::flows::FlowMeta;
 use clap::{Args, Subcommand};
 use serde::Serialize;
 
@@ -215,10 +216,9 @@ pub fn flow(ctx: &Ctx, cmd: &FlowCommand) -> Result<()> {
                         flow_label(&f.record.name).to_string(),
                         f.record.state.to_string(),
                         owner_text(f),
-                        f.record.meta["volume_id"]
-                            .as_str()
-                            .unwrap_or("-")
-                            .to_string(),
+                        FlowMeta::of(&f.record.meta)
+                            .volume_id
+                            .unwrap_or_else(|| "-".to_string()),
                     ]
                 })
                 .collect();
@@ -237,7 +237,7 @@ pub fn flow(ctx: &Ctx, cmd: &FlowCommand) -> Result<()> {
                             return Err(Error::not_found(format!("no flow or volume `{key}`")));
                         }
                     };
-                    let ids = crate::store::flows_of_volume(&conn, &id)?;
+                    let ids = crate::store::flows::of_volume(&conn, &id)?;
                     if ids.is_empty() {
                         return Err(Error::not_found(format!("no flow of volume {id}")));
                     }

@@ -89,7 +89,7 @@ pub fn run(ctx: &Ctx, cmd: &ImageCommand) -> Result<()> {
                             i.format.to_string(),
                             gib(i.virtual_size),
                             gib(i.size),
-                            i.status.clone(),
+                            i.status.to_string(),
                         ]
                     })
                     .collect();
@@ -123,7 +123,7 @@ pub fn run(ctx: &Ctx, cmd: &ImageCommand) -> Result<()> {
                         format!("{} ({} bytes)", gib(image.virtual_size), image.virtual_size),
                     ),
                     ("file_size", gib(image.size)),
-                    ("status", image.status.clone()),
+                    ("status", image.status.to_string()),
                     ("path", image.path.clone()),
                     ("source", or_dash(image.source.as_deref())),
                     ("created_at", image.created_at.clone()),

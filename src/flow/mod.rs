@@ -45,6 +45,7 @@ mod pattern;
 mod sqlite;
 mod state;
 mod store;
+mod string_enum;
 mod symbol;
 mod task;
 
@@ -57,6 +58,7 @@ pub use pattern::{Backoff, Flow, FlowKind, RetryFilter, RetryPolicy, TaskNode};
 pub use sqlite::{SCHEMA as SQLITE_SCHEMA, SqliteFlowStore};
 pub use state::{AtomKind, AtomRecord, AtomState, FlowRecord, FlowState, now_us};
 pub use store::{FlowSnapshot, FlowStore, MemoryStore, StoreError};
+pub use string_enum::UnknownVariant;
 pub use symbol::Sym;
 pub use task::{ExecContext, Outcome, RevertContext, Task, Values, ValuesExt, outputs};
 

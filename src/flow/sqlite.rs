@@ -76,8 +76,9 @@ fn parse<T: serde::de::DeserializeOwned>(s: Option<String>) -> Result<Option<T>,
     Ok(s.map(|s| serde_json::from_str(&s)).transpose()?)
 }
 
-fn parse_enum<T: std::str::FromStr<Err = String>>(s: &str) -> Result<T, StoreError> {
-    s.parse().map_err(StoreError)
+fn parse_enum<T: std::str::FromStr<Err = super::UnknownVariant>>(s: &str) -> Result<T, StoreError> {
+    s.parse()
+        .map_err(|e: super::UnknownVariant| StoreError(e.to_string()))
 }
 
 const FLOW_COLUMNS: &str =

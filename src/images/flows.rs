@@ -190,7 +190,7 @@ impl Task for RegisterImage {
             virtual_size: info.virtual_size,
             size: ctx.get(IMAGE_BYTES)?,
             path: ctx.get(IMAGE_PATH)?.to_string_lossy().into_owned(),
-            status: "active".into(),
+            status: images::ImageStatus::Active,
             source: Some(ctx.get(SOURCE)?.to_string_lossy().into_owned()),
             created_at: now(),
         };
@@ -224,14 +224,11 @@ impl Task for ImageDeleteStart {
         let conn = self.0.store.db().lock();
         let image =
             images::get(&conn, &id)?.ok_or_else(|| Error::not_found(format!("no image {id}")))?;
-        let busy: i64 = conn
-            .prepare_cached(
-                "SELECT count(*) FROM volumes WHERE source_kind = 'image' AND source_id = ?1
-                 AND status IN ('creating', 'downloading')",
-            )
-            .map_err(Error::from)?
-            .query_row([&id], |r| r.get(0))
-            .map_err(Error::from)?;
+        let busy = crate::store::volumes::in_flight_from(
+            &conn,
+            crate::store::volumes::SourceKind::Image,
+            &id,
+        )?;
         if busy > 0 {
             return Err(Error::conflict(format!(
                 "image `{}` is being copied into {busy} volume(s); delete it when they are done",
@@ -239,7 +236,7 @@ impl Task for ImageDeleteStart {
             ))
             .into());
         }
-        images::set_status(&conn, &id, "deleting")?;
+        images::set_status(&conn, &id, images::ImageStatus::Deleting)?;
         let entries = images::cache_list(&conn, None, Some(&id))?;
         Ok(outputs().with(IMAGE, image).with(CACHE_ENTRIES, entries))
     }
@@ -247,7 +244,7 @@ impl Task for ImageDeleteStart {
     fn revert(&self, ctx: &RevertContext<'_>) -> Result<(), Failure> {
         if ctx.own_failure().is_none() {
             let id: String = ctx.get(IMAGE_ID)?;
-            images::set_status(&self.0.store.db().lock(), &id, "active")?;
+            images::set_status(&self.0.store.db().lock(), &id, images::ImageStatus::Active)?;
         }
         Ok(())
     }

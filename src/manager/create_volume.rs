@@ -14,6 +14,7 @@ use crate::backends::{Io, Obj};
 use std::time::Duration;
 
 use crate::config::PolicyConfig;
+use crate::dispatch::{self, Message};
 use crate::error::Error;
 use crate::flow::{
     Backoff, ExecContext, Failure, Flow, RetryPolicy, RevertContext, Task, Values, ValuesExt,
@@ -23,7 +24,7 @@ use crate::lifecycle::fail_create;
 use crate::scheduler::{Retry, SchedulerRequest};
 use crate::service::Service;
 use crate::store::volumes::{self, SourceKind, Volume, VolumeStatus};
-use crate::store::{casts, events, images, snapshots};
+use crate::store::{events, images, snapshots};
 use crate::symbols::{MANAGER_REQUEST, PATH, VOLUME, VOLUME_SPEC};
 use crate::task_signature;
 
@@ -132,13 +133,7 @@ impl Task for OnFailureReschedule {
                     failures,
                 },
             };
-            casts::push(
-                &conn,
-                casts::SCHEDULER,
-                Some(&v.id),
-                &serde_json::to_value(&next).map_err(Error::from)?,
-                Some(self.0.owner_id()?),
-            )?;
+            dispatch::send(&conn, &Message::Schedule(next), Some(self.0.owner_id()?))?;
             events::append(
                 &conn,
                 crate::store::events::EventType::VolumeReschedule,
@@ -206,7 +201,7 @@ impl Task for ExtractVolumeSpec {
             }
             (SourceKind::Image, Some(id)) => {
                 let i = images::get(&conn, id)?.ok_or_else(|| gone("image"))?;
-                if i.status != "active" {
+                if i.status != crate::store::images::ImageStatus::Active {
                     return Err(
                         Error::conflict(format!("image `{}` is {}", i.name, i.status)).into(),
                     );

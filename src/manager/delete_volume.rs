@@ -83,14 +83,11 @@ impl Task for DeleteStart {
             ))
             .into());
         }
-        let clones: i64 = conn
-            .prepare_cached(
-                "SELECT count(*) FROM volumes WHERE source_kind = 'volume' AND source_id = ?1
-                 AND status IN ('creating', 'downloading')",
-            )
-            .map_err(Error::from)?
-            .query_row([&id], |r| r.get(0))
-            .map_err(Error::from)?;
+        let clones = crate::store::volumes::in_flight_from(
+            &conn,
+            crate::store::volumes::SourceKind::Volume,
+            &id,
+        )?;
         if clones > 0 {
             return Err(Error::conflict(format!(
                 "volume {id} is being cloned into {clones} volume(s); delete it when they are done"

@@ -210,14 +210,11 @@ impl Task for SnapshotDeleteStart {
         ) {
             return Err(Error::conflict(format!("snapshot {id} is {}", snap.status)).into());
         }
-        let busy: i64 = conn
-            .prepare_cached(
-                "SELECT count(*) FROM volumes WHERE source_kind = 'snapshot' AND source_id = ?1
-                 AND status IN ('creating', 'downloading')",
-            )
-            .map_err(Error::from)?
-            .query_row([&id], |r| r.get(0))
-            .map_err(Error::from)?;
+        let busy = crate::store::volumes::in_flight_from(
+            &conn,
+            crate::store::volumes::SourceKind::Snapshot,
+            &id,
+        )?;
         if busy > 0 {
             return Err(Error::conflict(format!(
                 "snapshot {id} is being copied into {busy} volume(s); delete it when they are done"

@@ -8,12 +8,12 @@ use std::sync::Arc;
 use serde_json::json;
 
 use super::{Decision, SchedulerRequest, candidates, schedule};
+use crate::dispatch::{self, Message};
 use crate::error::{Error, ErrorKind};
 use crate::flow::{ExecContext, Failure, Flow, RevertContext, Task, Values, ValuesExt, outputs};
 use crate::lifecycle::fail_create;
 use crate::manager::ManagerRequest;
 use crate::service::Service;
-use crate::store::casts;
 use crate::store::volumes::{self, VolumeStatus};
 use crate::symbols::{BACKEND, MANAGER_CAST_ID, SCHEDULER_REQUEST, SCHEDULER_SPEC};
 use crate::task_signature;
@@ -176,13 +176,7 @@ impl Task for ScheduleCreateVolume {
             request: spec.request,
             retry: spec.retry,
         };
-        let cast = casts::push(
-            &conn,
-            &casts::manager_topic(&backend),
-            Some(&msg.volume_id),
-            &serde_json::to_value(&msg).map_err(Error::from)?,
-            Some(self.0.owner_id()?),
-        )?;
+        let cast = dispatch::send(&conn, &Message::Manage(msg), Some(self.0.owner_id()?))?;
         Ok(outputs().with(BACKEND, backend).with(MANAGER_CAST_ID, cast))
     }
 
@@ -190,7 +184,7 @@ impl Task for ScheduleCreateVolume {
         if let Some(cast) = ctx.result(MANAGER_CAST_ID) {
             let spec: SchedulerRequest = ctx.get(SCHEDULER_SPEC)?;
             let conn = self.0.store.db().lock();
-            casts::remove(&conn, cast)?;
+            dispatch::withdraw(&conn, cast)?;
             volumes::set_backend(&conn, &spec.volume_id, None, None, spec.retry.attempt)?;
         }
         Ok(())

@@ -1,113 +1,87 @@
-//! The cast queue: how one flow hands a request to the next, as if they ran
-//! in separate services. A cast is taken (deleted) in the same transaction
-//! that records the flow consuming it, so a crash leaves either the cast or
-//! the flow — never neither.
+//! The cast queue's table. Rows are a topic and a JSON message; what they
+//! mean, and who consumes them, is `crate::dispatch`'s (the only user).
 
 use rusqlite::{Connection, OptionalExtension, params};
-use serde_json::Value;
 
 use super::unix_now;
 use crate::error::Result;
 
-/// The scheduler's topic.
-pub const SCHEDULER: &str = "scheduler";
-
-/// The topic of a backend's volume manager.
-pub fn manager_topic(backend: &str) -> String {
-    format!("manager:{backend}")
-}
-
-/// A queued request.
+/// A queued row as stored.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Cast {
+pub struct RawCast {
     /// Queue position.
     pub id: i64,
     /// `scheduler` or `manager:<backend>`.
     pub topic: String,
     /// The volume it is about.
     pub volume_id: Option<String>,
-    /// The request.
-    pub payload: Value,
+    /// The message, JSON.
+    pub payload: String,
     /// The process that queued it.
     pub owner: Option<String>,
     /// Unix seconds.
     pub created_at: i64,
 }
 
-/// Queues a request; returns its id.
+const COLUMNS: &str = "id, topic, volume_id, payload, owner, created_at";
+
+fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawCast> {
+    Ok(RawCast {
+        id: r.get(0)?,
+        topic: r.get(1)?,
+        volume_id: r.get(2)?,
+        payload: r.get(3)?,
+        owner: r.get(4)?,
+        created_at: r.get(5)?,
+    })
+}
+
+/// Queues a message; returns its id.
 pub fn push(
     conn: &Connection,
     topic: &str,
     volume_id: Option<&str>,
-    payload: &Value,
+    payload: &str,
     owner: Option<&str>,
 ) -> Result<i64> {
     conn.prepare_cached(
         "INSERT INTO casts (topic, volume_id, payload, owner, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
     )?
-    .execute(params![topic, volume_id, serde_json::to_string(payload)?, owner, unix_now()])?;
+    .execute(params![topic, volume_id, payload, owner, unix_now()])?;
     Ok(conn.last_insert_rowid())
 }
 
-/// A row as read: the payload still text.
-type Raw = (Cast, String);
-
-fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Raw> {
-    Ok((
-        Cast {
-            id: r.get(0)?,
-            topic: r.get(1)?,
-            volume_id: r.get(2)?,
-            payload: Value::Null,
-            owner: r.get(4)?,
-            created_at: r.get(5)?,
-        },
-        r.get(3)?,
-    ))
+/// Removes and returns a queued row (`None` if someone took it).
+pub fn take(conn: &Connection, id: i64) -> Result<Option<RawCast>> {
+    Ok(conn
+        .prepare_cached(&format!(
+            "DELETE FROM casts WHERE id = ?1 RETURNING {COLUMNS}"
+        ))?
+        .query_row([id], row)
+        .optional()?)
 }
 
-fn cast((mut c, payload): Raw) -> Result<Cast> {
-    c.payload = serde_json::from_str(&payload)?;
-    Ok(c)
-}
-
-/// Removes and returns a queued request (`None` if someone took it).
-pub fn take(conn: &Connection, id: i64) -> Result<Option<Cast>> {
-    conn.prepare_cached(
-        "DELETE FROM casts WHERE id = ?1
-         RETURNING id, topic, volume_id, payload, owner, created_at",
-    )?
-    .query_row([id], row)
-    .optional()?
-    .map(cast)
-    .transpose()
-}
-
-/// Removes a queued request if it is still there.
+/// Removes a queued row if it is still there.
 pub fn remove(conn: &Connection, id: i64) -> Result<()> {
     conn.prepare_cached("DELETE FROM casts WHERE id = ?1")?
         .execute([id])?;
     Ok(())
 }
 
-/// The oldest request queued for a volume.
-pub fn next_for_volume(conn: &Connection, volume_id: &str) -> Result<Option<Cast>> {
-    conn.prepare_cached(
-        "SELECT id, topic, volume_id, payload, owner, created_at FROM casts
-         WHERE volume_id = ?1 ORDER BY id LIMIT 1",
-    )?
-    .query_row([volume_id], row)
-    .optional()?
-    .map(cast)
-    .transpose()
+/// The oldest row queued for a volume.
+pub fn next_for_volume(conn: &Connection, volume_id: &str) -> Result<Option<RawCast>> {
+    Ok(conn
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM casts WHERE volume_id = ?1 ORDER BY id LIMIT 1"
+        ))?
+        .query_row([volume_id], row)
+        .optional()?)
 }
 
-/// Every queued request, oldest first.
-pub fn list(conn: &Connection) -> Result<Vec<Cast>> {
-    conn.prepare_cached(
-        "SELECT id, topic, volume_id, payload, owner, created_at FROM casts ORDER BY id",
-    )?
-    .query_map([], row)?
-    .map(|r| cast(r?))
-    .collect()
+/// Every queued row, oldest first.
+pub fn list(conn: &Connection) -> Result<Vec<RawCast>> {
+    Ok(conn
+        .prepare_cached(&format!("SELECT {COLUMNS} FROM casts ORDER BY id"))?
+        .query_map([], row)?
+        .collect::<rusqlite::Result<_>>()?)
 }

@@ -7,6 +7,16 @@ use crate::backends::Format;
 use crate::error::{Error, Result};
 use crate::flow::now_us;
 
+crate::string_enum! {
+    /// An image's life-cycle state.
+    ImageStatus {
+        /// In the catalog: volumes may be made from it.
+        Active = "active",
+        /// Being deleted.
+        Deleting = "deleting",
+    }
+}
+
 /// A catalog image; its JSON form is the stable output shape.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Image {
@@ -23,7 +33,7 @@ pub struct Image {
     /// The catalog's copy.
     pub path: String,
     /// `active` or `deleting`.
-    pub status: String,
+    pub status: ImageStatus,
     /// Where it was imported from.
     pub source: Option<String>,
     /// RFC 3339.
@@ -134,9 +144,9 @@ pub fn list(conn: &Connection) -> Result<Vec<Image>> {
 }
 
 /// Sets an image's status.
-pub fn set_status(conn: &Connection, id: &str, status: &str) -> Result<()> {
+pub fn set_status(conn: &Connection, id: &str, status: ImageStatus) -> Result<()> {
     conn.prepare_cached("UPDATE images SET status = ?2 WHERE id = ?1")?
-        .execute([id, status])?;
+        .execute(params![id, status])?;
     Ok(())
 }
 

@@ -7,6 +7,7 @@
 pub mod backends;
 pub mod casts;
 pub mod events;
+pub mod flows;
 pub mod images;
 pub mod schema;
 pub mod snapshots;
@@ -94,26 +95,15 @@ pub fn provisioned_gb(conn: &rusqlite::Connection, backend: &str) -> crate::erro
     let (vols, snaps, cache): (i64, i64, i64) = conn
         .prepare_cached(
             "SELECT
-               (SELECT coalesce(sum(size), 0) FROM volumes WHERE backend = ?1 AND status != 'error'),
+               (SELECT coalesce(sum(size), 0) FROM volumes WHERE backend = ?1 AND status != ?2),
                (SELECT coalesce(sum(size), 0) FROM snapshots WHERE backend = ?1),
                (SELECT coalesce(sum(size), 0) FROM image_cache WHERE backend = ?1)",
         )?
-        .query_row([backend], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        .query_row(
+            rusqlite::params![backend, volumes::VolumeStatus::Error],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?;
     Ok((vols + snaps) as u64 + (cache as u64).div_ceil(1 << 30))
-}
-
-/// Ids of the flows about a volume (by the `volume_id` in their metadata),
-/// oldest first.
-pub fn flows_of_volume(
-    conn: &rusqlite::Connection,
-    volume_id: &str,
-) -> crate::error::Result<Vec<String>> {
-    Ok(conn
-        .prepare_cached(
-            "SELECT id FROM flows WHERE json_extract(meta, '$.volume_id') = ?1 ORDER BY created_at, rowid",
-        )?
-        .query_map([volume_id], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?)
 }
 
 /// A state directory that has been used (it holds backends, images or

@@ -152,6 +152,14 @@ INSERT INTO store_meta (key, value) VALUES ('store_id', lower(hex(randomblob(16)
 ALTER TABLE image_cache ADD COLUMN fingerprint TEXT;
 ";
 
+/// The volume a flow is about, as an indexed column (generated from the
+/// flow's metadata, so the engine's record stays the engine's).
+const V5: &str = "
+ALTER TABLE flows ADD COLUMN volume_id TEXT
+    GENERATED ALWAYS AS (json_extract(meta, '$.volume_id')) VIRTUAL;
+CREATE INDEX flows_by_volume ON flows (volume_id);
+";
+
 /// The migrations, oldest first.
 fn migrations() -> Vec<String> {
     vec![
@@ -159,6 +167,7 @@ fn migrations() -> Vec<String> {
         V2.to_string(),
         V3.to_string(),
         V4.to_string(),
+        V5.to_string(),
     ]
 }
 

@@ -1,60 +1,22 @@
 //! Snapshot rows.
 
-use std::fmt;
-use std::str::FromStr;
-
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::{Deserialize, Serialize};
 
 use super::now;
 use crate::error::{Error, Result};
 
-/// A snapshot's life-cycle state.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SnapshotStatus {
-    /// Being made.
-    Creating,
-    /// Ready.
-    Available,
-    /// Being deleted.
-    Deleting,
-    /// Deletion failed part-way; delete it again.
-    ErrorDeleting,
-}
-
-impl SnapshotStatus {
-    /// The stored spelling.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SnapshotStatus::Creating => "creating",
-            SnapshotStatus::Available => "available",
-            SnapshotStatus::Deleting => "deleting",
-            SnapshotStatus::ErrorDeleting => "error_deleting",
-        }
-    }
-}
-
-impl fmt::Display for SnapshotStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for SnapshotStatus {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        Ok(match s {
-            "creating" => SnapshotStatus::Creating,
-            "available" => SnapshotStatus::Available,
-            "deleting" => SnapshotStatus::Deleting,
-            "error_deleting" => SnapshotStatus::ErrorDeleting,
-            other => {
-                return Err(Error::internal(format!(
-                    "unknown snapshot status `{other}`"
-                )));
-            }
-        })
+crate::string_enum! {
+    /// A snapshot's life-cycle state.
+    SnapshotStatus {
+        /// Being made.
+        Creating = "creating",
+        /// Ready.
+        Available = "available",
+        /// Being deleted.
+        Deleting = "deleting",
+        /// Deletion failed part-way; delete it again.
+        ErrorDeleting = "error_deleting",
     }
 }
 
@@ -95,15 +57,12 @@ const COLUMNS: &str = "id, name, volume_id, size, status, backend, path, project
     created_at, updated_at, quota_held";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Snapshot> {
-    let status: String = r.get(4)?;
     Ok(Snapshot {
         id: r.get(0)?,
         name: r.get(1)?,
         volume_id: r.get(2)?,
         size: r.get::<_, i64>(3)? as u64,
-        status: status.parse().map_err(|e: Error| {
-            rusqlite::Error::FromSqlConversionFailure(4, rusqlite::types::Type::Text, Box::new(e))
-        })?,
+        status: r.get(4)?,
         backend: r.get(5)?,
         path: r.get(6)?,
         project: r.get(7)?,
@@ -125,7 +84,7 @@ pub fn insert(conn: &Connection, s: &Snapshot) -> Result<()> {
         s.name,
         s.volume_id,
         s.size as i64,
-        s.status.as_str(),
+        s.status,
         s.backend,
         s.path,
         s.project,
@@ -205,16 +164,16 @@ pub fn set_status(
     conn.prepare_cached(
         "UPDATE snapshots SET status = ?2, error = ?3, updated_at = ?4 WHERE id = ?1",
     )?
-    .execute(params![id, status.as_str(), error, now()])?;
+    .execute(params![id, status, error, now()])?;
     Ok(())
 }
 
 /// Records the backend object and makes it available.
 pub fn set_created(conn: &Connection, id: &str, path: &str) -> Result<()> {
     conn.prepare_cached(
-        "UPDATE snapshots SET status = 'available', path = ?2, updated_at = ?3 WHERE id = ?1",
+        "UPDATE snapshots SET status = ?4, path = ?2, updated_at = ?3 WHERE id = ?1",
     )?
-    .execute(params![id, path, now()])?;
+    .execute(params![id, path, now(), SnapshotStatus::Available])?;
     Ok(())
 }
 

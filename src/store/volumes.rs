@@ -1,123 +1,46 @@
 //! Volume rows.
 
-use std::fmt;
-use std::str::FromStr;
-
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::{Deserialize, Serialize};
 
 use super::now;
 use crate::error::{Error, Result};
 
-/// A volume's life-cycle state (Cinder's names).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum VolumeStatus {
-    /// The create flows are running.
-    #[serde(rename = "creating")]
-    Creating,
-    /// An image is being copied into it.
-    #[serde(rename = "downloading")]
-    Downloading,
-    /// Ready.
-    #[serde(rename = "available")]
-    Available,
-    /// Attached to a device.
-    #[serde(rename = "in-use")]
-    InUse,
-    /// Being attached.
-    #[serde(rename = "attaching")]
-    Attaching,
-    /// Being detached.
-    #[serde(rename = "detaching")]
-    Detaching,
-    /// Being deleted.
-    #[serde(rename = "deleting")]
-    Deleting,
-    /// Creation failed; nothing is left on a backend and it holds no quota.
-    #[serde(rename = "error")]
-    Error,
-    /// Deletion failed part-way; delete it again.
-    #[serde(rename = "error_deleting")]
-    ErrorDeleting,
-}
-
-impl VolumeStatus {
-    /// The stored spelling.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            VolumeStatus::Creating => "creating",
-            VolumeStatus::Downloading => "downloading",
-            VolumeStatus::Available => "available",
-            VolumeStatus::InUse => "in-use",
-            VolumeStatus::Attaching => "attaching",
-            VolumeStatus::Detaching => "detaching",
-            VolumeStatus::Deleting => "deleting",
-            VolumeStatus::Error => "error",
-            VolumeStatus::ErrorDeleting => "error_deleting",
-        }
+crate::string_enum! {
+    /// A volume's life-cycle state (Cinder's names).
+    VolumeStatus {
+        /// The create flows are running.
+        Creating = "creating",
+        /// An image is being copied into it.
+        Downloading = "downloading",
+        /// Ready.
+        Available = "available",
+        /// Attached to a device.
+        InUse = "in-use",
+        /// Being attached.
+        Attaching = "attaching",
+        /// Being detached.
+        Detaching = "detaching",
+        /// Being deleted.
+        Deleting = "deleting",
+        /// Creation failed; nothing is left on a backend and it holds no quota.
+        Error = "error",
+        /// Deletion failed part-way; delete it again.
+        ErrorDeleting = "error_deleting",
     }
 }
 
-impl fmt::Display for VolumeStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for VolumeStatus {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        Ok(match s {
-            "creating" => VolumeStatus::Creating,
-            "downloading" => VolumeStatus::Downloading,
-            "available" => VolumeStatus::Available,
-            "in-use" => VolumeStatus::InUse,
-            "attaching" => VolumeStatus::Attaching,
-            "detaching" => VolumeStatus::Detaching,
-            "deleting" => VolumeStatus::Deleting,
-            "error" => VolumeStatus::Error,
-            "error_deleting" => VolumeStatus::ErrorDeleting,
-            other => return Err(Error::internal(format!("unknown volume status `{other}`"))),
-        })
-    }
-}
-
-/// What a volume is made from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SourceKind {
-    /// Empty.
-    Raw,
-    /// A copy of a snapshot.
-    Snapshot,
-    /// A clone of another volume.
-    Volume,
-    /// An image from the catalog.
-    Image,
-}
-
-impl SourceKind {
-    /// The stored spelling.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SourceKind::Raw => "raw",
-            SourceKind::Snapshot => "snapshot",
-            SourceKind::Volume => "volume",
-            SourceKind::Image => "image",
-        }
-    }
-}
-
-impl FromStr for SourceKind {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        Ok(match s {
-            "raw" => SourceKind::Raw,
-            "snapshot" => SourceKind::Snapshot,
-            "volume" => SourceKind::Volume,
-            "image" => SourceKind::Image,
-            other => return Err(Error::internal(format!("unknown source kind `{other}`"))),
-        })
+crate::string_enum! {
+    /// What a volume is made from.
+    SourceKind {
+        /// Empty.
+        Raw = "raw",
+        /// A copy of a snapshot.
+        Snapshot = "snapshot",
+        /// A clone of another volume.
+        Volume = "volume",
+        /// An image from the catalog.
+        Image = "image",
     }
 }
 
@@ -174,16 +97,11 @@ const COLUMNS: &str = "id, name, size, status, backend, path, device, created_at
     quota_held, reservation";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Volume> {
-    let status: String = r.get(3)?;
-    let source: String = r.get(14)?;
-    let bad = |e: Error| {
-        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
-    };
     Ok(Volume {
         id: r.get(0)?,
         name: r.get(1)?,
         size: r.get::<_, i64>(2)? as u64,
-        status: status.parse().map_err(bad)?,
+        status: r.get(3)?,
         backend: r.get(4)?,
         path: r.get(5)?,
         device: r.get(6)?,
@@ -194,7 +112,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Volume> {
         type_name: r.get(11)?,
         type_id: r.get(12)?,
         zone: r.get(13)?,
-        source_kind: source.parse().map_err(bad)?,
+        source_kind: r.get(14)?,
         source_id: r.get(15)?,
         error: r.get(16)?,
         attempts: r.get(17)?,
@@ -213,7 +131,7 @@ pub fn insert(conn: &Connection, v: &Volume) -> Result<()> {
         v.id,
         v.name,
         v.size as i64,
-        v.status.as_str(),
+        v.status,
         v.backend,
         v.path,
         v.device,
@@ -224,7 +142,7 @@ pub fn insert(conn: &Connection, v: &Volume) -> Result<()> {
         v.type_name,
         v.type_id,
         v.zone,
-        v.source_kind.as_str(),
+        v.source_kind,
         v.source_id,
         v.error,
         v.attempts,
@@ -306,10 +224,15 @@ pub fn list(conn: &Connection, project: Option<&str>) -> Result<Vec<Volume>> {
 pub fn clear_stale_device(conn: &Connection, id: &str) -> Result<()> {
     conn.prepare_cached(
         "UPDATE volumes SET device = NULL,
-           status = CASE status WHEN 'in-use' THEN 'available' ELSE status END,
+           status = CASE status WHEN ?3 THEN ?4 ELSE status END,
            updated_at = ?2 WHERE id = ?1",
     )?
-    .execute(params![id, now()])?;
+    .execute(params![
+        id,
+        now(),
+        VolumeStatus::InUse,
+        VolumeStatus::Available
+    ])?;
     Ok(())
 }
 
@@ -324,7 +247,7 @@ pub fn set_status(
         .prepare_cached(
             "UPDATE volumes SET status = ?2, error = ?3, updated_at = ?4 WHERE id = ?1",
         )?
-        .execute(params![id, status.as_str(), error, now()])?;
+        .execute(params![id, status, error, now()])?;
     if n == 0 {
         return Err(Error::not_found(format!("volume {id} does not exist")));
     }
@@ -351,10 +274,10 @@ pub fn set_backend(
 pub fn set_created(conn: &Connection, id: &str, path: &str) -> Result<()> {
     let t = now();
     conn.prepare_cached(
-        "UPDATE volumes SET status = 'available', path = ?2, error = NULL, updated_at = ?3,
+        "UPDATE volumes SET status = ?4, path = ?2, error = NULL, updated_at = ?3,
          launched_at = ?3 WHERE id = ?1",
     )?
-    .execute(params![id, path, t])?;
+    .execute(params![id, path, t, VolumeStatus::Available])?;
     Ok(())
 }
 
@@ -368,7 +291,7 @@ pub fn set_device(conn: &Connection, id: &str, device: Option<&str>) -> Result<(
     conn.prepare_cached(
         "UPDATE volumes SET device = ?2, status = ?3, updated_at = ?4 WHERE id = ?1",
     )?
-    .execute(params![id, device, status.as_str(), now()])?;
+    .execute(params![id, device, status, now()])?;
     Ok(())
 }
 
@@ -391,10 +314,30 @@ pub fn delete(conn: &Connection, id: &str) -> Result<()> {
     Ok(())
 }
 
+/// How many volumes are being made from `source` right now (a source in
+/// use may not be deleted).
+pub fn in_flight_from(conn: &Connection, kind: SourceKind, source_id: &str) -> Result<u64> {
+    let n: i64 = conn
+        .prepare_cached(
+            "SELECT count(*) FROM volumes WHERE source_kind = ?1 AND source_id = ?2
+             AND status IN (?3, ?4)",
+        )?
+        .query_row(
+            params![
+                kind,
+                source_id,
+                VolumeStatus::Creating,
+                VolumeStatus::Downloading
+            ],
+            |r| r.get(0),
+        )?;
+    Ok(n as u64)
+}
+
 /// How many volumes live on a backend.
 pub fn count_on_backend(conn: &Connection, backend: &str) -> Result<u64> {
     let n: i64 = conn
-        .prepare_cached("SELECT count(*) FROM volumes WHERE backend = ?1 AND status != 'error'")?
-        .query_row([backend], |r| r.get(0))?;
+        .prepare_cached("SELECT count(*) FROM volumes WHERE backend = ?1 AND status != ?2")?
+        .query_row(params![backend, VolumeStatus::Error], |r| r.get(0))?;
     Ok(n as u64)
 }

@@ -1,0 +1,105 @@
+//! What the application records about each flow beside the engine's own
+//! record: which operation it is and what it is about.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::error::Result;
+
+crate::string_enum! {
+    /// The operation a flow carries out.
+    Operation {
+        /// Create a volume (the api, scheduler and manager flows).
+        Create = "create",
+        /// Delete a volume.
+        Delete = "delete",
+        /// Attach a volume to a device.
+        Attach = "attach",
+        /// Detach a volume.
+        Detach = "detach",
+        /// Snapshot a volume.
+        Snapshot = "snapshot",
+        /// Delete a snapshot.
+        SnapshotDelete = "snapshot_delete",
+        /// Import an image into the catalog.
+        ImageImport = "image_import",
+        /// Delete an image.
+        ImageDelete = "image_delete",
+    }
+}
+
+/// A flow's application metadata, stored as the engine's `meta` JSON (the
+/// shape `flow show --json` prints). The volume is also an indexed column
+/// of the flows table (`flows.volume_id`, generated from it).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct FlowMeta {
+    /// What the flow does; `None` for a flow recorded without metadata.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operation: Option<Operation>,
+    /// The volume it is about.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub volume_id: Option<String>,
+    /// The snapshot it is about.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snapshot_id: Option<String>,
+    /// The image it is about.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_id: Option<String>,
+    /// The topic of the cast it consumes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cast: Option<String>,
+}
+
+impl FlowMeta {
+    /// An operation on a volume.
+    pub fn volume(operation: Operation, volume_id: &str) -> Self {
+        FlowMeta {
+            operation: Some(operation),
+            volume_id: Some(volume_id.to_string()),
+            ..FlowMeta::default()
+        }
+    }
+
+    /// An operation on a snapshot (of `volume_id`, when known).
+    pub fn snapshot(operation: Operation, snapshot_id: &str, volume_id: Option<&str>) -> Self {
+        FlowMeta {
+            operation: Some(operation),
+            snapshot_id: Some(snapshot_id.to_string()),
+            volume_id: volume_id.map(str::to_string),
+            ..FlowMeta::default()
+        }
+    }
+
+    /// An operation on an image.
+    pub fn image(operation: Operation, image_id: &str) -> Self {
+        FlowMeta {
+            operation: Some(operation),
+            image_id: Some(image_id.to_string()),
+            ..FlowMeta::default()
+        }
+    }
+
+    /// Reads a recorded flow's metadata (anything unreadable reads as none:
+    /// the engine's record is what matters for resuming it).
+    pub fn of(meta: &Value) -> Self {
+        FlowMeta::deserialize(meta).unwrap_or_default()
+    }
+
+    /// As the engine records it.
+    pub fn to_value(&self) -> Value {
+        serde_json::to_value(self).unwrap_or(Value::Null)
+    }
+
+    /// Whether it is a step of creating a volume.
+    pub fn is_create(&self) -> bool {
+        self.operation == Some(Operation::Create)
+    }
+}
+
+/// Ids of the flows about a volume, oldest first.
+pub fn of_volume(conn: &rusqlite::Connection, volume_id: &str) -> Result<Vec<String>> {
+    Ok(conn
+        .prepare_cached("SELECT id FROM flows WHERE volume_id = ?1 ORDER BY created_at, rowid")?
+        .query_map([volume_id], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?)
+}
