@@ -549,8 +549,10 @@ pub fn repair(svc: &Service, report: &Report) -> Result<Vec<String>> {
                         c,
                         id,
                         "nothing was left to finish creating it",
-                        crate::store::events::EventType::VolumeCreateError,
-                        serde_json::json!({ "kind": "interrupted" }),
+                        &crate::store::events::Event::create_error(
+                            crate::error::ErrorKind::Interrupted,
+                            "nothing was left to finish creating it",
+                        ),
                     )
                 })?;
                 done.push(format!(

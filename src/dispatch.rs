@@ -25,10 +25,7 @@
 
 use std::sync::Arc;
 
-use rusqlite::Connection;
-use serde_json::json;
-
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::flow::{Failure, Flow, FlowOutcome, Values, ValuesExt, outputs};
 use crate::lifecycle;
 use crate::manager::{ManagerRequest, create_volume as manager_create};
@@ -36,11 +33,12 @@ use crate::ops::{Ops, engine_error};
 use crate::scheduler::{SchedulerRequest, create_volume as scheduler_create};
 use crate::service::Service;
 use crate::store::casts::{self, RawCast};
-use crate::store::events::EventType;
+use crate::store::events::Event;
 use crate::store::flows::{FlowMeta, Operation};
 use crate::store::new_id;
 use crate::store::volumes::{self, VolumeStatus};
 use crate::symbols::{MANAGER_REQUEST, SCHEDULER_REQUEST};
+use rusqlite::Connection;
 
 /// Who a cast is for.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -254,8 +252,7 @@ impl Ops {
                     volume_id,
                     failure,
                     &failure.message,
-                    EventType::VolumeCreateError,
-                    json!({ "kind": Error::from_failure(failure).kind }),
+                    &Event::create_error(Error::from_failure(failure).kind, &failure.message),
                 )?;
             }
             Ok(())
@@ -322,8 +319,7 @@ impl Ops {
                     conn,
                     volume_id,
                     "rolled back on request",
-                    EventType::VolumeCreateError,
-                    json!({ "kind": "interrupted" }),
+                    &Event::create_error(ErrorKind::Interrupted, "rolled back on request"),
                 )?;
             }
             Ok(())

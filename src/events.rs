@@ -17,7 +17,7 @@ use crate::error::{Error, Result};
 use crate::flow::CancelToken;
 use crate::locks::FileLock;
 use crate::service::Service;
-use crate::store::events::{self, Event};
+use crate::store::events::{self, EventRecord as Event};
 
 fn cursor(svc: &Service, sink: &str) -> Result<i64> {
     Ok(svc

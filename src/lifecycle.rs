@@ -2,11 +2,10 @@
 //! step inside the caller's transaction.
 
 use rusqlite::Connection;
-use serde_json::json;
 
-use crate::error::Result;
+use crate::error::{ErrorKind, Result};
 use crate::quota::{Quota, volume_deltas};
-use crate::store::events;
+use crate::store::events::{self, Event};
 use crate::store::volumes::{self, Volume, VolumeStatus};
 
 /// Gives back whatever quota the volume holds or has reserved.
@@ -25,25 +24,21 @@ pub fn release_quota(quota: &Quota<'_>, conn: &Connection, v: &Volume) -> Result
 }
 
 /// Puts a volume in `error` with `reason`: it holds no quota any more (its
-/// backend object was already reverted), and the event `event` says why.
-/// Nothing to do if the volume is gone.
+/// backend object was already reverted), and `event` (normally a
+/// `volume.create.error`) says why. Nothing to do if the volume is gone.
 pub fn mark_error(
     quota: &Quota<'_>,
     conn: &Connection,
     volume_id: &str,
     reason: &str,
-    event: crate::store::events::EventType,
-    mut payload: serde_json::Value,
+    event: &Event,
 ) -> Result<()> {
     let Some(v) = volumes::get(conn, volume_id)? else {
         return Ok(());
     };
     release_quota(quota, conn, &v)?;
     volumes::set_status(conn, volume_id, VolumeStatus::Error, Some(reason))?;
-    if let Some(p) = payload.as_object_mut() {
-        p.insert("reason".into(), json!(reason));
-    }
-    events::append(conn, event, Some(volume_id), payload)?;
+    events::emit(conn, Some(volume_id), event)?;
     Ok(())
 }
 
@@ -55,29 +50,24 @@ pub fn discard(quota: &Quota<'_>, conn: &Connection, volume_id: &str, reason: &s
     };
     release_quota(quota, conn, &v)?;
     volumes::delete(conn, volume_id)?;
-    events::append(
-        conn,
-        crate::store::events::EventType::VolumeCreateError,
-        Some(volume_id),
-        json!({ "reason": reason, "kind": "cancelled" }),
-    )?;
+    let event = Event::create_error(ErrorKind::Cancelled, reason);
+    events::emit(conn, Some(volume_id), &event)?;
     Ok(())
 }
 
 /// What a failed create leaves: nothing when the user cancelled it, else
-/// a volume in `error` explaining why.
+/// a volume in `error` explaining why (in `event`).
 pub fn fail_create(
     quota: &Quota<'_>,
     conn: &Connection,
     volume_id: &str,
     failure: &crate::flow::Failure,
     reason: &str,
-    event: crate::store::events::EventType,
-    payload: serde_json::Value,
+    event: &Event,
 ) -> Result<()> {
     if failure.is(crate::flow::Failure::CANCELLED) {
         discard(quota, conn, volume_id, reason)
     } else {
-        mark_error(quota, conn, volume_id, reason, event, payload)
+        mark_error(quota, conn, volume_id, reason, event)
     }
 }

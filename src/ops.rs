@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use serde_json::json;
+use crate::store::events;
 
 use crate::api::{CreateRequest, create_volume as api_create};
 use crate::backends::Format;
@@ -392,11 +392,10 @@ impl Ops {
             let cur = volumes::require(conn, volume_id)?;
             if cur.device == stale {
                 volumes::clear_stale_device(conn, volume_id)?;
-                crate::store::events::append(
+                events::emit(
                     conn,
-                    crate::store::events::EventType::VolumeDeviceStale,
                     Some(volume_id),
-                    json!({ "device": stale }),
+                    &events::Event::VolumeDeviceStale { device: stale },
                 )?;
             }
             Ok::<_, Error>(((), true))

@@ -7,7 +7,7 @@ use clap::Args;
 use super::Ctx;
 use super::output;
 use crate::error::Result;
-use crate::store::events::{self, Event};
+use crate::store::events::{self, EventRecord as Event};
 use crate::store::volumes;
 
 /// `volctl events`.

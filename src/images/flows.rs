@@ -8,8 +8,6 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use serde_json::json;
-
 use super::{catalog_path, check_source, inspect};
 use crate::api::check_name;
 use crate::backends::copy::{clone_into, create_object};
@@ -196,11 +194,15 @@ impl Task for RegisterImage {
         };
         let conn = self.0.store.db().lock();
         images::insert(&conn, &image)?;
-        events::append(
+        events::emit(
             &conn,
-            crate::store::events::EventType::ImageImport,
             None,
-            json!({ "image_id": image.id, "name": image.name, "format": image.format, "virtual_size": image.virtual_size }),
+            &events::Event::ImageImport {
+                image_id: image.id.clone(),
+                name: image.name.clone(),
+                format: image.format,
+                virtual_size: image.virtual_size,
+            },
         )?;
         Ok(outputs().with(IMAGE, image))
     }
@@ -296,11 +298,13 @@ impl Task for ImageDeleteEntry {
         let image: Image = ctx.get(IMAGE)?;
         let conn = self.0.store.db().lock();
         images::delete(&conn, &image.id)?;
-        events::append(
+        events::emit(
             &conn,
-            crate::store::events::EventType::ImageDelete,
             None,
-            json!({ "image_id": image.id, "name": image.name }),
+            &events::Event::ImageDelete {
+                image_id: image.id,
+                name: image.name,
+            },
         )?;
         Ok(outputs())
     }

@@ -8,8 +8,6 @@ use std::io::Read;
 use std::os::unix::fs::FileTypeExt;
 use std::path::{Path, PathBuf};
 
-use serde_json::json;
-
 use crate::backends::copy::open_read;
 use crate::backends::qemu_img::{self, Detected, Format};
 use crate::backends::{Driver, ImageSource, Io, Obj};
@@ -289,11 +287,14 @@ fn record(svc: &Service, driver: &dyn Driver, image: &Image) -> Result<()> {
                 fingerprint: driver.fingerprint(Obj::cache(&image.id)),
             },
         )?;
-        events::append(
+        events::emit(
             conn,
-            crate::store::events::EventType::ImageCacheFill,
             None,
-            json!({ "backend": backend, "image_id": image.id, "size": cache_bytes(image) }),
+            &events::Event::ImageCacheFill {
+                backend: backend.to_string(),
+                image_id: image.id.clone(),
+                size: cache_bytes(image),
+            },
         )?;
         crate::store::backends::invalidate(conn, backend)?;
         let entries = images::cache_list(conn, Some(backend), None)?;
@@ -304,11 +305,14 @@ fn record(svc: &Service, driver: &dyn Driver, image: &Image) -> Result<()> {
                 break;
             }
             images::cache_remove(conn, backend, &e.image_id)?;
-            events::append(
+            events::emit(
                 conn,
-                crate::store::events::EventType::ImageCacheEvict,
                 None,
-                json!({ "backend": backend, "image_id": e.image_id, "size": e.size }),
+                &events::Event::ImageCacheEvict {
+                    backend: backend.to_string(),
+                    image_id: e.image_id.clone(),
+                    size: e.size,
+                },
             )?;
             total -= e.size;
             evicted.push(e.image_id.clone());

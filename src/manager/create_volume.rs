@@ -7,7 +7,6 @@
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
 use super::ManagerRequest;
 use crate::backends::{Io, Obj};
@@ -134,14 +133,16 @@ impl Task for OnFailureReschedule {
                 },
             };
             dispatch::send(&conn, &Message::Schedule(next), Some(self.0.owner_id()?))?;
-            events::append(
+            events::emit(
                 &conn,
-                crate::store::events::EventType::VolumeReschedule,
                 Some(&v.id),
-                json!({
-                    "from": spec.backend, "attempt": spec.retry.attempt + 1,
-                    "max_attempts": max, "reason": failure.message, "kind": kind,
-                }),
+                &events::Event::VolumeReschedule {
+                    from: spec.backend,
+                    attempt: spec.retry.attempt + 1,
+                    max_attempts: max,
+                    reason: failure.message,
+                    kind,
+                },
             )?;
         } else {
             fail_create(
@@ -150,8 +151,12 @@ impl Task for OnFailureReschedule {
                 &v.id,
                 &failure,
                 &reason,
-                crate::store::events::EventType::VolumeCreateError,
-                json!({ "backend": spec.backend, "attempt": spec.retry.attempt, "kind": kind }),
+                &events::Event::VolumeCreateError {
+                    kind,
+                    reason: reason.clone(),
+                    backend: Some(spec.backend.clone()),
+                    attempt: Some(spec.retry.attempt),
+                },
             )?;
         }
         Ok(())
@@ -241,11 +246,15 @@ impl Task for NotifyVolumeAction {
 
     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
         let s: VolumeSpec = ctx.get(VOLUME_SPEC)?;
-        events::append(
+        events::emit(
             &self.0.store.db().lock(),
-            crate::store::events::EventType::VolumeCreateStart,
             Some(&s.volume_id),
-            json!({ "size": s.size, "backend": s.backend, "kind": s.kind, "source_id": s.source_id }),
+            &events::Event::VolumeCreateStart {
+                size: s.size,
+                backend: s.backend,
+                kind: s.kind,
+                source_id: s.source_id,
+            },
         )?;
         Ok(outputs())
     }
@@ -323,11 +332,14 @@ impl Task for CreateVolumeOnFinish {
         let conn = self.0.store.db().lock();
         volumes::set_created(&conn, &s.volume_id, &path)?;
         crate::store::backends::invalidate(&conn, &s.backend)?;
-        events::append(
+        events::emit(
             &conn,
-            crate::store::events::EventType::VolumeCreateEnd,
             Some(&s.volume_id),
-            json!({ "size": s.size, "backend": s.backend, "path": path }),
+            &events::Event::VolumeCreateEnd {
+                size: s.size,
+                backend: s.backend,
+                path,
+            },
         )?;
         Ok(outputs())
     }

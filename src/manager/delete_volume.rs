@@ -6,8 +6,6 @@
 
 use std::sync::Arc;
 
-use serde_json::json;
-
 use super::attach_volume::DetachDevice;
 use crate::backends::Obj;
 use crate::error::Error;
@@ -95,11 +93,13 @@ impl Task for DeleteStart {
             .into());
         }
         volumes::set_status(&conn, &id, VolumeStatus::Deleting, v.error.as_deref())?;
-        events::append(
+        events::emit(
             &conn,
-            crate::store::events::EventType::VolumeDeleteStart,
             Some(&id),
-            json!({ "size": v.size, "backend": v.backend }),
+            &events::Event::VolumeDeleteStart {
+                size: v.size,
+                backend: v.backend.clone(),
+            },
         )?;
         Ok(outputs().with(VOLUME, v))
     }
@@ -112,11 +112,10 @@ impl Task for DeleteStart {
         let conn = self.0.store.db().lock();
         if volumes::get(&conn, &v.id)?.is_some() {
             volumes::set_status(&conn, &v.id, VolumeStatus::ErrorDeleting, reason.as_deref())?;
-            events::append(
+            events::emit(
                 &conn,
-                crate::store::events::EventType::VolumeDeleteError,
                 Some(&v.id),
-                json!({ "reason": reason }),
+                &events::Event::VolumeDeleteError { reason },
             )?;
         }
         Ok(())
@@ -155,11 +154,13 @@ impl Task for DeleteEntry {
         if let Some(b) = &v.backend {
             crate::store::backends::invalidate(&conn, b)?;
         }
-        events::append(
+        events::emit(
             &conn,
-            crate::store::events::EventType::VolumeDeleteEnd,
             Some(&v.id),
-            json!({ "size": v.size, "backend": v.backend }),
+            &events::Event::VolumeDeleteEnd {
+                size: v.size,
+                backend: v.backend,
+            },
         )?;
         Ok(outputs())
     }

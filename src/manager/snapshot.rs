@@ -8,8 +8,6 @@
 
 use std::sync::Arc;
 
-use serde_json::json;
-
 use crate::api::check_name;
 use crate::backends::{Io, Obj};
 use crate::error::Error;
@@ -100,11 +98,13 @@ impl Task for SnapshotEntryCreate {
             quota_held: true,
         };
         snapshots::insert(&conn, &snap)?;
-        events::append(
+        events::emit(
             &conn,
-            crate::store::events::EventType::SnapshotCreateStart,
             Some(&v.id),
-            json!({ "snapshot_id": snap.id, "size": snap.size }),
+            &events::Event::SnapshotCreateStart {
+                snapshot_id: snap.id.clone(),
+                size: snap.size,
+            },
         )?;
         Ok(outputs().with(SNAPSHOT, snap))
     }
@@ -122,11 +122,13 @@ impl Task for SnapshotEntryCreate {
             )?;
             snapshots::delete(&conn, &snap.id)?;
             let why = ctx.flow_failures().first().map(|f| f.message.clone());
-            events::append(
+            events::emit(
                 &conn,
-                crate::store::events::EventType::SnapshotCreateError,
                 Some(&snap.volume_id),
-                json!({ "snapshot_id": snap.id, "reason": why }),
+                &events::Event::SnapshotCreateError {
+                    snapshot_id: snap.id,
+                    reason: why,
+                },
             )?;
         }
         Ok(())
@@ -182,11 +184,14 @@ impl Task for SnapshotOnFinish {
         let conn = self.0.store.db().lock();
         snapshots::set_created(&conn, &snap.id, &path)?;
         crate::store::backends::invalidate(&conn, &snap.backend)?;
-        events::append(
+        events::emit(
             &conn,
-            crate::store::events::EventType::SnapshotCreateEnd,
             Some(&snap.volume_id),
-            json!({ "snapshot_id": snap.id, "size": snap.size, "path": path }),
+            &events::Event::SnapshotCreateEnd {
+                snapshot_id: snap.id,
+                size: snap.size,
+                path,
+            },
         )?;
         Ok(outputs())
     }
@@ -222,11 +227,10 @@ impl Task for SnapshotDeleteStart {
             .into());
         }
         snapshots::set_status(&conn, &id, SnapshotStatus::Deleting, None)?;
-        events::append(
+        events::emit(
             &conn,
-            crate::store::events::EventType::SnapshotDeleteStart,
             Some(&snap.volume_id),
-            json!({ "snapshot_id": id }),
+            &events::Event::SnapshotDeleteStart { snapshot_id: id },
         )?;
         Ok(outputs().with(SNAPSHOT, snap))
     }
@@ -281,11 +285,13 @@ impl Task for SnapshotDeleteEntry {
             snapshots::delete(&conn, &snap.id)?;
         }
         crate::store::backends::invalidate(&conn, &snap.backend)?;
-        events::append(
+        events::emit(
             &conn,
-            crate::store::events::EventType::SnapshotDeleteEnd,
             Some(&snap.volume_id),
-            json!({ "snapshot_id": snap.id, "size": snap.size }),
+            &events::Event::SnapshotDeleteEnd {
+                snapshot_id: snap.id,
+                size: snap.size,
+            },
         )?;
         Ok(outputs())
     }

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use serde_json::json;
+use crate::store::events;
 
 use super::{Decision, SchedulerRequest, candidates, schedule};
 use crate::dispatch::{self, Message};
@@ -86,8 +86,11 @@ impl Task for ChangeStatusNotifyOnFailure {
             &spec.volume_id,
             &first,
             &reason,
-            crate::store::events::EventType::SchedulerCreateVolume,
-            json!({ "attempt": spec.retry.attempt, "report": first.details }),
+            &events::Event::SchedulerCreateVolume {
+                attempt: spec.retry.attempt,
+                report: first.details.clone(),
+                reason: reason.clone(),
+            },
         )?;
         Ok(())
     }

@@ -5,107 +5,251 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::now;
-use crate::error::Result;
+use super::volumes::SourceKind;
+use crate::backends::Format;
+use crate::error::{ErrorKind, Result};
 
-/// Every type of event volctl records: the catalogue (the README lists the
-/// same, checked by a test). Stored and shown by its dotted name.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum EventType {
-    /// `volume.create.start`
-    VolumeCreateStart,
-    /// `volume.create.end`
-    VolumeCreateEnd,
-    /// `volume.create.error`
-    VolumeCreateError,
-    /// `scheduler.create_volume`
-    SchedulerCreateVolume,
-    /// `volume.reschedule`
-    VolumeReschedule,
-    /// `volume.delete.start`
-    VolumeDeleteStart,
-    /// `volume.delete.end`
-    VolumeDeleteEnd,
-    /// `volume.delete.error`
-    VolumeDeleteError,
-    /// `volume.device.stale`
-    VolumeDeviceStale,
-    /// `snapshot.create.start`
-    SnapshotCreateStart,
-    /// `snapshot.create.end`
-    SnapshotCreateEnd,
-    /// `snapshot.create.error`
-    SnapshotCreateError,
-    /// `snapshot.delete.start`
-    SnapshotDeleteStart,
-    /// `snapshot.delete.end`
-    SnapshotDeleteEnd,
-    /// `image.import`
-    ImageImport,
-    /// `image.delete`
-    ImageDelete,
-    /// `image.cache.fill`
-    ImageCacheFill,
-    /// `image.cache.evict`
-    ImageCacheEvict,
+crate::string_enum! {
+    /// Every type of event volctl records: the catalogue (the README lists
+    /// the same, checked by a test). Stored and shown by its dotted name.
+    EventType {
+        /// A manager started making a volume.
+        VolumeCreateStart = "volume.create.start",
+        /// A volume is available.
+        VolumeCreateEnd = "volume.create.end",
+        /// A create failed (or was cancelled, or rolled back).
+        VolumeCreateError = "volume.create.error",
+        /// The scheduler decided (or found no backend).
+        SchedulerCreateVolume = "scheduler.create_volume",
+        /// A manager failed and the create goes back to the scheduler.
+        VolumeReschedule = "volume.reschedule",
+        /// A delete started.
+        VolumeDeleteStart = "volume.delete.start",
+        /// A volume is gone.
+        VolumeDeleteEnd = "volume.delete.end",
+        /// A delete failed part-way.
+        VolumeDeleteError = "volume.delete.error",
+        /// A recorded device no longer backs its volume and was forgotten.
+        VolumeDeviceStale = "volume.device.stale",
+        /// A snapshot is being made.
+        SnapshotCreateStart = "snapshot.create.start",
+        /// A snapshot is available.
+        SnapshotCreateEnd = "snapshot.create.end",
+        /// Making a snapshot failed.
+        SnapshotCreateError = "snapshot.create.error",
+        /// A snapshot delete started.
+        SnapshotDeleteStart = "snapshot.delete.start",
+        /// A snapshot is gone.
+        SnapshotDeleteEnd = "snapshot.delete.end",
+        /// An image entered the catalog.
+        ImageImport = "image.import",
+        /// An image left the catalog.
+        ImageDelete = "image.delete",
+        /// A backend's image cache gained an entry.
+        ImageCacheFill = "image.cache.fill",
+        /// A backend's image cache lost an entry.
+        ImageCacheEvict = "image.cache.evict",
+    }
 }
 
-impl EventType {
-    /// Every event type.
-    pub const ALL: [EventType; 18] = [
-        EventType::VolumeCreateStart,
-        EventType::VolumeCreateEnd,
-        EventType::VolumeCreateError,
-        EventType::SchedulerCreateVolume,
-        EventType::VolumeReschedule,
-        EventType::VolumeDeleteStart,
-        EventType::VolumeDeleteEnd,
-        EventType::VolumeDeleteError,
-        EventType::VolumeDeviceStale,
-        EventType::SnapshotCreateStart,
-        EventType::SnapshotCreateEnd,
-        EventType::SnapshotCreateError,
-        EventType::SnapshotDeleteStart,
-        EventType::SnapshotDeleteEnd,
-        EventType::ImageImport,
-        EventType::ImageDelete,
-        EventType::ImageCacheFill,
-        EventType::ImageCacheEvict,
-    ];
+/// An event to record, with its typed payload: the one definition of what
+/// each event type carries (its payload's JSON is the variant's fields).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Event {
+    /// `volume.create.start`
+    VolumeCreateStart {
+        /// GiB.
+        size: u64,
+        /// The backend making it.
+        backend: String,
+        /// What it is made from.
+        kind: SourceKind,
+        /// The source's id.
+        source_id: Option<String>,
+    },
+    /// `volume.create.end`
+    VolumeCreateEnd {
+        /// GiB.
+        size: u64,
+        /// Its backend.
+        backend: String,
+        /// Its backend object.
+        path: String,
+    },
+    /// `volume.create.error`
+    VolumeCreateError {
+        /// What kind of failure (`cancelled` when the user stopped it).
+        kind: ErrorKind,
+        /// Why.
+        reason: String,
+        /// The backend that failed, if one did.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        backend: Option<String>,
+        /// The attempt that failed, if a backend did.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        attempt: Option<u32>,
+    },
+    /// `scheduler.create_volume`
+    SchedulerCreateVolume {
+        /// Which attempt.
+        attempt: u32,
+        /// What every backend's filters said.
+        report: Value,
+        /// Why no backend was chosen.
+        reason: String,
+    },
+    /// `volume.reschedule`
+    VolumeReschedule {
+        /// The backend that failed.
+        from: String,
+        /// The attempt about to start.
+        attempt: u32,
+        /// The limit.
+        max_attempts: u32,
+        /// Why the backend failed.
+        reason: String,
+        /// Its failure's kind.
+        kind: ErrorKind,
+    },
+    /// `volume.delete.start`
+    VolumeDeleteStart {
+        /// GiB.
+        size: u64,
+        /// Its backend, if it reached one.
+        backend: Option<String>,
+    },
+    /// `volume.delete.end`
+    VolumeDeleteEnd {
+        /// GiB.
+        size: u64,
+        /// Its backend, if it reached one.
+        backend: Option<String>,
+    },
+    /// `volume.delete.error`
+    VolumeDeleteError {
+        /// Why, if known.
+        reason: Option<String>,
+    },
+    /// `volume.device.stale`
+    VolumeDeviceStale {
+        /// The device forgotten.
+        device: Option<String>,
+    },
+    /// `snapshot.create.start`
+    SnapshotCreateStart {
+        /// The snapshot.
+        snapshot_id: String,
+        /// GiB.
+        size: u64,
+    },
+    /// `snapshot.create.end`
+    SnapshotCreateEnd {
+        /// The snapshot.
+        snapshot_id: String,
+        /// GiB.
+        size: u64,
+        /// Its backend object.
+        path: String,
+    },
+    /// `snapshot.create.error`
+    SnapshotCreateError {
+        /// The snapshot.
+        snapshot_id: String,
+        /// Why, if known.
+        reason: Option<String>,
+    },
+    /// `snapshot.delete.start`
+    SnapshotDeleteStart {
+        /// The snapshot.
+        snapshot_id: String,
+    },
+    /// `snapshot.delete.end`
+    SnapshotDeleteEnd {
+        /// The snapshot.
+        snapshot_id: String,
+        /// GiB.
+        size: u64,
+    },
+    /// `image.import`
+    ImageImport {
+        /// The image.
+        image_id: String,
+        /// Its name.
+        name: String,
+        /// Its format.
+        format: Format,
+        /// Bytes of the disk it holds.
+        virtual_size: u64,
+    },
+    /// `image.delete`
+    ImageDelete {
+        /// The image.
+        image_id: String,
+        /// Its name.
+        name: String,
+    },
+    /// `image.cache.fill`
+    ImageCacheFill {
+        /// The backend whose cache it is.
+        backend: String,
+        /// The image.
+        image_id: String,
+        /// Bytes.
+        size: u64,
+    },
+    /// `image.cache.evict`
+    ImageCacheEvict {
+        /// The backend whose cache it is.
+        backend: String,
+        /// The image.
+        image_id: String,
+        /// Bytes.
+        size: u64,
+    },
+}
 
-    /// The stored (dotted) name.
-    pub fn as_str(self) -> &'static str {
+impl Event {
+    /// A `volume.create.error` of `kind` that names no backend.
+    pub fn create_error(kind: ErrorKind, reason: &str) -> Event {
+        Event::VolumeCreateError {
+            kind,
+            reason: reason.to_string(),
+            backend: None,
+            attempt: None,
+        }
+    }
+
+    /// Its type.
+    pub fn kind(&self) -> EventType {
+        use EventType as T;
         match self {
-            EventType::VolumeCreateStart => "volume.create.start",
-            EventType::VolumeCreateEnd => "volume.create.end",
-            EventType::VolumeCreateError => "volume.create.error",
-            EventType::SchedulerCreateVolume => "scheduler.create_volume",
-            EventType::VolumeReschedule => "volume.reschedule",
-            EventType::VolumeDeleteStart => "volume.delete.start",
-            EventType::VolumeDeleteEnd => "volume.delete.end",
-            EventType::VolumeDeleteError => "volume.delete.error",
-            EventType::VolumeDeviceStale => "volume.device.stale",
-            EventType::SnapshotCreateStart => "snapshot.create.start",
-            EventType::SnapshotCreateEnd => "snapshot.create.end",
-            EventType::SnapshotCreateError => "snapshot.create.error",
-            EventType::SnapshotDeleteStart => "snapshot.delete.start",
-            EventType::SnapshotDeleteEnd => "snapshot.delete.end",
-            EventType::ImageImport => "image.import",
-            EventType::ImageDelete => "image.delete",
-            EventType::ImageCacheFill => "image.cache.fill",
-            EventType::ImageCacheEvict => "image.cache.evict",
+            Event::VolumeCreateStart { .. } => T::VolumeCreateStart,
+            Event::VolumeCreateEnd { .. } => T::VolumeCreateEnd,
+            Event::VolumeCreateError { .. } => T::VolumeCreateError,
+            Event::SchedulerCreateVolume { .. } => T::SchedulerCreateVolume,
+            Event::VolumeReschedule { .. } => T::VolumeReschedule,
+            Event::VolumeDeleteStart { .. } => T::VolumeDeleteStart,
+            Event::VolumeDeleteEnd { .. } => T::VolumeDeleteEnd,
+            Event::VolumeDeleteError { .. } => T::VolumeDeleteError,
+            Event::VolumeDeviceStale { .. } => T::VolumeDeviceStale,
+            Event::SnapshotCreateStart { .. } => T::SnapshotCreateStart,
+            Event::SnapshotCreateEnd { .. } => T::SnapshotCreateEnd,
+            Event::SnapshotCreateError { .. } => T::SnapshotCreateError,
+            Event::SnapshotDeleteStart { .. } => T::SnapshotDeleteStart,
+            Event::SnapshotDeleteEnd { .. } => T::SnapshotDeleteEnd,
+            Event::ImageImport { .. } => T::ImageImport,
+            Event::ImageDelete { .. } => T::ImageDelete,
+            Event::ImageCacheFill { .. } => T::ImageCacheFill,
+            Event::ImageCacheEvict { .. } => T::ImageCacheEvict,
         }
     }
 }
 
-impl std::fmt::Display for EventType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// One recorded event.
+/// One recorded event, as read back (the shape `events --json` prints and
+/// sinks receive).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Event {
+pub struct EventRecord {
     /// Position in the log.
     pub id: i64,
     /// RFC 3339.
@@ -119,13 +263,10 @@ pub struct Event {
     pub payload: Value,
 }
 
-/// Appends an event; returns it as stored.
-pub fn append(
-    conn: &Connection,
-    kind: EventType,
-    volume_id: Option<&str>,
-    payload: Value,
-) -> Result<Event> {
+/// Records an event (in the caller's transaction); returns it as stored.
+pub fn emit(conn: &Connection, volume_id: Option<&str>, event: &Event) -> Result<EventRecord> {
+    let kind = event.kind();
+    let payload = serde_json::to_value(event)?;
     let at = now();
     conn.prepare_cached(
         "INSERT INTO events (at, type, volume_id, payload) VALUES (?1, ?2, ?3, ?4)",
@@ -136,7 +277,7 @@ pub fn append(
         volume_id,
         serde_json::to_string(&payload)?
     ])?;
-    Ok(Event {
+    Ok(EventRecord {
         id: conn.last_insert_rowid(),
         at,
         kind: kind.to_string(),
@@ -146,7 +287,7 @@ pub fn append(
 }
 
 /// Events after `after_id`, oldest first, optionally of one volume.
-pub fn list(conn: &Connection, after_id: i64, volume_id: Option<&str>) -> Result<Vec<Event>> {
+pub fn list(conn: &Connection, after_id: i64, volume_id: Option<&str>) -> Result<Vec<EventRecord>> {
     conn.prepare_cached(
         "SELECT id, at, type, volume_id, payload FROM events
          WHERE id > ?1 AND (?2 IS NULL OR volume_id = ?2) ORDER BY id",
@@ -162,7 +303,7 @@ pub fn list(conn: &Connection, after_id: i64, volume_id: Option<&str>) -> Result
     })?
     .map(|r| {
         let (id, at, kind, volume_id, payload) = r?;
-        Ok(Event {
+        Ok(EventRecord {
             id,
             at,
             kind,
