@@ -1,25 +1,21 @@
 //! `volctl check`: proves the store and the backends agree.
 //!
-//! Invariants: quota usage equals a recount of what holds quota, per
-//! project and resource; every volume, snapshot and cache entry has its
-//! backend object, of the right size; no backend object, cache object or
-//! loop device lacks its volume; no flow or queued request is orphaned; no
-//! reservation is past its expiry. Objects and rows that a live process is
-//! working on right now are left alone. `--repair` fixes what can be fixed
-//! without guessing: usage figures, expired reservations, objects and loop
-//! devices without volumes, cache rows without objects, stale device
-//! records. Orphaned flows are for `resume` or `rollback`.
+//! The invariants are the [`Invariant`] enum, each checked by one function
+//! below. Objects and rows that a live process is working on right now are
+//! left alone. `--repair` fixes what can be fixed without guessing: usage
+//! figures, expired reservations, objects and loop devices without volumes,
+//! cache rows without objects, stale device records, volumes stuck in
+//! `creating`. Orphaned flows are for `resume` or `rollback`.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use rusqlite::Connection;
 use serde::Serialize;
 
-use crate::backends::{Obj, ObjectKind};
+use crate::backends::{Driver, Obj, ObjectKind};
 use crate::dispatch;
 use crate::error::Result;
 use crate::ops::Ops;
-use crate::quota::{Deltas, snapshot_deltas, volume_deltas};
+use crate::quota::{Deltas, ReservationRow, UsageRow, snapshot_deltas, volume_deltas};
 use crate::service::Service;
 use crate::store::flows::FlowMeta;
 use crate::store::images::{self, CacheEntry};
@@ -29,15 +25,69 @@ use crate::store::volumes::{self, Volume, VolumeStatus};
 
 const GIB: u64 = 1 << 30;
 
+crate::string_enum! {
+    /// What `check` proves; the spelling is the stable name `--json` prints.
+    Invariant {
+        /// Every unfinished flow has a live owner.
+        NoOrphanedFlow = "no-orphaned-flow",
+        /// Every queued request has a live owner.
+        NoOrphanedRequest = "no-orphaned-request",
+        /// No quota reservation is past its expiry.
+        NoExpiredReservation = "no-expired-reservation",
+        /// Every volume being created has a flow or request to finish it.
+        NoVolumeStuckCreating = "no-volume-stuck-creating",
+        /// Each project's recorded usage equals a recount.
+        UsageEqualsRecount = "usage-equals-recount",
+        /// A volume in `error` holds no quota; a live one holds its quota.
+        VolumeQuotaMatchesStatus = "volume-quota-matches-status",
+        /// Every backend is claimed by this store.
+        BackendBelongsToStore = "backend-belongs-to-store",
+        /// Every ready volume has its backend object, of its size.
+        VolumeHasObject = "volume-has-object",
+        /// Every available snapshot has its backend object.
+        SnapshotHasObject = "snapshot-has-object",
+        /// Every cache entry has its object, of its size.
+        CacheEntryHasObject = "cache-entry-has-object",
+        /// Every backend object belongs to a volume, snapshot or cache entry.
+        NoObjectWithoutRow = "no-object-without-row",
+        /// Every loop device exposing a volume is recorded on it.
+        NoDeviceWithoutVolume = "no-device-without-volume",
+        /// Every recorded device exposes its volume.
+        RecordedDeviceExposesVolume = "recorded-device-exposes-volume",
+    }
+}
+
+impl Invariant {
+    /// What it means, in words.
+    pub fn description(self) -> &'static str {
+        match self {
+            Invariant::NoOrphanedFlow => "every unfinished flow has a live owner",
+            Invariant::NoOrphanedRequest => "every queued request has a live owner",
+            Invariant::NoExpiredReservation => "no quota reservation is past its expiry",
+            Invariant::NoVolumeStuckCreating => {
+                "every volume being created has a flow or request to finish it"
+            }
+            Invariant::UsageEqualsRecount => "recorded quota usage equals a recount",
+            Invariant::VolumeQuotaMatchesStatus => {
+                "a volume in error holds no quota, a live volume holds its quota"
+            }
+            Invariant::BackendBelongsToStore => "every backend is claimed by this store",
+            Invariant::VolumeHasObject => "every ready volume has its object, of its size",
+            Invariant::SnapshotHasObject => "every available snapshot has its object",
+            Invariant::CacheEntryHasObject => "every cache entry has its object, of its size",
+            Invariant::NoObjectWithoutRow => {
+                "every backend object belongs to a volume, snapshot or cache entry"
+            }
+            Invariant::NoDeviceWithoutVolume => "every loop device exposing a volume is recorded",
+            Invariant::RecordedDeviceExposesVolume => "every recorded device exposes its volume",
+        }
+    }
+}
+
 /// A repair that is safe to make.
 #[derive(Clone, Debug, PartialEq)]
 enum Fix {
-    SetUsage {
-        project: String,
-        resource: String,
-        in_use: i64,
-        reserved: i64,
-    },
+    SetUsage(UsageRow),
     RollbackReservation(String),
     /// Move it aside (repair never deletes an object it cannot prove is
     /// not someone's data).
@@ -63,7 +113,7 @@ enum Fix {
 #[derive(Clone, Debug, Serialize)]
 pub struct Violation {
     /// Which invariant.
-    pub invariant: &'static str,
+    pub invariant: Invariant,
     /// What is wrong, in words.
     pub message: String,
     /// Whether `--repair` can fix it.
@@ -82,7 +132,7 @@ pub struct Report {
 }
 
 impl Report {
-    fn add(&mut self, invariant: &'static str, message: String, fix: Option<Fix>) {
+    fn add(&mut self, invariant: Invariant, message: String, fix: Option<Fix>) {
         self.violations.push(Violation {
             invariant,
             message,
@@ -102,48 +152,61 @@ struct StoreView {
     volumes: Vec<Volume>,
     snapshots: Vec<Snapshot>,
     cache: Vec<CacheEntry>,
-    usages: Vec<(String, String, i64, i64)>,
-    reservations: Vec<(String, String, String, i64, i64)>,
+    usages: Vec<UsageRow>,
+    reservations: Vec<ReservationRow>,
 }
 
-fn read(conn: &Connection) -> Result<StoreView> {
-    let usages = conn
-        .prepare("SELECT project, resource, in_use, reserved FROM quota_usages")?
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
-        .collect::<rusqlite::Result<_>>()?;
-    let reservations = conn
-        .prepare("SELECT id, project, resource, delta, expire FROM reservations")?
-        .query_map([], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-        })?
-        .collect::<rusqlite::Result<_>>()?;
-    Ok(StoreView {
-        volumes: volumes::list(conn, None)?,
-        snapshots: snapshots::list(conn, None, None)?,
-        cache: images::cache_list(conn, None, None)?,
-        usages,
-        reservations,
+fn read(svc: &Service) -> Result<StoreView> {
+    let quota = svc.quota();
+    svc.store.db().transact(|conn| {
+        let view = StoreView {
+            volumes: volumes::list(conn, None)?,
+            snapshots: snapshots::list(conn, None, None)?,
+            cache: images::cache_list(conn, None, None)?,
+            usages: quota.all_usages(conn)?,
+            reservations: quota.all_reservations(conn)?,
+        };
+        Ok((view, false))
     })
 }
 
-fn add_deltas(into: &mut BTreeMap<(String, String), i64>, project: &str, d: &Deltas) {
-    for (r, n) in d {
-        *into.entry((project.to_string(), r.clone())).or_default() += n;
-    }
-}
+/// Ids of volumes a live process is working on (left alone).
+type Busy = BTreeSet<String>;
 
 /// Checks every invariant.
 pub fn check(svc: &Service, ops: &Ops) -> Result<Report> {
     let mut report = Report::default();
+    let busy = flows_and_requests(svc, ops, &mut report)?;
+    let s = read(svc)?;
+    expired_reservations(&s, &mut report);
+    stuck_creates(&s, &busy, &mut report);
+    volume_quota_matches_status(&s, &mut report);
+    usage_equals_recount(&s, &mut report);
+    for driver in svc.backends.all() {
+        // Another store's backend: its objects are not ours to judge.
+        if let Err(e) = driver.claimed() {
+            report.add(Invariant::BackendBelongsToStore, e.message, None);
+            continue;
+        }
+        let on = OnBackend::new(&s, driver.name());
+        rows_have_objects(driver.as_ref(), &on, &busy, &mut report)?;
+        objects_have_rows(svc, driver.as_ref(), &on, &busy, &mut report)?;
+        if driver.attachable() {
+            devices_match(driver.as_ref(), &on, &busy, &mut report)?;
+        }
+    }
+    Ok(report)
+}
 
-    // Flows and queued requests: which volumes a live process is working on,
-    // and which flows and casts nobody will finish.
-    let mut busy: BTreeSet<String> = BTreeSet::new();
+/// Orphaned flows and queued requests; returns which volumes a live process
+/// is working on (and which a resume or rollback will settle).
+fn flows_and_requests(svc: &Service, ops: &Ops, report: &mut Report) -> Result<Busy> {
+    let mut busy = Busy::new();
     for f in ops.flows(false)? {
         let vol = FlowMeta::of(&f.record.meta).volume_id;
         if f.orphaned {
             report.add(
-                "no orphaned flow",
+                Invariant::NoOrphanedFlow,
                 format!(
                     "flow {} ({}{}) stopped {} and its process is gone: `volctl resume {}` or `volctl rollback {}`",
                     f.record.id,
@@ -158,12 +221,10 @@ pub fn check(svc: &Service, ops: &Ops) -> Result<Report> {
         }
         busy.extend(vol);
     }
-    let conn_guard = svc.store.db().lock();
-    for c in dispatch::list(&conn_guard)? {
-        let alive = svc.owner_alive(c.owner.as_deref());
-        if !alive {
+    for c in dispatch::list(&svc.store.db().lock())? {
+        if !svc.owner_alive(c.owner.as_deref()) {
             report.add(
-                "no orphaned flow",
+                Invariant::NoOrphanedRequest,
                 format!(
                     "request {} for {} ({}) is queued and its process is gone: `volctl resume --all` runs it",
                     c.id,
@@ -175,93 +236,116 @@ pub fn check(svc: &Service, ops: &Ops) -> Result<Report> {
         }
         busy.insert(c.volume_id().to_string());
     }
-    drop(conn_guard);
+    Ok(busy)
+}
 
-    let db = svc.store.db();
-    let s = db.transact(|conn| read(conn).map(|s| (s, false)))?;
-
-    // Reservations past expiry.
+fn expired_reservations(s: &StoreView, report: &mut Report) {
     let now = unix_now();
-    let mut expired = BTreeSet::new();
-    for (id, project, _, _, expire) in &s.reservations {
-        if *expire < now && expired.insert(id.clone()) {
+    let mut seen = BTreeSet::new();
+    for r in &s.reservations {
+        if r.expire < now && seen.insert(r.id.clone()) {
             report.add(
-                "no expired reservation",
-                format!("quota reservation {id} of project {project} expired"),
-                Some(Fix::RollbackReservation(id.clone())),
+                Invariant::NoExpiredReservation,
+                format!(
+                    "quota reservation {} of project {} expired",
+                    r.id, r.project
+                ),
+                Some(Fix::RollbackReservation(r.id.clone())),
             );
         }
     }
+}
 
-    // A volume being created must have something to finish it: a flow or
-    // a queued request (live, or orphaned and reported above).
+/// A volume being created must have something to finish it: a flow or a
+/// queued request (live, or orphaned and reported as such).
+fn stuck_creates(s: &StoreView, busy: &Busy, report: &mut Report) {
     for v in &s.volumes {
         if matches!(v.status, VolumeStatus::Creating | VolumeStatus::Downloading)
             && !busy.contains(&v.id)
         {
             report.add(
-                "no volume stuck in creating",
+                Invariant::NoVolumeStuckCreating,
                 format!("volume {} is {} and nothing will finish it", v.id, v.status),
                 Some(Fix::FailVolume(v.id.clone())),
             );
         }
     }
+}
 
-    // Quota usage against a recount.
-    let mut in_use: BTreeMap<(String, String), i64> = BTreeMap::new();
-    let mut reserved: BTreeMap<(String, String), i64> = BTreeMap::new();
+/// Statuses in which a volume exists on its backend and holds its quota.
+fn is_ready(status: VolumeStatus) -> bool {
+    matches!(
+        status,
+        VolumeStatus::Available
+            | VolumeStatus::InUse
+            | VolumeStatus::Attaching
+            | VolumeStatus::Detaching
+    )
+}
+
+fn volume_quota_matches_status(s: &StoreView, report: &mut Report) {
     for v in &s.volumes {
-        if v.quota_held {
-            add_deltas(
-                &mut in_use,
-                &v.project,
-                &volume_deltas(v.size, v.type_name.as_deref()),
-            );
-        }
         if v.status == VolumeStatus::Error && (v.quota_held || v.reservation.is_some()) {
             report.add(
-                "usage equals a recount",
+                Invariant::VolumeQuotaMatchesStatus,
                 format!("volume {} is in error but holds quota", v.id),
                 None,
             );
         }
-        let live = matches!(
-            v.status,
-            VolumeStatus::Available
-                | VolumeStatus::InUse
-                | VolumeStatus::Attaching
-                | VolumeStatus::Detaching
-        );
-        if live && !v.quota_held {
+        if is_ready(v.status) && !v.quota_held {
             report.add(
-                "usage equals a recount",
+                Invariant::VolumeQuotaMatchesStatus,
                 format!("volume {} is {} but holds no quota", v.id, v.status),
                 None,
             );
         }
     }
-    for sn in &s.snapshots {
-        if sn.quota_held {
-            add_deltas(
-                &mut in_use,
-                &sn.project,
-                &snapshot_deltas(sn.size, sn.type_name.as_deref()),
-            );
-        }
+}
+
+fn add_deltas(into: &mut BTreeMap<(String, String), i64>, project: &str, d: &Deltas) {
+    for (r, n) in d {
+        *into.entry((project.to_string(), r.clone())).or_default() += n;
     }
-    for (_, project, resource, delta, _) in &s.reservations {
+}
+
+fn usage_equals_recount(s: &StoreView, report: &mut Report) {
+    let mut in_use: BTreeMap<(String, String), i64> = BTreeMap::new();
+    let mut reserved: BTreeMap<(String, String), i64> = BTreeMap::new();
+    for v in s.volumes.iter().filter(|v| v.quota_held) {
+        add_deltas(
+            &mut in_use,
+            &v.project,
+            &volume_deltas(v.size, v.type_name.as_deref()),
+        );
+    }
+    for sn in s.snapshots.iter().filter(|x| x.quota_held) {
+        add_deltas(
+            &mut in_use,
+            &sn.project,
+            &snapshot_deltas(sn.size, sn.type_name.as_deref()),
+        );
+    }
+    for r in &s.reservations {
         *reserved
-            .entry((project.clone(), resource.clone()))
-            .or_default() += delta;
+            .entry((r.project.clone(), r.resource.clone()))
+            .or_default() += r.delta;
     }
-    let mut keys: BTreeSet<(String, String)> =
-        in_use.keys().chain(reserved.keys()).cloned().collect();
     let recorded: BTreeMap<(String, String), (i64, i64)> = s
         .usages
         .iter()
-        .map(|(p, r, u, res)| ((p.clone(), r.clone()), (*u, *res)))
+        .map(|u| {
+            (
+                (u.project.clone(), u.resource.clone()),
+                (u.in_use, u.reserved),
+            )
+        })
         .collect();
-    keys.extend(recorded.keys().cloned());
+    let keys: BTreeSet<(String, String)> = in_use
+        .keys()
+        .chain(reserved.keys())
+        .chain(recorded.keys())
+        .cloned()
+        .collect();
     for key in keys {
         let want = (
             in_use.get(&key).copied().unwrap_or(0),
@@ -271,208 +355,225 @@ pub fn check(svc: &Service, ops: &Ops) -> Result<Report> {
         if want != have {
             let (project, resource) = key;
             report.add(
-                "usage equals a recount",
+                Invariant::UsageEqualsRecount,
                 format!(
                     "project {project} {resource}: recorded in use {}, reserved {}; recount {}, {}",
                     have.0, have.1, want.0, want.1
                 ),
-                Some(Fix::SetUsage {
+                Some(Fix::SetUsage(UsageRow {
                     project,
                     resource,
                     in_use: want.0,
                     reserved: want.1,
+                })),
+            );
+        }
+    }
+}
+
+/// The store's rows on one backend.
+struct OnBackend<'s> {
+    name: &'s str,
+    volumes: BTreeMap<&'s str, &'s Volume>,
+    snapshots: BTreeMap<&'s str, &'s Snapshot>,
+    cache: BTreeMap<&'s str, &'s CacheEntry>,
+}
+
+impl<'s> OnBackend<'s> {
+    fn new(s: &'s StoreView, name: &'s str) -> Self {
+        OnBackend {
+            name,
+            volumes: s
+                .volumes
+                .iter()
+                .filter(|v| v.backend.as_deref() == Some(name) && v.status != VolumeStatus::Error)
+                .map(|v| (v.id.as_str(), v))
+                .collect(),
+            snapshots: s
+                .snapshots
+                .iter()
+                .filter(|x| x.backend == name)
+                .map(|x| (x.id.as_str(), x))
+                .collect(),
+            cache: s
+                .cache
+                .iter()
+                .filter(|c| c.backend == name)
+                .map(|c| (c.image_id.as_str(), c))
+                .collect(),
+        }
+    }
+}
+
+/// Every row's object is there, of its size.
+fn rows_have_objects(
+    driver: &dyn Driver,
+    on: &OnBackend<'_>,
+    busy: &Busy,
+    report: &mut Report,
+) -> Result<()> {
+    let b = on.name;
+    for v in on.volumes.values() {
+        if !is_ready(v.status) || busy.contains(&v.id) {
+            continue;
+        }
+        match driver.size(Obj::volume(&v.id))? {
+            None => report.add(
+                Invariant::VolumeHasObject,
+                format!(
+                    "volume {} ({}) has no object on backend {b}",
+                    v.id, v.status
+                ),
+                None,
+            ),
+            Some(n) if n != v.size * GIB => report.add(
+                Invariant::VolumeHasObject,
+                format!(
+                    "volume {}'s object on {b} is {n} bytes, not {} GiB",
+                    v.id, v.size
+                ),
+                None,
+            ),
+            Some(_) => {}
+        }
+    }
+    for sn in on
+        .snapshots
+        .values()
+        .filter(|x| x.status == SnapshotStatus::Available)
+    {
+        if driver.size(Obj::snapshot(&sn.id))?.is_none() {
+            report.add(
+                Invariant::SnapshotHasObject,
+                format!("snapshot {} has no object on backend {b}", sn.id),
+                None,
+            );
+        }
+    }
+    for c in on.cache.values() {
+        if driver.size(Obj::cache(&c.image_id))? != Some(c.size) {
+            report.add(
+                Invariant::CacheEntryHasObject,
+                format!(
+                    "cache entry of image {} on {b} has no object of {} bytes",
+                    c.image_id, c.size
+                ),
+                Some(Fix::RemoveCacheRow {
+                    backend: b.to_string(),
+                    image_id: c.image_id.clone(),
                 }),
             );
         }
     }
+    Ok(())
+}
 
-    // Backend objects against rows, both ways.
-    for driver in svc.backends.all() {
-        let b = driver.name().to_string();
-        // Another store's backend: its objects are not ours to judge.
-        if let Err(e) = driver.claimed() {
-            report.add("every backend belongs to this store", e.message, None);
-            continue;
-        }
-        let vols: BTreeMap<&str, &Volume> = s
-            .volumes
-            .iter()
-            .filter(|v| v.backend.as_deref() == Some(b.as_str()) && v.status != VolumeStatus::Error)
-            .map(|v| (v.id.as_str(), v))
-            .collect();
-        let snaps: BTreeMap<&str, &Snapshot> = s
-            .snapshots
-            .iter()
-            .filter(|x| x.backend == b)
-            .map(|x| (x.id.as_str(), x))
-            .collect();
-        let cache: BTreeMap<&str, &CacheEntry> = s
-            .cache
-            .iter()
-            .filter(|c| c.backend == b)
-            .map(|c| (c.image_id.as_str(), c))
-            .collect();
-
-        for v in vols.values() {
-            let ready = matches!(
-                v.status,
-                VolumeStatus::Available
-                    | VolumeStatus::InUse
-                    | VolumeStatus::Attaching
-                    | VolumeStatus::Detaching
-            );
-            if !ready || busy.contains(&v.id) {
+/// Every object on the backend belongs to a row; one that does not (and
+/// that no live process is making) is to be moved aside.
+fn objects_have_rows(
+    svc: &Service,
+    driver: &dyn Driver,
+    on: &OnBackend<'_>,
+    busy: &Busy,
+    report: &mut Report,
+) -> Result<()> {
+    let b = on.name;
+    for kind in [ObjectKind::Volume, ObjectKind::Snapshot, ObjectKind::Cache] {
+        for id in driver.list(kind)? {
+            let known = match kind {
+                ObjectKind::Volume => on.volumes.contains_key(id.as_str()),
+                ObjectKind::Snapshot => on.snapshots.contains_key(id.as_str()),
+                ObjectKind::Cache => on.cache.contains_key(id.as_str()),
+            };
+            if known || busy.contains(&id) || !is_orphan(svc, b, kind, &id)? {
                 continue;
             }
-            match driver.size(Obj::volume(&v.id))? {
-                None => report.add(
-                    "every volume has its object",
-                    format!(
-                        "volume {} ({}) has no object on backend {b}",
-                        v.id, v.status
-                    ),
-                    None,
-                ),
-                Some(n) if n != v.size * GIB => report.add(
-                    "every volume has its object",
-                    format!(
-                        "volume {}'s object on {b} is {n} bytes, not {} GiB",
-                        v.id, v.size
-                    ),
-                    None,
-                ),
-                Some(_) => {}
-            }
-        }
-        for sn in snaps
-            .values()
-            .filter(|x| x.status == SnapshotStatus::Available)
-        {
-            if driver.size(Obj::snapshot(&sn.id))?.is_none() {
-                report.add(
-                    "every volume has its object",
-                    format!("snapshot {} has no object on backend {b}", sn.id),
-                    None,
-                );
-            }
-        }
-        for c in cache.values() {
-            if driver.size(Obj::cache(&c.image_id))? != Some(c.size) {
-                report.add(
-                    "every volume has its object",
-                    format!(
-                        "cache entry of image {} on {b} has no object of {} bytes",
-                        c.image_id, c.size
-                    ),
-                    Some(Fix::RemoveCacheRow {
-                        backend: b.clone(),
-                        image_id: c.image_id.clone(),
-                    }),
-                );
-            }
-        }
-        let orphan = |kind: ObjectKind, id: &str, known: bool| -> Result<Option<Fix>> {
-            if known || busy.contains(id) {
-                return Ok(None);
-            }
-            // A cache object being filled has no row yet: its filler holds
-            // the entry's lock. Never touch it.
-            if kind == ObjectKind::Cache
-                && crate::locks::FileLock::try_lock(&crate::images::cache_lock(svc, &b, id))
-                    .map(|l| l.is_none())
-                    .unwrap_or(true)
-            {
-                return Ok(None);
-            }
-            // Re-read: a row committed after our snapshot is not an orphan.
-            let conn = db.lock();
-            let exists = match kind {
-                ObjectKind::Volume => {
-                    volumes::get(&conn, id)?.is_some_and(|v| v.status != VolumeStatus::Error)
-                }
-                ObjectKind::Snapshot => snapshots::get(&conn, id)?.is_some(),
-                ObjectKind::Cache => images::cache_get(&conn, &b, id)?.is_some(),
+            let obj = Obj { kind, id: &id };
+            let owner = match kind {
+                ObjectKind::Volume => "belongs to no volume",
+                ObjectKind::Snapshot => "belongs to no snapshot",
+                ObjectKind::Cache => "is in no cache entry",
             };
-            Ok((!exists).then(|| Fix::Quarantine {
-                backend: b.clone(),
-                kind,
-                id: id.to_string(),
-            }))
-        };
-        for id in driver.list(ObjectKind::Volume)? {
-            if let Some(fix) = orphan(ObjectKind::Volume, &id, vols.contains_key(id.as_str()))? {
-                report.add(
-                    "no object without a volume",
-                    format!(
-                        "{} on backend {b} belongs to no volume",
-                        Obj::volume(&id).name()
-                    ),
-                    Some(fix),
-                );
-            }
-        }
-        for id in driver.list(ObjectKind::Snapshot)? {
-            if let Some(fix) = orphan(ObjectKind::Snapshot, &id, snaps.contains_key(id.as_str()))? {
-                report.add(
-                    "no object without a volume",
-                    format!(
-                        "{} on backend {b} belongs to no snapshot",
-                        Obj::snapshot(&id).name()
-                    ),
-                    Some(fix),
-                );
-            }
-        }
-        for id in driver.list(ObjectKind::Cache)? {
-            if let Some(fix) = orphan(ObjectKind::Cache, &id, cache.contains_key(id.as_str()))? {
-                report.add(
-                    "no object without a volume",
-                    format!(
-                        "{} on backend {b} is in no cache entry",
-                        Obj::cache(&id).name()
-                    ),
-                    Some(fix),
-                );
-            }
-        }
-
-        // Loop devices against the volumes' records (LVs are block devices
-        // already: nothing to check).
-        if !driver.attachable() {
-            continue;
-        }
-        let attached = driver.attachments()?;
-        for (dev, id) in &attached {
-            let recorded =
-                vols.get(id.as_str()).and_then(|v| v.device.as_deref()) == Some(dev.as_str());
-            if !recorded && !busy.contains(id) {
-                report.add(
-                    "no loop device without a volume",
-                    format!("{dev} exposes volume-{id} on backend {b}, which no volume records"),
-                    Some(Fix::Detach {
-                        backend: b.clone(),
-                        volume_id: id.clone(),
-                        device: dev.clone(),
-                    }),
-                );
-            }
-        }
-        for v in vols.values().filter(|v| !busy.contains(&v.id)) {
-            if let Some(dev) = &v.device
-                && !attached.iter().any(|(d, id)| d == dev && *id == v.id)
-            {
-                report.add(
-                    "no loop device without a volume",
-                    format!(
-                        "volume {} records device {dev}, which does not expose it",
-                        v.id
-                    ),
-                    Some(Fix::ClearDevice(v.id.clone())),
-                );
-            }
+            report.add(
+                Invariant::NoObjectWithoutRow,
+                format!("{} on backend {b} {owner}", obj.name()),
+                Some(Fix::Quarantine {
+                    backend: b.to_string(),
+                    kind,
+                    id: id.clone(),
+                }),
+            );
         }
     }
-    Ok(report)
+    Ok(())
+}
+
+/// Whether an object the snapshot of the store does not know is really
+/// nobody's: not a cache entry being filled, not a row committed since.
+fn is_orphan(svc: &Service, backend: &str, kind: ObjectKind, id: &str) -> Result<bool> {
+    // A cache object being filled has no row yet: its filler holds the
+    // entry's lock. Never touch it.
+    if kind == ObjectKind::Cache
+        && crate::locks::FileLock::try_lock(&crate::images::cache_lock(svc, backend, id))
+            .map(|l| l.is_none())
+            .unwrap_or(true)
+    {
+        return Ok(false);
+    }
+    let conn = svc.store.db().lock();
+    let exists = match kind {
+        ObjectKind::Volume => {
+            volumes::get(&conn, id)?.is_some_and(|v| v.status != VolumeStatus::Error)
+        }
+        ObjectKind::Snapshot => snapshots::get(&conn, id)?.is_some(),
+        ObjectKind::Cache => images::cache_get(&conn, backend, id)?.is_some(),
+    };
+    Ok(!exists)
+}
+
+/// Loop devices against the volumes' records (LVs are block devices
+/// already: nothing to check).
+fn devices_match(
+    driver: &dyn Driver,
+    on: &OnBackend<'_>,
+    busy: &Busy,
+    report: &mut Report,
+) -> Result<()> {
+    let b = on.name;
+    let attached = driver.attachments()?;
+    for (dev, id) in &attached {
+        let recorded = on
+            .volumes
+            .get(id.as_str())
+            .and_then(|v| v.device.as_deref())
+            == Some(dev.as_str());
+        if !recorded && !busy.contains(id) {
+            report.add(
+                Invariant::NoDeviceWithoutVolume,
+                format!("{dev} exposes volume-{id} on backend {b}, which no volume records"),
+                Some(Fix::Detach {
+                    backend: b.to_string(),
+                    volume_id: id.clone(),
+                    device: dev.clone(),
+                }),
+            );
+        }
+    }
+    for v in on.volumes.values().filter(|v| !busy.contains(&v.id)) {
+        if let Some(dev) = &v.device
+            && !attached.iter().any(|(d, id)| d == dev && *id == v.id)
+        {
+            report.add(
+                Invariant::RecordedDeviceExposesVolume,
+                format!(
+                    "volume {} records device {dev}, which does not expose it",
+                    v.id
+                ),
+                Some(Fix::ClearDevice(v.id.clone())),
+            );
+        }
+    }
+    Ok(())
 }
 
 /// Makes every safe repair in `report`; returns what it did. Refuses when
@@ -490,32 +591,16 @@ pub fn repair(svc: &Service, report: &Report) -> Result<Vec<String>> {
         let Some(fix) = &v.fix else { continue };
         match fix {
             Fix::RollbackReservation(id) => {
-                svc.store.db().immediate(|c| {
-                    quota.rollback(c, id)?;
-                    c.prepare_cached(
-                        "UPDATE volumes SET reservation = NULL WHERE reservation = ?1",
-                    )?
-                    .execute([id])?;
-                    Ok::<_, crate::error::Error>(())
-                })?;
+                svc.store
+                    .db()
+                    .immediate(|c| quota.rollback_abandoned(c, id))?;
                 done.push(format!("rolled back expired reservation {id}"));
             }
-            Fix::SetUsage {
-                project,
-                resource,
-                in_use,
-                reserved,
-            } => {
-                svc.store.db().immediate(|c| {
-                    c.prepare_cached(
-                        "INSERT INTO quota_usages (project, resource, in_use, reserved) VALUES (?1, ?2, ?3, ?4)
-                         ON CONFLICT (project, resource) DO UPDATE SET in_use = excluded.in_use, reserved = excluded.reserved",
-                    )?
-                    .execute(rusqlite::params![project, resource, in_use, reserved])?;
-                    Ok::<_, crate::error::Error>(())
-                })?;
+            Fix::SetUsage(u) => {
+                svc.store.db().immediate(|c| quota.set_usage(c, u))?;
                 done.push(format!(
-                    "set project {project} {resource} to in use {in_use}, reserved {reserved}"
+                    "set project {} {} to in use {}, reserved {}",
+                    u.project, u.resource, u.in_use, u.reserved
                 ));
             }
             Fix::Quarantine { backend, kind, id } => {
@@ -606,4 +691,37 @@ pub fn purge_orphans(svc: &Service) -> Result<Vec<String>> {
         }
     }
     Ok(done)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Invariant;
+
+    #[test]
+    fn the_readme_lists_exactly_the_invariants() {
+        let readme = include_str!("../README.md");
+        let section = readme
+            .split("#### Invariants")
+            .nth(1)
+            .expect("README has an Invariants section")
+            .split("\n#")
+            .next()
+            .unwrap_or_default();
+        let listed: Vec<(String, String)> = section
+            .lines()
+            .filter_map(|l| {
+                let rest = l.strip_prefix("| `")?;
+                let (name, desc) = rest.split_once("` | ")?;
+                Some((name.to_string(), desc.trim_end_matches(" |").to_string()))
+            })
+            .collect();
+        let all: Vec<(String, String)> = Invariant::ALL
+            .iter()
+            .map(|i| (i.as_str().to_string(), i.description().to_string()))
+            .collect();
+        assert_eq!(
+            listed, all,
+            "README's invariant table differs from Invariant::ALL"
+        );
+    }
 }

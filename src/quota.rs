@@ -76,6 +76,34 @@ pub struct Usage {
     pub reserved: i64,
 }
 
+/// A recorded usage figure.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UsageRow {
+    /// The project.
+    pub project: String,
+    /// The resource.
+    pub resource: String,
+    /// Committed.
+    pub in_use: i64,
+    /// Reserved.
+    pub reserved: i64,
+}
+
+/// One resource of a recorded reservation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReservationRow {
+    /// The reservation.
+    pub id: String,
+    /// The project.
+    pub project: String,
+    /// The resource.
+    pub resource: String,
+    /// How much.
+    pub delta: i64,
+    /// Unix seconds.
+    pub expire: i64,
+}
+
 /// The quota engine, given the configured defaults.
 #[derive(Clone, Copy, Debug)]
 pub struct Quota<'a> {
@@ -315,11 +343,59 @@ impl<'a> Quota<'a> {
     pub fn expire(&self, conn: &Connection) -> Result<Vec<String>> {
         let ids = self.expired(conn)?;
         for id in &ids {
-            self.rollback(conn, id)?;
-            conn.prepare_cached("UPDATE volumes SET reservation = NULL WHERE reservation = ?1")?
-                .execute([id])?;
+            self.rollback_abandoned(conn, id)?;
         }
         Ok(ids)
+    }
+
+    /// Rolls back a reservation nobody will commit, and forgets it on the
+    /// volume that recorded it.
+    pub fn rollback_abandoned(&self, conn: &Connection, id: &str) -> Result<()> {
+        self.rollback(conn, id)?;
+        conn.prepare_cached("UPDATE volumes SET reservation = NULL WHERE reservation = ?1")?
+            .execute([id])?;
+        Ok(())
+    }
+
+    /// Every recorded usage figure.
+    pub fn all_usages(&self, conn: &Connection) -> Result<Vec<UsageRow>> {
+        Ok(conn
+            .prepare_cached("SELECT project, resource, in_use, reserved FROM quota_usages")?
+            .query_map([], |r| {
+                Ok(UsageRow {
+                    project: r.get(0)?,
+                    resource: r.get(1)?,
+                    in_use: r.get(2)?,
+                    reserved: r.get(3)?,
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Every reservation line (one per resource of each reservation).
+    pub fn all_reservations(&self, conn: &Connection) -> Result<Vec<ReservationRow>> {
+        Ok(conn
+            .prepare_cached("SELECT id, project, resource, delta, expire FROM reservations")?
+            .query_map([], |r| {
+                Ok(ReservationRow {
+                    id: r.get(0)?,
+                    project: r.get(1)?,
+                    resource: r.get(2)?,
+                    delta: r.get(3)?,
+                    expire: r.get(4)?,
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Overwrites a usage figure (repair, from a recount).
+    pub fn set_usage(&self, conn: &Connection, u: &UsageRow) -> Result<()> {
+        conn.prepare_cached(
+            "INSERT INTO quota_usages (project, resource, in_use, reserved) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (project, resource) DO UPDATE SET in_use = excluded.in_use, reserved = excluded.reserved",
+        )?
+        .execute(rusqlite::params![u.project, u.resource, u.in_use, u.reserved])?;
+        Ok(())
     }
 
     /// Reservations past their expiry.
