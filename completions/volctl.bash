@@ -305,7 +305,7 @@ _volctl() {
 
     case "${cmd}" in
         volctl)
-            opts="-q -h -V --state-dir --config --project --json --quiet --help --version create list show delete attach detach snapshot image events flow resume rollback check type quota backend help"
+            opts="-q -v -h -V --state-dir --config --project --json --quiet --verbose --help --version create list show delete attach detach snapshot image events flow resume rollback check type quota backend help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -331,7 +331,7 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__attach)
-            opts="-q -h --all --all-projects --state-dir --config --project --json --quiet --help"
+            opts="-q -v -h --all --all-projects --state-dir --config --project --json --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -357,7 +357,7 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__backend)
-            opts="-q -h --state-dir --config --project --json --quiet --help list help"
+            opts="-q -v -h --state-dir --config --project --json --quiet --verbose --help list help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -425,7 +425,7 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__backend__subcmd__list)
-            opts="-q -h --state-dir --config --project --json --quiet --help"
+            opts="-q -v -h --state-dir --config --project --json --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -451,7 +451,7 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__check)
-            opts="-q -h --repair --purge-orphans --state-dir --config --project --json --quiet --help"
+            opts="-q -v -h --repair --purge-orphans --state-dir --config --project --json --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -477,7 +477,7 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__create)
-            opts="-s -n -t -z -q -h --size --name --type --zone --from-image --from-snapshot --from-volume --attach --dry-run --state-dir --config --project --json --quiet --help"
+            opts="-s -n -t -z -q -v -h --size --name --type --zone --from-image --from-snapshot --from-volume --attach --dry-run --state-dir --config --project --json --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -547,7 +547,7 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__delete)
-            opts="-q -h --force --state-dir --config --project --json --quiet --help"
+            opts="-q -v -h --force --state-dir --config --project --json --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -573,7 +573,7 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__detach)
-            opts="-q -h --state-dir --config --project --json --quiet --help"
+            opts="-q -v -h --state-dir --config --project --json --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -599,7 +599,7 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__events)
-            opts="-f -q -h --follow --volume --after --state-dir --config --project --json --quiet --help"
+            opts="-f -q -v -h --follow --volume --after --state-dir --config --project --json --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -633,7 +633,7 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__flow)
-            opts="-q -h --state-dir --config --project --json --quiet --help list show help"
+            opts="-q -v -h --state-dir --config --project --json --quiet --verbose --help list show help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -715,7 +715,7 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__flow__subcmd__list)
-            opts="-q -h --all --state-dir --config --project --json --quiet --help"
+            opts="-q -v -h --all --state-dir --config --project --json --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -741,7 +741,7 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__flow__subcmd__show)
-            opts="-q -h --state-dir --config --project --json --quiet --help"
+            opts="-q -v -h --state-dir --config --project --json --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1243,7 +1243,7 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__image)
-            opts="-q -h --state-dir --config --project --json --quiet --help import list show delete help"
+            opts="-q -v -h --state-dir --config --project --json --quiet --verbose --help import list show delete help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1269,7 +1269,7 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__image__subcmd__delete)
-            opts="-q -h --state-dir --config --project --json --quiet --help"
+            opts="-q -v -h --state-dir --config --project --json --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1379,7 +1379,7 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__image__subcmd__import)
-            opts="-n -q -h --name --format --state-dir --config --project --json --quiet --help"
+            opts="-n -q -v -h --name --format --state-dir --config --project --json --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1417,7 +1417,7 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__image__subcmd__list)
-            opts="-q -h --state-dir --config --project --json --quiet --help"
+            opts="-q -v -h --state-dir --config --project --json --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1443,7 +1443,7 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__image__subcmd__show)
-            opts="-q -h --state-dir --config --project --json --quiet --help"
+            opts="-q -v -h --state-dir --config --project --json --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1469,7 +1469,7 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__list)
-            opts="-q -h --all-projects --state-dir --config --project --json --quiet --help"
+            opts="-q -v -h --all-projects --state-dir --config --project --json --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1495,7 +1495,7 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__quota)
-            opts="-q -h --state-dir --config --project --json --quiet --help show set help"
+            opts="-q -v -h --state-dir --config --project --json --quiet --verbose --help show set help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1577,7 +1577,7 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__quota__subcmd__set)
-            opts="-q -h --volumes --gigabytes --snapshots --per-volume-gigabytes --resource --state-dir --config --project --json --quiet --help"
+            opts="-q -v -h --volumes --gigabytes --snapshots --per-volume-gigabytes --resource --state-dir --config --project --json --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1623,7 +1623,7 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__quota__subcmd__show)
-            opts="-q -h --state-dir --config --project --json --quiet --help"
+            opts="-q -v -h --state-dir --config --project --json --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1649,7 +1649,7 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__resume)
-            opts="-q -h --all --state-dir --config --project --json --quiet --help"
+            opts="-q -v -h --all --state-dir --config --project --json --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1675,7 +1675,7 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__rollback)
-            opts="-q -h --all --state-dir --config --project --json --quiet --help"
+            opts="-q -v -h --all --state-dir --config --project --json --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1701,7 +1701,7 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__show)
-            opts="-q -h --state-dir --config --project --json --quiet --help"
+            opts="-q -v -h --state-dir --config --project --json --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1727,7 +1727,7 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__snapshot)
-            opts="-q -h --state-dir --config --project --json --quiet --help create list show delete help"
+            opts="-q -v -h --state-dir --config --project --json --quiet --verbose --help create list show delete help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1753,7 +1753,7 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__snapshot__subcmd__create)
-            opts="-n -q -h --name --force --state-dir --config --project --json --quiet --help"
+            opts="-n -q -v -h --name --force --state-dir --config --project --json --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1787,7 +1787,7 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__snapshot__subcmd__delete)
-            opts="-q -h --state-dir --config --project --json --quiet --help"
+            opts="-q -v -h --state-dir --config --project --json --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1897,7 +1897,7 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__snapshot__subcmd__list)
-            opts="-q -h --volume --state-dir --config --project --json --quiet --help"
+            opts="-q -v -h --volume --state-dir --config --project --json --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1927,7 +1927,7 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__snapshot__subcmd__show)
-            opts="-q -h --state-dir --config --project --json --quiet --help"
+            opts="-q -v -h --state-dir --config --project --json --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1953,7 +1953,7 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__type)
-            opts="-q -h --state-dir --config --project --json --quiet --help create list delete help"
+            opts="-q -v -h --state-dir --config --project --json --quiet --verbose --help create list delete help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1979,7 +1979,7 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__type__subcmd__create)
-            opts="-q -h --spec --state-dir --config --project --json --quiet --help"
+            opts="-q -v -h --spec --state-dir --config --project --json --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2009,7 +2009,7 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__type__subcmd__delete)
-            opts="-q -h --state-dir --config --project --json --quiet --help"
+            opts="-q -v -h --state-dir --config --project --json --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2105,7 +2105,7 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__type__subcmd__list)
-            opts="-q -h --state-dir --config --project --json --quiet --help"
+            opts="-q -v -h --state-dir --config --project --json --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

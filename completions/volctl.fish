@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_volctl_global_optspecs
-    string join \n state-dir= config= project= json q/quiet h/help V/version
+    string join \n state-dir= config= project= json q/quiet v/verbose h/help V/version
 end
 
 function __fish_volctl_needs_command
@@ -29,6 +29,7 @@ complete -c volctl -n "__fish_volctl_needs_command" -l config -d 'Configuration 
 complete -c volctl -n "__fish_volctl_needs_command" -l project -d 'Project that owns the volumes and their quota' -r
 complete -c volctl -n "__fish_volctl_needs_command" -l json -d 'Print results as JSON (one document on stdout)'
 complete -c volctl -n "__fish_volctl_needs_command" -s q -l quiet -d 'No progress on stderr'
+complete -c volctl -n "__fish_volctl_needs_command" -s v -l verbose -d 'More diagnostics on stderr: -vv for every flow and task transition and every external command (VOLCTL_LOG, a tracing filter, overrides)'
 complete -c volctl -n "__fish_volctl_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c volctl -n "__fish_volctl_needs_command" -s V -l version -d 'Print version'
 complete -c volctl -n "__fish_volctl_needs_command" -f -a "create" -d 'Create a volume'
@@ -62,6 +63,7 @@ complete -c volctl -n "__fish_volctl_using_subcommand create" -l attach -d 'Also
 complete -c volctl -n "__fish_volctl_using_subcommand create" -l dry-run -d 'Only validate and schedule: print every backend\'s filter verdicts, with the figures behind them, and the weights; create nothing'
 complete -c volctl -n "__fish_volctl_using_subcommand create" -l json -d 'Print results as JSON (one document on stdout)'
 complete -c volctl -n "__fish_volctl_using_subcommand create" -s q -l quiet -d 'No progress on stderr'
+complete -c volctl -n "__fish_volctl_using_subcommand create" -s v -l verbose -d 'More diagnostics on stderr: -vv for every flow and task transition and every external command (VOLCTL_LOG, a tracing filter, overrides)'
 complete -c volctl -n "__fish_volctl_using_subcommand create" -s h -l help -d 'Print help'
 complete -c volctl -n "__fish_volctl_using_subcommand list" -l state-dir -d 'State directory (store, default backend) [default: /var/lib/volctl for root, else $XDG_DATA_HOME/volctl]' -r -F
 complete -c volctl -n "__fish_volctl_using_subcommand list" -l config -d 'Configuration file [default: <state-dir>/config.toml if it exists, else one loopback backend under the state directory]' -r -F
@@ -69,12 +71,14 @@ complete -c volctl -n "__fish_volctl_using_subcommand list" -l project -d 'Proje
 complete -c volctl -n "__fish_volctl_using_subcommand list" -l all-projects -d 'Volumes of every project'
 complete -c volctl -n "__fish_volctl_using_subcommand list" -l json -d 'Print results as JSON (one document on stdout)'
 complete -c volctl -n "__fish_volctl_using_subcommand list" -s q -l quiet -d 'No progress on stderr'
+complete -c volctl -n "__fish_volctl_using_subcommand list" -s v -l verbose -d 'More diagnostics on stderr: -vv for every flow and task transition and every external command (VOLCTL_LOG, a tracing filter, overrides)'
 complete -c volctl -n "__fish_volctl_using_subcommand list" -s h -l help -d 'Print help'
 complete -c volctl -n "__fish_volctl_using_subcommand show" -l state-dir -d 'State directory (store, default backend) [default: /var/lib/volctl for root, else $XDG_DATA_HOME/volctl]' -r -F
 complete -c volctl -n "__fish_volctl_using_subcommand show" -l config -d 'Configuration file [default: <state-dir>/config.toml if it exists, else one loopback backend under the state directory]' -r -F
 complete -c volctl -n "__fish_volctl_using_subcommand show" -l project -d 'Project that owns the volumes and their quota' -r
 complete -c volctl -n "__fish_volctl_using_subcommand show" -l json -d 'Print results as JSON (one document on stdout)'
 complete -c volctl -n "__fish_volctl_using_subcommand show" -s q -l quiet -d 'No progress on stderr'
+complete -c volctl -n "__fish_volctl_using_subcommand show" -s v -l verbose -d 'More diagnostics on stderr: -vv for every flow and task transition and every external command (VOLCTL_LOG, a tracing filter, overrides)'
 complete -c volctl -n "__fish_volctl_using_subcommand show" -s h -l help -d 'Print help'
 complete -c volctl -n "__fish_volctl_using_subcommand delete" -l state-dir -d 'State directory (store, default backend) [default: /var/lib/volctl for root, else $XDG_DATA_HOME/volctl]' -r -F
 complete -c volctl -n "__fish_volctl_using_subcommand delete" -l config -d 'Configuration file [default: <state-dir>/config.toml if it exists, else one loopback backend under the state directory]' -r -F
@@ -82,6 +86,7 @@ complete -c volctl -n "__fish_volctl_using_subcommand delete" -l project -d 'Pro
 complete -c volctl -n "__fish_volctl_using_subcommand delete" -l force -d 'Also delete attached volumes, detaching them first (a mounted or held device is never detached, even so)'
 complete -c volctl -n "__fish_volctl_using_subcommand delete" -l json -d 'Print results as JSON (one document on stdout)'
 complete -c volctl -n "__fish_volctl_using_subcommand delete" -s q -l quiet -d 'No progress on stderr'
+complete -c volctl -n "__fish_volctl_using_subcommand delete" -s v -l verbose -d 'More diagnostics on stderr: -vv for every flow and task transition and every external command (VOLCTL_LOG, a tracing filter, overrides)'
 complete -c volctl -n "__fish_volctl_using_subcommand delete" -s h -l help -d 'Print help'
 complete -c volctl -n "__fish_volctl_using_subcommand attach" -l state-dir -d 'State directory (store, default backend) [default: /var/lib/volctl for root, else $XDG_DATA_HOME/volctl]' -r -F
 complete -c volctl -n "__fish_volctl_using_subcommand attach" -l config -d 'Configuration file [default: <state-dir>/config.toml if it exists, else one loopback backend under the state directory]' -r -F
@@ -90,18 +95,21 @@ complete -c volctl -n "__fish_volctl_using_subcommand attach" -l all -d 'Re-esta
 complete -c volctl -n "__fish_volctl_using_subcommand attach" -l all-projects -d 'With --all: the volumes of every project (what a boot-time unit wants)'
 complete -c volctl -n "__fish_volctl_using_subcommand attach" -l json -d 'Print results as JSON (one document on stdout)'
 complete -c volctl -n "__fish_volctl_using_subcommand attach" -s q -l quiet -d 'No progress on stderr'
+complete -c volctl -n "__fish_volctl_using_subcommand attach" -s v -l verbose -d 'More diagnostics on stderr: -vv for every flow and task transition and every external command (VOLCTL_LOG, a tracing filter, overrides)'
 complete -c volctl -n "__fish_volctl_using_subcommand attach" -s h -l help -d 'Print help'
 complete -c volctl -n "__fish_volctl_using_subcommand detach" -l state-dir -d 'State directory (store, default backend) [default: /var/lib/volctl for root, else $XDG_DATA_HOME/volctl]' -r -F
 complete -c volctl -n "__fish_volctl_using_subcommand detach" -l config -d 'Configuration file [default: <state-dir>/config.toml if it exists, else one loopback backend under the state directory]' -r -F
 complete -c volctl -n "__fish_volctl_using_subcommand detach" -l project -d 'Project that owns the volumes and their quota' -r
 complete -c volctl -n "__fish_volctl_using_subcommand detach" -l json -d 'Print results as JSON (one document on stdout)'
 complete -c volctl -n "__fish_volctl_using_subcommand detach" -s q -l quiet -d 'No progress on stderr'
+complete -c volctl -n "__fish_volctl_using_subcommand detach" -s v -l verbose -d 'More diagnostics on stderr: -vv for every flow and task transition and every external command (VOLCTL_LOG, a tracing filter, overrides)'
 complete -c volctl -n "__fish_volctl_using_subcommand detach" -s h -l help -d 'Print help'
 complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show delete help" -l state-dir -d 'State directory (store, default backend) [default: /var/lib/volctl for root, else $XDG_DATA_HOME/volctl]' -r -F
 complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show delete help" -l config -d 'Configuration file [default: <state-dir>/config.toml if it exists, else one loopback backend under the state directory]' -r -F
 complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show delete help" -l project -d 'Project that owns the volumes and their quota' -r
 complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show delete help" -l json -d 'Print results as JSON (one document on stdout)'
 complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show delete help" -s q -l quiet -d 'No progress on stderr'
+complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show delete help" -s v -l verbose -d 'More diagnostics on stderr: -vv for every flow and task transition and every external command (VOLCTL_LOG, a tracing filter, overrides)'
 complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show delete help" -s h -l help -d 'Print help'
 complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show delete help" -f -a "create" -d 'Snapshot a volume'
 complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show delete help" -f -a "list" -d 'List snapshots'
@@ -115,6 +123,7 @@ complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and __fish_seen_
 complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and __fish_seen_subcommand_from create" -l force -d 'Snapshot even an attached volume (the copy is only crash-consistent: detach, or quiesce its filesystem, for better)'
 complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and __fish_seen_subcommand_from create" -l json -d 'Print results as JSON (one document on stdout)'
 complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and __fish_seen_subcommand_from create" -s q -l quiet -d 'No progress on stderr'
+complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and __fish_seen_subcommand_from create" -s v -l verbose -d 'More diagnostics on stderr: -vv for every flow and task transition and every external command (VOLCTL_LOG, a tracing filter, overrides)'
 complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and __fish_seen_subcommand_from create" -s h -l help -d 'Print help'
 complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and __fish_seen_subcommand_from list" -l volume -d 'Only those of this volume' -r
 complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and __fish_seen_subcommand_from list" -l state-dir -d 'State directory (store, default backend) [default: /var/lib/volctl for root, else $XDG_DATA_HOME/volctl]' -r -F
@@ -122,18 +131,21 @@ complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and __fish_seen_
 complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and __fish_seen_subcommand_from list" -l project -d 'Project that owns the volumes and their quota' -r
 complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and __fish_seen_subcommand_from list" -l json -d 'Print results as JSON (one document on stdout)'
 complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and __fish_seen_subcommand_from list" -s q -l quiet -d 'No progress on stderr'
+complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and __fish_seen_subcommand_from list" -s v -l verbose -d 'More diagnostics on stderr: -vv for every flow and task transition and every external command (VOLCTL_LOG, a tracing filter, overrides)'
 complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
 complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and __fish_seen_subcommand_from show" -l state-dir -d 'State directory (store, default backend) [default: /var/lib/volctl for root, else $XDG_DATA_HOME/volctl]' -r -F
 complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and __fish_seen_subcommand_from show" -l config -d 'Configuration file [default: <state-dir>/config.toml if it exists, else one loopback backend under the state directory]' -r -F
 complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and __fish_seen_subcommand_from show" -l project -d 'Project that owns the volumes and their quota' -r
 complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and __fish_seen_subcommand_from show" -l json -d 'Print results as JSON (one document on stdout)'
 complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and __fish_seen_subcommand_from show" -s q -l quiet -d 'No progress on stderr'
+complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and __fish_seen_subcommand_from show" -s v -l verbose -d 'More diagnostics on stderr: -vv for every flow and task transition and every external command (VOLCTL_LOG, a tracing filter, overrides)'
 complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
 complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and __fish_seen_subcommand_from delete" -l state-dir -d 'State directory (store, default backend) [default: /var/lib/volctl for root, else $XDG_DATA_HOME/volctl]' -r -F
 complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and __fish_seen_subcommand_from delete" -l config -d 'Configuration file [default: <state-dir>/config.toml if it exists, else one loopback backend under the state directory]' -r -F
 complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and __fish_seen_subcommand_from delete" -l project -d 'Project that owns the volumes and their quota' -r
 complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and __fish_seen_subcommand_from delete" -l json -d 'Print results as JSON (one document on stdout)'
 complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and __fish_seen_subcommand_from delete" -s q -l quiet -d 'No progress on stderr'
+complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and __fish_seen_subcommand_from delete" -s v -l verbose -d 'More diagnostics on stderr: -vv for every flow and task transition and every external command (VOLCTL_LOG, a tracing filter, overrides)'
 complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and __fish_seen_subcommand_from delete" -s h -l help -d 'Print help'
 complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and __fish_seen_subcommand_from help" -f -a "create" -d 'Snapshot a volume'
 complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and __fish_seen_subcommand_from help" -f -a "list" -d 'List snapshots'
@@ -145,6 +157,7 @@ complete -c volctl -n "__fish_volctl_using_subcommand image; and not __fish_seen
 complete -c volctl -n "__fish_volctl_using_subcommand image; and not __fish_seen_subcommand_from import list show delete help" -l project -d 'Project that owns the volumes and their quota' -r
 complete -c volctl -n "__fish_volctl_using_subcommand image; and not __fish_seen_subcommand_from import list show delete help" -l json -d 'Print results as JSON (one document on stdout)'
 complete -c volctl -n "__fish_volctl_using_subcommand image; and not __fish_seen_subcommand_from import list show delete help" -s q -l quiet -d 'No progress on stderr'
+complete -c volctl -n "__fish_volctl_using_subcommand image; and not __fish_seen_subcommand_from import list show delete help" -s v -l verbose -d 'More diagnostics on stderr: -vv for every flow and task transition and every external command (VOLCTL_LOG, a tracing filter, overrides)'
 complete -c volctl -n "__fish_volctl_using_subcommand image; and not __fish_seen_subcommand_from import list show delete help" -s h -l help -d 'Print help'
 complete -c volctl -n "__fish_volctl_using_subcommand image; and not __fish_seen_subcommand_from import list show delete help" -f -a "import" -d 'Import an image file (raw or qcow2) into the catalog'
 complete -c volctl -n "__fish_volctl_using_subcommand image; and not __fish_seen_subcommand_from import list show delete help" -f -a "list" -d 'List images'
@@ -159,24 +172,28 @@ complete -c volctl -n "__fish_volctl_using_subcommand image; and __fish_seen_sub
 complete -c volctl -n "__fish_volctl_using_subcommand image; and __fish_seen_subcommand_from import" -l project -d 'Project that owns the volumes and their quota' -r
 complete -c volctl -n "__fish_volctl_using_subcommand image; and __fish_seen_subcommand_from import" -l json -d 'Print results as JSON (one document on stdout)'
 complete -c volctl -n "__fish_volctl_using_subcommand image; and __fish_seen_subcommand_from import" -s q -l quiet -d 'No progress on stderr'
+complete -c volctl -n "__fish_volctl_using_subcommand image; and __fish_seen_subcommand_from import" -s v -l verbose -d 'More diagnostics on stderr: -vv for every flow and task transition and every external command (VOLCTL_LOG, a tracing filter, overrides)'
 complete -c volctl -n "__fish_volctl_using_subcommand image; and __fish_seen_subcommand_from import" -s h -l help -d 'Print help'
 complete -c volctl -n "__fish_volctl_using_subcommand image; and __fish_seen_subcommand_from list" -l state-dir -d 'State directory (store, default backend) [default: /var/lib/volctl for root, else $XDG_DATA_HOME/volctl]' -r -F
 complete -c volctl -n "__fish_volctl_using_subcommand image; and __fish_seen_subcommand_from list" -l config -d 'Configuration file [default: <state-dir>/config.toml if it exists, else one loopback backend under the state directory]' -r -F
 complete -c volctl -n "__fish_volctl_using_subcommand image; and __fish_seen_subcommand_from list" -l project -d 'Project that owns the volumes and their quota' -r
 complete -c volctl -n "__fish_volctl_using_subcommand image; and __fish_seen_subcommand_from list" -l json -d 'Print results as JSON (one document on stdout)'
 complete -c volctl -n "__fish_volctl_using_subcommand image; and __fish_seen_subcommand_from list" -s q -l quiet -d 'No progress on stderr'
+complete -c volctl -n "__fish_volctl_using_subcommand image; and __fish_seen_subcommand_from list" -s v -l verbose -d 'More diagnostics on stderr: -vv for every flow and task transition and every external command (VOLCTL_LOG, a tracing filter, overrides)'
 complete -c volctl -n "__fish_volctl_using_subcommand image; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
 complete -c volctl -n "__fish_volctl_using_subcommand image; and __fish_seen_subcommand_from show" -l state-dir -d 'State directory (store, default backend) [default: /var/lib/volctl for root, else $XDG_DATA_HOME/volctl]' -r -F
 complete -c volctl -n "__fish_volctl_using_subcommand image; and __fish_seen_subcommand_from show" -l config -d 'Configuration file [default: <state-dir>/config.toml if it exists, else one loopback backend under the state directory]' -r -F
 complete -c volctl -n "__fish_volctl_using_subcommand image; and __fish_seen_subcommand_from show" -l project -d 'Project that owns the volumes and their quota' -r
 complete -c volctl -n "__fish_volctl_using_subcommand image; and __fish_seen_subcommand_from show" -l json -d 'Print results as JSON (one document on stdout)'
 complete -c volctl -n "__fish_volctl_using_subcommand image; and __fish_seen_subcommand_from show" -s q -l quiet -d 'No progress on stderr'
+complete -c volctl -n "__fish_volctl_using_subcommand image; and __fish_seen_subcommand_from show" -s v -l verbose -d 'More diagnostics on stderr: -vv for every flow and task transition and every external command (VOLCTL_LOG, a tracing filter, overrides)'
 complete -c volctl -n "__fish_volctl_using_subcommand image; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
 complete -c volctl -n "__fish_volctl_using_subcommand image; and __fish_seen_subcommand_from delete" -l state-dir -d 'State directory (store, default backend) [default: /var/lib/volctl for root, else $XDG_DATA_HOME/volctl]' -r -F
 complete -c volctl -n "__fish_volctl_using_subcommand image; and __fish_seen_subcommand_from delete" -l config -d 'Configuration file [default: <state-dir>/config.toml if it exists, else one loopback backend under the state directory]' -r -F
 complete -c volctl -n "__fish_volctl_using_subcommand image; and __fish_seen_subcommand_from delete" -l project -d 'Project that owns the volumes and their quota' -r
 complete -c volctl -n "__fish_volctl_using_subcommand image; and __fish_seen_subcommand_from delete" -l json -d 'Print results as JSON (one document on stdout)'
 complete -c volctl -n "__fish_volctl_using_subcommand image; and __fish_seen_subcommand_from delete" -s q -l quiet -d 'No progress on stderr'
+complete -c volctl -n "__fish_volctl_using_subcommand image; and __fish_seen_subcommand_from delete" -s v -l verbose -d 'More diagnostics on stderr: -vv for every flow and task transition and every external command (VOLCTL_LOG, a tracing filter, overrides)'
 complete -c volctl -n "__fish_volctl_using_subcommand image; and __fish_seen_subcommand_from delete" -s h -l help -d 'Print help'
 complete -c volctl -n "__fish_volctl_using_subcommand image; and __fish_seen_subcommand_from help" -f -a "import" -d 'Import an image file (raw or qcow2) into the catalog'
 complete -c volctl -n "__fish_volctl_using_subcommand image; and __fish_seen_subcommand_from help" -f -a "list" -d 'List images'
@@ -191,12 +208,14 @@ complete -c volctl -n "__fish_volctl_using_subcommand events" -l project -d 'Pro
 complete -c volctl -n "__fish_volctl_using_subcommand events" -s f -l follow -d 'Keep printing new events as they happen (until interrupted)'
 complete -c volctl -n "__fish_volctl_using_subcommand events" -l json -d 'Print results as JSON (one document on stdout)'
 complete -c volctl -n "__fish_volctl_using_subcommand events" -s q -l quiet -d 'No progress on stderr'
+complete -c volctl -n "__fish_volctl_using_subcommand events" -s v -l verbose -d 'More diagnostics on stderr: -vv for every flow and task transition and every external command (VOLCTL_LOG, a tracing filter, overrides)'
 complete -c volctl -n "__fish_volctl_using_subcommand events" -s h -l help -d 'Print help'
 complete -c volctl -n "__fish_volctl_using_subcommand flow; and not __fish_seen_subcommand_from list show help" -l state-dir -d 'State directory (store, default backend) [default: /var/lib/volctl for root, else $XDG_DATA_HOME/volctl]' -r -F
 complete -c volctl -n "__fish_volctl_using_subcommand flow; and not __fish_seen_subcommand_from list show help" -l config -d 'Configuration file [default: <state-dir>/config.toml if it exists, else one loopback backend under the state directory]' -r -F
 complete -c volctl -n "__fish_volctl_using_subcommand flow; and not __fish_seen_subcommand_from list show help" -l project -d 'Project that owns the volumes and their quota' -r
 complete -c volctl -n "__fish_volctl_using_subcommand flow; and not __fish_seen_subcommand_from list show help" -l json -d 'Print results as JSON (one document on stdout)'
 complete -c volctl -n "__fish_volctl_using_subcommand flow; and not __fish_seen_subcommand_from list show help" -s q -l quiet -d 'No progress on stderr'
+complete -c volctl -n "__fish_volctl_using_subcommand flow; and not __fish_seen_subcommand_from list show help" -s v -l verbose -d 'More diagnostics on stderr: -vv for every flow and task transition and every external command (VOLCTL_LOG, a tracing filter, overrides)'
 complete -c volctl -n "__fish_volctl_using_subcommand flow; and not __fish_seen_subcommand_from list show help" -s h -l help -d 'Print help'
 complete -c volctl -n "__fish_volctl_using_subcommand flow; and not __fish_seen_subcommand_from list show help" -f -a "list" -d 'List unfinished flows (and whether their process is alive)'
 complete -c volctl -n "__fish_volctl_using_subcommand flow; and not __fish_seen_subcommand_from list show help" -f -a "show" -d 'Show a flow\'s tasks — state, attempts, duration, result, failure — and a timeline; given a volume, every flow of it'
@@ -207,12 +226,14 @@ complete -c volctl -n "__fish_volctl_using_subcommand flow; and __fish_seen_subc
 complete -c volctl -n "__fish_volctl_using_subcommand flow; and __fish_seen_subcommand_from list" -l all -d 'Finished flows too'
 complete -c volctl -n "__fish_volctl_using_subcommand flow; and __fish_seen_subcommand_from list" -l json -d 'Print results as JSON (one document on stdout)'
 complete -c volctl -n "__fish_volctl_using_subcommand flow; and __fish_seen_subcommand_from list" -s q -l quiet -d 'No progress on stderr'
+complete -c volctl -n "__fish_volctl_using_subcommand flow; and __fish_seen_subcommand_from list" -s v -l verbose -d 'More diagnostics on stderr: -vv for every flow and task transition and every external command (VOLCTL_LOG, a tracing filter, overrides)'
 complete -c volctl -n "__fish_volctl_using_subcommand flow; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
 complete -c volctl -n "__fish_volctl_using_subcommand flow; and __fish_seen_subcommand_from show" -l state-dir -d 'State directory (store, default backend) [default: /var/lib/volctl for root, else $XDG_DATA_HOME/volctl]' -r -F
 complete -c volctl -n "__fish_volctl_using_subcommand flow; and __fish_seen_subcommand_from show" -l config -d 'Configuration file [default: <state-dir>/config.toml if it exists, else one loopback backend under the state directory]' -r -F
 complete -c volctl -n "__fish_volctl_using_subcommand flow; and __fish_seen_subcommand_from show" -l project -d 'Project that owns the volumes and their quota' -r
 complete -c volctl -n "__fish_volctl_using_subcommand flow; and __fish_seen_subcommand_from show" -l json -d 'Print results as JSON (one document on stdout)'
 complete -c volctl -n "__fish_volctl_using_subcommand flow; and __fish_seen_subcommand_from show" -s q -l quiet -d 'No progress on stderr'
+complete -c volctl -n "__fish_volctl_using_subcommand flow; and __fish_seen_subcommand_from show" -s v -l verbose -d 'More diagnostics on stderr: -vv for every flow and task transition and every external command (VOLCTL_LOG, a tracing filter, overrides)'
 complete -c volctl -n "__fish_volctl_using_subcommand flow; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
 complete -c volctl -n "__fish_volctl_using_subcommand flow; and __fish_seen_subcommand_from help" -f -a "list" -d 'List unfinished flows (and whether their process is alive)'
 complete -c volctl -n "__fish_volctl_using_subcommand flow; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show a flow\'s tasks — state, attempts, duration, result, failure — and a timeline; given a volume, every flow of it'
@@ -223,6 +244,7 @@ complete -c volctl -n "__fish_volctl_using_subcommand resume" -l project -d 'Pro
 complete -c volctl -n "__fish_volctl_using_subcommand resume" -l all -d 'Every orphaned flow and queued request'
 complete -c volctl -n "__fish_volctl_using_subcommand resume" -l json -d 'Print results as JSON (one document on stdout)'
 complete -c volctl -n "__fish_volctl_using_subcommand resume" -s q -l quiet -d 'No progress on stderr'
+complete -c volctl -n "__fish_volctl_using_subcommand resume" -s v -l verbose -d 'More diagnostics on stderr: -vv for every flow and task transition and every external command (VOLCTL_LOG, a tracing filter, overrides)'
 complete -c volctl -n "__fish_volctl_using_subcommand resume" -s h -l help -d 'Print help'
 complete -c volctl -n "__fish_volctl_using_subcommand rollback" -l state-dir -d 'State directory (store, default backend) [default: /var/lib/volctl for root, else $XDG_DATA_HOME/volctl]' -r -F
 complete -c volctl -n "__fish_volctl_using_subcommand rollback" -l config -d 'Configuration file [default: <state-dir>/config.toml if it exists, else one loopback backend under the state directory]' -r -F
@@ -230,6 +252,7 @@ complete -c volctl -n "__fish_volctl_using_subcommand rollback" -l project -d 'P
 complete -c volctl -n "__fish_volctl_using_subcommand rollback" -l all -d 'Every orphaned flow and queued request'
 complete -c volctl -n "__fish_volctl_using_subcommand rollback" -l json -d 'Print results as JSON (one document on stdout)'
 complete -c volctl -n "__fish_volctl_using_subcommand rollback" -s q -l quiet -d 'No progress on stderr'
+complete -c volctl -n "__fish_volctl_using_subcommand rollback" -s v -l verbose -d 'More diagnostics on stderr: -vv for every flow and task transition and every external command (VOLCTL_LOG, a tracing filter, overrides)'
 complete -c volctl -n "__fish_volctl_using_subcommand rollback" -s h -l help -d 'Print help'
 complete -c volctl -n "__fish_volctl_using_subcommand check" -l state-dir -d 'State directory (store, default backend) [default: /var/lib/volctl for root, else $XDG_DATA_HOME/volctl]' -r -F
 complete -c volctl -n "__fish_volctl_using_subcommand check" -l config -d 'Configuration file [default: <state-dir>/config.toml if it exists, else one loopback backend under the state directory]' -r -F
@@ -238,12 +261,14 @@ complete -c volctl -n "__fish_volctl_using_subcommand check" -l repair -d 'Fix w
 complete -c volctl -n "__fish_volctl_using_subcommand check" -l purge-orphans -d 'Delete for good the objects an earlier repair moved aside'
 complete -c volctl -n "__fish_volctl_using_subcommand check" -l json -d 'Print results as JSON (one document on stdout)'
 complete -c volctl -n "__fish_volctl_using_subcommand check" -s q -l quiet -d 'No progress on stderr'
+complete -c volctl -n "__fish_volctl_using_subcommand check" -s v -l verbose -d 'More diagnostics on stderr: -vv for every flow and task transition and every external command (VOLCTL_LOG, a tracing filter, overrides)'
 complete -c volctl -n "__fish_volctl_using_subcommand check" -s h -l help -d 'Print help'
 complete -c volctl -n "__fish_volctl_using_subcommand type; and not __fish_seen_subcommand_from create list delete help" -l state-dir -d 'State directory (store, default backend) [default: /var/lib/volctl for root, else $XDG_DATA_HOME/volctl]' -r -F
 complete -c volctl -n "__fish_volctl_using_subcommand type; and not __fish_seen_subcommand_from create list delete help" -l config -d 'Configuration file [default: <state-dir>/config.toml if it exists, else one loopback backend under the state directory]' -r -F
 complete -c volctl -n "__fish_volctl_using_subcommand type; and not __fish_seen_subcommand_from create list delete help" -l project -d 'Project that owns the volumes and their quota' -r
 complete -c volctl -n "__fish_volctl_using_subcommand type; and not __fish_seen_subcommand_from create list delete help" -l json -d 'Print results as JSON (one document on stdout)'
 complete -c volctl -n "__fish_volctl_using_subcommand type; and not __fish_seen_subcommand_from create list delete help" -s q -l quiet -d 'No progress on stderr'
+complete -c volctl -n "__fish_volctl_using_subcommand type; and not __fish_seen_subcommand_from create list delete help" -s v -l verbose -d 'More diagnostics on stderr: -vv for every flow and task transition and every external command (VOLCTL_LOG, a tracing filter, overrides)'
 complete -c volctl -n "__fish_volctl_using_subcommand type; and not __fish_seen_subcommand_from create list delete help" -s h -l help -d 'Print help'
 complete -c volctl -n "__fish_volctl_using_subcommand type; and not __fish_seen_subcommand_from create list delete help" -f -a "create" -d 'Create a volume type'
 complete -c volctl -n "__fish_volctl_using_subcommand type; and not __fish_seen_subcommand_from create list delete help" -f -a "list" -d 'List volume types'
@@ -255,18 +280,21 @@ complete -c volctl -n "__fish_volctl_using_subcommand type; and __fish_seen_subc
 complete -c volctl -n "__fish_volctl_using_subcommand type; and __fish_seen_subcommand_from create" -l project -d 'Project that owns the volumes and their quota' -r
 complete -c volctl -n "__fish_volctl_using_subcommand type; and __fish_seen_subcommand_from create" -l json -d 'Print results as JSON (one document on stdout)'
 complete -c volctl -n "__fish_volctl_using_subcommand type; and __fish_seen_subcommand_from create" -s q -l quiet -d 'No progress on stderr'
+complete -c volctl -n "__fish_volctl_using_subcommand type; and __fish_seen_subcommand_from create" -s v -l verbose -d 'More diagnostics on stderr: -vv for every flow and task transition and every external command (VOLCTL_LOG, a tracing filter, overrides)'
 complete -c volctl -n "__fish_volctl_using_subcommand type; and __fish_seen_subcommand_from create" -s h -l help -d 'Print help'
 complete -c volctl -n "__fish_volctl_using_subcommand type; and __fish_seen_subcommand_from list" -l state-dir -d 'State directory (store, default backend) [default: /var/lib/volctl for root, else $XDG_DATA_HOME/volctl]' -r -F
 complete -c volctl -n "__fish_volctl_using_subcommand type; and __fish_seen_subcommand_from list" -l config -d 'Configuration file [default: <state-dir>/config.toml if it exists, else one loopback backend under the state directory]' -r -F
 complete -c volctl -n "__fish_volctl_using_subcommand type; and __fish_seen_subcommand_from list" -l project -d 'Project that owns the volumes and their quota' -r
 complete -c volctl -n "__fish_volctl_using_subcommand type; and __fish_seen_subcommand_from list" -l json -d 'Print results as JSON (one document on stdout)'
 complete -c volctl -n "__fish_volctl_using_subcommand type; and __fish_seen_subcommand_from list" -s q -l quiet -d 'No progress on stderr'
+complete -c volctl -n "__fish_volctl_using_subcommand type; and __fish_seen_subcommand_from list" -s v -l verbose -d 'More diagnostics on stderr: -vv for every flow and task transition and every external command (VOLCTL_LOG, a tracing filter, overrides)'
 complete -c volctl -n "__fish_volctl_using_subcommand type; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
 complete -c volctl -n "__fish_volctl_using_subcommand type; and __fish_seen_subcommand_from delete" -l state-dir -d 'State directory (store, default backend) [default: /var/lib/volctl for root, else $XDG_DATA_HOME/volctl]' -r -F
 complete -c volctl -n "__fish_volctl_using_subcommand type; and __fish_seen_subcommand_from delete" -l config -d 'Configuration file [default: <state-dir>/config.toml if it exists, else one loopback backend under the state directory]' -r -F
 complete -c volctl -n "__fish_volctl_using_subcommand type; and __fish_seen_subcommand_from delete" -l project -d 'Project that owns the volumes and their quota' -r
 complete -c volctl -n "__fish_volctl_using_subcommand type; and __fish_seen_subcommand_from delete" -l json -d 'Print results as JSON (one document on stdout)'
 complete -c volctl -n "__fish_volctl_using_subcommand type; and __fish_seen_subcommand_from delete" -s q -l quiet -d 'No progress on stderr'
+complete -c volctl -n "__fish_volctl_using_subcommand type; and __fish_seen_subcommand_from delete" -s v -l verbose -d 'More diagnostics on stderr: -vv for every flow and task transition and every external command (VOLCTL_LOG, a tracing filter, overrides)'
 complete -c volctl -n "__fish_volctl_using_subcommand type; and __fish_seen_subcommand_from delete" -s h -l help -d 'Print help'
 complete -c volctl -n "__fish_volctl_using_subcommand type; and __fish_seen_subcommand_from help" -f -a "create" -d 'Create a volume type'
 complete -c volctl -n "__fish_volctl_using_subcommand type; and __fish_seen_subcommand_from help" -f -a "list" -d 'List volume types'
@@ -277,6 +305,7 @@ complete -c volctl -n "__fish_volctl_using_subcommand quota; and not __fish_seen
 complete -c volctl -n "__fish_volctl_using_subcommand quota; and not __fish_seen_subcommand_from show set help" -l project -d 'Project that owns the volumes and their quota' -r
 complete -c volctl -n "__fish_volctl_using_subcommand quota; and not __fish_seen_subcommand_from show set help" -l json -d 'Print results as JSON (one document on stdout)'
 complete -c volctl -n "__fish_volctl_using_subcommand quota; and not __fish_seen_subcommand_from show set help" -s q -l quiet -d 'No progress on stderr'
+complete -c volctl -n "__fish_volctl_using_subcommand quota; and not __fish_seen_subcommand_from show set help" -s v -l verbose -d 'More diagnostics on stderr: -vv for every flow and task transition and every external command (VOLCTL_LOG, a tracing filter, overrides)'
 complete -c volctl -n "__fish_volctl_using_subcommand quota; and not __fish_seen_subcommand_from show set help" -s h -l help -d 'Print help'
 complete -c volctl -n "__fish_volctl_using_subcommand quota; and not __fish_seen_subcommand_from show set help" -f -a "show" -d 'Show limits and usage of a project'
 complete -c volctl -n "__fish_volctl_using_subcommand quota; and not __fish_seen_subcommand_from show set help" -f -a "set" -d 'Set limits of a project (-1: unlimited)'
@@ -286,6 +315,7 @@ complete -c volctl -n "__fish_volctl_using_subcommand quota; and __fish_seen_sub
 complete -c volctl -n "__fish_volctl_using_subcommand quota; and __fish_seen_subcommand_from show" -l project -d 'Project that owns the volumes and their quota' -r
 complete -c volctl -n "__fish_volctl_using_subcommand quota; and __fish_seen_subcommand_from show" -l json -d 'Print results as JSON (one document on stdout)'
 complete -c volctl -n "__fish_volctl_using_subcommand quota; and __fish_seen_subcommand_from show" -s q -l quiet -d 'No progress on stderr'
+complete -c volctl -n "__fish_volctl_using_subcommand quota; and __fish_seen_subcommand_from show" -s v -l verbose -d 'More diagnostics on stderr: -vv for every flow and task transition and every external command (VOLCTL_LOG, a tracing filter, overrides)'
 complete -c volctl -n "__fish_volctl_using_subcommand quota; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
 complete -c volctl -n "__fish_volctl_using_subcommand quota; and __fish_seen_subcommand_from set" -l volumes -d 'Number of volumes' -r
 complete -c volctl -n "__fish_volctl_using_subcommand quota; and __fish_seen_subcommand_from set" -l gigabytes -d 'GiB of volumes and snapshots' -r
@@ -297,6 +327,7 @@ complete -c volctl -n "__fish_volctl_using_subcommand quota; and __fish_seen_sub
 complete -c volctl -n "__fish_volctl_using_subcommand quota; and __fish_seen_subcommand_from set" -l project -d 'Project that owns the volumes and their quota' -r
 complete -c volctl -n "__fish_volctl_using_subcommand quota; and __fish_seen_subcommand_from set" -l json -d 'Print results as JSON (one document on stdout)'
 complete -c volctl -n "__fish_volctl_using_subcommand quota; and __fish_seen_subcommand_from set" -s q -l quiet -d 'No progress on stderr'
+complete -c volctl -n "__fish_volctl_using_subcommand quota; and __fish_seen_subcommand_from set" -s v -l verbose -d 'More diagnostics on stderr: -vv for every flow and task transition and every external command (VOLCTL_LOG, a tracing filter, overrides)'
 complete -c volctl -n "__fish_volctl_using_subcommand quota; and __fish_seen_subcommand_from set" -s h -l help -d 'Print help'
 complete -c volctl -n "__fish_volctl_using_subcommand quota; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show limits and usage of a project'
 complete -c volctl -n "__fish_volctl_using_subcommand quota; and __fish_seen_subcommand_from help" -f -a "set" -d 'Set limits of a project (-1: unlimited)'
@@ -306,6 +337,7 @@ complete -c volctl -n "__fish_volctl_using_subcommand backend; and not __fish_se
 complete -c volctl -n "__fish_volctl_using_subcommand backend; and not __fish_seen_subcommand_from list help" -l project -d 'Project that owns the volumes and their quota' -r
 complete -c volctl -n "__fish_volctl_using_subcommand backend; and not __fish_seen_subcommand_from list help" -l json -d 'Print results as JSON (one document on stdout)'
 complete -c volctl -n "__fish_volctl_using_subcommand backend; and not __fish_seen_subcommand_from list help" -s q -l quiet -d 'No progress on stderr'
+complete -c volctl -n "__fish_volctl_using_subcommand backend; and not __fish_seen_subcommand_from list help" -s v -l verbose -d 'More diagnostics on stderr: -vv for every flow and task transition and every external command (VOLCTL_LOG, a tracing filter, overrides)'
 complete -c volctl -n "__fish_volctl_using_subcommand backend; and not __fish_seen_subcommand_from list help" -s h -l help -d 'Print help'
 complete -c volctl -n "__fish_volctl_using_subcommand backend; and not __fish_seen_subcommand_from list help" -f -a "list" -d 'List backends: capacity, allocated, free, capabilities (read fresh, refreshing the figures cached for the scheduler)'
 complete -c volctl -n "__fish_volctl_using_subcommand backend; and not __fish_seen_subcommand_from list help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -314,6 +346,7 @@ complete -c volctl -n "__fish_volctl_using_subcommand backend; and __fish_seen_s
 complete -c volctl -n "__fish_volctl_using_subcommand backend; and __fish_seen_subcommand_from list" -l project -d 'Project that owns the volumes and their quota' -r
 complete -c volctl -n "__fish_volctl_using_subcommand backend; and __fish_seen_subcommand_from list" -l json -d 'Print results as JSON (one document on stdout)'
 complete -c volctl -n "__fish_volctl_using_subcommand backend; and __fish_seen_subcommand_from list" -s q -l quiet -d 'No progress on stderr'
+complete -c volctl -n "__fish_volctl_using_subcommand backend; and __fish_seen_subcommand_from list" -s v -l verbose -d 'More diagnostics on stderr: -vv for every flow and task transition and every external command (VOLCTL_LOG, a tracing filter, overrides)'
 complete -c volctl -n "__fish_volctl_using_subcommand backend; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
 complete -c volctl -n "__fish_volctl_using_subcommand backend; and __fish_seen_subcommand_from help" -f -a "list" -d 'List backends: capacity, allocated, free, capabilities (read fresh, refreshing the figures cached for the scheduler)'
 complete -c volctl -n "__fish_volctl_using_subcommand backend; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

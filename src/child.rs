@@ -128,6 +128,12 @@ pub fn run(
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .process_group(0);
+    let program = format!("{:?}", cmd.get_program());
+    let args: Vec<String> = cmd
+        .get_args()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let t0 = Instant::now();
     let mut child = cmd.spawn()?;
     let out = child.stdout.take().expect("piped");
     let err = child.stderr.take().expect("piped");
@@ -137,6 +143,14 @@ pub fn run(
         let ended = wait(&mut child, bounds.wall, cancel);
         let stdout = o.join().unwrap_or_default();
         let stderr = e.join().unwrap_or_default();
+        tracing::debug!(
+            target: "volctl::child",
+            program,
+            args = ?args,
+            ended = ?ended.as_ref().ok(),
+            elapsed_ms = t0.elapsed().as_secs_f64() * 1e3,
+            "ran {program}"
+        );
         ended.map(|ended| Output {
             ended,
             stdout,

@@ -29,7 +29,6 @@ pub mod check;
 pub mod child;
 pub mod cli;
 pub mod config;
-pub mod db;
 pub mod dispatch;
 pub mod error;
 pub mod events;
@@ -49,3 +48,6 @@ pub mod symbols;
 #[cfg(feature = "test-hooks")]
 pub mod testhooks;
 pub mod trust;
+
+/// The shared database connection (the engine's: see [`flow::db`]).
+pub use flow::db;

@@ -99,7 +99,8 @@ impl Service {
     /// process. Without an owner lock (a read-only state directory) the
     /// engine can only read: running a flow then fails (see `Ops`).
     pub fn engine(&self) -> Engine {
-        let e = Engine::new(Arc::new(SqliteFlowStore::new(self.store.db().clone())));
+        let e = Engine::new(Arc::new(SqliteFlowStore::new(self.store.db().clone())))
+            .with_listener(Arc::new(crate::flow::TracingListener));
         match self.owner_id() {
             Ok(id) => e.with_owner(id),
             Err(_) => e,

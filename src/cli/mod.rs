@@ -56,6 +56,10 @@ pub struct Global {
     /// No progress on stderr
     #[arg(short, long, global = true)]
     quiet: bool,
+    /// More diagnostics on stderr: -vv for every flow and task transition
+    /// and every external command (VOLCTL_LOG, a tracing filter, overrides)
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
 }
 
 #[derive(Subcommand, Debug)]
@@ -194,12 +198,18 @@ fn report(e: &Error, json: bool) -> i32 {
 /// Diagnostics on stderr through `tracing`: warnings a person must see (a
 /// cache not filled, an object moved aside) by default; `VOLCTL_LOG` (a
 /// tracing filter such as `debug` or `volctl::backends=trace`) for more.
-fn init_diagnostics() {
+fn init_diagnostics(verbose: u8) {
     use tracing_subscriber::EnvFilter;
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        2 => "debug",
+        _ => "trace",
+    };
     let filter = std::env::var("VOLCTL_LOG")
         .ok()
         .and_then(|f| EnvFilter::try_new(f).ok())
-        .unwrap_or_else(|| EnvFilter::new("warn"));
+        .unwrap_or_else(|| EnvFilter::new(default));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
@@ -212,8 +222,8 @@ pub fn main() -> i32 {
     // Everything volctl creates (database, locks, objects, directories) is
     // the invoking user's alone, whatever umask it was started with.
     nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o077));
-    init_diagnostics();
     let cli = Cli::parse();
+    init_diagnostics(cli.global.verbose);
     match run(&cli) {
         Ok(()) => 0,
         Err(e) => report(&e, cli.global.json),

@@ -438,6 +438,13 @@ impl<'e> Runner<'e> {
     /// listeners.
     fn commit_atom(&self, i: usize, rec: AtomRecord, elapsed: Option<Duration>) {
         let mut st = self.st.lock();
+        debug_assert!(
+            st.atoms[i].state.can_become(rec.state),
+            "atom {} went from {} to {}",
+            rec.name,
+            st.atoms[i].state,
+            rec.state
+        );
         if rec.state == AtomState::Success
             && let Some(Value::Object(out)) = &rec.result
         {

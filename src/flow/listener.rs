@@ -1,6 +1,6 @@
 //! Observers of a running flow. The engine prints nothing itself: consoles,
-//! event logs and test probes are listeners (volctl has no tracing listener
-//! yet: a later change adds one).
+//! event logs, diagnostics ([`super::TracingListener`]) and test probes are
+//! listeners.
 
 use std::time::Duration;
 

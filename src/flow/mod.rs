@@ -38,6 +38,7 @@
 
 mod cancel;
 mod compile;
+pub mod db;
 mod engine;
 mod failure;
 mod listener;
@@ -48,6 +49,7 @@ mod store;
 mod string_enum;
 mod symbol;
 mod task;
+mod trace;
 
 pub use cancel::CancelToken;
 pub use compile::BuildError;
@@ -61,6 +63,7 @@ pub use store::{FlowSnapshot, FlowStore, MemoryStore, StoreError};
 pub use string_enum::UnknownVariant;
 pub use symbol::Sym;
 pub use task::{ExecContext, Outcome, RevertContext, Task, Values, ValuesExt, outputs};
+pub use trace::TracingListener;
 
 /// Writes a task's `name`, `requires`, `provides` and (optionally)
 /// `atomic` methods:

@@ -3,10 +3,10 @@
 use rusqlite::{Row, params};
 use serde_json::Value;
 
+use super::db::Db;
 use super::failure::Failure;
 use super::state::{AtomRecord, FlowRecord, FlowState, now_us};
 use super::store::{FlowSnapshot, FlowStore, StoreError};
-use crate::db::Db;
 
 /// The tables this store needs. Applications that version their schema run
 /// this as one of their migrations; [`SqliteFlowStore::open`] runs it itself.

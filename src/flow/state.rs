@@ -32,6 +32,25 @@ string_enum! {
 }
 
 impl AtomState {
+    /// Whether an atom in this state may be recorded next in `next`: the
+    /// engine's one statement of the state machine. A revert's `reverting`
+    /// step may be skipped over (it is recorded, and the end of the revert
+    /// follows it); a retry controller's reset of its body to `pending` for
+    /// a new attempt is not a transition of the atoms' own.
+    pub fn can_become(self, next: AtomState) -> bool {
+        use AtomState::*;
+        let revert = matches!(next, Reverting | Reverted | RevertFailed);
+        match self {
+            Pending => matches!(next, Running | Reverted),
+            // Running again: resumed after its process died.
+            Running => matches!(next, Running | Success | Failure) || revert,
+            Success | Failure => revert,
+            // Again: a revert resumed after its process died or failed.
+            Reverting | RevertFailed => revert,
+            Reverted => false,
+        }
+    }
+
     /// Started and not yet reverted: what a revert must undo.
     pub fn needs_revert(self) -> bool {
         matches!(

@@ -1,10 +1,12 @@
 //! One shared SQLite connection per process, safe to use from several threads
 //! and from nested code paths.
 //!
-//! Everything volctl stores — volumes, quotas, the cast queue and the state of
-//! every flow — lives in one database file, behind one connection. Sharing the
-//! connection is what lets a task that only writes to the database commit its
-//! own rows and its recorded result in one transaction.
+//! Part of the engine so that the engine depends on nothing of the
+//! application: an application that keeps its own tables in the same file
+//! (volctl keeps volumes, quotas and the cast queue there) shares this
+//! connection with [`super::SqliteFlowStore`]. Sharing it is what lets a task
+//! that only writes to the database commit its own rows and its recorded
+//! result in one transaction.
 //!
 //! The connection sits behind a *reentrant* mutex: a thread that holds it (say,
 //! the flow engine inside a transaction) can call code that locks it again
