@@ -22,8 +22,7 @@ use crate::store::images::{self, CacheEntry};
 use crate::store::snapshots::{self, Snapshot, SnapshotStatus};
 use crate::store::unix_now;
 use crate::store::volumes::{self, Volume, VolumeStatus};
-
-const GIB: u64 = 1 << 30;
+use crate::units::{Bytes, GiB};
 
 crate::string_enum! {
     /// What `check` proves; the spelling is the stable name `--json` prints.
@@ -426,7 +425,7 @@ fn rows_have_objects(
                 ),
                 None,
             ),
-            Some(n) if n != v.size * GIB => report.add(
+            Some(n) if n != GiB(v.size).bytes() => report.add(
                 Invariant::VolumeHasObject,
                 format!(
                     "volume {}'s object on {b} is {n} bytes, not {} GiB",
@@ -451,7 +450,7 @@ fn rows_have_objects(
         }
     }
     for c in on.cache.values() {
-        if driver.size(Obj::cache(&c.image_id))? != Some(c.size) {
+        if driver.size(Obj::cache(&c.image_id))? != Some(Bytes(c.size)) {
             report.add(
                 Invariant::CacheEntryHasObject,
                 format!(

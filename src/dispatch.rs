@@ -263,6 +263,7 @@ impl Ops {
     /// if another process took it first. Taking the cast and recording the
     /// flow happen in one transaction.
     pub fn consume(&self, cast: &Cast) -> Result<Option<FlowOutcome>> {
+        let engine = self.runner()?;
         let flow = cast.message.consumer(&self.svc);
         let flow_id = new_id();
         let meta = FlowMeta {
@@ -278,15 +279,14 @@ impl Ops {
                 Some(c) if self.live_other(c.owner.as_deref()) => return Ok((false, false)),
                 Some(_) => {}
             }
-            self.engine
-                .create(&flow, &flow_id, cast.message.inputs(), meta.to_value())?;
+            engine.create(&flow, &flow_id, cast.message.inputs(), meta.to_value())?;
             Ok((true, true))
         })?;
         if !taken {
             return Ok(None);
         }
         Ok(Some(
-            self.engine
+            engine
                 .resume(&flow, &flow_id)
                 .map_err(|e| engine_error(e, &flow_id))?,
         ))

@@ -48,6 +48,7 @@ pub mod symbols;
 #[cfg(feature = "test-hooks")]
 pub mod testhooks;
 pub mod trust;
+pub mod units;
 
 /// The shared database connection (the engine's: see [`flow::db`]).
 pub use flow::db;

@@ -108,6 +108,25 @@ impl Ops {
         }
     }
 
+    /// Operations that only read (list, show, flow list): no owner lock is
+    /// taken and any attempt to run a flow fails.
+    pub fn reader(svc: Arc<Service>) -> Self {
+        let engine = svc.reading_engine();
+        Ops::new(svc, engine)
+    }
+
+    /// The engine, for running a flow: only one that records an owner (so
+    /// no other process takes its flows for orphans).
+    pub(crate) fn runner(&self) -> Result<&Engine> {
+        self.svc.owner_id()?;
+        match self.engine.owner() {
+            Some(_) => Ok(&self.engine),
+            None => Err(Error::internal(
+                "this command opened the store to read only: it cannot run a flow",
+            )),
+        }
+    }
+
     /// Tells `notes` about things a person should see (reschedules).
     pub fn with_notes(mut self, notes: Notes) -> Self {
         self.notes = Some(notes);
@@ -154,9 +173,9 @@ impl Ops {
 
     fn run(&self, flow: &Flow, inputs: Values, meta: FlowMeta) -> Result<FlowOutcome> {
         // Every flow is owned (an flock) so others can tell it from an orphan.
-        self.svc.owner_id()?;
+        let engine = self.runner()?;
         let id = new_id();
-        self.engine
+        engine
             .run_with_id(flow, &id, inputs, meta.to_value())
             .map_err(|e| engine_error(e, &id))
     }
@@ -230,6 +249,7 @@ impl Ops {
         name: Option<&str>,
         force: bool,
     ) -> Result<Snapshot> {
+        self.guard(volume_id)?;
         let v = self.observed(&volumes::require(&self.svc.store.db().lock(), volume_id)?);
         if let Some(device) = v.device.as_deref().filter(|_| !force) {
             return Err(Error::conflict(format!(
@@ -289,6 +309,7 @@ impl Ops {
     /// Deletes a volume. An attached one only with `force` (its device is
     /// detached first — never while mounted or held).
     pub fn delete(&self, volume_id: &str, force: bool) -> Result<()> {
+        self.guard(volume_id)?;
         self.refresh_device(volume_id)?;
         self.complete(
             &delete_volume::flow(&self.svc),
@@ -301,6 +322,7 @@ impl Ops {
     /// Attaches a volume; returns it updated. Attaching an attached volume
     /// returns it as it is — once its device is proven to back it.
     pub fn attach(&self, volume_id: &str) -> Result<Volume> {
+        self.guard(volume_id)?;
         let v = self.refresh_device(volume_id)?;
         if v.device.is_some() {
             return Ok(v);
@@ -316,6 +338,7 @@ impl Ops {
     /// Detaches a volume; returns it updated. A detached volume (or one whose
     /// recorded device no longer backs it) is returned as it is.
     pub fn detach(&self, volume_id: &str) -> Result<Volume> {
+        self.guard(volume_id)?;
         let v = self.refresh_device(volume_id)?;
         if v.device.is_none() && v.status == VolumeStatus::Available {
             return Ok(v);

@@ -124,7 +124,7 @@ impl Ops {
             self.claim(&rec)?;
         }
         let out = self
-            .engine
+            .runner()?
             .resume(&flow, flow_id)
             .map_err(|e| crate::ops::engine_error(e, flow_id))?;
         let meta = FlowMeta::of(&rec.meta);
@@ -190,7 +190,7 @@ impl Ops {
             }
             self.claim(&rec)?;
             outs.push(
-                self.engine
+                self.runner()?
                     .rollback(&self.definition_of(&rec)?, &id)
                     .map_err(|e| crate::ops::engine_error(e, &id))?,
             );
@@ -215,7 +215,7 @@ impl Ops {
             }
             self.claim(&f.record)?;
             outs.push(
-                self.engine
+                self.runner()?
                     .rollback(&self.definition_of(&f.record)?, &f.record.id)?,
             );
         }

@@ -99,11 +99,17 @@ impl Service {
     /// process. Without an owner lock (a read-only state directory) the
     /// engine can only read: running a flow then fails (see `Ops`).
     pub fn engine(&self) -> Engine {
-        let e = Engine::new(Arc::new(SqliteFlowStore::new(self.store.db().clone())))
-            .with_listener(Arc::new(crate::flow::TracingListener));
+        let e = self.reading_engine();
         match self.owner_id() {
             Ok(id) => e.with_owner(id),
             Err(_) => e,
         }
+    }
+
+    /// A flow engine that can read recorded flows but runs none (it records
+    /// no owner: `Ops` refuses to run flows with it). Takes no lock.
+    pub fn reading_engine(&self) -> Engine {
+        Engine::new(Arc::new(SqliteFlowStore::new(self.store.db().clone())))
+            .with_listener(Arc::new(crate::flow::TracingListener))
     }
 }

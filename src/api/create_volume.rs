@@ -169,7 +169,7 @@ fn resolve_source(
                     format!(
                         "the virtual size of image `{}` ({:.2} GiB)",
                         i.name,
-                        i.virtual_size as f64 / (1u64 << 30) as f64
+                        crate::units::Bytes(i.virtual_size).as_gib_f64()
                     ),
                 )),
                 type_name: None,

@@ -13,8 +13,7 @@ use super::copy;
 use super::{Driver, ImageSource, Io, Obj, ObjectKind, Stats, loopdev, qemu_img};
 use crate::config::BackendConfig;
 use crate::error::{Error, ErrorKind, Result};
-
-const GIB: u64 = 1 << 30;
+use crate::units::Bytes;
 
 /// A loopback backend.
 pub struct Loopback {
@@ -220,12 +219,12 @@ impl Driver for Loopback {
         let vfs = nix::sys::statvfs::statvfs(at)
             .map_err(|e| self.io_err(&format!("statvfs {}", at.display()), &io::Error::from(e)))?;
         let frsize = vfs.fragment_size() as f64;
-        let fs_total = vfs.blocks() as f64 * frsize / GIB as f64;
-        let fs_free = vfs.blocks_available() as f64 * frsize / GIB as f64;
+        let fs_total = Bytes((vfs.blocks() as f64 * frsize) as u64).as_gib_f64();
+        let fs_free = Bytes((vfs.blocks_available() as f64 * frsize) as u64).as_gib_f64();
         let (total_gb, free_gb) = match self.cfg.capacity_gb {
             None => (fs_total, fs_free),
             Some(cap) => {
-                let used = self.allocated_bytes() as f64 / GIB as f64;
+                let used = Bytes(self.allocated_bytes()).as_gib_f64();
                 (cap, (cap - used).max(0.0).min(fs_free))
             }
         };
@@ -240,11 +239,11 @@ impl Driver for Loopback {
         self.file(obj).to_string_lossy().into_owned()
     }
 
-    fn create(&self, obj: Obj<'_>, size_gb: u64) -> Result<String> {
+    fn create(&self, obj: Obj<'_>, size: Bytes) -> Result<String> {
         self.ensure_dir()?;
         let path = self.file(obj);
         let f = self.new_object(obj)?;
-        self.finish_size(&f, &path, Some(size_gb * GIB))?;
+        self.finish_size(&f, &path, Some(size.get()))?;
         Ok(path.to_string_lossy().into_owned())
     }
 
@@ -252,7 +251,7 @@ impl Driver for Loopback {
         &self,
         from: Obj<'_>,
         to: Obj<'_>,
-        size_bytes: Option<u64>,
+        grow_to: Option<Bytes>,
         io: &Io<'_>,
     ) -> Result<String> {
         self.ensure_dir()?;
@@ -267,7 +266,7 @@ impl Driver for Loopback {
             .write(true)
             .open(&dst)
             .map_err(|e| self.io_err(&format!("opening {}", dst.display()), &e))?;
-        self.finish_size(&f, &dst, size_bytes)?;
+        self.finish_size(&f, &dst, grow_to.map(Bytes::get))?;
         Ok(dst.to_string_lossy().into_owned())
     }
 
@@ -275,7 +274,7 @@ impl Driver for Loopback {
         &self,
         image: &ImageSource<'_>,
         to: Obj<'_>,
-        size_bytes: u64,
+        size: Bytes,
         io: &Io<'_>,
     ) -> Result<String> {
         self.ensure_dir()?;
@@ -283,7 +282,7 @@ impl Driver for Loopback {
         // Start from an empty sparse file of the final size: qemu-img writes
         // only the image's data (`-n`), so holes stay holes.
         let f = self.new_object(to)?;
-        f.set_len(size_bytes)
+        f.set_len(size.get())
             .map_err(|e| self.io_err(&format!("sizing {}", dst.display()), &e))?;
         qemu_img::convert(image.path, image.format, &dst, image.virtual_size, io)
             .map_err(|e| e.context(format!("backend `{}`", self.cfg.name())))?;
@@ -374,9 +373,9 @@ impl Driver for Loopback {
         })
     }
 
-    fn size(&self, obj: Obj<'_>) -> Result<Option<u64>> {
+    fn size(&self, obj: Obj<'_>) -> Result<Option<Bytes>> {
         match fs::symlink_metadata(self.file(obj)) {
-            Ok(m) if m.is_file() => Ok(Some(m.len())),
+            Ok(m) if m.is_file() => Ok(Some(Bytes(m.len()))),
             Ok(_) => Ok(None),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(self.io_err("stat", &e)),

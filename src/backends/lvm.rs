@@ -23,8 +23,10 @@ use serde_json::Value;
 use super::{Driver, ImageSource, Io, Obj, ObjectKind, Stats, qemu_img};
 use crate::config::BackendConfig;
 use crate::error::{Error, ErrorKind, Result};
+use crate::units::Bytes;
 
-const GIB: f64 = (1u64 << 30) as f64;
+/// Bytes in one GiB, for lvm's byte figures turned into capacity GiB.
+const GIB: f64 = crate::units::GiB(1).bytes().get() as f64;
 const CHUNK: usize = 4 << 20;
 /// `BLKZEROOUT` = `_IO(0x12, 127)`.
 const BLKZEROOUT: libc::c_ulong = 0x127f;
@@ -443,8 +445,8 @@ impl Driver for Lvm {
         self.device(obj)
     }
 
-    fn create(&self, obj: Obj<'_>, size_gb: u64) -> Result<String> {
-        self.lvcreate(obj, size_gb << 30)?;
+    fn create(&self, obj: Obj<'_>, size: Bytes) -> Result<String> {
+        self.lvcreate(obj, size.get())?;
         Ok(self.device(obj))
     }
 
@@ -452,9 +454,10 @@ impl Driver for Lvm {
         &self,
         from: Obj<'_>,
         to: Obj<'_>,
-        size_bytes: Option<u64>,
+        grow_to: Option<Bytes>,
         io: &Io<'_>,
     ) -> Result<String> {
+        let size_bytes = grow_to.map(Bytes::get);
         let src_len = self.lv_size(from)?.ok_or_else(|| {
             Error::not_found(format!(
                 "backend `{}`: no LV {}",
@@ -529,10 +532,10 @@ impl Driver for Lvm {
         &self,
         image: &ImageSource<'_>,
         to: Obj<'_>,
-        size_bytes: u64,
+        size: Bytes,
         io: &Io<'_>,
     ) -> Result<String> {
-        self.lvcreate(to, size_bytes)?;
+        self.lvcreate(to, size.get())?;
         qemu_img::convert(
             image.path,
             image.format,
@@ -587,8 +590,8 @@ impl Driver for Lvm {
         Ok(())
     }
 
-    fn size(&self, obj: Obj<'_>) -> Result<Option<u64>> {
-        self.lv_size(obj)
+    fn size(&self, obj: Obj<'_>) -> Result<Option<Bytes>> {
+        Ok(self.lv_size(obj)?.map(Bytes))
     }
 
     fn list(&self, kind: ObjectKind) -> Result<Vec<String>> {

@@ -6,6 +6,7 @@ pub mod loopdev;
 pub mod lvm;
 pub mod qemu_img;
 
+use crate::units::Bytes;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
@@ -132,21 +133,25 @@ pub trait Driver: Send + Sync {
     /// Where an object is (file path or LV path).
     fn path(&self, obj: Obj<'_>) -> String;
 
-    /// Creates an empty object of `size_gb` GiB; returns its path.
-    fn create(&self, obj: Obj<'_>, size_gb: u64) -> Result<String>;
+    /// Creates an empty object of `size`; returns its path.
+    fn create(&self, obj: Obj<'_>, size: Bytes) -> Result<String>;
 
     /// Makes `to` a copy of `from` — shared extents or a thin snapshot where
-    /// the backend can — grown to `size_gb` if given; returns its path.
-    fn copy(&self, from: Obj<'_>, to: Obj<'_>, size_gb: Option<u64>, io: &Io<'_>)
-    -> Result<String>;
+    /// the backend can — grown to `grow_to` if given; returns its path.
+    fn copy(
+        &self,
+        from: Obj<'_>,
+        to: Obj<'_>,
+        grow_to: Option<Bytes>,
+        io: &Io<'_>,
+    ) -> Result<String>;
 
-    /// Writes an image's disk into `to`, made `size_bytes` long; returns its
-    /// path.
+    /// Writes an image's disk into `to`, made `size` long; returns its path.
     fn import_image(
         &self,
         image: &ImageSource<'_>,
         to: Obj<'_>,
-        size_bytes: u64,
+        size: Bytes,
         io: &Io<'_>,
     ) -> Result<String>;
 
@@ -172,8 +177,8 @@ pub trait Driver: Send + Sync {
         None
     }
 
-    /// An object's size in bytes, if it exists.
-    fn size(&self, obj: Obj<'_>) -> Result<Option<u64>>;
+    /// An object's size, if it exists.
+    fn size(&self, obj: Obj<'_>) -> Result<Option<Bytes>>;
 
     /// The ids of every object of `kind`.
     fn list(&self, kind: ObjectKind) -> Result<Vec<String>>;

@@ -200,7 +200,7 @@ fn show_one(ctx: &Ctx, info: FlowInfo, atoms: Vec<AtomRecord>) {
 }
 
 pub fn flow(ctx: &Ctx, cmd: &FlowCommand) -> Result<()> {
-    let ops = ctx.ops();
+    let ops = ctx.reader();
     match cmd {
         FlowCommand::List { all } => {
             let flows = ops.flows(*all)?;
@@ -225,7 +225,7 @@ pub fn flow(ctx: &Ctx, cmd: &FlowCommand) -> Result<()> {
             output::table(&["FLOW", "NAME", "STATE", "OWNER", "VOLUME"], &rows);
         }
         FlowCommand::Show { key } => {
-            let store = ctx.svc.engine().store().clone();
+            let store = ctx.svc.reading_engine().store().clone();
             let ids = match store.load(key)? {
                 Some(_) => vec![key.clone()],
                 None => {

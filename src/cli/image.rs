@@ -49,7 +49,7 @@ struct Shown {
 }
 
 fn gib(bytes: u64) -> String {
-    format!("{:.2} GiB", bytes as f64 / (1u64 << 30) as f64)
+    format!("{:.2} GiB", crate::units::Bytes(bytes).as_gib_f64())
 }
 
 pub fn run(ctx: &Ctx, cmd: &ImageCommand) -> Result<()> {
@@ -62,9 +62,7 @@ pub fn run(ctx: &Ctx, cmd: &ImageCommand) -> Result<()> {
                 .ops()
                 .image_import(&source.to_string_lossy(), name.as_deref(), format)
                 .map_err(|e| e.context(format!("image {}", file.display())))?;
-            if ctx.global.json {
-                output::json(&image);
-            } else {
+            ctx.render(&image, || {
                 ctx.note(&format!(
                     "image {} `{}`: {}, virtual size {}",
                     image.id,
@@ -73,13 +71,11 @@ pub fn run(ctx: &Ctx, cmd: &ImageCommand) -> Result<()> {
                     gib(image.virtual_size)
                 ));
                 output::line(&image.id);
-            }
+            });
         }
         ImageCommand::List => {
             let all = images::list(&db.lock())?;
-            if ctx.global.json {
-                output::json(&all);
-            } else {
+            ctx.render(&all, || {
                 let rows: Vec<Vec<String>> = all
                     .iter()
                     .map(|i| {
@@ -104,16 +100,16 @@ pub fn run(ctx: &Ctx, cmd: &ImageCommand) -> Result<()> {
                     ],
                     &rows,
                 );
-            }
+            });
         }
         ImageCommand::Show { image } => {
             let conn = db.lock();
             let image = images::find(&conn, image)?;
             let cache = images::cache_list(&conn, None, Some(&image.id))?;
             drop(conn);
-            if ctx.global.json {
-                output::json(&Shown { image, cache });
-            } else {
+            let shown = Shown { image, cache };
+            let Shown { image, cache } = &shown;
+            ctx.render(&shown, || {
                 output::fields(&[
                     ("id", image.id.clone()),
                     ("name", image.name.clone()),
@@ -140,16 +136,14 @@ pub fn run(ctx: &Ctx, cmd: &ImageCommand) -> Result<()> {
                         },
                     ),
                 ]);
-            }
+            });
         }
         ImageCommand::Delete { image } => {
             let image = images::find(&db.lock(), image)?;
             ctx.ops().image_delete(&image.id)?;
-            if ctx.global.json {
-                output::json(&image);
-            } else {
+            ctx.render(&image, || {
                 output::line(&image.id);
-            }
+            });
         }
     }
     Ok(())

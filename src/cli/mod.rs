@@ -123,6 +123,12 @@ impl Ctx {
         })
     }
 
+    /// Operations for a command that only reads: no owner lock, no signal
+    /// handlers, and no flow can run.
+    fn reader(&self) -> Ops {
+        Ops::reader(self.svc.clone())
+    }
+
     /// Operations with the console listener (unless `--quiet`).
     fn ops(&self) -> Ops {
         let cancel = signals::cancel_token(self.global.quiet);
@@ -136,6 +142,16 @@ impl Ctx {
         }
         engine = engine.with_listener(Arc::new(console::Console::new()));
         Ops::new(self.svc.clone(), engine).with_notes(Arc::new(|n: &str| output::note(n)))
+    }
+
+    /// The one way a command prints its result: `value` as one JSON
+    /// document with `--json`, else what `human` prints.
+    fn render<T: serde::Serialize + ?Sized>(&self, value: &T, human: impl FnOnce()) {
+        if self.global.json {
+            output::json(&value);
+        } else {
+            human();
+        }
     }
 
     fn note(&self, text: &str) {

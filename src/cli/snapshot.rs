@@ -70,11 +70,8 @@ pub fn run(ctx: &Ctx, cmd: &SnapshotCommand) -> Result<()> {
             let project = Some(ctx.global.project.as_str());
             let v = volumes::find(&db.lock(), project, volume)?;
             let ops = ctx.ops();
-            ops.guard(&v.id)?;
             let s = ops.snapshot_create(&v.id, name.as_deref(), *force)?;
-            if ctx.global.json {
-                output::json(&s);
-            } else {
+            ctx.render(&s, || {
                 ctx.note(&format!(
                     "snapshot {} of volume {}: {} GiB at {}",
                     s.id,
@@ -83,7 +80,7 @@ pub fn run(ctx: &Ctx, cmd: &SnapshotCommand) -> Result<()> {
                     or_dash(s.path.as_deref())
                 ));
                 output::line(&s.id);
-            }
+            });
         }
         SnapshotCommand::List { volume } => {
             let conn = db.lock();
@@ -94,9 +91,7 @@ pub fn run(ctx: &Ctx, cmd: &SnapshotCommand) -> Result<()> {
                 .map(|v| v.id);
             let all = snapshots::list(&conn, Some(&ctx.global.project), vid.as_deref())?;
             drop(conn);
-            if ctx.global.json {
-                output::json(&all);
-            } else {
+            ctx.render(&all, || {
                 let rows: Vec<Vec<String>> = all
                     .iter()
                     .map(|s| {
@@ -114,15 +109,13 @@ pub fn run(ctx: &Ctx, cmd: &SnapshotCommand) -> Result<()> {
                     &["ID", "NAME", "SIZE", "STATUS", "VOLUME", "BACKEND"],
                     &rows,
                 );
-            }
+            });
         }
         SnapshotCommand::Show { snapshot } => {
             let s = snapshots::find(&db.lock(), Some(&ctx.global.project), snapshot)?;
-            if ctx.global.json {
-                output::json(&s);
-            } else {
+            ctx.render(&s, || {
                 fields(&s);
-            }
+            });
         }
         SnapshotCommand::Delete { snapshots: keys } => {
             let ops = ctx.ops();

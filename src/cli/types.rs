@@ -58,17 +58,13 @@ pub fn run(ctx: &Ctx, cmd: &TypeCommand) -> Result<()> {
         TypeCommand::Create { name, specs } => {
             let specs = parse_specs(specs)?;
             let t = db.immediate(|c| types::create(c, name, &specs))?;
-            if ctx.global.json {
-                output::json(&t);
-            } else {
+            ctx.render(&t, || {
                 output::line(&t.name);
-            }
+            });
         }
         TypeCommand::List => {
             let all = types::list(&db.lock())?;
-            if ctx.global.json {
-                output::json(&all);
-            } else {
+            ctx.render(&all, || {
                 let rows: Vec<Vec<String>> = all
                     .iter()
                     .map(|t| {
@@ -81,15 +77,13 @@ pub fn run(ctx: &Ctx, cmd: &TypeCommand) -> Result<()> {
                     })
                     .collect();
                 output::table(&["NAME", "ID", "FROM", "EXTRA SPECS"], &rows);
-            }
+            });
         }
         TypeCommand::Delete { name } => {
             let t = db.immediate(|c| types::delete(c, name))?;
-            if ctx.global.json {
-                output::json(&t);
-            } else {
+            ctx.render(&t, || {
                 output::line(&t.name);
-            }
+            });
         }
     }
     Ok(())

@@ -110,12 +110,10 @@ fn summary(v: &Volume) -> String {
 }
 
 fn print_volume(ctx: &Ctx, v: &Volume, line: String) {
-    if ctx.global.json {
-        output::json(v);
-    } else {
+    ctx.render(v, || {
         ctx.note(&summary(v));
         output::line(&line);
-    }
+    });
 }
 
 pub fn create(ctx: &Ctx, a: &CreateArgs) -> Result<()> {
@@ -150,9 +148,7 @@ pub fn create(ctx: &Ctx, a: &CreateArgs) -> Result<()> {
 
 fn dry_run(ctx: &Ctx, d: &DryRun) -> Result<()> {
     let r = &d.request;
-    if ctx.global.json {
-        output::json(d);
-    } else {
+    ctx.render(d, || {
         output::line(&format!(
             "request: {} GiB, type {}, zone {}, from {}{}",
             r.size,
@@ -171,7 +167,7 @@ fn dry_run(ctx: &Ctx, d: &DryRun) -> Result<()> {
             Some(b) => output::line(&format!("would create it on: {b}")),
             None => output::line("would create it on: nothing — no valid backend"),
         }
-    }
+    });
     match &d.decision.chosen {
         Some(_) => Ok(()),
         None => Err(Error::new(
@@ -185,7 +181,7 @@ pub fn list(ctx: &Ctx, a: &ListArgs) -> Result<()> {
     let project = (!a.all_projects).then_some(ctx.global.project.as_str());
     let vols = volumes::list(&ctx.svc.store.db().lock(), project)?;
     // A recorded device is shown only once proven to back its volume.
-    let ops = ctx.ops();
+    let ops = ctx.reader();
     let vols: Vec<Volume> = vols.iter().map(|v| ops.observed(v)).collect();
     if ctx.global.json {
         output::json(&vols);
@@ -223,15 +219,14 @@ fn find(ctx: &Ctx, key: &str) -> Result<Volume> {
 }
 
 pub fn show(ctx: &Ctx, a: &ShowArgs) -> Result<()> {
-    let v = ctx.ops().observed(&find(ctx, &a.volume)?);
-    if ctx.global.json {
-        output::json(&v);
-    } else {
+    let ops = ctx.reader();
+    let v = ops.observed(&find(ctx, &a.volume)?);
+    ctx.render(&v, || {
         output::volume_fields(&v);
-        if let Err(e) = ctx.ops().guard(&v.id) {
+        if let Err(e) = ops.guard(&v.id) {
             output::line(&format!("note        {}", e.message));
         }
-    }
+    });
     Ok(())
 }
 
@@ -241,10 +236,7 @@ pub fn delete(ctx: &Ctx, a: &DeleteArgs) -> Result<()> {
     let mut deleted = Vec::new();
     let mut failed = Vec::new();
     for key in &a.volumes {
-        let r = find(ctx, key).and_then(|v| {
-            ops.guard(&v.id)?;
-            ops.delete(&v.id, a.force).map(|()| v.id)
-        });
+        let r = find(ctx, key).and_then(|v| ops.delete(&v.id, a.force).map(|()| v.id));
         match r {
             Ok(id) => {
                 if !ctx.global.json {
@@ -295,7 +287,6 @@ pub fn attach(ctx: &Ctx, a: &AttachArgs) -> Result<()> {
         );
     };
     let v = find(ctx, key)?;
-    ops.guard(&v.id)?;
     let v = ops.attach(&v.id)?;
     let device = v.device.clone().unwrap_or_default();
     print_volume(ctx, &v, device);
@@ -340,7 +331,6 @@ fn attach_all(ctx: &Ctx, project: Option<&str>) -> Result<()> {
 pub fn detach(ctx: &Ctx, a: &ShowArgs) -> Result<()> {
     let v = find(ctx, &a.volume)?;
     let ops = ctx.ops();
-    ops.guard(&v.id)?;
     let v = ops.detach(&v.id)?;
     let id = v.id.clone();
     print_volume(ctx, &v, id);

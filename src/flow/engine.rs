@@ -133,6 +133,11 @@ impl Engine {
         self
     }
 
+    /// The owner it records on the flows it runs, if it has one.
+    pub fn owner(&self) -> Option<&str> {
+        self.owner.as_deref()
+    }
+
     /// The store.
     pub fn store(&self) -> &Arc<dyn FlowStore> {
         &self.store

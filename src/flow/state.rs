@@ -33,15 +33,16 @@ string_enum! {
 
 impl AtomState {
     /// Whether an atom in this state may be recorded next in `next`: the
-    /// engine's one statement of the state machine. A revert's `reverting`
-    /// step may be skipped over (it is recorded, and the end of the revert
-    /// follows it); a retry controller's reset of its body to `pending` for
-    /// a new attempt is not a transition of the atoms' own.
+    /// engine's one statement of the state machine. An atomic task's
+    /// `running` and a revert's `reverting` may be skipped over (recorded in
+    /// the same transaction as what follows them); a retry controller's
+    /// reset of its body to `pending` for a new attempt is not a transition
+    /// of the atoms' own.
     pub fn can_become(self, next: AtomState) -> bool {
         use AtomState::*;
         let revert = matches!(next, Reverting | Reverted | RevertFailed);
         match self {
-            Pending => matches!(next, Running | Reverted),
+            Pending => matches!(next, Running | Success | Failure | Reverted),
             // Running again: resumed after its process died.
             Running => matches!(next, Running | Success | Failure) || revert,
             Success | Failure => revert,
@@ -183,4 +184,35 @@ pub fn now_us() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_micros() as i64)
         .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::AtomState::{self, *};
+
+    #[test]
+    fn the_state_machine_allows_forward_runs_and_reverts_only() {
+        for (from, to) in [
+            (Pending, Running),
+            (Running, Success),
+            (Running, Running),
+            (Success, Reverting),
+            (Reverting, Reverted),
+            (Reverting, RevertFailed),
+            (RevertFailed, Reverting),
+        ] {
+            assert!(from.can_become(to), "{from} → {to}");
+        }
+        for (from, to) in [
+            (Success, Running),
+            (Success, Failure),
+            (Reverted, Running),
+            (Reverted, Reverting),
+            (Reverting, Success),
+            (RevertFailed, Success),
+        ] {
+            assert!(!from.can_become(to), "{from} → {to}");
+        }
+        let _: &[AtomState] = AtomState::ALL;
+    }
 }

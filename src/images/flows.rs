@@ -163,7 +163,7 @@ impl Task for InspectImage {
         let i: Info = out.read(IMAGE_INFO)?;
         Some(format!(
             "virtual size {:.2} GiB",
-            i.virtual_size as f64 / (1u64 << 30) as f64
+            crate::units::Bytes(i.virtual_size).as_gib_f64()
         ))
     }
 }

@@ -17,8 +17,7 @@ use crate::locks::FileLock;
 use crate::service::Service;
 use crate::store::images::{self, CacheEntry, Image};
 use crate::store::{events, now};
-
-const GIB: u64 = 1 << 30;
+use crate::units::{Bytes, GiB};
 
 fn bad(msg: impl Into<String>) -> Error {
     Error::new(ErrorKind::BadImage, msg)
@@ -144,10 +143,10 @@ pub fn inspect(
     if info.virtual_size == 0 {
         return Err(bad("its virtual size is 0"));
     }
-    if info.virtual_size > max_virtual_gb * GIB {
+    if Bytes(info.virtual_size) > GiB(max_virtual_gb).bytes() {
         return Err(bad(format!(
             "its virtual size ({:.1} GiB) is over the limit of {max_virtual_gb} GiB ([images] max_virtual_size_gb)",
-            info.virtual_size as f64 / GIB as f64
+            Bytes(info.virtual_size).as_gib_f64()
         )));
     }
     qemu_img::check(copy, format, limits)?;
@@ -170,8 +169,8 @@ pub fn cache_lock(svc: &Service, backend: &str, image_id: &str) -> PathBuf {
 
 /// Cache objects are the image's virtual size rounded up to 4 MiB (an LVM
 /// extent), so every backend makes them the same size.
-fn cache_bytes(image: &Image) -> u64 {
-    image.virtual_size.div_ceil(4 << 20) << 22
+fn cache_bytes(image: &Image) -> Bytes {
+    Bytes(image.virtual_size.div_ceil(4 << 20) << 22)
 }
 
 /// Writes image `image` into volume `volume_id` on `driver`, through the
@@ -186,7 +185,7 @@ pub fn write_image(
     driver: &dyn Driver,
     image: &Image,
     volume_id: &str,
-    size_gb: u64,
+    size: GiB,
     io: &Io<'_>,
 ) -> Result<String> {
     let src = ImageSource {
@@ -195,7 +194,7 @@ pub fn write_image(
         virtual_size: image.virtual_size,
     };
     let volume = Obj::volume(volume_id);
-    let size_bytes = size_gb * GIB;
+    let size_bytes = size.bytes();
     if !svc.config.image_cache.enabled {
         return driver.import_image(&src, volume, size_bytes, io);
     }
@@ -272,7 +271,7 @@ fn fill(
 /// the backend beyond the configured size.
 fn record(svc: &Service, driver: &dyn Driver, image: &Image) -> Result<()> {
     let backend = driver.name();
-    let max = svc.config.image_cache.max_size_gb * GIB;
+    let max = GiB(svc.config.image_cache.max_size_gb).bytes().get();
     let evicted = svc.store.db().immediate(|conn| {
         images::cache_insert(
             conn,
@@ -280,7 +279,7 @@ fn record(svc: &Service, driver: &dyn Driver, image: &Image) -> Result<()> {
                 backend: backend.to_string(),
                 image_id: image.id.clone(),
                 path: driver.path(Obj::cache(&image.id)),
-                size: cache_bytes(image),
+                size: cache_bytes(image).get(),
                 hits: 1,
                 created_at: now(),
                 last_used: now_us(),
@@ -293,7 +292,7 @@ fn record(svc: &Service, driver: &dyn Driver, image: &Image) -> Result<()> {
             &events::Event::ImageCacheFill {
                 backend: backend.to_string(),
                 image_id: image.id.clone(),
-                size: cache_bytes(image),
+                size: cache_bytes(image).get(),
             },
         )?;
         crate::store::backends::invalidate(conn, backend)?;

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::ManagerRequest;
 use crate::backends::{Io, Obj};
+use crate::units::GiB;
 use std::time::Duration;
 
 use crate::config::PolicyConfig;
@@ -279,10 +280,10 @@ impl Task for CreateVolumeFromSpec {
             cancel: ctx.cancel_token(),
         };
         let volume = Obj::volume(&s.volume_id);
-        let bytes = s.size << 30;
+        let bytes = GiB(s.size).bytes();
         let source = s.source_id.as_deref().unwrap_or_default();
         let path = match s.kind {
-            SourceKind::Raw => driver.create(volume, s.size)?,
+            SourceKind::Raw => driver.create(volume, bytes)?,
             SourceKind::Snapshot => driver.copy(Obj::snapshot(source), volume, Some(bytes), &io)?,
             SourceKind::Volume => driver.copy(Obj::volume(source), volume, Some(bytes), &io)?,
             SourceKind::Image => {
@@ -297,7 +298,7 @@ impl Task for CreateVolumeFromSpec {
                     driver.as_ref(),
                     &image,
                     &s.volume_id,
-                    s.size,
+                    GiB(s.size),
                     &io,
                 )?
             }

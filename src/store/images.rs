@@ -43,7 +43,10 @@ pub struct Image {
 impl Image {
     /// The smallest volume it fits in, GiB.
     pub fn min_size_gb(&self) -> u64 {
-        self.virtual_size.div_ceil(1 << 30).max(1)
+        crate::units::Bytes(self.virtual_size)
+            .ceil_gib()
+            .get()
+            .max(1)
     }
 }
 

@@ -103,7 +103,7 @@ pub fn provisioned_gb(conn: &rusqlite::Connection, backend: &str) -> crate::erro
             rusqlite::params![backend, volumes::VolumeStatus::Error],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )?;
-    Ok((vols + snaps) as u64 + (cache as u64).div_ceil(1 << 30))
+    Ok((vols + snaps) as u64 + crate::units::Bytes(cache as u64).ceil_gib().get())
 }
 
 /// A state directory that has been used (it holds backends, images or
