@@ -17,7 +17,7 @@
 //! a crash leaves the cast or the flow, never neither — and whoever comes
 //! next (`resume --all`, `check`) finds what to continue. A chain that
 //! stops with its volume still `creating` is closed ([`Ops::drain`]) or,
-//! when an operator rolls it back, abandoned ([`Ops::abandon_casts`]): the
+//! when an operator rolls it back, abandoned (`Ops::abandon_casts`): the
 //! volume goes to `error` and its quota is returned.
 //!
 //! The queue stores a topic and the message as JSON (`store::casts`); this

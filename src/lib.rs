@@ -5,22 +5,29 @@
 //! The [`flow`] module is a general task-flow engine; everything else builds
 //! volctl on it. The modules, by layer:
 //!
-//! - **Engine** (knows nothing of volumes): [`flow`].
-//! - **Flows** — the three create flows and the others, one task per file
-//!   section: [`api`] (validate, reserve quota, make the row, cast),
-//!   [`scheduler`] (filters and weigher), [`manager`] (create, delete,
-//!   attach/detach, snapshots), [`images`] (catalog and cache).
+//! - **Engine** (imports nothing of volctl; could be its own crate):
+//!   [`flow`], with its shared SQLite connection [`flow::db`] (re-exported
+//!   as [`db`]) and `string_enum!`.
+//! - **Contracts between parts**: [`symbols`] (every value a flow passes
+//!   between tasks, typed), [`dispatch`] (the cast queue between the api,
+//!   scheduler and manager flows: typed messages, who consumes them),
+//!   [`store::events`] (the event catalogue), [`units`] (bytes and GiB),
+//!   [`error`] (kinds and exit codes).
+//! - **Flows** — one task per file section: [`api`] (validate, reserve
+//!   quota, make the row, cast), [`scheduler`] (filters and weigher),
+//!   [`manager`] (create, delete, attach/detach, snapshots), [`images`]
+//!   (catalog and cache).
 //! - **Operations** that run flows and the policy around them: [`ops`]
-//!   (create, delete, attach…), [`recovery`] (orphans, resume, rollback),
-//!   [`check`] (invariants, repair), [`lifecycle`] (shared state changes).
-//! - **Store**: [`store`] (SQLite tables and queries), [`db`] (the
-//!   connection and transactions), [`quota`], [`events`] (sinks).
+//!   (create, delete, attach…; the half-way-flow guard), [`recovery`]
+//!   (orphans, resume, rollback), [`check`] (invariants, repair),
+//!   [`lifecycle`] (shared state changes).
+//! - **Store**: [`store`] (SQLite tables and queries; SQL lives there and in
+//!   [`quota`]), [`events`] (sinks).
 //! - **Backends**: [`backends`] (loopback files and loop devices, LVM,
 //!   qemu-img, copies).
 //! - **Process and trust**: [`service`] (what a command opens), [`owner`]
 //!   and [`locks`] (flock ownership), [`trust`] (what the filesystem may be
-//!   believed), [`child`] (bounded external commands), [`config`],
-//!   [`error`] (kinds and exit codes).
+//!   believed), [`child`] (bounded external commands), [`config`].
 //! - **Command line**: [`cli`].
 
 pub mod api;

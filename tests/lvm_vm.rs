@@ -7,6 +7,7 @@
 //! fails, saying so, unless VOLCTL_SKIP_ROOT_TESTS=1; VOLCTL_SKIP_VM_TESTS=1
 //! skips it explicitly (and says so loudly).
 
+#[path = "it/cli_support/mod.rs"]
 mod cli_support;
 
 use std::process::Command;

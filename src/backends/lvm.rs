@@ -47,6 +47,10 @@ pub struct Lvm {
 const TAG_PREFIX: &str = "volctl_store_";
 
 /// What an lvm2 failure means, from lvm's own message.
+///
+/// NOTE: lvm2 has no machine-readable error codes, so this matches its
+/// English messages (it runs with `LC_ALL=C`); a reworded message falls
+/// through to `backend`, which reschedules — the safe default.
 pub fn classify(stderr: &str) -> ErrorKind {
     let s = stderr.to_ascii_lowercase();
     if s.contains("insufficient free space")

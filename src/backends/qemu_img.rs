@@ -189,6 +189,9 @@ pub fn kill_running() {
 }
 
 fn command(args: &[&str], limits: Option<Limits>) -> Command {
+    // NOTE: qemu-img is found on PATH (volctl runs as root from a service
+    // or a shell whose PATH the administrator controls); its version is
+    // what `tests/setup` checks the features of.
     let mut c = Command::new("qemu-img");
     c.args(args).env("LC_ALL", "C").stdin(Stdio::null());
     // Its own process group: a Ctrl-C at the terminal reaches volctl only,
@@ -436,6 +439,7 @@ fn wait_convert(
         return Ok(());
     }
     let msg = complaint(&errors);
+    // NOTE: qemu-img reports errors as English text only (LC_ALL=C).
     let kind = if msg.contains("No space left on device") || msg.contains("Disk quota exceeded") {
         ErrorKind::NoSpace
     } else if msg.contains("error while reading")

@@ -1,6 +1,6 @@
 //! `string_enum!`: a closed set of values with one stored spelling each.
 
-/// The error of parsing a [`string_enum!`] from a spelling it does not have.
+/// The error of parsing a `string_enum!` enum from a spelling it does not have.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UnknownVariant {
     /// The enum's name.

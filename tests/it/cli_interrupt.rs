@@ -2,8 +2,6 @@
 //! Ctrl-C (SIGINT) at several moments of a create from image, SIGTERM, and
 //! `check --repair` on damage made by hand.
 
-mod cli_support;
-
 use std::collections::HashMap;
 use std::os::unix::fs::FileExt;
 use std::process::{Child, Stdio};
@@ -11,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use cli_support::*;
+use crate::cli_support::*;
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use serde_json::Value;

@@ -6,8 +6,6 @@
 //! idempotent tasks the end state must equal an uninterrupted run's; a
 //! rollback must leave nothing behind.
 
-mod support;
-
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::PathBuf;

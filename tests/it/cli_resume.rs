@@ -6,12 +6,10 @@
 //! the volume is gone or in `error`, its quota returned, nothing of it on
 //! the backend — and `volctl check` passes either way.
 
-mod cli_support;
-
 use std::collections::BTreeSet;
 use std::os::unix::fs::FileExt;
 
-use cli_support::*;
+use crate::cli_support::*;
 use serde_json::Value;
 
 #[derive(Clone, Copy, Debug, PartialEq)]

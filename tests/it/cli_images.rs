@@ -1,13 +1,11 @@
 //! Images, snapshots and clones end to end: real qemu-img on images made
 //! here, real filesystems (tmpfs that fills up, XFS with reflink).
 
-mod cli_support;
-
 use std::fs::OpenOptions;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
-use cli_support::*;
+use crate::cli_support::*;
 use serde_json::Value;
 
 const MIB: u64 = 1 << 20;

@@ -2,11 +2,9 @@
 //! records, mounted volumes, projects, planted files and directories. Each
 //! case was reproduced on an earlier volctl, where it lost or exposed data.
 
-mod cli_support;
-
 use std::path::Path;
 
-use cli_support::*;
+use crate::cli_support::*;
 use serde_json::Value;
 
 /// The file a loop device is bound to, from sysfs (None: unbound).

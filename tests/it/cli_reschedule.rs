@@ -3,12 +3,10 @@
 //! made read-only, a backend directory that disappears between scheduling
 //! and creation; and a second backend that is fine.
 
-mod cli_support;
-
 use std::path::Path;
 use std::time::Duration;
 
-use cli_support::*;
+use crate::cli_support::*;
 use serde_json::Value;
 
 /// A tmpfs of 8 MiB at `dir`: it fills up as soon as data is written.

@@ -1,6 +1,6 @@
 //! `man/` and `completions/` are generated from the clap definitions and
 //! checked in; this test fails when they are stale. Regenerate with
-//! `VOLCTL_UPDATE_GENERATED=1 cargo test --test generated_docs`.
+//! `VOLCTL_UPDATE_GENERATED=1 cargo test --test it generated_docs`.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -68,6 +68,6 @@ fn man_pages_and_completions_are_current() {
         .collect();
     assert!(
         stale.is_empty(),
-        "stale generated files: {stale:?}\nregenerate with: VOLCTL_UPDATE_GENERATED=1 cargo test --test generated_docs"
+        "stale generated files: {stale:?}\nregenerate with: VOLCTL_UPDATE_GENERATED=1 cargo test --test it generated_docs"
     );
 }

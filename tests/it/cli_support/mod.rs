@@ -181,7 +181,7 @@ impl Drop for ReadOnly {
 
 /// The external tools the tests run, with the Debian package of each (the
 /// same list `tests/setup` installs from).
-const TOOLS: &str = include_str!("../tools.tsv");
+const TOOLS: &str = include_str!("../../tools.tsv");
 
 /// `name`, once it is known to be on PATH; otherwise the test fails with one
 /// line naming the tool and the package that provides it.

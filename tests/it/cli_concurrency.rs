@@ -2,12 +2,10 @@
 //! "database is locked", quota usage equals a recount, and no backend is
 //! ever over-committed.
 
-mod cli_support;
-
 use std::collections::HashMap;
 use std::thread;
 
-use cli_support::*;
+use crate::cli_support::*;
 use volctl::store::{Store, events};
 
 const WORKERS: usize = 16;

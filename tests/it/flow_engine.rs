@@ -1,14 +1,12 @@
 //! The flow engine's rules, one test each.
 
-mod support;
-
 use std::sync::Arc;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use crate::support::*;
 use parking_lot::Mutex;
 use serde_json::json;
-use support::*;
 use volctl::db::Db;
 use volctl::flow::*;
 

@@ -5,13 +5,11 @@
 //! exactly the started ones, in reverse completion order, each once.
 //! Parallel engine: the same invariants, checked on counts and recorded order.
 
-mod support;
-
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use crate::support::*;
 use proptest::prelude::*;
-use support::*;
 use volctl::flow::*;
 
 #[derive(Clone, Debug)]

@@ -1,11 +1,9 @@
 //! `volctl create` and friends, end to end with the real binary, on real
 //! files and loop devices.
 
-mod cli_support;
-
 use std::path::Path;
 
-use cli_support::*;
+use crate::cli_support::*;
 use serde_json::Value;
 
 #[test]

@@ -1,0 +1,21 @@
+//! volctl's integration tests, one crate (one link) instead of one binary
+//! per file. The LVM-in-a-VM test stays a binary of its own
+//! (`tests/lvm_vm.rs`) so that it runs after these, alone on the machine.
+
+mod cli_support;
+mod support;
+
+mod cli_concurrency;
+mod cli_create;
+mod cli_images;
+mod cli_interrupt;
+mod cli_reschedule;
+mod cli_resume;
+mod cli_safety;
+mod flow_engine;
+mod flow_props;
+mod flow_resume;
+mod generated_docs;
+mod tasks;
+mod tasks_day1;
+mod vm_modules;
