@@ -158,6 +158,30 @@ impl Ops {
         })
     }
 
+    /// A volume of `project` (any project when `None`) by id, id prefix or
+    /// name.
+    pub fn find_volume(&self, project: Option<&str>, key: &str) -> Result<Volume> {
+        volumes::find(&self.svc.store.db().lock(), project, key)
+    }
+
+    /// The volumes of `project` (every project when `None`), each as it is
+    /// observed: a recorded device only once proven to back its volume.
+    pub fn volumes(&self, project: Option<&str>) -> Result<Vec<Volume>> {
+        let vols = volumes::list(&self.svc.store.db().lock(), project)?;
+        Ok(vols.iter().map(|v| self.observed(v)).collect())
+    }
+
+    /// The id a volume's history is kept under: a volume by id, prefix or
+    /// name — or, for a volume since deleted (its events and flows remain),
+    /// its full id as given.
+    pub fn history_id(&self, project: Option<&str>, key: &str) -> Result<String> {
+        match self.find_volume(project, key) {
+            Ok(v) => Ok(v.id),
+            Err(_) if uuid::Uuid::parse_str(key).is_ok() => Ok(key.to_string()),
+            Err(e) => Err(e),
+        }
+    }
+
     /// The service.
     pub fn service(&self) -> &Arc<Service> {
         &self.svc

@@ -59,6 +59,11 @@ impl Ops {
             .collect())
     }
 
+    /// The ids of a volume's flows, oldest first.
+    pub fn flows_of_volume(&self, volume_id: &str) -> Result<Vec<String>> {
+        flows::of_volume(&self.svc.store.db().lock(), volume_id)
+    }
+
     /// The orphaned flow of a volume, if one stopped half-way.
     pub fn orphaned_flow_of(&self, volume_id: &str) -> Result<Option<FlowRecord>> {
         let ids = flows::of_volume(&self.svc.store.db().lock(), volume_id)?;

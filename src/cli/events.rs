@@ -8,7 +8,6 @@ use super::Ctx;
 use super::output;
 use crate::error::Result;
 use crate::store::events::{self, EventRecord as Event};
-use crate::store::volumes;
 
 /// `volctl events`.
 #[derive(Args, Debug)]
@@ -44,14 +43,7 @@ fn print(ctx: &Ctx, e: &Event) {
 /// Prints events in order (with `--json`, one JSON object per line).
 pub fn run(ctx: &Ctx, a: &EventsArgs) -> Result<()> {
     let volume = match &a.volume {
-        Some(key) => {
-            match volumes::find(&ctx.svc.store.db().lock(), Some(&ctx.global.project), key) {
-                Ok(v) => Some(v.id),
-                // A deleted volume's events remain: accept a full id.
-                Err(_) if key.len() == 36 => Some(key.clone()),
-                Err(e) => return Err(e),
-            }
-        }
+        Some(key) => Some(ctx.reader().history_id(Some(&ctx.global.project), key)?),
         None => None,
     };
     let mut after = a.after;

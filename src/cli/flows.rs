@@ -11,7 +11,6 @@ use super::output;
 use crate::error::{Error, ErrorKind, Result};
 use crate::flow::{AtomRecord, FlowState};
 use crate::recovery::FlowInfo;
-use crate::store::volumes;
 
 #[derive(Subcommand, Debug)]
 pub enum FlowCommand {
@@ -229,15 +228,10 @@ pub fn flow(ctx: &Ctx, cmd: &FlowCommand) -> Result<()> {
             let ids = match store.load(key)? {
                 Some(_) => vec![key.clone()],
                 None => {
-                    let conn = ctx.svc.store.db().lock();
-                    let id = match volumes::find(&conn, Some(&ctx.global.project), key) {
-                        Ok(v) => v.id,
-                        Err(_) if key.len() == 36 => key.clone(),
-                        Err(_) => {
-                            return Err(Error::not_found(format!("no flow or volume `{key}`")));
-                        }
-                    };
-                    let ids = crate::store::flows::of_volume(&conn, &id)?;
+                    let id = ops
+                        .history_id(Some(&ctx.global.project), key)
+                        .map_err(|_| Error::not_found(format!("no flow or volume `{key}`")))?;
+                    let ids = ops.flows_of_volume(&id)?;
                     if ids.is_empty() {
                         return Err(Error::not_found(format!("no flow of volume {id}")));
                     }

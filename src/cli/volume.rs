@@ -7,7 +7,7 @@ use super::output::{self, or_dash};
 use crate::api::{CreateRequest, SourceRef};
 use crate::error::{Error, Result};
 use crate::ops::DryRun;
-use crate::store::volumes::{self, Volume};
+use crate::store::volumes::Volume;
 
 /// `volctl create`.
 #[derive(Args, Debug)]
@@ -179,10 +179,7 @@ fn dry_run(ctx: &Ctx, d: &DryRun) -> Result<()> {
 
 pub fn list(ctx: &Ctx, a: &ListArgs) -> Result<()> {
     let project = (!a.all_projects).then_some(ctx.global.project.as_str());
-    let vols = volumes::list(&ctx.svc.store.db().lock(), project)?;
-    // A recorded device is shown only once proven to back its volume.
-    let ops = ctx.reader();
-    let vols: Vec<Volume> = vols.iter().map(|v| ops.observed(v)).collect();
+    let vols = ctx.reader().volumes(project)?;
     if ctx.global.json {
         output::json(&vols);
         return Ok(());
@@ -215,7 +212,7 @@ pub fn list(ctx: &Ctx, a: &ListArgs) -> Result<()> {
 
 /// A volume of the current project by id, id prefix or name.
 fn find(ctx: &Ctx, key: &str) -> Result<Volume> {
-    volumes::find(&ctx.svc.store.db().lock(), Some(&ctx.global.project), key)
+    ctx.reader().find_volume(Some(&ctx.global.project), key)
 }
 
 pub fn show(ctx: &Ctx, a: &ShowArgs) -> Result<()> {

@@ -22,6 +22,8 @@ use super::state::{AtomKind, AtomRecord, AtomState, FlowRecord, FlowState, now_u
 use super::store::{FlowStore, StoreError};
 use super::task::{ExecContext, Outcome, RevertContext, Task, Values};
 
+mod retry;
+
 /// Why the engine could not run a flow to a recorded end.
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
@@ -465,6 +467,46 @@ impl<'e> Runner<'e> {
         }
     }
 
+    /// The recording shared by execute and revert: records `started`, runs
+    /// `work` and records the state it returns. For an atomic task the two
+    /// records and the task's own writes are one transaction, committed
+    /// only when the work ends in `succeeded`; a failure is recorded after
+    /// the rollback (so its writes are undone and the failure is kept).
+    fn record_around(
+        &self,
+        i: usize,
+        atomic: bool,
+        started: &AtomRecord,
+        succeeded: AtomState,
+        work: impl FnOnce() -> AtomRecord,
+    ) -> Result<AtomRecord, StoreError> {
+        if !atomic {
+            self.save(started)?;
+            self.notify_atom(i, started, None);
+            let rec = work();
+            self.save(&rec)?;
+            return Ok(rec);
+        }
+        let mut work = Some(work);
+        let mut done = None;
+        self.store().transaction(&mut || {
+            self.save(started)?;
+            self.notify_atom(i, started, None);
+            let rec = (work.take().expect("a transaction body runs once"))();
+            let commit = rec.state == succeeded;
+            if commit {
+                self.save(&rec)?;
+            }
+            done = Some(rec);
+            Ok(commit)
+        })?;
+        let rec = done.expect("transaction body ran");
+        if rec.state != succeeded {
+            self.save(&rec)?;
+        }
+        Ok(rec)
+    }
+
     fn run_task(&self, i: usize) -> Result<(), Halt> {
         let atom = &self.plan.atoms[i];
         let task = atom.task.as_ref().expect("task atom has a task");
@@ -525,149 +567,15 @@ impl<'e> Runner<'e> {
             rec
         };
 
-        let done = if task.atomic() {
-            // The task's own writes and its recorded result commit together.
-            let mut done = None;
-            self.store().transaction(&mut || {
-                self.save(&running)?;
-                self.notify_atom(i, &running, None);
-                let rec = finished(running.clone(), execute());
-                let commit = rec.state == AtomState::Success;
-                if commit {
-                    self.save(&rec)?;
-                }
-                done = Some(rec);
-                Ok(commit)
-            })?;
-            let rec = done.expect("transaction body ran");
-            if rec.state == AtomState::Failure {
-                self.save(&rec)?;
-            }
-            rec
-        } else {
-            self.save(&running)?;
-            self.notify_atom(i, &running, None);
-            let rec = finished(running, execute());
-            self.save(&rec)?;
-            rec
-        };
+        let done = self.record_around(i, task.atomic(), &running, AtomState::Success, || {
+            finished(running.clone(), execute())
+        })?;
         let failure = done.failure.clone();
         self.commit_atom(i, done, Some(t0.elapsed()));
         match failure {
             None => Ok(()),
             Some(f) => Err(Halt::Failed(vec![f])),
         }
-    }
-
-    fn run_retry(&self, r: usize, body: &PlanNode) -> Result<(), Halt> {
-        let atom = &self.plan.atoms[r];
-        let policy = atom.retry.as_ref().expect("retry atom has a policy");
-        let mut rec = self.st.lock().atoms[r].clone();
-        match rec.state {
-            AtomState::Success => return Ok(()),
-            AtomState::Failure => return Err(Halt::Failed(last_attempt_failures(&rec))),
-            AtomState::Pending => {
-                rec.state = AtomState::Running;
-                rec.attempts = 1;
-                rec.seq = self.next_seq();
-                rec.started_at = Some(now_us());
-                self.save(&rec)?;
-                self.commit_atom(r, rec.clone(), None);
-            }
-            _ => {}
-        }
-        loop {
-            // Crashed while undoing a failed attempt: finish undoing it.
-            let undoing = {
-                let st = self.st.lock();
-                atom.body.iter().any(|&b| st.atoms[b].state.is_reverting())
-            };
-            if undoing {
-                let fs = last_attempt_failures(&self.st.lock().atoms[r]);
-                self.revert_scope(&atom.body, &fs)?;
-                self.next_attempt(r)?;
-                continue;
-            }
-            let fs = match self.run_node(body) {
-                Ok(()) => {
-                    let mut rec = self.st.lock().atoms[r].clone();
-                    rec.state = AtomState::Success;
-                    rec.seq = self.next_seq();
-                    rec.finished_at = Some(now_us());
-                    self.save(&rec)?;
-                    self.commit_atom(r, rec, None);
-                    return Ok(());
-                }
-                Err(Halt::Failed(fs)) => fs,
-                Err(other) => return Err(other),
-            };
-            let mut rec = self.st.lock().atoms[r].clone();
-            let mut history = match rec.result.take() {
-                Some(Value::Array(h)) => h,
-                _ => Vec::new(),
-            };
-            history.push(serde_json::to_value(&fs).map_err(StoreError::from)?);
-            rec.result = Some(Value::Array(history));
-            let give_up = self.engine.cancel.is_cancelled()
-                || rec.attempts >= policy.attempts
-                || !policy.allows(&fs, rec.attempts);
-            if give_up {
-                rec.state = AtomState::Failure;
-                rec.failure = fs.first().cloned();
-                rec.seq = self.next_seq();
-                rec.finished_at = Some(now_us());
-                self.save(&rec)?;
-                self.commit_atom(r, rec, None);
-                return Err(Halt::Failed(fs));
-            }
-            rec.failure = fs.first().cloned();
-            self.save(&rec)?;
-            self.commit_atom(r, rec.clone(), None);
-            self.revert_scope(&atom.body, &fs)?;
-            if !self.engine.cancel.sleep(policy.backoff.delay(rec.attempts)) {
-                let mut fs = fs;
-                fs.push(Failure::cancelled());
-                return Err(Halt::Failed(fs));
-            }
-            self.next_attempt(r)?;
-        }
-    }
-
-    /// Resets a retry controller's body to pending and counts one more
-    /// attempt, in one transaction.
-    fn next_attempt(&self, r: usize) -> Result<(), StoreError> {
-        let atom = &self.plan.atoms[r];
-        let (mut rec, body): (AtomRecord, Vec<AtomRecord>) = {
-            let st = self.st.lock();
-            let body = atom
-                .body
-                .iter()
-                .map(|&b| {
-                    let old = &st.atoms[b];
-                    let mut fresh = AtomRecord::pending(&old.name, old.kind);
-                    fresh.attempts = old.attempts;
-                    fresh
-                })
-                .collect();
-            (st.atoms[r].clone(), body)
-        };
-        rec.attempts += 1;
-        rec.state = AtomState::Running;
-        self.store().transaction(&mut || {
-            for b in &body {
-                self.save(b)?;
-            }
-            self.save(&rec)?;
-            Ok(true)
-        })?;
-        {
-            let mut st = self.st.lock();
-            for (&b, fresh) in atom.body.iter().zip(body) {
-                st.atoms[b] = fresh;
-            }
-        }
-        self.commit_atom(r, rec, None);
-        Ok(())
     }
 
     /// Reverts every started atom among `scope`, latest first.
@@ -730,31 +638,9 @@ impl<'e> Runner<'e> {
             }
             d
         };
-        let finished = if task.atomic() {
-            let mut finished = None;
-            self.store().transaction(&mut || {
-                self.save(&rec)?;
-                self.notify_atom(i, &rec, None);
-                let d = done(revert());
-                let commit = d.state == AtomState::Reverted;
-                if commit {
-                    self.save(&d)?;
-                }
-                finished = Some(d);
-                Ok(commit)
-            })?;
-            let d = finished.expect("transaction body ran");
-            if d.state == AtomState::RevertFailed {
-                self.save(&d)?;
-            }
-            d
-        } else {
-            self.save(&rec)?;
-            self.notify_atom(i, &rec, None);
-            let d = done(revert());
-            self.save(&d)?;
-            d
-        };
+        let finished = self.record_around(i, task.atomic(), &rec, AtomState::Reverted, || {
+            done(revert())
+        })?;
         let revert_failure = finished.revert_failure.clone();
         self.commit_atom(i, finished, Some(t0.elapsed()));
         match revert_failure {
@@ -844,17 +730,6 @@ impl<'e> Runner<'e> {
         for l in &self.engine.listeners {
             l.progress(&ev);
         }
-    }
-}
-
-/// The failures of a retry controller's last failed attempt.
-fn last_attempt_failures(rec: &AtomRecord) -> Vec<Failure> {
-    match &rec.result {
-        Some(Value::Array(h)) => h
-            .last()
-            .and_then(|v| serde_json::from_value(v.clone()).ok())
-            .unwrap_or_default(),
-        _ => rec.failure.iter().cloned().collect(),
     }
 }
 
