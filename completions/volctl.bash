@@ -37,6 +37,12 @@ _volctl() {
             volctl,events)
                 cmd="volctl__subcmd__events"
                 ;;
+            volctl,export)
+                cmd="volctl__subcmd__export"
+                ;;
+            volctl,extend)
+                cmd="volctl__subcmd__extend"
+                ;;
             volctl,flow)
                 cmd="volctl__subcmd__flow"
                 ;;
@@ -51,6 +57,9 @@ _volctl() {
                 ;;
             volctl,quota)
                 cmd="volctl__subcmd__quota"
+                ;;
+            volctl,rename)
+                cmd="volctl__subcmd__rename"
                 ;;
             volctl,resume)
                 cmd="volctl__subcmd__resume"
@@ -118,6 +127,12 @@ _volctl() {
             volctl__subcmd__help,events)
                 cmd="volctl__subcmd__help__subcmd__events"
                 ;;
+            volctl__subcmd__help,export)
+                cmd="volctl__subcmd__help__subcmd__export"
+                ;;
+            volctl__subcmd__help,extend)
+                cmd="volctl__subcmd__help__subcmd__extend"
+                ;;
             volctl__subcmd__help,flow)
                 cmd="volctl__subcmd__help__subcmd__flow"
                 ;;
@@ -132,6 +147,9 @@ _volctl() {
                 ;;
             volctl__subcmd__help,quota)
                 cmd="volctl__subcmd__help__subcmd__quota"
+                ;;
+            volctl__subcmd__help,rename)
+                cmd="volctl__subcmd__help__subcmd__rename"
                 ;;
             volctl__subcmd__help,resume)
                 cmd="volctl__subcmd__help__subcmd__resume"
@@ -305,7 +323,7 @@ _volctl() {
 
     case "${cmd}" in
         volctl)
-            opts="-q -v -h -V --state-dir --config --project --json --quiet --verbose --help --version create list show delete attach detach snapshot image events flow resume rollback check type quota backend help"
+            opts="-q -v -h -V --state-dir --config --project --json --quiet --verbose --help --version create list show delete extend rename export attach detach snapshot image events flow resume rollback check type quota backend help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -632,6 +650,70 @@ _volctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        volctl__subcmd__export)
+            opts="-q -v -h --snapshot --format --compress --force --state-dir --config --project --json --quiet --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --snapshot)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "raw qcow2" -- "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --project)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        volctl__subcmd__extend)
+            opts="-q -v -h --size --state-dir --config --project --json --quiet --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --project)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         volctl__subcmd__flow)
             opts="-q -v -h --state-dir --config --project --json --quiet --verbose --help list show help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -767,7 +849,7 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__help)
-            opts="create list show delete attach detach snapshot image events flow resume rollback check type quota backend help"
+            opts="create list show delete extend rename export attach detach snapshot image events flow resume rollback check type quota backend help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -879,6 +961,34 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__help__subcmd__events)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        volctl__subcmd__help__subcmd__export)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        volctl__subcmd__help__subcmd__extend)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1063,6 +1173,20 @@ _volctl() {
         volctl__subcmd__help__subcmd__quota__subcmd__show)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        volctl__subcmd__help__subcmd__rename)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1625,6 +1749,32 @@ _volctl() {
         volctl__subcmd__quota__subcmd__show)
             opts="-q -v -h --state-dir --config --project --json --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --project)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        volctl__subcmd__rename)
+            opts="-q -v -h --state-dir --config --project --json --quiet --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

@@ -36,6 +36,9 @@ complete -c volctl -n "__fish_volctl_needs_command" -f -a "create" -d 'Create a 
 complete -c volctl -n "__fish_volctl_needs_command" -f -a "list" -d 'List volumes'
 complete -c volctl -n "__fish_volctl_needs_command" -f -a "show" -d 'Show one volume'
 complete -c volctl -n "__fish_volctl_needs_command" -f -a "delete" -d 'Delete volumes (attached ones only with --force)'
+complete -c volctl -n "__fish_volctl_needs_command" -f -a "extend" -d 'Grow a volume (attached or not) to a new size'
+complete -c volctl -n "__fish_volctl_needs_command" -f -a "rename" -d 'Give a volume a new name'
+complete -c volctl -n "__fish_volctl_needs_command" -f -a "export" -d 'Write a volume or a snapshot to a file (raw or qcow2)'
 complete -c volctl -n "__fish_volctl_needs_command" -f -a "attach" -d 'Attach a volume to a loop device (or every volume that should be attached, with --all)'
 complete -c volctl -n "__fish_volctl_needs_command" -f -a "detach" -d 'Detach a volume from its loop device'
 complete -c volctl -n "__fish_volctl_needs_command" -f -a "snapshot" -d 'Snapshots of volumes'
@@ -88,6 +91,33 @@ complete -c volctl -n "__fish_volctl_using_subcommand delete" -l json -d 'Print 
 complete -c volctl -n "__fish_volctl_using_subcommand delete" -s q -l quiet -d 'No progress on stderr'
 complete -c volctl -n "__fish_volctl_using_subcommand delete" -s v -l verbose -d 'More diagnostics on stderr: -vv for every flow and task transition and every external command (VOLCTL_LOG, a tracing filter, overrides)'
 complete -c volctl -n "__fish_volctl_using_subcommand delete" -s h -l help -d 'Print help'
+complete -c volctl -n "__fish_volctl_using_subcommand extend" -l size -d 'The new size in GiB (larger than now; the size it already has is a no-op). An attached volume grows in place: its device shows the new size at once' -r
+complete -c volctl -n "__fish_volctl_using_subcommand extend" -l state-dir -d 'State directory (store, default backend) [default: /var/lib/volctl for root, else $XDG_DATA_HOME/volctl]' -r -F
+complete -c volctl -n "__fish_volctl_using_subcommand extend" -l config -d 'Configuration file [default: <state-dir>/config.toml if it exists, else one loopback backend under the state directory]' -r -F
+complete -c volctl -n "__fish_volctl_using_subcommand extend" -l project -d 'Project that owns the volumes and their quota' -r
+complete -c volctl -n "__fish_volctl_using_subcommand extend" -l json -d 'Print results as JSON (one document on stdout)'
+complete -c volctl -n "__fish_volctl_using_subcommand extend" -s q -l quiet -d 'No progress on stderr'
+complete -c volctl -n "__fish_volctl_using_subcommand extend" -s v -l verbose -d 'More diagnostics on stderr: -vv for every flow and task transition and every external command (VOLCTL_LOG, a tracing filter, overrides)'
+complete -c volctl -n "__fish_volctl_using_subcommand extend" -s h -l help -d 'Print help'
+complete -c volctl -n "__fish_volctl_using_subcommand rename" -l state-dir -d 'State directory (store, default backend) [default: /var/lib/volctl for root, else $XDG_DATA_HOME/volctl]' -r -F
+complete -c volctl -n "__fish_volctl_using_subcommand rename" -l config -d 'Configuration file [default: <state-dir>/config.toml if it exists, else one loopback backend under the state directory]' -r -F
+complete -c volctl -n "__fish_volctl_using_subcommand rename" -l project -d 'Project that owns the volumes and their quota' -r
+complete -c volctl -n "__fish_volctl_using_subcommand rename" -l json -d 'Print results as JSON (one document on stdout)'
+complete -c volctl -n "__fish_volctl_using_subcommand rename" -s q -l quiet -d 'No progress on stderr'
+complete -c volctl -n "__fish_volctl_using_subcommand rename" -s v -l verbose -d 'More diagnostics on stderr: -vv for every flow and task transition and every external command (VOLCTL_LOG, a tracing filter, overrides)'
+complete -c volctl -n "__fish_volctl_using_subcommand rename" -s h -l help -d 'Print help'
+complete -c volctl -n "__fish_volctl_using_subcommand export" -l snapshot -d 'Export this snapshot (id, prefix or name) instead of a volume' -r
+complete -c volctl -n "__fish_volctl_using_subcommand export" -l format -d 'The file\'s format' -r -f -a "raw\t''
+qcow2\t''"
+complete -c volctl -n "__fish_volctl_using_subcommand export" -l state-dir -d 'State directory (store, default backend) [default: /var/lib/volctl for root, else $XDG_DATA_HOME/volctl]' -r -F
+complete -c volctl -n "__fish_volctl_using_subcommand export" -l config -d 'Configuration file [default: <state-dir>/config.toml if it exists, else one loopback backend under the state directory]' -r -F
+complete -c volctl -n "__fish_volctl_using_subcommand export" -l project -d 'Project that owns the volumes and their quota' -r
+complete -c volctl -n "__fish_volctl_using_subcommand export" -l compress -d 'Compress (qcow2 only)'
+complete -c volctl -n "__fish_volctl_using_subcommand export" -l force -d 'Replace an existing file; export an in-use volume (whatever is on disk at each moment: snapshot it first for a consistent copy)'
+complete -c volctl -n "__fish_volctl_using_subcommand export" -l json -d 'Print results as JSON (one document on stdout)'
+complete -c volctl -n "__fish_volctl_using_subcommand export" -s q -l quiet -d 'No progress on stderr'
+complete -c volctl -n "__fish_volctl_using_subcommand export" -s v -l verbose -d 'More diagnostics on stderr: -vv for every flow and task transition and every external command (VOLCTL_LOG, a tracing filter, overrides)'
+complete -c volctl -n "__fish_volctl_using_subcommand export" -s h -l help -d 'Print help'
 complete -c volctl -n "__fish_volctl_using_subcommand attach" -l state-dir -d 'State directory (store, default backend) [default: /var/lib/volctl for root, else $XDG_DATA_HOME/volctl]' -r -F
 complete -c volctl -n "__fish_volctl_using_subcommand attach" -l config -d 'Configuration file [default: <state-dir>/config.toml if it exists, else one loopback backend under the state directory]' -r -F
 complete -c volctl -n "__fish_volctl_using_subcommand attach" -l project -d 'Project that owns the volumes and their quota' -r
@@ -350,23 +380,26 @@ complete -c volctl -n "__fish_volctl_using_subcommand backend; and __fish_seen_s
 complete -c volctl -n "__fish_volctl_using_subcommand backend; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
 complete -c volctl -n "__fish_volctl_using_subcommand backend; and __fish_seen_subcommand_from help" -f -a "list" -d 'List backends: capacity, allocated, free, capabilities (read fresh, refreshing the figures cached for the scheduler)'
 complete -c volctl -n "__fish_volctl_using_subcommand backend; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach snapshot image events flow resume rollback check type quota backend help" -f -a "create" -d 'Create a volume'
-complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach snapshot image events flow resume rollback check type quota backend help" -f -a "list" -d 'List volumes'
-complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach snapshot image events flow resume rollback check type quota backend help" -f -a "show" -d 'Show one volume'
-complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach snapshot image events flow resume rollback check type quota backend help" -f -a "delete" -d 'Delete volumes (attached ones only with --force)'
-complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach snapshot image events flow resume rollback check type quota backend help" -f -a "attach" -d 'Attach a volume to a loop device (or every volume that should be attached, with --all)'
-complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach snapshot image events flow resume rollback check type quota backend help" -f -a "detach" -d 'Detach a volume from its loop device'
-complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach snapshot image events flow resume rollback check type quota backend help" -f -a "snapshot" -d 'Snapshots of volumes'
-complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach snapshot image events flow resume rollback check type quota backend help" -f -a "image" -d 'The image catalog'
-complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach snapshot image events flow resume rollback check type quota backend help" -f -a "events" -d 'Show events: what happened to volumes, snapshots and images'
-complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach snapshot image events flow resume rollback check type quota backend help" -f -a "flow" -d 'Flows: what ran, what stopped, and why'
-complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach snapshot image events flow resume rollback check type quota backend help" -f -a "resume" -d 'Continue flows stopped by a crash or Ctrl-C'
-complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach snapshot image events flow resume rollback check type quota backend help" -f -a "rollback" -d 'Undo flows stopped by a crash or Ctrl-C, from where they stopped'
-complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach snapshot image events flow resume rollback check type quota backend help" -f -a "check" -d 'Prove the store and the backends agree (exit 0 only if they do)'
-complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach snapshot image events flow resume rollback check type quota backend help" -f -a "type" -d 'Volume types'
-complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach snapshot image events flow resume rollback check type quota backend help" -f -a "quota" -d 'Quotas'
-complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach snapshot image events flow resume rollback check type quota backend help" -f -a "backend" -d 'Backends'
-complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete attach detach snapshot image events flow resume rollback check type quota backend help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete extend rename export attach detach snapshot image events flow resume rollback check type quota backend help" -f -a "create" -d 'Create a volume'
+complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete extend rename export attach detach snapshot image events flow resume rollback check type quota backend help" -f -a "list" -d 'List volumes'
+complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete extend rename export attach detach snapshot image events flow resume rollback check type quota backend help" -f -a "show" -d 'Show one volume'
+complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete extend rename export attach detach snapshot image events flow resume rollback check type quota backend help" -f -a "delete" -d 'Delete volumes (attached ones only with --force)'
+complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete extend rename export attach detach snapshot image events flow resume rollback check type quota backend help" -f -a "extend" -d 'Grow a volume (attached or not) to a new size'
+complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete extend rename export attach detach snapshot image events flow resume rollback check type quota backend help" -f -a "rename" -d 'Give a volume a new name'
+complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete extend rename export attach detach snapshot image events flow resume rollback check type quota backend help" -f -a "export" -d 'Write a volume or a snapshot to a file (raw or qcow2)'
+complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete extend rename export attach detach snapshot image events flow resume rollback check type quota backend help" -f -a "attach" -d 'Attach a volume to a loop device (or every volume that should be attached, with --all)'
+complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete extend rename export attach detach snapshot image events flow resume rollback check type quota backend help" -f -a "detach" -d 'Detach a volume from its loop device'
+complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete extend rename export attach detach snapshot image events flow resume rollback check type quota backend help" -f -a "snapshot" -d 'Snapshots of volumes'
+complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete extend rename export attach detach snapshot image events flow resume rollback check type quota backend help" -f -a "image" -d 'The image catalog'
+complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete extend rename export attach detach snapshot image events flow resume rollback check type quota backend help" -f -a "events" -d 'Show events: what happened to volumes, snapshots and images'
+complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete extend rename export attach detach snapshot image events flow resume rollback check type quota backend help" -f -a "flow" -d 'Flows: what ran, what stopped, and why'
+complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete extend rename export attach detach snapshot image events flow resume rollback check type quota backend help" -f -a "resume" -d 'Continue flows stopped by a crash or Ctrl-C'
+complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete extend rename export attach detach snapshot image events flow resume rollback check type quota backend help" -f -a "rollback" -d 'Undo flows stopped by a crash or Ctrl-C, from where they stopped'
+complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete extend rename export attach detach snapshot image events flow resume rollback check type quota backend help" -f -a "check" -d 'Prove the store and the backends agree (exit 0 only if they do)'
+complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete extend rename export attach detach snapshot image events flow resume rollback check type quota backend help" -f -a "type" -d 'Volume types'
+complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete extend rename export attach detach snapshot image events flow resume rollback check type quota backend help" -f -a "quota" -d 'Quotas'
+complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete extend rename export attach detach snapshot image events flow resume rollback check type quota backend help" -f -a "backend" -d 'Backends'
+complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_subcommand_from create list show delete extend rename export attach detach snapshot image events flow resume rollback check type quota backend help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c volctl -n "__fish_volctl_using_subcommand help; and __fish_seen_subcommand_from snapshot" -f -a "create" -d 'Snapshot a volume'
 complete -c volctl -n "__fish_volctl_using_subcommand help; and __fish_seen_subcommand_from snapshot" -f -a "list" -d 'List snapshots'
 complete -c volctl -n "__fish_volctl_using_subcommand help; and __fish_seen_subcommand_from snapshot" -f -a "show" -d 'Show one snapshot'

@@ -10,7 +10,10 @@ use crate::backends::Format;
 use crate::error::{Error, ErrorKind, Result};
 use crate::flow::{Engine, Flow, FlowOutcome, FlowState, Values, ValuesExt, outputs};
 use crate::images::flows as image_flows;
-use crate::manager::{attach_volume, create_volume as manager_create, delete_volume, snapshot};
+use crate::manager::{
+    attach_volume, create_volume as manager_create, delete_volume, export_volume, extend_volume,
+    rename_volume, snapshot,
+};
 use crate::scheduler::create_volume as scheduler_create;
 use crate::service::Service;
 use crate::store::flows::{FlowMeta, Operation};
@@ -28,6 +31,9 @@ pub fn definition(name: &str, svc: &Arc<Service>) -> Option<Flow> {
         scheduler_create::FLOW => scheduler_create::flow(svc),
         manager_create::FLOW => manager_create::flow(svc),
         delete_volume::FLOW => delete_volume::flow(svc),
+        extend_volume::FLOW => extend_volume::flow(svc),
+        rename_volume::FLOW => rename_volume::flow(svc),
+        export_volume::FLOW => export_volume::flow(svc),
         attach_volume::ATTACH_FLOW => attach_volume::attach_flow(svc),
         attach_volume::DETACH_FLOW => attach_volume::detach_flow(svc),
         snapshot::CREATE_FLOW => snapshot::create_flow(svc),
@@ -341,6 +347,53 @@ impl Ops {
             FlowMeta::volume(Operation::Delete, volume_id),
         )
         .map(drop)
+    }
+
+    /// Grows a volume to `new_size` GiB, attached or not; returns it
+    /// updated. Asking for the size it already has changes nothing (a
+    /// retried extend succeeds); a smaller size is refused.
+    pub fn extend(&self, volume_id: &str, new_size: u64) -> Result<Volume> {
+        self.guard(volume_id)?;
+        let v = self.refresh_device(volume_id)?;
+        if v.size == new_size && matches!(v.status, VolumeStatus::Available | VolumeStatus::InUse) {
+            return Ok(self.observed(&v));
+        }
+        self.complete(
+            &extend_volume::flow(&self.svc),
+            extend_volume::inputs(volume_id, new_size),
+            FlowMeta::volume(Operation::Extend, volume_id),
+        )?;
+        Ok(self.observed(&volumes::require(&self.svc.store.db().lock(), volume_id)?))
+    }
+
+    /// Writes a volume or a snapshot to a file; returns what was written.
+    pub fn export(&self, req: &export_volume::ExportRequest) -> Result<export_volume::Exported> {
+        let meta = match req.source {
+            export_volume::Source::Volume => {
+                self.guard(&req.id)?;
+                self.refresh_device(&req.id)?;
+                FlowMeta::volume(Operation::Export, &req.id)
+            }
+            export_volume::Source::Snapshot => FlowMeta::snapshot(Operation::Export, &req.id, None),
+        };
+        let out = self.complete(
+            &export_volume::flow(&self.svc),
+            export_volume::inputs(req),
+            meta,
+        )?;
+        out.get(crate::symbols::EXPORTED)
+            .ok_or_else(|| Error::internal("the export produced no file"))
+    }
+
+    /// Renames a volume; returns it updated.
+    pub fn rename(&self, volume_id: &str, new_name: &str) -> Result<Volume> {
+        self.guard(volume_id)?;
+        self.complete(
+            &rename_volume::flow(&self.svc),
+            rename_volume::inputs(volume_id, new_name),
+            FlowMeta::volume(Operation::Rename, volume_id),
+        )?;
+        Ok(self.observed(&volumes::require(&self.svc.store.db().lock(), volume_id)?))
     }
 
     /// Attaches a volume; returns it updated. Attaching an attached volume

@@ -35,6 +35,7 @@ use crate::backends::qemu_img::{Format, Info};
 use crate::flow::Sym;
 use crate::manager::ManagerRequest;
 use crate::manager::create_volume::VolumeSpec;
+use crate::manager::export_volume::{ExportRequest, Exported, Exporting};
 use crate::quota::Reservation;
 use crate::scheduler::SchedulerRequest;
 use crate::store::images::{CacheEntry, Image};
@@ -51,6 +52,10 @@ pub const VOLUME: Sym<Volume> = Sym::new("volume");
 pub const PATH: Sym<String> = Sym::new("path");
 /// The device a volume was attached as.
 pub const DEVICE: Sym<String> = Sym::new("device");
+/// The size a volume is to grow to, GiB (`extend --size`).
+pub const NEW_SIZE: Sym<u64> = Sym::new("new_size");
+/// The name a volume is to be given (`rename`).
+pub const NEW_NAME: Sym<String> = Sym::new("new_name");
 /// Delete even a volume in an unsettled state (`delete --force`).
 pub const FORCE: Sym<bool> = Sym::new("force");
 
@@ -85,6 +90,15 @@ pub const MANAGER_CAST_ID: Sym<i64> = Sym::new("manager_cast_id");
 pub const MANAGER_REQUEST: Sym<ManagerRequest> = Sym::new("request_spec");
 /// What the manager is to make on its backend.
 pub const VOLUME_SPEC: Sym<VolumeSpec> = Sym::new("volume_spec");
+
+// ---- export ----------------------------------------------------------------
+
+/// What to export, where and how.
+pub const EXPORT: Sym<ExportRequest> = Sym::new("export");
+/// The source as the export found and marked it.
+pub const EXPORT_SOURCE: Sym<Exporting> = Sym::new("export_source");
+/// The file the export wrote.
+pub const EXPORTED: Sym<Exported> = Sym::new("exported");
 
 // ---- snapshots --------------------------------------------------------------
 

@@ -435,6 +435,57 @@ impl Driver for Loopback {
             .get_or_init(|| self.ensure_dir().is_ok() && copy::dir_supports_reflink(&self.dir))
     }
 
+    fn extend(&self, obj: Obj<'_>, size: Bytes, device: Option<&str>) -> Result<()> {
+        self.claimed()?;
+        let path = self.file(obj);
+        let f = fs::OpenOptions::new()
+            .write(true)
+            .custom_flags(libc::O_CLOEXEC | libc::O_NOFOLLOW)
+            .open(&path)
+            .map_err(|e| self.io_err(&format!("opening {}", path.display()), &e))?;
+        let m = f
+            .metadata()
+            .map_err(|e| self.io_err(&format!("stat {}", path.display()), &e))?;
+        if !m.is_file() {
+            return Err(Error::conflict(format!(
+                "{} is not a regular file",
+                path.display()
+            )));
+        }
+        if m.len() < size.get() {
+            self.finish_size(&f, &path, Some(size.get()))?;
+        }
+        if let Some(dev) = device {
+            // The device is told only if it is bound to this very file.
+            loopdev::set_capacity(Path::new(dev), (m.dev(), m.ino()))
+                .map_err(|e| self.io_err(&format!("telling {dev} its new size"), &e))?;
+        }
+        Ok(())
+    }
+
+    fn unextend(&self, obj: Obj<'_>, size: Bytes) -> Result<bool> {
+        if self.device_of(obj).is_some() {
+            return Ok(false);
+        }
+        let path = self.file(obj);
+        let f = match fs::OpenOptions::new()
+            .write(true)
+            .custom_flags(libc::O_CLOEXEC | libc::O_NOFOLLOW)
+            .open(&path)
+        {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(true),
+            Err(e) => return Err(self.io_err(&format!("opening {}", path.display()), &e)),
+        };
+        if f.metadata()
+            .is_ok_and(|m| m.is_file() && m.len() > size.get())
+        {
+            f.set_len(size.get())
+                .map_err(|e| self.io_err(&format!("shrinking {} back", path.display()), &e))?;
+        }
+        Ok(true)
+    }
+
     fn attach(&self, obj: Obj<'_>, read_only: bool) -> Result<String> {
         self.claimed()?;
         let path = self.file(obj);

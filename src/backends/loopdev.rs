@@ -17,6 +17,7 @@ const LOOP_SET_FD: libc::c_ulong = 0x4C00;
 const LOOP_CLR_FD: libc::c_ulong = 0x4C01;
 const LOOP_SET_STATUS64: libc::c_ulong = 0x4C04;
 const LOOP_GET_STATUS64: libc::c_ulong = 0x4C05;
+const LOOP_SET_CAPACITY: libc::c_ulong = 0x4C07;
 const LO_FLAGS_AUTOCLEAR: u32 = 4;
 const LOOP_CONFIGURE: libc::c_ulong = 0x4C0A;
 const LOOP_CTL_GET_FREE: libc::c_ulong = 0x4C82;
@@ -158,6 +159,29 @@ pub fn bound_to(dev: &Path, id: FileId) -> io::Result<bool> {
         Err(e) => return Err(e),
     };
     Ok(matches!(status(&d)?, Some(info) if id_of(&info) == id))
+}
+
+/// Tells the loop device `dev` to re-read the size of its backing file
+/// (after the file grew), if — and only if — it is bound to the file `id`
+/// names; asked on the same open device that is then resized, so another
+/// binding cannot slip in between. `Ok(false)` when it is not bound to it.
+pub fn set_capacity(dev: &Path, id: FileId) -> io::Result<bool> {
+    let d = match OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_CLOEXEC | libc::O_NOFOLLOW)
+        .open(dev)
+    {
+        Ok(d) => d,
+        Err(e) if matches!(e.raw_os_error(), Some(libc::ENOENT) | Some(libc::ENXIO)) => {
+            return Ok(false);
+        }
+        Err(e) => return Err(e),
+    };
+    if !matches!(status(&d)?, Some(info) if id_of(&info) == id) {
+        return Ok(false);
+    }
+    ioctl_int(&d, LOOP_SET_CAPACITY, 0)?;
+    Ok(true)
 }
 
 /// Binds `file` to a free loop device; returns the device's path. If a

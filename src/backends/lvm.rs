@@ -622,6 +622,40 @@ impl Driver for Lvm {
         false
     }
 
+    fn extend(&self, obj: Obj<'_>, size: Bytes, _device: Option<&str>) -> Result<()> {
+        let have = self.lv_size(obj)?.ok_or_else(|| {
+            Error::not_found(format!(
+                "backend `{}`: no LV {}",
+                self.cfg.name(),
+                self.lv(obj)
+            ))
+        })?;
+        if have < size.get() {
+            // Thin or thick alike; the LV stays active, and device-mapper
+            // shows every opener the new size at once.
+            let want = format!("{}b", size.get());
+            self.run(&["lvextend", "-y", "-L", &want, &self.lv(obj)])?;
+        }
+        Ok(())
+    }
+
+    fn unextend(&self, obj: Obj<'_>, size: Bytes) -> Result<bool> {
+        let Some(have) = self.lv_size(obj)? else {
+            return Ok(true);
+        };
+        if have <= size.get() {
+            return Ok(true);
+        }
+        // An LV is always a device: only one nothing holds open may lose
+        // the space it was just given.
+        if self.device_busy(&self.device(obj)).is_some() {
+            return Ok(false);
+        }
+        let want = format!("{}b", size.get());
+        self.run(&["lvreduce", "-y", "-f", "-L", &want, &self.lv(obj)])?;
+        Ok(true)
+    }
+
     fn attach(&self, obj: Obj<'_>, read_only: bool) -> Result<String> {
         if read_only {
             return Err(Error::invalid(format!(

@@ -155,6 +155,17 @@ pub trait Driver: Send + Sync {
         io: &Io<'_>,
     ) -> Result<String>;
 
+    /// Grows an object to `size` (nothing to do if it is that size or
+    /// more: a resumed extend finds its work done) and makes a device that
+    /// exposes it (`device`, re-checked) see the new size.
+    fn extend(&self, obj: Obj<'_>, size: Bytes, device: Option<&str>) -> Result<()>;
+
+    /// Undoes [`Driver::extend`] back to `size` where that is safe: nothing
+    /// can have used the new space (no device exposes the object, none has
+    /// it open). Returns whether it did; `false` leaves the object grown
+    /// (shrinking could cut off what a running system already put there).
+    fn unextend(&self, obj: Obj<'_>, size: Bytes) -> Result<bool>;
+
     /// Removes an object; nothing to do if it is gone.
     fn delete(&self, obj: Obj<'_>) -> Result<()>;
 

@@ -345,26 +345,66 @@ pub fn convert(
     virtual_size: u64,
     io: &Io<'_>,
 ) -> Result<()> {
+    convert_with(
+        src,
+        dst,
+        &Conversion {
+            from: format,
+            to: Format::Raw,
+            into_existing: true,
+            compress: false,
+        },
+        virtual_size,
+        io,
+    )
+}
+
+/// How [`convert_with`] converts.
+#[derive(Clone, Copy, Debug)]
+pub struct Conversion {
+    /// The source's format (always given: never probed).
+    pub from: Format,
+    /// The target's format.
+    pub to: Format,
+    /// Write into an existing target (`-n`, which must be as large as the
+    /// disk) rather than create it.
+    pub into_existing: bool,
+    /// Compress (qcow2 only).
+    pub compress: bool,
+}
+
+/// `qemu-img convert` from `src` to `dst` as `how` says, with progress and
+/// cancellation; the target is sparse where the source reads as zeros.
+pub fn convert_with(
+    src: &Path,
+    dst: &Path,
+    how: &Conversion,
+    virtual_size: u64,
+    io: &Io<'_>,
+) -> Result<()> {
     let s = src.to_string_lossy();
     let d = dst.to_string_lossy();
-    let mut child = command(
-        &[
-            "convert",
-            "-p",
-            "-n",
-            "-f",
-            format.as_str(),
-            "-O",
-            "raw",
-            &s,
-            &d,
-        ],
-        None,
-    )
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped())
-    .spawn()
-    .map_err(spawn_error)?;
+    let mut args = vec![
+        "convert",
+        "-p",
+        "-f",
+        how.from.as_str(),
+        "-O",
+        how.to.as_str(),
+    ];
+    if how.into_existing {
+        args.push("-n");
+    }
+    if how.compress {
+        args.push("-c");
+    }
+    args.push(&s);
+    args.push(&d);
+    let mut child = command(&args, None)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(spawn_error)?;
     let pid = child.id();
     if let Ok(mut r) = RUNNING.lock() {
         r.push(pid);

@@ -74,6 +74,12 @@ enum Command {
     /// Delete volumes (attached ones only with --force)
     #[command(alias = "rm")]
     Delete(volume::DeleteArgs),
+    /// Grow a volume (attached or not) to a new size
+    Extend(volume::ExtendArgs),
+    /// Give a volume a new name
+    Rename(volume::RenameArgs),
+    /// Write a volume or a snapshot to a file (raw or qcow2)
+    Export(volume::ExportArgs),
     /// Attach a volume to a loop device (or every volume that should be
     /// attached, with --all)
     Attach(volume::AttachArgs),
@@ -183,6 +189,9 @@ fn dispatch(ctx: &Ctx, cli: &Cli) -> Result<()> {
         Command::List(a) => volume::list(ctx, a),
         Command::Show(a) => volume::show(ctx, a),
         Command::Delete(a) => volume::delete(ctx, a),
+        Command::Extend(a) => volume::extend(ctx, a),
+        Command::Rename(a) => volume::rename(ctx, a),
+        Command::Export(a) => volume::export(ctx, a),
         Command::Attach(a) => volume::attach(ctx, a),
         Command::Detach(a) => volume::detach(ctx, a),
         Command::Snapshot(c) => snapshot::run(ctx, c),

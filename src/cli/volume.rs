@@ -79,6 +79,48 @@ pub struct DeleteArgs {
     force: bool,
 }
 
+/// `volctl extend`.
+#[derive(Args, Debug)]
+pub struct ExtendArgs {
+    /// Volume id, id prefix or name
+    volume: String,
+    /// The new size in GiB (larger than now; the size it already has is a
+    /// no-op). An attached volume grows in place: its device shows the new
+    /// size at once
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    size: u64,
+}
+
+/// `volctl export`.
+#[derive(Args, Debug)]
+pub struct ExportArgs {
+    /// VOLUME FILE, or with --snapshot just FILE
+    #[arg(num_args = 1..=2, required = true, value_names = ["VOLUME", "FILE"])]
+    targets: Vec<String>,
+    /// Export this snapshot (id, prefix or name) instead of a volume
+    #[arg(long, value_name = "SNAPSHOT")]
+    snapshot: Option<String>,
+    /// The file's format
+    #[arg(long, default_value = "raw", value_parser = ["raw", "qcow2"])]
+    format: String,
+    /// Compress (qcow2 only)
+    #[arg(long)]
+    compress: bool,
+    /// Replace an existing file; export an in-use volume (whatever is on
+    /// disk at each moment: snapshot it first for a consistent copy)
+    #[arg(long)]
+    force: bool,
+}
+
+/// `volctl rename`.
+#[derive(Args, Debug)]
+pub struct RenameArgs {
+    /// Volume id, id prefix or name
+    volume: String,
+    /// Its new name
+    name: String,
+}
+
 /// `volctl attach`.
 #[derive(Args, Debug)]
 pub struct AttachArgs {
@@ -322,6 +364,51 @@ fn attach_all(ctx: &Ctx, project: Option<&str>) -> Result<()> {
             format!("{failed} volume(s) could not be attached again"),
         ));
     }
+    Ok(())
+}
+
+pub fn extend(ctx: &Ctx, a: &ExtendArgs) -> Result<()> {
+    let v = find(ctx, &a.volume)?;
+    let v = ctx.ops().extend(&v.id, a.size)?;
+    let line = format!("{} {} GiB", v.id, v.size);
+    print_volume(ctx, &v, line);
+    Ok(())
+}
+
+pub fn export(ctx: &Ctx, a: &ExportArgs) -> Result<()> {
+    use crate::manager::export_volume::{ExportRequest, Source};
+    let (source, id, file) = match (&a.snapshot, a.targets.as_slice()) {
+        (Some(snap), [file]) => {
+            let s = crate::store::snapshots::find(
+                &ctx.svc.store.db().lock(),
+                Some(&ctx.global.project),
+                snap,
+            )?;
+            (Source::Snapshot, s.id, file)
+        }
+        (None, [vol, file]) => (Source::Volume, find(ctx, vol)?.id, file),
+        (Some(_), _) => return Err(Error::invalid("with --snapshot, give only the FILE")),
+        (None, _) => return Err(Error::invalid("give the VOLUME and the FILE")),
+    };
+    let file = std::path::absolute(file).map_err(|e| Error::invalid(format!("{file}: {e}")))?;
+    let req = ExportRequest {
+        source,
+        id,
+        file,
+        format: crate::backends::Format::parse(&a.format)?,
+        compress: a.compress,
+        force: a.force,
+    };
+    let done = ctx.ops().export(&req)?;
+    ctx.render(&done, || output::line(&done.file.display().to_string()));
+    Ok(())
+}
+
+pub fn rename(ctx: &Ctx, a: &RenameArgs) -> Result<()> {
+    let v = find(ctx, &a.volume)?;
+    let v = ctx.ops().rename(&v.id, &a.name)?;
+    let line = format!("{} {}", v.id, a.name);
+    print_volume(ctx, &v, line);
     Ok(())
 }
 

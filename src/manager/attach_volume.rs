@@ -10,6 +10,7 @@ use crate::backends::Obj;
 use crate::error::Error;
 use crate::flow::{ExecContext, Failure, Flow, RevertContext, Task, Values, ValuesExt, outputs};
 use crate::service::Service;
+use crate::store::events;
 use crate::store::volumes::{self, Volume, VolumeStatus};
 use crate::symbols::{DEVICE, VOLUME, VOLUME_ID};
 use crate::task_signature;
@@ -124,7 +125,9 @@ impl Task for RecordAttachment {
     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
         let v: Volume = ctx.get(VOLUME)?;
         let device: String = ctx.get(DEVICE)?;
-        volumes::set_device(&self.0.store.db().lock(), &v.id, Some(&device))?;
+        let conn = self.0.store.db().lock();
+        volumes::set_device(&conn, &v.id, Some(&device))?;
+        events::emit(&conn, Some(&v.id), &events::Event::VolumeAttach { device })?;
         Ok(outputs())
     }
 }
@@ -204,7 +207,13 @@ impl Task for RecordDetachment {
 
     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
         let v: Volume = ctx.get(VOLUME)?;
-        volumes::set_device(&self.0.store.db().lock(), &v.id, None)?;
+        let conn = self.0.store.db().lock();
+        volumes::set_device(&conn, &v.id, None)?;
+        events::emit(
+            &conn,
+            Some(&v.id),
+            &events::Event::VolumeDetach { device: v.device },
+        )?;
         Ok(outputs())
     }
 }

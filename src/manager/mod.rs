@@ -4,6 +4,9 @@
 pub mod attach_volume;
 pub mod create_volume;
 pub mod delete_volume;
+pub mod export_volume;
+pub mod extend_volume;
+pub mod rename_volume;
 pub mod snapshot;
 
 use serde::{Deserialize, Serialize};

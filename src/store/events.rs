@@ -29,6 +29,20 @@ crate::string_enum! {
         VolumeDeleteEnd = "volume.delete.end",
         /// A delete failed part-way.
         VolumeDeleteError = "volume.delete.error",
+        /// A volume started to grow.
+        VolumeExtendStart = "volume.extend.start",
+        /// A volume grew.
+        VolumeExtendEnd = "volume.extend.end",
+        /// Growing a volume failed (and was reverted as far as is safe).
+        VolumeExtendError = "volume.extend.error",
+        /// A volume was attached to a device.
+        VolumeAttach = "volume.attach",
+        /// A volume was detached from its device.
+        VolumeDetach = "volume.detach",
+        /// A volume was renamed.
+        VolumeRename = "volume.rename",
+        /// A volume or a snapshot of it was written to a file.
+        VolumeExport = "volume.export",
         /// A recorded device no longer backs its volume and was forgotten.
         VolumeDeviceStale = "volume.device.stale",
         /// A snapshot is being made.
@@ -131,6 +145,54 @@ pub enum Event {
         /// Why, if known.
         reason: Option<String>,
     },
+    /// `volume.extend.start`
+    VolumeExtendStart {
+        /// GiB now.
+        size: u64,
+        /// GiB asked for.
+        new_size: u64,
+    },
+    /// `volume.extend.end`
+    VolumeExtendEnd {
+        /// GiB now.
+        size: u64,
+    },
+    /// `volume.extend.error`
+    VolumeExtendError {
+        /// Why, if known.
+        reason: Option<String>,
+        /// GiB it is left with (the new size when its grown object could not
+        /// be shrunk back safely).
+        size: u64,
+    },
+    /// `volume.attach`
+    VolumeAttach {
+        /// The device.
+        device: String,
+    },
+    /// `volume.detach`
+    VolumeDetach {
+        /// The device it had.
+        device: Option<String>,
+    },
+    /// `volume.rename`
+    VolumeRename {
+        /// The name it had.
+        from: Option<String>,
+        /// The name it has.
+        to: String,
+    },
+    /// `volume.export`
+    VolumeExport {
+        /// The snapshot exported, if it was one.
+        snapshot_id: Option<String>,
+        /// The file written.
+        file: String,
+        /// Its format.
+        format: Format,
+        /// Its size, bytes.
+        bytes: u64,
+    },
     /// `volume.device.stale`
     VolumeDeviceStale {
         /// The device forgotten.
@@ -232,6 +294,13 @@ impl Event {
             Event::VolumeDeleteStart { .. } => T::VolumeDeleteStart,
             Event::VolumeDeleteEnd { .. } => T::VolumeDeleteEnd,
             Event::VolumeDeleteError { .. } => T::VolumeDeleteError,
+            Event::VolumeExtendStart { .. } => T::VolumeExtendStart,
+            Event::VolumeExtendEnd { .. } => T::VolumeExtendEnd,
+            Event::VolumeExtendError { .. } => T::VolumeExtendError,
+            Event::VolumeAttach { .. } => T::VolumeAttach,
+            Event::VolumeDetach { .. } => T::VolumeDetach,
+            Event::VolumeRename { .. } => T::VolumeRename,
+            Event::VolumeExport { .. } => T::VolumeExport,
             Event::VolumeDeviceStale { .. } => T::VolumeDeviceStale,
             Event::SnapshotCreateStart { .. } => T::SnapshotCreateStart,
             Event::SnapshotCreateEnd { .. } => T::SnapshotCreateEnd,

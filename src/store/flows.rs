@@ -17,6 +17,12 @@ crate::string_enum! {
         Attach = "attach",
         /// Detach a volume.
         Detach = "detach",
+        /// Grow a volume.
+        Extend = "extend",
+        /// Rename a volume.
+        Rename = "rename",
+        /// Write a volume or snapshot to a file.
+        Export = "export",
         /// Snapshot a volume.
         Snapshot = "snapshot",
         /// Delete a snapshot.

@@ -15,6 +15,8 @@ crate::string_enum! {
         Available = "available",
         /// Being deleted.
         Deleting = "deleting",
+        /// Being written to a file (`export --snapshot`).
+        Exporting = "exporting",
         /// Deletion failed part-way; delete it again.
         ErrorDeleting = "error_deleting",
     }

@@ -23,6 +23,10 @@ crate::string_enum! {
         Detaching = "detaching",
         /// Being deleted.
         Deleting = "deleting",
+        /// Being grown (`extend`).
+        Extending = "extending",
+        /// Being written to a file (`export`).
+        Exporting = "exporting",
         /// Creation failed; nothing is left on a backend and it holds no quota.
         Error = "error",
         /// Deletion failed part-way; delete it again.
@@ -311,6 +315,20 @@ pub fn set_quota_state(
 pub fn delete(conn: &Connection, id: &str) -> Result<()> {
     conn.prepare_cached("DELETE FROM volumes WHERE id = ?1")?
         .execute([id])?;
+    Ok(())
+}
+
+/// Records a volume's name.
+pub fn set_name(conn: &Connection, id: &str, name: Option<&str>) -> Result<()> {
+    conn.prepare_cached("UPDATE volumes SET name = ?2, updated_at = ?3 WHERE id = ?1")?
+        .execute(params![id, name, now()])?;
+    Ok(())
+}
+
+/// Records a volume's new size (GiB).
+pub fn set_size(conn: &Connection, id: &str, size: u64) -> Result<()> {
+    conn.prepare_cached("UPDATE volumes SET size = ?2, updated_at = ?3 WHERE id = ?1")?
+        .execute(params![id, size as i64, now()])?;
     Ok(())
 }
 

@@ -7,6 +7,8 @@ mod support;
 
 mod cli_concurrency;
 mod cli_create;
+mod cli_export;
+mod cli_extend;
 mod cli_images;
 mod cli_interrupt;
 mod cli_reschedule;

@@ -75,6 +75,50 @@ raw() {
     $V delete "$id" -q > /dev/null
 }
 
+# extend: the LV grows (thin or thick) and stays active; its data stays;
+# a shrink is refused; an extend killed after the grow resumes to the new
+# size or rolls back (the LV shrunk back: nothing holds it open).
+extend() {
+    id=$($V create --size 1 --type "$1" -q)
+    p=$(field "$id" path)
+    mark "$p" kept
+    $V extend "$id" --size 2 -q > /dev/null
+    expect "$(field "$id" size)" 2 size
+    size=$(lvm lvs --noheadings --units b --nosuffix -o lv_size "$2/volume-$id" | tr -d ' ')
+    expect "$size" 2147483648 "LV size"
+    expect "$(blockdev --getsize64 "$p")" 2147483648 "device size"
+    expect "$(marker "$p")" kept "data after the extend"
+    if $V extend "$id" --size 1 -q 2>/dev/null; then echo "shrank a volume"; return 1; fi
+    for how in resume rollback; do
+        if VOLCTL_CRASH_AT=volume_extend/ExtendOnBackend/success $V extend "$id" --size 3 -q 2>/dev/null; then
+            echo "did not crash"; return 1
+        fi
+        $V $how --all -q > /dev/null
+        want=2; [ $how = resume ] && want=3
+        expect "$(field "$id" size)" $want "size after $how"
+        size=$(lvm lvs --noheadings --units b --nosuffix -o lv_size "$2/volume-$id" | tr -d ' ')
+        expect "$size" $((want << 30)) "LV size after $how"
+        expect "$(marker "$p")" kept "data after $how"
+        $V check -q > /dev/null
+    done
+    $V delete "$id" -q > /dev/null
+    no_volume_lvs "$2"
+}
+
+# export: an LV written to a raw and a compressed qcow2 file, equal to it.
+export_lv() {
+    id=$($V create --size 1 --type "$1" -q)
+    p=$(field "$id" path)
+    mark "$p" exported
+    $V export "$id" /tmp/export.raw -q > /dev/null
+    qemu-img compare -q -f raw -F raw "$p" /tmp/export.raw
+    $V export "$id" /tmp/export.qcow2 --format qcow2 --compress -q > /dev/null
+    qemu-img compare -q -f raw -F qcow2 "$p" /tmp/export.qcow2
+    expect "$(field "$id" status)" available status
+    rm -f /tmp/export.raw /tmp/export.qcow2
+    $V delete "$id" -q > /dev/null
+}
+
 make_image() {
     dd if=/dev/urandom of=/tmp/pattern bs=1M count=8 2>/dev/null
     qemu-img create -q -f raw /tmp/img.raw 96M
@@ -246,6 +290,10 @@ second_store_refused() {
 
 run raw_thick raw thick vg0
 run raw_thin raw thin vg1
+run extend_thick extend thick vg0
+run extend_thin extend thin vg1
+run export_thick export_lv thick vg0
+run export_thin export_lv thin vg1
 make_image
 run image_thick image thick vg0
 run image_thin image thin vg1
