@@ -202,6 +202,9 @@ _volctl() {
             volctl__subcmd__help__subcmd__snapshot,list)
                 cmd="volctl__subcmd__help__subcmd__snapshot__subcmd__list"
                 ;;
+            volctl__subcmd__help__subcmd__snapshot,revert)
+                cmd="volctl__subcmd__help__subcmd__snapshot__subcmd__revert"
+                ;;
             volctl__subcmd__help__subcmd__snapshot,show)
                 cmd="volctl__subcmd__help__subcmd__snapshot__subcmd__show"
                 ;;
@@ -274,6 +277,9 @@ _volctl() {
             volctl__subcmd__snapshot,list)
                 cmd="volctl__subcmd__snapshot__subcmd__list"
                 ;;
+            volctl__subcmd__snapshot,revert)
+                cmd="volctl__subcmd__snapshot__subcmd__revert"
+                ;;
             volctl__subcmd__snapshot,show)
                 cmd="volctl__subcmd__snapshot__subcmd__show"
                 ;;
@@ -288,6 +294,9 @@ _volctl() {
                 ;;
             volctl__subcmd__snapshot__subcmd__help,list)
                 cmd="volctl__subcmd__snapshot__subcmd__help__subcmd__list"
+                ;;
+            volctl__subcmd__snapshot__subcmd__help,revert)
+                cmd="volctl__subcmd__snapshot__subcmd__help__subcmd__revert"
                 ;;
             volctl__subcmd__snapshot__subcmd__help,show)
                 cmd="volctl__subcmd__snapshot__subcmd__help__subcmd__show"
@@ -1241,7 +1250,7 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__help__subcmd__snapshot)
-            opts="create list show delete"
+            opts="create list show revert delete"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1283,6 +1292,20 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__help__subcmd__snapshot__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        volctl__subcmd__help__subcmd__snapshot__subcmd__revert)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1877,7 +1900,7 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__snapshot)
-            opts="-q -v -h --state-dir --config --project --json --quiet --verbose --help create list show delete help"
+            opts="-q -v -h --state-dir --config --project --json --quiet --verbose --help create list show revert delete help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1963,7 +1986,7 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__snapshot__subcmd__help)
-            opts="create list show delete help"
+            opts="create list show revert delete help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2032,6 +2055,20 @@ _volctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        volctl__subcmd__snapshot__subcmd__help__subcmd__revert)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         volctl__subcmd__snapshot__subcmd__help__subcmd__show)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
@@ -2057,6 +2094,32 @@ _volctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --project)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        volctl__subcmd__snapshot__subcmd__revert)
+            opts="-q -v -h --state-dir --config --project --json --quiet --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --state-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -134,18 +134,19 @@ complete -c volctl -n "__fish_volctl_using_subcommand detach" -l json -d 'Print 
 complete -c volctl -n "__fish_volctl_using_subcommand detach" -s q -l quiet -d 'No progress on stderr'
 complete -c volctl -n "__fish_volctl_using_subcommand detach" -s v -l verbose -d 'More diagnostics on stderr: -vv for every flow and task transition and every external command (VOLCTL_LOG, a tracing filter, overrides)'
 complete -c volctl -n "__fish_volctl_using_subcommand detach" -s h -l help -d 'Print help'
-complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show delete help" -l state-dir -d 'State directory (store, default backend) [default: /var/lib/volctl for root, else $XDG_DATA_HOME/volctl]' -r -F
-complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show delete help" -l config -d 'Configuration file [default: <state-dir>/config.toml if it exists, else one loopback backend under the state directory]' -r -F
-complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show delete help" -l project -d 'Project that owns the volumes and their quota' -r
-complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show delete help" -l json -d 'Print results as JSON (one document on stdout)'
-complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show delete help" -s q -l quiet -d 'No progress on stderr'
-complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show delete help" -s v -l verbose -d 'More diagnostics on stderr: -vv for every flow and task transition and every external command (VOLCTL_LOG, a tracing filter, overrides)'
-complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show delete help" -s h -l help -d 'Print help'
-complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show delete help" -f -a "create" -d 'Snapshot a volume'
-complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show delete help" -f -a "list" -d 'List snapshots'
-complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show delete help" -f -a "show" -d 'Show one snapshot'
-complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show delete help" -f -a "delete" -d 'Delete snapshots'
-complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show delete help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show revert delete help" -l state-dir -d 'State directory (store, default backend) [default: /var/lib/volctl for root, else $XDG_DATA_HOME/volctl]' -r -F
+complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show revert delete help" -l config -d 'Configuration file [default: <state-dir>/config.toml if it exists, else one loopback backend under the state directory]' -r -F
+complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show revert delete help" -l project -d 'Project that owns the volumes and their quota' -r
+complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show revert delete help" -l json -d 'Print results as JSON (one document on stdout)'
+complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show revert delete help" -s q -l quiet -d 'No progress on stderr'
+complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show revert delete help" -s v -l verbose -d 'More diagnostics on stderr: -vv for every flow and task transition and every external command (VOLCTL_LOG, a tracing filter, overrides)'
+complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show revert delete help" -s h -l help -d 'Print help'
+complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show revert delete help" -f -a "create" -d 'Snapshot a volume'
+complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show revert delete help" -f -a "list" -d 'List snapshots'
+complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show revert delete help" -f -a "show" -d 'Show one snapshot'
+complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show revert delete help" -f -a "revert" -d 'Put a snapshot\'s data back into its volume, in place (the volume keeps its id, name and path; it must be detached)'
+complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show revert delete help" -f -a "delete" -d 'Delete snapshots'
+complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show revert delete help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and __fish_seen_subcommand_from create" -s n -l name -d 'Name' -r
 complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and __fish_seen_subcommand_from create" -l state-dir -d 'State directory (store, default backend) [default: /var/lib/volctl for root, else $XDG_DATA_HOME/volctl]' -r -F
 complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and __fish_seen_subcommand_from create" -l config -d 'Configuration file [default: <state-dir>/config.toml if it exists, else one loopback backend under the state directory]' -r -F
@@ -170,6 +171,13 @@ complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and __fish_seen_
 complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and __fish_seen_subcommand_from show" -s q -l quiet -d 'No progress on stderr'
 complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and __fish_seen_subcommand_from show" -s v -l verbose -d 'More diagnostics on stderr: -vv for every flow and task transition and every external command (VOLCTL_LOG, a tracing filter, overrides)'
 complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
+complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and __fish_seen_subcommand_from revert" -l state-dir -d 'State directory (store, default backend) [default: /var/lib/volctl for root, else $XDG_DATA_HOME/volctl]' -r -F
+complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and __fish_seen_subcommand_from revert" -l config -d 'Configuration file [default: <state-dir>/config.toml if it exists, else one loopback backend under the state directory]' -r -F
+complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and __fish_seen_subcommand_from revert" -l project -d 'Project that owns the volumes and their quota' -r
+complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and __fish_seen_subcommand_from revert" -l json -d 'Print results as JSON (one document on stdout)'
+complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and __fish_seen_subcommand_from revert" -s q -l quiet -d 'No progress on stderr'
+complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and __fish_seen_subcommand_from revert" -s v -l verbose -d 'More diagnostics on stderr: -vv for every flow and task transition and every external command (VOLCTL_LOG, a tracing filter, overrides)'
+complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and __fish_seen_subcommand_from revert" -s h -l help -d 'Print help'
 complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and __fish_seen_subcommand_from delete" -l state-dir -d 'State directory (store, default backend) [default: /var/lib/volctl for root, else $XDG_DATA_HOME/volctl]' -r -F
 complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and __fish_seen_subcommand_from delete" -l config -d 'Configuration file [default: <state-dir>/config.toml if it exists, else one loopback backend under the state directory]' -r -F
 complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and __fish_seen_subcommand_from delete" -l project -d 'Project that owns the volumes and their quota' -r
@@ -180,6 +188,7 @@ complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and __fish_seen_
 complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and __fish_seen_subcommand_from help" -f -a "create" -d 'Snapshot a volume'
 complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and __fish_seen_subcommand_from help" -f -a "list" -d 'List snapshots'
 complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show one snapshot'
+complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and __fish_seen_subcommand_from help" -f -a "revert" -d 'Put a snapshot\'s data back into its volume, in place (the volume keeps its id, name and path; it must be detached)'
 complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and __fish_seen_subcommand_from help" -f -a "delete" -d 'Delete snapshots'
 complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c volctl -n "__fish_volctl_using_subcommand image; and not __fish_seen_subcommand_from import list show delete help" -l state-dir -d 'State directory (store, default backend) [default: /var/lib/volctl for root, else $XDG_DATA_HOME/volctl]' -r -F
@@ -403,6 +412,7 @@ complete -c volctl -n "__fish_volctl_using_subcommand help; and not __fish_seen_
 complete -c volctl -n "__fish_volctl_using_subcommand help; and __fish_seen_subcommand_from snapshot" -f -a "create" -d 'Snapshot a volume'
 complete -c volctl -n "__fish_volctl_using_subcommand help; and __fish_seen_subcommand_from snapshot" -f -a "list" -d 'List snapshots'
 complete -c volctl -n "__fish_volctl_using_subcommand help; and __fish_seen_subcommand_from snapshot" -f -a "show" -d 'Show one snapshot'
+complete -c volctl -n "__fish_volctl_using_subcommand help; and __fish_seen_subcommand_from snapshot" -f -a "revert" -d 'Put a snapshot\'s data back into its volume, in place (the volume keeps its id, name and path; it must be detached)'
 complete -c volctl -n "__fish_volctl_using_subcommand help; and __fish_seen_subcommand_from snapshot" -f -a "delete" -d 'Delete snapshots'
 complete -c volctl -n "__fish_volctl_using_subcommand help; and __fish_seen_subcommand_from image" -f -a "import" -d 'Import an image file (raw or qcow2) into the catalog'
 complete -c volctl -n "__fish_volctl_using_subcommand help; and __fish_seen_subcommand_from image" -f -a "list" -d 'List images'

@@ -12,7 +12,7 @@ use crate::flow::{Engine, Flow, FlowOutcome, FlowState, Values, ValuesExt, outpu
 use crate::images::flows as image_flows;
 use crate::manager::{
     attach_volume, create_volume as manager_create, delete_volume, export_volume, extend_volume,
-    rename_volume, snapshot,
+    rename_volume, revert_snapshot, snapshot,
 };
 use crate::scheduler::create_volume as scheduler_create;
 use crate::service::Service;
@@ -34,6 +34,7 @@ pub fn definition(name: &str, svc: &Arc<Service>) -> Option<Flow> {
         extend_volume::FLOW => extend_volume::flow(svc),
         rename_volume::FLOW => rename_volume::flow(svc),
         export_volume::FLOW => export_volume::flow(svc),
+        revert_snapshot::FLOW => revert_snapshot::flow(svc),
         attach_volume::ATTACH_FLOW => attach_volume::attach_flow(svc),
         attach_volume::DETACH_FLOW => attach_volume::detach_flow(svc),
         snapshot::CREATE_FLOW => snapshot::create_flow(svc),
@@ -297,6 +298,24 @@ impl Ops {
         )?;
         snapshots::get(&self.svc.store.db().lock(), &id)?
             .ok_or_else(|| Error::internal("the snapshot vanished"))
+    }
+
+    /// Puts a snapshot's data back into its volume (in place); returns the
+    /// volume.
+    pub fn snapshot_revert(&self, snapshot_id: &str) -> Result<Volume> {
+        let s = snapshots::get(&self.svc.store.db().lock(), snapshot_id)?
+            .ok_or_else(|| Error::not_found(format!("no snapshot {snapshot_id}")))?;
+        self.guard(&s.volume_id)?;
+        self.refresh_device(&s.volume_id)?;
+        self.complete(
+            &revert_snapshot::flow(&self.svc),
+            revert_snapshot::inputs(snapshot_id),
+            FlowMeta::snapshot(Operation::SnapshotRevert, snapshot_id, Some(&s.volume_id)),
+        )?;
+        Ok(self.observed(&volumes::require(
+            &self.svc.store.db().lock(),
+            &s.volume_id,
+        )?))
     }
 
     /// Deletes a snapshot.

@@ -486,6 +486,61 @@ impl Driver for Loopback {
         Ok(true)
     }
 
+    fn revert_to(&self, volume: Obj<'_>, snapshot: Obj<'_>, io: &Io<'_>) -> Result<()> {
+        self.ensure_dir()?;
+        if let Some(dev) = self.device_of(volume) {
+            return Err(Error::conflict(format!(
+                "volume {} is attached ({dev}): a loop device keeps reading the file it was \
+                 bound to, so the snapshot's data cannot be swapped in under it; detach it first",
+                volume.id
+            )));
+        }
+        let copy_id = super::revert_copy_id(volume.id);
+        let copy = Obj::volume(&copy_id);
+        let (src, tmp, dst) = (self.file(snapshot), self.file(copy), self.file(volume));
+        copy::clone_into(&src, self.new_object(copy)?, io).map_err(|e| {
+            self.io_err(
+                &format!("copying {} to {}", src.display(), tmp.display()),
+                &e,
+            )
+        })?;
+        let f = fs::OpenOptions::new()
+            .write(true)
+            .custom_flags(libc::O_CLOEXEC | libc::O_NOFOLLOW)
+            .open(&tmp)
+            .map_err(|e| self.io_err(&format!("opening {}", tmp.display()), &e))?;
+        self.finish_size(&f, &tmp, None)?;
+        f.sync_all()
+            .map_err(|e| self.io_err(&format!("syncing {}", tmp.display()), &e))?;
+        // The swap: atomic, and durable once the directory is synced.
+        fs::rename(&tmp, &dst).map_err(|e| {
+            self.io_err(
+                &format!("renaming {} to {}", tmp.display(), dst.display()),
+                &e,
+            )
+        })?;
+        if let Ok(d) = File::open(&self.dir) {
+            let _ = d.sync_all();
+        }
+        Ok(())
+    }
+
+    fn revert_cleanup(&self, volume: Obj<'_>) -> Result<()> {
+        let copy_id = super::revert_copy_id(volume.id);
+        let tmp = self.file(Obj::volume(&copy_id));
+        // Ours by its mark only: anything else there is moved aside.
+        if tmp.exists() {
+            match copy::create_object(&tmp, &self.store_id) {
+                Ok(_) => fs::remove_file(&tmp)
+                    .map_err(|e| self.io_err(&format!("removing {}", tmp.display()), &e))?,
+                Err(_) => {
+                    self.quarantine(Obj::volume(&copy_id))?;
+                }
+            }
+        }
+        Ok(())
+    }
+
     fn attach(&self, obj: Obj<'_>, read_only: bool) -> Result<String> {
         self.claimed()?;
         let path = self.file(obj);

@@ -639,6 +639,74 @@ impl Driver for Lvm {
         Ok(())
     }
 
+    fn revert_to(&self, volume: Obj<'_>, snapshot: Obj<'_>, _io: &Io<'_>) -> Result<()> {
+        if self.pool.is_none() {
+            return Err(Error::invalid(format!(
+                "backend `{}`: reverting to a snapshot is not supported on thick LVM (an \
+                 in-place copy could not be undone and `lvconvert --merge` consumes the \
+                 snapshot); make a new volume from it instead: `volctl create --from-snapshot`",
+                self.cfg.name()
+            )));
+        }
+        if let Some(why) = self.device_busy(&self.device(volume)) {
+            return Err(Error::conflict(format!(
+                "volume {}: {why}; stop what holds it first",
+                volume.id
+            )));
+        }
+        let copy_id = super::revert_copy_id(volume.id);
+        let copy = Obj::volume(&copy_id);
+        let old_id = format!("{}.old", volume.id);
+        let old = Obj::volume(&old_id);
+        // Idempotent steps (a resumed revert finds some of them done): the
+        // copy, a thin snapshot of the snapshot; the volume renamed away;
+        // the copy renamed to the volume; the old one removed.
+        if self.lv_size(old)?.is_none() {
+            if self.lv_size(copy)?.is_some() {
+                self.revert_cleanup(volume)?;
+            }
+            self.prepare_new(copy)?;
+            self.run(&[
+                "lvcreate",
+                "-y",
+                "-s",
+                "-kn",
+                "--addtag",
+                &self.tag,
+                "-n",
+                &copy.name(),
+                &self.lv(snapshot),
+            ])?;
+            self.run(&["lvrename", &self.vg, &volume.name(), &old.name()])?;
+        }
+        if self.lv_size(copy)?.is_some() {
+            self.run(&["lvrename", &self.vg, &copy.name(), &volume.name()])?;
+        }
+        if self.lv_size(old)?.is_some() && self.lv_is_ours(old)? {
+            self.run(&["lvremove", "-y", &self.lv(old)])?;
+        }
+        Ok(())
+    }
+
+    fn revert_cleanup(&self, volume: Obj<'_>) -> Result<()> {
+        let copy_id = super::revert_copy_id(volume.id);
+        let copy = Obj::volume(&copy_id);
+        let old_id = format!("{}.old", volume.id);
+        // Renamed away but not back: the volume's old data is its LV again.
+        if self.lv_size(Obj::volume(&old_id))?.is_some() && self.lv_size(volume)?.is_none() {
+            self.run(&[
+                "lvrename",
+                &self.vg,
+                &format!("volume-{old_id}"),
+                &volume.name(),
+            ])?;
+        }
+        if self.lv_size(copy)?.is_some() && self.lv_is_ours(copy)? {
+            self.run(&["lvremove", "-y", &self.lv(copy)])?;
+        }
+        Ok(())
+    }
+
     fn unextend(&self, obj: Obj<'_>, size: Bytes) -> Result<bool> {
         let Some(have) = self.lv_size(obj)? else {
             return Ok(true);

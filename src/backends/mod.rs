@@ -110,6 +110,12 @@ pub struct ImageSource<'a> {
     pub virtual_size: u64,
 }
 
+/// The id of the copy a snapshot revert makes beside volume `id` before it
+/// swaps it in (listed as an object of no volume if a crash leaves it).
+pub fn revert_copy_id(id: &str) -> String {
+    format!("{id}.revert")
+}
+
 /// A backend's operations. Every one is idempotent — a flow that died while
 /// running one runs it again.
 pub trait Driver: Send + Sync {
@@ -165,6 +171,17 @@ pub trait Driver: Send + Sync {
     /// it open). Returns whether it did; `false` leaves the object grown
     /// (shrinking could cut off what a running system already put there).
     fn unextend(&self, obj: Obj<'_>, size: Bytes) -> Result<bool>;
+
+    /// Puts `snapshot`'s data back into `volume` (of the same size), in
+    /// place: the volume keeps its id, name and path. The data is swapped in
+    /// whole (a copy made beside the volume, then renamed over it), so a
+    /// crash leaves the old data or the snapshot's, never a mix; a backend
+    /// that cannot do that refuses. Refuses a volume something has open.
+    fn revert_to(&self, volume: Obj<'_>, snapshot: Obj<'_>, io: &Io<'_>) -> Result<()>;
+
+    /// Removes what an interrupted [`Driver::revert_to`] left beside the
+    /// volume (its copy not yet swapped in).
+    fn revert_cleanup(&self, volume: Obj<'_>) -> Result<()>;
 
     /// Removes an object; nothing to do if it is gone.
     fn delete(&self, obj: Obj<'_>) -> Result<()>;

@@ -34,6 +34,12 @@ pub enum SnapshotCommand {
         /// Snapshot id, id prefix or name
         snapshot: String,
     },
+    /// Put a snapshot's data back into its volume, in place (the volume
+    /// keeps its id, name and path; it must be detached)
+    Revert {
+        /// Snapshot id, id prefix or name
+        snapshot: String,
+    },
     /// Delete snapshots
     #[command(alias = "rm")]
     Delete {
@@ -109,6 +115,18 @@ pub fn run(ctx: &Ctx, cmd: &SnapshotCommand) -> Result<()> {
                     &["ID", "NAME", "SIZE", "STATUS", "VOLUME", "BACKEND"],
                     &rows,
                 );
+            });
+        }
+        SnapshotCommand::Revert { snapshot } => {
+            let project = Some(ctx.global.project.as_str());
+            let s = snapshots::find(&db.lock(), project, snapshot)?;
+            let v = ctx.ops().snapshot_revert(&s.id)?;
+            ctx.render(&v, || {
+                ctx.note(&format!(
+                    "volume {} now holds snapshot {}'s data",
+                    v.id, s.id
+                ));
+                output::line(&v.id);
             });
         }
         SnapshotCommand::Show { snapshot } => {

@@ -51,6 +51,8 @@ crate::string_enum! {
         SnapshotCreateEnd = "snapshot.create.end",
         /// Making a snapshot failed.
         SnapshotCreateError = "snapshot.create.error",
+        /// A snapshot's data was put back into its volume.
+        SnapshotRevert = "snapshot.revert",
         /// A snapshot delete started.
         SnapshotDeleteStart = "snapshot.delete.start",
         /// A snapshot is gone.
@@ -221,6 +223,11 @@ pub enum Event {
         /// Why, if known.
         reason: Option<String>,
     },
+    /// `snapshot.revert`
+    SnapshotRevert {
+        /// The snapshot.
+        snapshot_id: String,
+    },
     /// `snapshot.delete.start`
     SnapshotDeleteStart {
         /// The snapshot.
@@ -305,6 +312,7 @@ impl Event {
             Event::SnapshotCreateStart { .. } => T::SnapshotCreateStart,
             Event::SnapshotCreateEnd { .. } => T::SnapshotCreateEnd,
             Event::SnapshotCreateError { .. } => T::SnapshotCreateError,
+            Event::SnapshotRevert { .. } => T::SnapshotRevert,
             Event::SnapshotDeleteStart { .. } => T::SnapshotDeleteStart,
             Event::SnapshotDeleteEnd { .. } => T::SnapshotDeleteEnd,
             Event::ImageImport { .. } => T::ImageImport,

@@ -27,6 +27,8 @@ crate::string_enum! {
         Snapshot = "snapshot",
         /// Delete a snapshot.
         SnapshotDelete = "snapshot_delete",
+        /// Put a snapshot's data back into its volume.
+        SnapshotRevert = "snapshot_revert",
         /// Import an image into the catalog.
         ImageImport = "image_import",
         /// Delete an image.

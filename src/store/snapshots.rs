@@ -17,6 +17,8 @@ crate::string_enum! {
         Deleting = "deleting",
         /// Being written to a file (`export --snapshot`).
         Exporting = "exporting",
+        /// Being put back into its volume (`snapshot revert`).
+        Reverting = "reverting",
         /// Deletion failed part-way; delete it again.
         ErrorDeleting = "error_deleting",
     }

@@ -27,6 +27,8 @@ crate::string_enum! {
         Extending = "extending",
         /// Being written to a file (`export`).
         Exporting = "exporting",
+        /// A snapshot's data is being put back into it.
+        Reverting = "reverting",
         /// Creation failed; nothing is left on a backend and it holds no quota.
         Error = "error",
         /// Deletion failed part-way; delete it again.

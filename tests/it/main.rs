@@ -13,6 +13,7 @@ mod cli_images;
 mod cli_interrupt;
 mod cli_reschedule;
 mod cli_resume;
+mod cli_revert;
 mod cli_safety;
 mod flow_engine;
 mod flow_props;

@@ -119,6 +119,34 @@ export_lv() {
     $V delete "$id" -q > /dev/null
 }
 
+# snapshot revert: thin swaps a thin snapshot of the snapshot in (same
+# path, the snapshot's data); thick refuses (exit 2) and changes nothing.
+revert_lv() {
+    id=$($V create --size 1 --type "$1" -q)
+    p=$(field "$id" path)
+    mark "$p" before
+    s=$($V snapshot create "$id" -q)
+    mark "$p" after
+    if [ "$1" = thin ]; then
+        $V snapshot revert "$s" -q > /dev/null
+        expect "$(field "$id" path)" "$p" path
+        expect "$(marker "$p")" before "data after the revert"
+        expect "$(field "$id" status)" available status
+        lv_present "$2/volume-$id"
+        if lvm lvs --noheadings -o lv_name "$2" | grep -q "volume-$id\."; then
+            echo "a revert copy was left"; lvm lvs "$2"; return 1
+        fi
+    else
+        rc=0; $V snapshot revert "$s" -q 2>/dev/null || rc=$?
+        expect "$rc" 2 "thick revert refused"
+        expect "$(marker "$p")" after "data unchanged"
+    fi
+    $V check -q > /dev/null
+    $V snapshot delete "$s" -q > /dev/null
+    $V delete "$id" -q > /dev/null
+    no_volume_lvs "$2"
+}
+
 make_image() {
     dd if=/dev/urandom of=/tmp/pattern bs=1M count=8 2>/dev/null
     qemu-img create -q -f raw /tmp/img.raw 96M
@@ -294,6 +322,8 @@ run extend_thick extend thick vg0
 run extend_thin extend thin vg1
 run export_thick export_lv thick vg0
 run export_thin export_lv thin vg1
+run revert_thick revert_lv thick vg0
+run revert_thin revert_lv thin vg1
 make_image
 run image_thick image thick vg0
 run image_thin image thin vg1

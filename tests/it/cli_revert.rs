@@ -1,0 +1,187 @@
+//! `volctl snapshot revert` for real on the loopback backend: the snapshot's
+//! bytes back in the volume, which keeps its id, name and path; any snapshot
+//! (not only the latest); refusals that change nothing; a crash at every
+//! step then resume or roll back.
+
+use std::collections::BTreeSet;
+use std::os::unix::fs::FileExt;
+
+use crate::cli_support::*;
+
+fn write(path: &str, at: u64, what: &[u8]) {
+    let f = std::fs::OpenOptions::new().write(true).open(path).unwrap();
+    f.write_all_at(what, at).unwrap();
+    f.sync_all().unwrap();
+}
+
+fn read(path: &str, at: u64, len: usize) -> Vec<u8> {
+    let mut buf = vec![0u8; len];
+    std::fs::File::open(path)
+        .unwrap()
+        .read_exact_at(&mut buf, at)
+        .unwrap();
+    buf
+}
+
+fn check_passes(v: &Volctl, what: &str) {
+    let r = v.run(&["check"]);
+    assert_eq!(r.code, 0, "{what}: check failed:\n{}{}", r.stdout, r.stderr);
+}
+
+/// A volume named `disk` with "first" in snapshot s1 and "second" in s2,
+/// then "now" written over both.
+fn setup(v: &Volctl) -> (String, String) {
+    let x = v.json(&["create", "--size", "1", "--name", "disk"]);
+    let (id, path) = (
+        x["id"].as_str().unwrap().to_string(),
+        x["path"].as_str().unwrap().to_string(),
+    );
+    write(&path, 1 << 20, b"first ");
+    v.json(&["snapshot", "create", "disk", "--name", "s1"]);
+    write(&path, 1 << 20, b"second");
+    write(&path, 700 << 20, b"only in s2 and later");
+    v.json(&["snapshot", "create", "disk", "--name", "s2"]);
+    write(&path, 1 << 20, b"now   ");
+    (id, path)
+}
+
+#[test]
+fn revert_puts_any_snapshot_s_data_back_in_place() {
+    let v = Volctl::new();
+    let (id, path) = setup(&v);
+    let x = v.json(&["snapshot", "revert", "s1"]);
+    assert_eq!(
+        (x["id"].as_str(), x["name"].as_str()),
+        (Some(id.as_str()), Some("disk"))
+    );
+    assert_eq!(x["path"].as_str(), Some(path.as_str()), "same path");
+    assert_eq!(x["status"], "available");
+    assert_eq!(read(&path, 1 << 20, 6), b"first ");
+    assert_eq!(
+        read(&path, 700 << 20, 20),
+        vec![0u8; 20],
+        "what s1 did not have is gone"
+    );
+    assert_eq!(std::fs::metadata(&path).unwrap().len(), 1 << 30);
+    // Then the later one: any snapshot, in any order.
+    v.json(&["snapshot", "revert", "s2"]);
+    assert_eq!(read(&path, 1 << 20, 6), b"second");
+    assert_eq!(read(&path, 700 << 20, 20), b"only in s2 and later");
+    for s in ["s1", "s2"] {
+        assert_eq!(v.json(&["snapshot", "show", s])["status"], "available");
+    }
+    assert_eq!(
+        v.usage("gigabytes"),
+        (3, 0),
+        "the volume and two snapshots, as before"
+    );
+    let events = v.ok(&["events", "--volume", &id, "--json"]);
+    assert_eq!(events.matches("\"snapshot.revert\"").count(), 2, "{events}");
+    let names = Volctl::files(&v.state.join("backends/default"));
+    assert!(!names.iter().any(|n| n.contains(".revert")), "{names:?}");
+    check_passes(&v, "after reverts");
+}
+
+#[test]
+fn revert_refuses_an_attached_or_extended_volume_and_changes_nothing() {
+    let v = Volctl::new();
+    let (id, path) = setup(&v);
+    v.json(&["extend", "disk", "--size", "2"]);
+    let r = v.run(&["snapshot", "revert", "s1"]);
+    assert_eq!(r.code, 6, "{}", r.stderr);
+    assert!(r.stderr.contains("extended"), "{}", r.stderr);
+    assert_eq!(read(&path, 1 << 20, 6), b"now   ");
+    let r = v.run(&["snapshot", "revert", "no-such-snapshot"]);
+    assert_eq!(r.code, 5, "{}", r.stderr);
+    assert_eq!(v.json(&["show", &id])["status"], "available");
+    check_passes(&v, "after refusals");
+
+    if !need_root("revert_refuses_an_attached_volume") {
+        return;
+    }
+    let v = Volctl::new();
+    let (id, path) = setup(&v);
+    v.json(&["attach", &id]);
+    let r = v.run(&["snapshot", "revert", "s1"]);
+    assert_eq!(r.code, 6, "{}", r.stderr);
+    assert!(r.stderr.contains("in use"), "{}", r.stderr);
+    assert_eq!(read(&path, 1 << 20, 6), b"now   ");
+    assert_eq!(v.json(&["show", &id])["status"], "in-use");
+    v.ok(&["detach", &id]);
+    check_passes(&v, "after an attached refusal");
+}
+
+#[test]
+fn crash_at_every_step_of_a_revert_then_resume_or_roll_back() {
+    let points: Vec<String> = {
+        let v = Volctl::new();
+        setup(&v);
+        let trace = v.path("trace");
+        let out = v
+            .cmd(&["snapshot", "revert", "s1"])
+            .env("VOLCTL_TRACE_POINTS", &trace)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let mut seen = BTreeSet::new();
+        std::fs::read_to_string(trace)
+            .unwrap()
+            .lines()
+            .filter(|p| seen.insert(p.to_string()))
+            .map(String::from)
+            .collect()
+    };
+    assert!(
+        points
+            .iter()
+            .any(|p| p.starts_with("snapshot_revert/RevertOnBackend")),
+        "{points:?}"
+    );
+    for point in &points {
+        for resume in [true, false] {
+            let v = Volctl::new();
+            let (id, path) = setup(&v);
+            let r: Run = v
+                .cmd(&["snapshot", "revert", "s1"])
+                .env("VOLCTL_CRASH_AT", point)
+                .output()
+                .unwrap()
+                .into();
+            assert!(
+                r.stderr
+                    .contains(&format!("test hook: crashing at {point}")),
+                "did not crash at {point}: {}",
+                r.stderr
+            );
+            let what = format!(
+                "{} after {point}",
+                if resume { "resume" } else { "rollback" }
+            );
+            let r = v.run(&[if resume { "resume" } else { "rollback" }, "--all"]);
+            assert_eq!(r.code, 0, "{what}: {}", r.stderr);
+            assert_eq!(v.json(&["show", &id])["status"], "available", "{what}");
+            let data = read(&path, 1 << 20, 6);
+            // Old data or the snapshot's, never a mix; resumed: the snapshot's.
+            if resume {
+                assert_eq!(data, b"first ", "{what}");
+            } else {
+                assert!(data == b"first " || data == b"now   ", "{what}: {data:?}");
+            }
+            assert_eq!(
+                v.json(&["snapshot", "show", "s1"])["status"],
+                "available",
+                "{what}"
+            );
+            let names = Volctl::files(&v.state.join("backends/default"));
+            assert!(
+                !names.iter().any(|n| n.contains(".revert")),
+                "{what}: {names:?}"
+            );
+            check_passes(&v, &what);
+        }
+    }
+}
