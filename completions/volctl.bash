@@ -574,7 +574,7 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__delete)
-            opts="-q -v -h --force --state-dir --config --project --json --quiet --verbose --help"
+            opts="-q -v -h --force --cascade --state-dir --config --project --json --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

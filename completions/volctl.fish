@@ -87,6 +87,7 @@ complete -c volctl -n "__fish_volctl_using_subcommand delete" -l state-dir -d 'S
 complete -c volctl -n "__fish_volctl_using_subcommand delete" -l config -d 'Configuration file [default: <state-dir>/config.toml if it exists, else one loopback backend under the state directory]' -r -F
 complete -c volctl -n "__fish_volctl_using_subcommand delete" -l project -d 'Project that owns the volumes and their quota' -r
 complete -c volctl -n "__fish_volctl_using_subcommand delete" -l force -d 'Also delete attached volumes, detaching them first (a mounted or held device is never detached, even so)'
+complete -c volctl -n "__fish_volctl_using_subcommand delete" -l cascade -d 'Delete the volumes\' snapshots first (in the same flow)'
 complete -c volctl -n "__fish_volctl_using_subcommand delete" -l json -d 'Print results as JSON (one document on stdout)'
 complete -c volctl -n "__fish_volctl_using_subcommand delete" -s q -l quiet -d 'No progress on stderr'
 complete -c volctl -n "__fish_volctl_using_subcommand delete" -s v -l verbose -d 'More diagnostics on stderr: -vv for every flow and task transition and every external command (VOLCTL_LOG, a tracing filter, overrides)'

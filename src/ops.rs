@@ -31,6 +31,7 @@ pub fn definition(name: &str, svc: &Arc<Service>) -> Option<Flow> {
         scheduler_create::FLOW => scheduler_create::flow(svc),
         manager_create::FLOW => manager_create::flow(svc),
         delete_volume::FLOW => delete_volume::flow(svc),
+        delete_volume::CASCADE_FLOW => delete_volume::cascade_flow(svc),
         extend_volume::FLOW => extend_volume::flow(svc),
         rename_volume::FLOW => rename_volume::flow(svc),
         export_volume::FLOW => export_volume::flow(svc),
@@ -358,10 +359,21 @@ impl Ops {
     /// Deletes a volume. An attached one only with `force` (its device is
     /// detached first — never while mounted or held).
     pub fn delete(&self, volume_id: &str, force: bool) -> Result<()> {
+        self.delete_with(volume_id, force, false)
+    }
+
+    /// Deletes a volume, and with `cascade` its snapshots first (in the
+    /// same flow).
+    pub fn delete_with(&self, volume_id: &str, force: bool, cascade: bool) -> Result<()> {
         self.guard(volume_id)?;
         self.refresh_device(volume_id)?;
+        let flow = if cascade {
+            delete_volume::cascade_flow(&self.svc)
+        } else {
+            delete_volume::flow(&self.svc)
+        };
         self.complete(
-            &delete_volume::flow(&self.svc),
+            &flow,
             delete_volume::inputs(volume_id, force),
             FlowMeta::volume(Operation::Delete, volume_id),
         )

@@ -77,6 +77,9 @@ pub struct DeleteArgs {
     /// held device is never detached, even so)
     #[arg(long)]
     force: bool,
+    /// Delete the volumes' snapshots first (in the same flow)
+    #[arg(long)]
+    cascade: bool,
 }
 
 /// `volctl extend`.
@@ -275,7 +278,8 @@ pub fn delete(ctx: &Ctx, a: &DeleteArgs) -> Result<()> {
     let mut deleted = Vec::new();
     let mut failed = Vec::new();
     for key in &a.volumes {
-        let r = find(ctx, key).and_then(|v| ops.delete(&v.id, a.force).map(|()| v.id));
+        let r =
+            find(ctx, key).and_then(|v| ops.delete_with(&v.id, a.force, a.cascade).map(|()| v.id));
         match r {
             Ok(id) => {
                 if !ctx.global.json {

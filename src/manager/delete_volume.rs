@@ -20,6 +20,10 @@ use crate::task_signature;
 /// The flow's name.
 pub const FLOW: &str = "volume_delete";
 
+/// The name of the flow that deletes a volume's snapshots first
+/// (`delete --cascade`).
+pub const CASCADE_FLOW: &str = "volume_delete_cascade";
+
 /// The delete flow.
 pub fn flow(svc: &Arc<Service>) -> Flow {
     Flow::linear(FLOW)
@@ -29,24 +33,105 @@ pub fn flow(svc: &Arc<Service>) -> Flow {
         .add(DeleteEntry(svc.clone()))
 }
 
+/// The cascade flow: the volume marked `deleting` (so no new snapshot or
+/// clone starts), its snapshots deleted, then the volume.
+pub fn cascade_flow(svc: &Arc<Service>) -> Flow {
+    Flow::linear(CASCADE_FLOW)
+        .add(CascadeDeleteStart(svc.clone()))
+        .add(DeleteSnapshotsOfVolume(svc.clone()))
+        .add(DetachDevice(svc.clone()))
+        .add(DeleteBackendObject(svc.clone()))
+        .add(DeleteEntry(svc.clone()))
+}
+
 /// Checks the volume may be deleted and marks it `deleting`. Revert: puts
 /// back its previous status, noting why the delete failed.
 pub struct DeleteStart(pub Arc<Service>);
+
+/// [`DeleteStart`] for a cascade: a volume with snapshots may be deleted
+/// (they are deleted next, in the same flow).
+pub struct CascadeDeleteStart(pub Arc<Service>);
+
+impl Task for CascadeDeleteStart {
+    task_signature!("DeleteStart", requires: [VOLUME_ID, FORCE], provides: [VOLUME], atomic);
+
+    fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
+        start(&self.0, ctx, true)
+    }
+
+    fn revert(&self, ctx: &RevertContext<'_>) -> Result<(), Failure> {
+        DeleteStart(self.0.clone()).revert(ctx)
+    }
+}
+
+/// Deletes every snapshot of the volume, each in its own steps (marked
+/// `deleting`, its object removed, its row and quota gone together), so a
+/// resumed run goes on with those left. Revert: none — a snapshot deleted
+/// stays deleted; one cut short is `error_deleting` and can be deleted
+/// again.
+pub struct DeleteSnapshotsOfVolume(pub Arc<Service>);
+
+impl Task for DeleteSnapshotsOfVolume {
+    task_signature!("DeleteSnapshotsOfVolume", requires: [VOLUME], provides: []);
+
+    fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
+        let v: Volume = ctx.get(VOLUME)?;
+        let snaps = snapshots::list(&self.0.store.db().lock(), None, Some(&v.id))?;
+        let total = snaps.len() as u64;
+        for (i, s) in snaps.iter().enumerate() {
+            ctx.check_cancelled()?;
+            super::snapshot::delete_now(&self.0, &s.id)?;
+            ctx.progress(i as u64 + 1, total);
+        }
+        Ok(outputs())
+    }
+}
+
+fn start(svc: &Arc<Service>, ctx: &ExecContext<'_>, cascade: bool) -> Result<Values, Failure> {
+    DeleteStart::check_and_mark(svc, ctx, cascade)
+}
 
 impl Task for DeleteStart {
     task_signature!("DeleteStart", requires: [VOLUME_ID, FORCE], provides: [VOLUME], atomic);
 
     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
+        start(&self.0, ctx, false)
+    }
+
+    fn revert(&self, ctx: &RevertContext<'_>) -> Result<(), Failure> {
+        let Some(v) = ctx.result(VOLUME) else {
+            return Ok(());
+        };
+        let reason = ctx.flow_failures().first().map(|f| f.message.clone());
+        let conn = self.0.store.db().lock();
+        if volumes::get(&conn, &v.id)?.is_some() {
+            volumes::set_status(&conn, &v.id, VolumeStatus::ErrorDeleting, reason.as_deref())?;
+            events::emit(
+                &conn,
+                Some(&v.id),
+                &events::Event::VolumeDeleteError { reason },
+            )?;
+        }
+        Ok(())
+    }
+}
+
+impl DeleteStart {
+    fn check_and_mark(
+        svc: &Arc<Service>,
+        ctx: &ExecContext<'_>,
+        cascade: bool,
+    ) -> Result<Values, Failure> {
         let id: String = ctx.get(VOLUME_ID)?;
         // Absent in flows recorded before `--force` existed: not forced.
         let force = ctx.get(FORCE).unwrap_or(false);
-        let conn = self.0.store.db().lock();
+        let conn = svc.store.db().lock();
         let mut v = volumes::require(&conn, &id)?;
         // Not only the record: a device bound to the volume's file (set up
         // by hand, or a record lost) makes it just as attached.
         if v.device.is_none()
             && let Some(b) = v.backend.as_deref()
-            && let Ok(driver) = self.0.backends.get(b)
+            && let Ok(driver) = svc.backends.get(b)
         {
             v.device = driver.device_of(Obj::volume(&id));
         }
@@ -57,7 +142,7 @@ impl Task for DeleteStart {
                 ))
                 .into());
             }
-            super::attach_volume::refuse_busy(&self.0, &v)?;
+            super::attach_volume::refuse_busy(svc, &v)?;
         }
         match v.status {
             VolumeStatus::Available
@@ -72,10 +157,10 @@ impl Task for DeleteStart {
             }
         }
         let snaps = snapshots::list(&conn, None, Some(&id))?;
-        if !snaps.is_empty() {
+        if !snaps.is_empty() && !cascade {
             let ids: Vec<&str> = snaps.iter().map(|s| s.id.as_str()).collect();
             return Err(Error::conflict(format!(
-                "volume {id} has {} snapshot(s) ({}); delete them first",
+                "volume {id} has {} snapshot(s) ({}); delete them first, or delete --cascade",
                 ids.len(),
                 ids.join(", ")
             ))
@@ -102,23 +187,6 @@ impl Task for DeleteStart {
             },
         )?;
         Ok(outputs().with(VOLUME, v))
-    }
-
-    fn revert(&self, ctx: &RevertContext<'_>) -> Result<(), Failure> {
-        let Some(v) = ctx.result(VOLUME) else {
-            return Ok(());
-        };
-        let reason = ctx.flow_failures().first().map(|f| f.message.clone());
-        let conn = self.0.store.db().lock();
-        if volumes::get(&conn, &v.id)?.is_some() {
-            volumes::set_status(&conn, &v.id, VolumeStatus::ErrorDeleting, reason.as_deref())?;
-            events::emit(
-                &conn,
-                Some(&v.id),
-                &events::Event::VolumeDeleteError { reason },
-            )?;
-        }
-        Ok(())
     }
 }
 

@@ -296,3 +296,45 @@ impl Task for SnapshotDeleteEntry {
         Ok(outputs())
     }
 }
+
+/// Deletes one snapshot outside a flow of its own, as a step of another
+/// (`delete --cascade`): the same checks and steps as the delete flow —
+/// marked `deleting`, its object removed, its row and quota gone together —
+/// each idempotent, so a resumed caller simply calls it again. A failure
+/// leaves it `error_deleting`.
+pub(crate) fn delete_now(svc: &Arc<Service>, snapshot_id: &str) -> Result<(), Failure> {
+    use crate::flow::{Outcome, execute_task, revert_task};
+    // The atomic tasks' writes commit together, as the engine would have
+    // them (one transaction each).
+    let atomically = |t: &dyn Task, store: &Values| -> Result<Values, Failure> {
+        Ok(svc
+            .store
+            .db()
+            .immediate(|_| execute_task(t, store).map_err(|f| Error::from_failure(&f)))?)
+    };
+    let Some(current) = snapshots::get(&svc.store.db().lock(), snapshot_id)? else {
+        return Ok(()); // gone already: a resumed cascade
+    };
+    let mut store = outputs().with(SNAPSHOT_ID, snapshot_id.to_string());
+    let start = SnapshotDeleteStart(svc.clone());
+    // `deleting`: a run of this same cascade was cut short after marking it
+    // (the cascade's volume is `deleting` too, so nothing else could have).
+    let out = if current.status == SnapshotStatus::Deleting {
+        outputs().with(SNAPSHOT, current)
+    } else {
+        atomically(&start, &store)?
+    };
+    store.extend(out.clone());
+    let rest = execute_task(&DeleteSnapshotOnBackend(svc.clone()), &store)
+        .and_then(|_| atomically(&SnapshotDeleteEntry(svc.clone()), &store));
+    if let Err(f) = rest {
+        let _ = revert_task(
+            &start,
+            &store,
+            &Outcome::Success(out),
+            std::slice::from_ref(&f),
+        );
+        return Err(f);
+    }
+    Ok(())
+}

@@ -2,7 +2,6 @@
 //! volume (`qemu-img compare`), sparse; never overwriting without --force;
 //! snapshots; refusals that leave nothing; and a crash at every step.
 
-use std::collections::BTreeSet;
 use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::Path;
 
@@ -157,27 +156,10 @@ fn an_in_use_volume_is_exported_only_with_force() {
 
 #[test]
 fn crash_at_every_step_of_an_export_then_resume_or_roll_back() {
-    let points: Vec<String> = {
+    let points = {
         let v = Volctl::new();
         let (id, _) = volume_with(&v, SLOW);
-        let trace = v.path("trace");
-        let out = v
-            .cmd(&["export", &id, v.path("x.raw").to_str().unwrap()])
-            .env("VOLCTL_TRACE_POINTS", &trace)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let mut seen = BTreeSet::new();
-        std::fs::read_to_string(trace)
-            .unwrap()
-            .lines()
-            .filter(|p| seen.insert(p.to_string()))
-            .map(String::from)
-            .collect()
+        trace_points(&v, &["export", &id, v.path("x.raw").to_str().unwrap()])
     };
     assert!(
         points
@@ -190,18 +172,7 @@ fn crash_at_every_step_of_an_export_then_resume_or_roll_back() {
             let v = Volctl::new();
             let (id, path) = volume_with(&v, SLOW);
             let out = v.path("x.raw");
-            let r: Run = v
-                .cmd(&["export", &id, out.to_str().unwrap()])
-                .env("VOLCTL_CRASH_AT", point)
-                .output()
-                .unwrap()
-                .into();
-            assert!(
-                r.stderr
-                    .contains(&format!("test hook: crashing at {point}")),
-                "did not crash at {point}: {}",
-                r.stderr
-            );
+            crash_at(&v, &["export", &id, out.to_str().unwrap()], point);
             let what = format!(
                 "{} after {point}",
                 if resume { "resume" } else { "rollback" }

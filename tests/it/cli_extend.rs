@@ -3,7 +3,6 @@
 //! and `check` exact, bad requests leaving nothing behind; and a crash at
 //! every step of the extend flow, then resume or roll back.
 
-use std::collections::BTreeSet;
 use std::os::unix::fs::FileExt;
 
 use crate::cli_support::*;
@@ -139,33 +138,13 @@ fn an_attached_volume_grows_in_place_and_its_reader_sees_the_new_size() {
     v.ok(&["detach", &id]);
 }
 
-/// The points the extend flow passes, from a traced run.
-fn points() -> Vec<String> {
-    let v = Volctl::new();
-    let (id, _) = volume(&v, "1");
-    let trace = v.path("trace");
-    let out = v
-        .cmd(&["extend", &id, "--size", "2"])
-        .env("VOLCTL_TRACE_POINTS", &trace)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let mut seen = BTreeSet::new();
-    std::fs::read_to_string(trace)
-        .unwrap()
-        .lines()
-        .filter(|p| seen.insert(p.to_string()))
-        .map(String::from)
-        .collect()
-}
-
 #[test]
 fn crash_at_every_step_of_an_extend_then_resume_or_roll_back() {
-    let points = points();
+    let points = {
+        let v = Volctl::new();
+        let (id, _) = volume(&v, "1");
+        trace_points(&v, &["extend", &id, "--size", "2"])
+    };
     assert!(
         points
             .iter()

@@ -3,7 +3,6 @@
 //! (not only the latest); refusals that change nothing; a crash at every
 //! step then resume or roll back.
 
-use std::collections::BTreeSet;
 use std::os::unix::fs::FileExt;
 
 use crate::cli_support::*;
@@ -113,27 +112,10 @@ fn revert_refuses_an_attached_or_extended_volume_and_changes_nothing() {
 
 #[test]
 fn crash_at_every_step_of_a_revert_then_resume_or_roll_back() {
-    let points: Vec<String> = {
+    let points = {
         let v = Volctl::new();
         setup(&v);
-        let trace = v.path("trace");
-        let out = v
-            .cmd(&["snapshot", "revert", "s1"])
-            .env("VOLCTL_TRACE_POINTS", &trace)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let mut seen = BTreeSet::new();
-        std::fs::read_to_string(trace)
-            .unwrap()
-            .lines()
-            .filter(|p| seen.insert(p.to_string()))
-            .map(String::from)
-            .collect()
+        trace_points(&v, &["snapshot", "revert", "s1"])
     };
     assert!(
         points
@@ -145,18 +127,7 @@ fn crash_at_every_step_of_a_revert_then_resume_or_roll_back() {
         for resume in [true, false] {
             let v = Volctl::new();
             let (id, path) = setup(&v);
-            let r: Run = v
-                .cmd(&["snapshot", "revert", "s1"])
-                .env("VOLCTL_CRASH_AT", point)
-                .output()
-                .unwrap()
-                .into();
-            assert!(
-                r.stderr
-                    .contains(&format!("test hook: crashing at {point}")),
-                "did not crash at {point}: {}",
-                r.stderr
-            );
+            crash_at(&v, &["snapshot", "revert", "s1"], point);
             let what = format!(
                 "{} after {point}",
                 if resume { "resume" } else { "rollback" }
@@ -180,6 +151,77 @@ fn crash_at_every_step_of_a_revert_then_resume_or_roll_back() {
             assert!(
                 !names.iter().any(|n| n.contains(".revert")),
                 "{what}: {names:?}"
+            );
+            check_passes(&v, &what);
+        }
+    }
+}
+
+#[test]
+fn delete_cascade_removes_the_snapshots_then_the_volume() {
+    let v = Volctl::new();
+    let (id, _) = setup(&v);
+    let r = v.run(&["delete", "disk"]);
+    assert_eq!(r.code, 6, "{}", r.stderr);
+    assert!(r.stderr.contains("--cascade"), "{}", r.stderr);
+    assert_eq!(v.usage("gigabytes"), (3, 0));
+    v.ok(&["delete", "disk", "--cascade"]);
+    assert!(v.json(&["list"]).as_array().unwrap().is_empty());
+    assert!(v.json(&["snapshot", "list"]).as_array().unwrap().is_empty());
+    assert_eq!(v.usage("gigabytes"), (0, 0));
+    assert_eq!(v.usage("snapshots"), (0, 0));
+    assert!(Volctl::files(&v.state.join("backends/default")).is_empty());
+    let events = v.ok(&["events", "--volume", &id, "--json"]);
+    assert_eq!(
+        events.matches("\"snapshot.delete.end\"").count(),
+        2,
+        "{events}"
+    );
+    check_passes(&v, "after a cascade");
+}
+
+#[test]
+fn crash_at_every_step_of_a_cascade_delete_then_resume_or_roll_back() {
+    let points = {
+        let v = Volctl::new();
+        setup(&v);
+        trace_points(&v, &["delete", "disk", "--cascade"])
+    };
+    assert!(
+        points
+            .iter()
+            .any(|p| p.starts_with("volume_delete_cascade/DeleteSnapshotsOfVolume")),
+        "{points:?}"
+    );
+    for point in &points {
+        for resume in [true, false] {
+            let v = Volctl::new();
+            let (id, _) = setup(&v);
+            crash_at(&v, &["delete", "disk", "--cascade"], point);
+            let what = format!(
+                "{} after {point}",
+                if resume { "resume" } else { "rollback" }
+            );
+            let r = v.run(&[if resume { "resume" } else { "rollback" }, "--all"]);
+            assert_eq!(r.code, 0, "{what}: {}", r.stderr);
+            let gone = v.run(&["show", &id]).code == 5;
+            if resume {
+                assert!(gone, "{what}: the volume is gone");
+            }
+            if !gone {
+                // Rolled back: the volume stays (error_deleting when it got
+                // that far) with whatever snapshots were not yet deleted; a
+                // second delete --cascade finishes the job.
+                v.ok(&["delete", "disk", "--cascade"]);
+            }
+            assert_eq!(v.usage("gigabytes"), (0, 0), "{what}: quota");
+            assert!(
+                v.json(&["snapshot", "list"]).as_array().unwrap().is_empty(),
+                "{what}"
+            );
+            assert!(
+                Volctl::files(&v.state.join("backends/default")).is_empty(),
+                "{what}"
             );
             check_passes(&v, &what);
         }

@@ -272,3 +272,48 @@ pub fn spawn_paused(v: &Volctl, args: &[&str], point: &str) -> (std::process::Ch
     }
     (child, pause)
 }
+
+/// The flow transitions `volctl args` passes, in order, each once, from a
+/// traced run in `v` (which must succeed).
+pub fn trace_points(v: &Volctl, args: &[&str]) -> Vec<String> {
+    let trace = v.path("trace");
+    let out = v
+        .cmd(args)
+        .env("VOLCTL_TRACE_POINTS", &trace)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "traced run of {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let _ = std::fs::remove_file(v.path("trace.done"));
+    let mut seen = std::collections::BTreeSet::new();
+    let points = std::fs::read_to_string(&trace)
+        .unwrap()
+        .lines()
+        .filter(|p| seen.insert(p.to_string()))
+        .map(String::from)
+        .collect();
+    let _ = std::fs::remove_file(&trace);
+    points
+}
+
+/// Runs `volctl args` made to stop dead (`abort()`) at `point`; asserts
+/// that it did.
+pub fn crash_at(v: &Volctl, args: &[&str], point: &str) {
+    let r: Run = v
+        .cmd(args)
+        .env("VOLCTL_CRASH_AT", point)
+        .output()
+        .unwrap()
+        .into();
+    assert!(
+        r.code != 0
+            && r.stderr
+                .contains(&format!("test hook: crashing at {point}")),
+        "{args:?} did not crash at {point}: {}\n{}",
+        r.code,
+        r.stderr
+    );
+}
