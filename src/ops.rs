@@ -12,7 +12,7 @@ use crate::flow::{Engine, Flow, FlowOutcome, FlowState, Values, ValuesExt, outpu
 use crate::images::flows as image_flows;
 use crate::manager::{
     attach_volume, create_volume as manager_create, delete_volume, export_volume, extend_volume,
-    rename_volume, revert_snapshot, snapshot,
+    manage_volume, rename_volume, revert_snapshot, snapshot,
 };
 use crate::scheduler::create_volume as scheduler_create;
 use crate::service::Service;
@@ -36,6 +36,8 @@ pub fn definition(name: &str, svc: &Arc<Service>) -> Option<Flow> {
         rename_volume::FLOW => rename_volume::flow(svc),
         export_volume::FLOW => export_volume::flow(svc),
         revert_snapshot::FLOW => revert_snapshot::flow(svc),
+        manage_volume::MANAGE_FLOW => manage_volume::manage_flow(svc),
+        manage_volume::UNMANAGE_FLOW => manage_volume::unmanage_flow(svc),
         attach_volume::ATTACH_FLOW => attach_volume::attach_flow(svc),
         attach_volume::DETACH_FLOW => attach_volume::detach_flow(svc),
         snapshot::CREATE_FLOW => snapshot::create_flow(svc),
@@ -414,6 +416,30 @@ impl Ops {
         )?;
         out.get(crate::symbols::EXPORTED)
             .ok_or_else(|| Error::internal("the export produced no file"))
+    }
+
+    /// Takes an existing object in as a volume; returns it.
+    pub fn manage(&self, req: &manage_volume::ManageRequest) -> Result<Volume> {
+        let id = manage_volume::new_volume_id();
+        self.complete(
+            &manage_volume::manage_flow(&self.svc),
+            manage_volume::manage_inputs(&id, req),
+            FlowMeta::volume(Operation::Manage, &id),
+        )?;
+        Ok(self.observed(&volumes::require(&self.svc.store.db().lock(), &id)?))
+    }
+
+    /// Forgets a volume, keeping its data; returns where the data is.
+    pub fn unmanage(&self, volume_id: &str) -> Result<String> {
+        self.guard(volume_id)?;
+        self.refresh_device(volume_id)?;
+        let out = self.complete(
+            &manage_volume::unmanage_flow(&self.svc),
+            manage_volume::unmanage_inputs(volume_id),
+            FlowMeta::volume(Operation::Unmanage, volume_id),
+        )?;
+        out.get(crate::symbols::PATH)
+            .ok_or_else(|| Error::internal("unmanage produced no path"))
     }
 
     /// Renames a volume; returns it updated.

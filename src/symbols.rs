@@ -36,6 +36,7 @@ use crate::flow::Sym;
 use crate::manager::ManagerRequest;
 use crate::manager::create_volume::VolumeSpec;
 use crate::manager::export_volume::{ExportRequest, Exported, Exporting};
+use crate::manager::manage_volume::ManageRequest;
 use crate::quota::Reservation;
 use crate::scheduler::SchedulerRequest;
 use crate::store::images::{CacheEntry, Image};
@@ -99,6 +100,13 @@ pub const EXPORT: Sym<ExportRequest> = Sym::new("export");
 pub const EXPORT_SOURCE: Sym<Exporting> = Sym::new("export_source");
 /// The file the export wrote.
 pub const EXPORTED: Sym<Exported> = Sym::new("exported");
+
+// ---- manage ----------------------------------------------------------------
+
+/// What `manage` was asked.
+pub const MANAGE: Sym<ManageRequest> = Sym::new("manage");
+/// The adopted object's own name within its backend (file or LV name).
+pub const FOREIGN_NAME: Sym<String> = Sym::new("foreign_name");
 
 // ---- snapshots --------------------------------------------------------------
 

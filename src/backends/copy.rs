@@ -54,8 +54,44 @@ fn tag_name() -> &'static std::ffi::CStr {
     }
 }
 
+/// Takes a store's mark off `f` (an object given up: `unmanage`).
+pub fn clear_tag(f: &File) -> io::Result<()> {
+    // SAFETY: valid descriptor and NUL-terminated name.
+    let r = unsafe { libc::fremovexattr(f.as_raw_fd(), tag_name().as_ptr()) };
+    if r < 0 && io::Error::last_os_error().raw_os_error() != Some(libc::ENODATA) {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(())
+    }
+}
+
+/// Renames `from` to `to` unless `to` exists (`RENAME_NOREPLACE`): nothing
+/// is ever replaced.
+pub fn rename_noreplace(from: &Path, to: &Path) -> io::Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    let (f, t) = (
+        std::ffi::CString::new(from.as_os_str().as_bytes())?,
+        std::ffi::CString::new(to.as_os_str().as_bytes())?,
+    );
+    // SAFETY: NUL-terminated paths; AT_FDCWD for both.
+    let r = unsafe {
+        libc::renameat2(
+            libc::AT_FDCWD,
+            f.as_ptr(),
+            libc::AT_FDCWD,
+            t.as_ptr(),
+            libc::RENAME_NOREPLACE,
+        )
+    };
+    if r < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(())
+    }
+}
+
 /// Marks `f` as an object of store `store`.
-fn set_tag(f: &File, store: &str) -> io::Result<()> {
+pub fn set_tag(f: &File, store: &str) -> io::Result<()> {
     // SAFETY: valid descriptor, NUL-terminated name, value pointer and length.
     let r = unsafe {
         libc::fsetxattr(

@@ -541,6 +541,108 @@ impl Driver for Loopback {
         Ok(())
     }
 
+    fn inspect_foreign(&self, object: &str) -> Result<(String, Bytes)> {
+        self.ensure_dir()?;
+        let path = Path::new(object);
+        let bad = |why: &str| Error::invalid(format!("{object}: {why}"));
+        let dir = fs::canonicalize(&self.dir).unwrap_or_else(|_| self.dir.clone());
+        let parent = path.parent().and_then(|p| {
+            fs::canonicalize(if p.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                p
+            })
+            .ok()
+        });
+        if parent.as_deref() != Some(dir.as_path()) {
+            return Err(bad(&format!(
+                "not a file in backend `{}`'s directory {} (move it there first)",
+                self.cfg.name(),
+                self.dir.display()
+            )));
+        }
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .ok_or_else(|| bad("not a file name"))?
+            .to_string();
+        if name.starts_with('.')
+            || [ObjectKind::Volume, ObjectKind::Snapshot, ObjectKind::Cache]
+                .iter()
+                .any(|k| name.starts_with(&format!("{}-", k.prefix())))
+        {
+            return Err(bad("volctl's own name: it is an object already"));
+        }
+        let f = copy::open_read(&dir.join(&name))
+            .map_err(|e| self.io_err(&format!("opening {object}"), &e))?;
+        let m = f
+            .metadata()
+            .map_err(|e| self.io_err(&format!("stat {object}"), &e))?;
+        if !m.is_file() {
+            return Err(bad("not a regular file"));
+        }
+        if m.uid() != nix::unistd::geteuid().as_raw() || m.nlink() != 1 {
+            return Err(bad("not a file of this user's with a single name"));
+        }
+        if loopdev::find_by_id((m.dev(), m.ino())).is_some() {
+            return Err(Error::conflict(format!(
+                "{object} is attached to a loop device"
+            )));
+        }
+        let mut head = vec![0u8; 4096];
+        let n = std::os::unix::fs::FileExt::read_at(&f, &mut head, 0).unwrap_or(0);
+        match qemu_img::detect(&head[..n]) {
+            qemu_img::Detected::Image(qemu_img::Format::Raw) => {}
+            qemu_img::Detected::Image(fmt) => {
+                return Err(bad(&format!(
+                    "it is a {} image, not a raw disk",
+                    fmt.as_str()
+                )));
+            }
+            qemu_img::Detected::Other(what) => {
+                return Err(bad(&format!("it is {what}, not a raw disk")));
+            }
+        }
+        Ok((name, Bytes(m.len())))
+    }
+
+    fn adopt(&self, name: &str, obj: Obj<'_>) -> Result<String> {
+        self.claimed()?;
+        let (src, dst) = (self.dir.join(name), self.file(obj));
+        // Done already (a resumed run): only the mark to make sure of.
+        if !dst.exists() || src.exists() {
+            copy::rename_noreplace(&src, &dst).map_err(|e| {
+                self.io_err(
+                    &format!("renaming {} to {}", src.display(), dst.display()),
+                    &e,
+                )
+            })?;
+        }
+        let f = copy::open_read(&dst)
+            .map_err(|e| self.io_err(&format!("opening {}", dst.display()), &e))?;
+        copy::set_tag(&f, &self.store_id)
+            .map_err(|e| self.io_err(&format!("marking {}", dst.display()), &e))?;
+        Ok(dst.to_string_lossy().into_owned())
+    }
+
+    fn release(&self, obj: Obj<'_>, name: &str) -> Result<String> {
+        self.claimed()?;
+        let (src, dst) = (self.file(obj), self.dir.join(name));
+        if src.exists() {
+            let f = copy::open_read(&src)
+                .map_err(|e| self.io_err(&format!("opening {}", src.display()), &e))?;
+            copy::clear_tag(&f)
+                .map_err(|e| self.io_err(&format!("unmarking {}", src.display()), &e))?;
+            copy::rename_noreplace(&src, &dst).map_err(|e| {
+                self.io_err(
+                    &format!("renaming {} to {}", src.display(), dst.display()),
+                    &e,
+                )
+            })?;
+        }
+        Ok(dst.to_string_lossy().into_owned())
+    }
+
     fn attach(&self, obj: Obj<'_>, read_only: bool) -> Result<String> {
         self.claimed()?;
         let path = self.file(obj);

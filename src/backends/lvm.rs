@@ -639,6 +639,88 @@ impl Driver for Lvm {
         Ok(())
     }
 
+    fn inspect_foreign(&self, object: &str) -> Result<(String, Bytes)> {
+        self.claim()?;
+        let bad = |why: &str| Error::invalid(format!("LV `{object}`: {why}"));
+        let name = object
+            .strip_prefix(&format!("{}/", self.vg))
+            .or_else(|| object.strip_prefix(&format!("/dev/{}/", self.vg)))
+            .unwrap_or(object);
+        if name.is_empty()
+            || name.contains('/')
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "+_.-".contains(c))
+        {
+            return Err(bad(&format!("not an LV name in VG {}", self.vg)));
+        }
+        if [ObjectKind::Volume, ObjectKind::Snapshot, ObjectKind::Cache]
+            .iter()
+            .any(|k| name.starts_with(&format!("{}-", k.prefix())))
+        {
+            return Err(bad("volctl's own name: it is an object already"));
+        }
+        let lv = format!("{}/{name}", self.vg);
+        let out = self
+            .run(&[
+                "lvs",
+                "--reportformat",
+                "json",
+                "--units",
+                "b",
+                "--nosuffix",
+                "-o",
+                "lv_size,lv_attr,pool_lv,lv_tags",
+                &lv,
+            ])
+            .map_err(|e| Error::not_found(format!("LV {lv}: {}", e.message)))?;
+        let row = report_rows(&out, "lv")?
+            .into_iter()
+            .next()
+            .ok_or_else(|| Error::not_found(format!("no LV {lv}")))?;
+        let attr = row["lv_attr"].as_str().unwrap_or_default();
+        let kind = attr.chars().next().unwrap_or('?');
+        let pool = row["pool_lv"].as_str().unwrap_or_default();
+        match &self.pool {
+            Some(p) if kind == 'V' && pool == p => {}
+            None if kind == '-' => {}
+            Some(p) => return Err(bad(&format!("not a thin volume of pool {p}"))),
+            None => return Err(bad("not a plain (thick) LV with no snapshots")),
+        }
+        if attr.chars().nth(5) == Some('o') {
+            return Err(Error::conflict(format!(
+                "LV {lv} is open: stop what holds it first"
+            )));
+        }
+        let tags = row["lv_tags"].as_str().unwrap_or_default();
+        if tags
+            .split(',')
+            .any(|t| t.starts_with(TAG_PREFIX) && t != self.tag)
+        {
+            return Err(bad("it belongs to another volctl store"));
+        }
+        Ok((name.to_string(), Bytes(num(&row, "lv_size") as u64)))
+    }
+
+    fn adopt(&self, name: &str, obj: Obj<'_>) -> Result<String> {
+        self.claim()?;
+        let src_exists = self.run(&["lvs", &format!("{}/{name}", self.vg)]).is_ok();
+        if src_exists || self.lv_size(obj)?.is_none() {
+            self.run(&["lvrename", &self.vg, name, &obj.name()])?;
+        }
+        self.run(&["lvchange", "--addtag", &self.tag, &self.lv(obj)])?;
+        Ok(self.device(obj))
+    }
+
+    fn release(&self, obj: Obj<'_>, name: &str) -> Result<String> {
+        self.claim()?;
+        if self.lv_size(obj)?.is_some() {
+            self.run(&["lvchange", "--deltag", &self.tag, &self.lv(obj)])?;
+            self.run(&["lvrename", &self.vg, &obj.name(), name])?;
+        }
+        Ok(format!("/dev/{}/{name}", self.vg))
+    }
+
     fn revert_to(&self, volume: Obj<'_>, snapshot: Obj<'_>, _io: &Io<'_>) -> Result<()> {
         if self.pool.is_none() {
             return Err(Error::invalid(format!(

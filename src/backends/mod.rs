@@ -183,6 +183,20 @@ pub trait Driver: Send + Sync {
     /// volume (its copy not yet swapped in).
     fn revert_cleanup(&self, volume: Obj<'_>) -> Result<()>;
 
+    /// Checks that `object` — loopback: a file path in the backend's
+    /// directory; LVM: an LV name in its VG — is a plain raw object nobody
+    /// holds, that volctl could take as a volume (`manage`). Returns its
+    /// name within the backend and its size. Changes nothing.
+    fn inspect_foreign(&self, object: &str) -> Result<(String, Bytes)>;
+
+    /// Renames the object `name` (within the backend) to `obj`'s name and
+    /// marks it this store's; returns its path. Nothing to do if done.
+    fn adopt(&self, name: &str, obj: Obj<'_>) -> Result<String>;
+
+    /// The reverse of [`Driver::adopt`]: unmarks `obj` and renames it to
+    /// `name`, a name volctl does not treat as its own; returns its path.
+    fn release(&self, obj: Obj<'_>, name: &str) -> Result<String>;
+
     /// Removes an object; nothing to do if it is gone.
     fn delete(&self, obj: Obj<'_>) -> Result<()>;
 

@@ -80,6 +80,10 @@ enum Command {
     Rename(volume::RenameArgs),
     /// Write a volume or a snapshot to a file (raw or qcow2)
     Export(volume::ExportArgs),
+    /// Take an existing raw file or LV on a backend in as a volume
+    Manage(volume::ManageArgs),
+    /// Forget a volume but keep its data (renamed unmanaged-<id>)
+    Unmanage(volume::ShowArgs),
     /// Attach a volume to a loop device (or every volume that should be
     /// attached, with --all)
     Attach(volume::AttachArgs),
@@ -192,6 +196,8 @@ fn dispatch(ctx: &Ctx, cli: &Cli) -> Result<()> {
         Command::Extend(a) => volume::extend(ctx, a),
         Command::Rename(a) => volume::rename(ctx, a),
         Command::Export(a) => volume::export(ctx, a),
+        Command::Manage(a) => volume::manage(ctx, a),
+        Command::Unmanage(a) => volume::unmanage(ctx, a),
         Command::Attach(a) => volume::attach(ctx, a),
         Command::Detach(a) => volume::detach(ctx, a),
         Command::Snapshot(c) => snapshot::run(ctx, c),

@@ -115,6 +115,20 @@ pub struct ExportArgs {
     force: bool,
 }
 
+/// `volctl manage`.
+#[derive(Args, Debug)]
+pub struct ManageArgs {
+    /// A raw file in the backend's directory (loopback) or an LV name in
+    /// its VG (LVM)
+    object: String,
+    /// The backend it is on
+    #[arg(long)]
+    backend: String,
+    /// The volume's name
+    #[arg(long, short)]
+    name: Option<String>,
+}
+
 /// `volctl rename`.
 #[derive(Args, Debug)]
 pub struct RenameArgs {
@@ -405,6 +419,27 @@ pub fn export(ctx: &Ctx, a: &ExportArgs) -> Result<()> {
     };
     let done = ctx.ops().export(&req)?;
     ctx.render(&done, || output::line(&done.file.display().to_string()));
+    Ok(())
+}
+
+pub fn manage(ctx: &Ctx, a: &ManageArgs) -> Result<()> {
+    let req = crate::manager::manage_volume::ManageRequest {
+        backend: a.backend.clone(),
+        object: a.object.clone(),
+        name: a.name.clone(),
+        project: ctx.global.project.clone(),
+    };
+    let v = ctx.ops().manage(&req)?;
+    let id = v.id.clone();
+    print_volume(ctx, &v, id);
+    Ok(())
+}
+
+pub fn unmanage(ctx: &Ctx, a: &ShowArgs) -> Result<()> {
+    let v = find(ctx, &a.volume)?;
+    let path = ctx.ops().unmanage(&v.id)?;
+    let doc = serde_json::json!({ "id": v.id, "path": path });
+    ctx.render(&doc, || output::line(&path));
     Ok(())
 }
 

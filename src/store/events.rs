@@ -43,6 +43,10 @@ crate::string_enum! {
         VolumeRename = "volume.rename",
         /// A volume or a snapshot of it was written to a file.
         VolumeExport = "volume.export",
+        /// An existing object was taken in as a volume.
+        VolumeManage = "volume.manage",
+        /// A volume was forgotten, its data kept.
+        VolumeUnmanage = "volume.unmanage",
         /// A recorded device no longer backs its volume and was forgotten.
         VolumeDeviceStale = "volume.device.stale",
         /// A snapshot is being made.
@@ -195,6 +199,18 @@ pub enum Event {
         /// Its size, bytes.
         bytes: u64,
     },
+    /// `volume.manage`
+    VolumeManage {
+        /// The object's own name before.
+        from: String,
+        /// GiB.
+        size: u64,
+    },
+    /// `volume.unmanage`
+    VolumeUnmanage {
+        /// Where its data is now.
+        path: String,
+    },
     /// `volume.device.stale`
     VolumeDeviceStale {
         /// The device forgotten.
@@ -308,6 +324,8 @@ impl Event {
             Event::VolumeDetach { .. } => T::VolumeDetach,
             Event::VolumeRename { .. } => T::VolumeRename,
             Event::VolumeExport { .. } => T::VolumeExport,
+            Event::VolumeManage { .. } => T::VolumeManage,
+            Event::VolumeUnmanage { .. } => T::VolumeUnmanage,
             Event::VolumeDeviceStale { .. } => T::VolumeDeviceStale,
             Event::SnapshotCreateStart { .. } => T::SnapshotCreateStart,
             Event::SnapshotCreateEnd { .. } => T::SnapshotCreateEnd,

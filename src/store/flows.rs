@@ -23,6 +23,10 @@ crate::string_enum! {
         Rename = "rename",
         /// Write a volume or snapshot to a file.
         Export = "export",
+        /// Take an existing object in as a volume.
+        Manage = "manage",
+        /// Forget a volume, keeping its data.
+        Unmanage = "unmanage",
         /// Snapshot a volume.
         Snapshot = "snapshot",
         /// Delete a snapshot.

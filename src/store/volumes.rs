@@ -29,6 +29,8 @@ crate::string_enum! {
         Exporting = "exporting",
         /// A snapshot's data is being put back into it.
         Reverting = "reverting",
+        /// Being given up, its data kept (`unmanage`).
+        Unmanaging = "unmanaging",
         /// Creation failed; nothing is left on a backend and it holds no quota.
         Error = "error",
         /// Deletion failed part-way; delete it again.

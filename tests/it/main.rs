@@ -11,6 +11,7 @@ mod cli_export;
 mod cli_extend;
 mod cli_images;
 mod cli_interrupt;
+mod cli_manage;
 mod cli_reschedule;
 mod cli_resume;
 mod cli_revert;

@@ -89,12 +89,14 @@ extend() {
     expect "$(blockdev --getsize64 "$p")" 2147483648 "device size"
     expect "$(marker "$p")" kept "data after the extend"
     if $V extend "$id" --size 1 -q 2>/dev/null; then echo "shrank a volume"; return 1; fi
+    # resume: 2 -> 3 GiB; rollback: 3 -> 4 GiB undone (the LV shrunk back).
     for how in resume rollback; do
-        if VOLCTL_CRASH_AT=volume_extend/ExtendOnBackend/success $V extend "$id" --size 3 -q 2>/dev/null; then
+        now=$(field "$id" size)
+        if VOLCTL_CRASH_AT=volume_extend/ExtendOnBackend/success $V extend "$id" --size $((now + 1)) -q 2>/dev/null; then
             echo "did not crash"; return 1
         fi
         $V $how --all -q > /dev/null
-        want=2; [ $how = resume ] && want=3
+        want=$now; [ $how = resume ] && want=$((now + 1))
         expect "$(field "$id" size)" $want "size after $how"
         size=$(lvm lvs --noheadings --units b --nosuffix -o lv_size "$2/volume-$id" | tr -d ' ')
         expect "$size" $((want << 30)) "LV size after $how"
@@ -144,6 +146,29 @@ revert_lv() {
     $V check -q > /dev/null
     $V snapshot delete "$s" -q > /dev/null
     $V delete "$id" -q > /dev/null
+    no_volume_lvs "$2"
+}
+
+# manage/unmanage: an LV made with lvm itself taken in (renamed, tagged,
+# its data kept) and given up again (renamed unmanaged-<id>, untagged).
+manage_lv() {
+    if [ "$1" = thin ]; then lvm lvcreate -q -y -V 1g -T "$2/pool0" -n legacy > /dev/null
+    else lvm lvcreate -q -y -L 1g -n legacy "$2" > /dev/null; fi
+    mark "/dev/$2/legacy" legacy
+    id=$($V manage legacy --backend "$1" -q)
+    expect "$(field "$id" path)" "/dev/$2/volume-$id" path
+    expect "$(marker "/dev/$2/volume-$id")" legacy "data kept"
+    absent "$2/legacy"
+    $V check -q > /dev/null
+    kept=$($V unmanage "$id" -q)
+    expect "$kept" "/dev/$2/unmanaged-$id" "unmanaged path"
+    expect "$(marker "$kept")" legacy "data kept after unmanage"
+    $V check -q > /dev/null
+    lvm lvremove -q -y "$2/unmanaged-$id" > /dev/null
+    # The other kind of LV for this backend is refused.
+    other=vg1; [ "$2" = vg1 ] && other=vg0
+    rc=0; $V manage "$other/x" --backend "$1" -q 2>/dev/null || rc=$?
+    [ "$rc" != 0 ] || { echo "managed an LV of another VG"; return 1; }
     no_volume_lvs "$2"
 }
 
@@ -324,6 +349,8 @@ run export_thick export_lv thick vg0
 run export_thin export_lv thin vg1
 run revert_thick revert_lv thick vg0
 run revert_thin revert_lv thin vg1
+run manage_thick manage_lv thick vg0
+run manage_thin manage_lv thin vg1
 make_image
 run image_thick image thick vg0
 run image_thin image thin vg1

@@ -1,0 +1,207 @@
+//! `volctl manage` and `unmanage` for real on the loopback backend: an
+//! existing raw file taken in (renamed, marked, quota charged) and given up
+//! again (renamed `unmanaged-<id>`, quota returned, data kept); everything
+//! that is not a plain raw file of this backend refused, changing nothing;
+//! a crash at every step.
+
+use std::os::unix::fs::FileExt;
+
+use crate::cli_support::*;
+
+const DATA: &[u8] = b"a disk made without volctl";
+
+fn backend_dir(v: &Volctl) -> std::path::PathBuf {
+    v.state.join("backends/default")
+}
+
+/// A 1 GiB raw file with data, in the default backend's directory.
+fn foreign_file(v: &Volctl, name: &str) -> std::path::PathBuf {
+    v.json(&["backend", "list"]); // the directory, claimed
+    let dir = backend_dir(v);
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join(name);
+    let f = std::fs::File::create(&p).unwrap();
+    f.set_len(1 << 30).unwrap();
+    f.write_all_at(DATA, 1 << 20).unwrap();
+    p
+}
+
+fn has_data(path: &str) -> bool {
+    let mut buf = vec![0u8; DATA.len()];
+    std::fs::File::open(path)
+        .unwrap()
+        .read_exact_at(&mut buf, 1 << 20)
+        .unwrap();
+    buf == DATA
+}
+
+fn check_passes(v: &Volctl, what: &str) {
+    let r = v.run(&["check"]);
+    assert_eq!(r.code, 0, "{what}: check failed:\n{}{}", r.stdout, r.stderr);
+}
+
+#[test]
+fn manage_takes_a_raw_file_in_and_unmanage_gives_it_back() {
+    let v = Volctl::new();
+    let p = foreign_file(&v, "legacy.img");
+    let x = v.json(&[
+        "manage",
+        p.to_str().unwrap(),
+        "--backend",
+        "default",
+        "--name",
+        "legacy",
+    ]);
+    let id = x["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        (x["size"].as_u64(), x["status"].as_str()),
+        (Some(1), Some("available"))
+    );
+    let path = x["path"].as_str().unwrap().to_string();
+    assert!(path.ends_with(&format!("volume-{id}")), "{path}");
+    assert!(!p.exists(), "renamed");
+    assert!(has_data(&path));
+    assert_eq!(v.usage("gigabytes"), (1, 0));
+    assert_eq!(v.usage("volumes"), (1, 0));
+    check_passes(&v, "after manage");
+    // A managed volume is a volume like any other.
+    v.json(&["snapshot", "create", "legacy", "--name", "s"]);
+    v.ok(&["snapshot", "delete", "s"]);
+
+    let r = v.json(&["unmanage", "legacy"]);
+    let kept = r["path"].as_str().unwrap().to_string();
+    assert!(kept.ends_with(&format!("unmanaged-{id}")), "{kept}");
+    assert!(has_data(&kept), "the data is kept");
+    assert_eq!(v.run(&["show", &id]).code, 5);
+    assert_eq!(v.usage("gigabytes"), (0, 0));
+    assert_eq!(v.usage("volumes"), (0, 0));
+    check_passes(&v, "after unmanage: the file is no object of this store's");
+    // And it can be taken in again.
+    let x = v.json(&["manage", &kept, "--backend", "default"]);
+    assert!(has_data(x["path"].as_str().unwrap()));
+    check_passes(&v, "after managing it again");
+}
+
+#[test]
+fn manage_refuses_what_is_not_a_plain_raw_file_of_the_backend() {
+    let v = Volctl::new();
+    let odd = foreign_file(&v, "odd.img");
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&odd)
+        .unwrap()
+        .set_len((1 << 30) + 512)
+        .unwrap();
+    let outside = v.path("outside.img");
+    std::fs::write(&outside, vec![0u8; 4096]).unwrap();
+    let qcow = backend_dir(&v).join("disk.qcow2");
+    let ok = command("qemu-img")
+        .args(["create", "-q", "-f", "qcow2", qcow.to_str().unwrap(), "1G"])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok);
+    let linked = foreign_file(&v, "linked.img");
+    std::fs::hard_link(&linked, v.path("second-name.img")).unwrap();
+    let own = v.json(&["create", "--size", "1"])["path"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for (object, says) in [
+        (odd.to_str().unwrap(), "whole number of GiB"),
+        (outside.to_str().unwrap(), "directory"),
+        (qcow.to_str().unwrap(), "qcow2"),
+        (linked.to_str().unwrap(), "single name"),
+        (own.as_str(), "volctl's own name"),
+    ] {
+        let r = v.run(&["manage", object, "--backend", "default"]);
+        assert_eq!(r.code, 2, "{object}: {}", r.stderr);
+        assert!(r.stderr.contains(says), "{object}: {}", r.stderr);
+    }
+    let r = v.run(&["manage", "/nonexistent", "--backend", "nope"]);
+    assert_eq!(r.code, 5, "{}", r.stderr);
+    assert!(odd.exists() && outside.exists() && qcow.exists() && linked.exists());
+    assert_eq!(
+        v.json(&["list"]).as_array().unwrap().len(),
+        1,
+        "only the volume made above"
+    );
+    assert_eq!(v.usage("gigabytes"), (1, 0));
+}
+
+#[test]
+fn crash_at_every_step_of_manage_and_unmanage_then_resume_or_roll_back() {
+    let manage_points = {
+        let v = Volctl::new();
+        let p = foreign_file(&v, "legacy.img");
+        trace_points(&v, &["manage", p.to_str().unwrap(), "--backend", "default"])
+    };
+    for point in &manage_points {
+        for resume in [true, false] {
+            let v = Volctl::new();
+            let p = foreign_file(&v, "legacy.img");
+            crash_at(
+                &v,
+                &["manage", p.to_str().unwrap(), "--backend", "default"],
+                point,
+            );
+            let what = format!(
+                "manage: {} after {point}",
+                if resume { "resume" } else { "rollback" }
+            );
+            let r = v.run(&[if resume { "resume" } else { "rollback" }, "--all"]);
+            assert_eq!(r.code, 0, "{what}: {}", r.stderr);
+            let vols = v.json(&["list"]);
+            let vols = vols.as_array().unwrap();
+            if resume || point == "volume_manage/success" {
+                assert_eq!(vols.len(), 1, "{what}");
+                assert!(has_data(vols[0]["path"].as_str().unwrap()), "{what}");
+                assert_eq!(v.usage("gigabytes"), (1, 0), "{what}");
+            } else {
+                assert!(vols.is_empty(), "{what}: {vols:?}");
+                assert!(
+                    has_data(p.to_str().unwrap()),
+                    "{what}: the file back as it was"
+                );
+                assert_eq!(v.usage("gigabytes"), (0, 0), "{what}");
+            }
+            check_passes(&v, &what);
+        }
+    }
+
+    let unmanage_points = {
+        let v = Volctl::new();
+        let id = v.json(&["create", "--size", "1"])["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        trace_points(&v, &["unmanage", &id])
+    };
+    for point in &unmanage_points {
+        for resume in [true, false] {
+            let v = Volctl::new();
+            let id = v.json(&["create", "--size", "1"])["id"]
+                .as_str()
+                .unwrap()
+                .to_string();
+            crash_at(&v, &["unmanage", &id], point);
+            let what = format!(
+                "unmanage: {} after {point}",
+                if resume { "resume" } else { "rollback" }
+            );
+            let r = v.run(&[if resume { "resume" } else { "rollback" }, "--all"]);
+            assert_eq!(r.code, 0, "{what}: {}", r.stderr);
+            let files = Volctl::files(&backend_dir(&v));
+            if resume || point == "volume_unmanage/success" {
+                assert_eq!(v.run(&["show", &id]).code, 5, "{what}");
+                assert_eq!(files, [format!("unmanaged-{id}")], "{what}");
+                assert_eq!(v.usage("gigabytes"), (0, 0), "{what}");
+            } else {
+                assert_eq!(v.json(&["show", &id])["status"], "available", "{what}");
+                assert_eq!(files, [format!("volume-{id}")], "{what}");
+                assert_eq!(v.usage("gigabytes"), (1, 0), "{what}");
+            }
+            check_passes(&v, &what);
+        }
+    }
+}
