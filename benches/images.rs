@@ -13,42 +13,19 @@
 
 use std::fs::OpenOptions;
 use std::os::unix::fs::FileExt;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::Instant;
+use std::path::Path;
+use std::process::Command;
+
+mod support;
+use support::{Mount, median};
+
+/// The wall time of `cmd args`, seconds.
+fn run(cmd: &str, args: &[&str], env: Option<(&Path, &Path)>) -> f64 {
+    support::run(cmd, args, env).0
+}
 
 const BIN: &str = env!("CARGO_BIN_EXE_volctl");
 const GIB: u64 = 1 << 30;
-
-fn run(cmd: &str, args: &[&str], env: Option<(&Path, &Path)>) -> f64 {
-    let mut c = Command::new(cmd);
-    c.args(args).stdout(Stdio::null()).stderr(Stdio::piped());
-    if let Some((state, config)) = env {
-        c.env("VOLCTL_STATE_DIR", state)
-            .env("VOLCTL_CONFIG", config);
-    }
-    let t = Instant::now();
-    let out = c.output().unwrap();
-    let secs = t.elapsed().as_secs_f64();
-    assert!(
-        out.status.success(),
-        "{cmd} {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    secs
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[v.len() / 2]
-}
-
-struct Mount(PathBuf);
-impl Drop for Mount {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg(&self.0).status();
-    }
-}
 
 fn main() {
     if std::env::args().any(|a| a == "--list") {

@@ -147,6 +147,13 @@ pub fn backs(dev: &Path, id: FileId) -> bool {
 /// proof (no such device, nothing bound, or another file); an error when
 /// it cannot be told (the device could not be opened or asked).
 pub fn bound_to(dev: &Path, id: FileId) -> io::Result<bool> {
+    Ok(open_bound_to(dev, id)?.is_some())
+}
+
+/// `dev`, opened, if it is bound to the file `id` names (asked on the open
+/// device, so what is then done to it is done to that binding); `None` on
+/// proof that it is not.
+fn open_bound_to(dev: &Path, id: FileId) -> io::Result<Option<File>> {
     let d = match OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_CLOEXEC | libc::O_NOFOLLOW)
@@ -154,11 +161,11 @@ pub fn bound_to(dev: &Path, id: FileId) -> io::Result<bool> {
     {
         Ok(d) => d,
         Err(e) if matches!(e.raw_os_error(), Some(libc::ENOENT) | Some(libc::ENXIO)) => {
-            return Ok(false);
+            return Ok(None);
         }
         Err(e) => return Err(e),
     };
-    Ok(matches!(status(&d)?, Some(info) if id_of(&info) == id))
+    Ok(matches!(status(&d)?, Some(info) if id_of(&info) == id).then_some(d))
 }
 
 /// Tells the loop device `dev` to re-read the size of its backing file
@@ -166,20 +173,9 @@ pub fn bound_to(dev: &Path, id: FileId) -> io::Result<bool> {
 /// names; asked on the same open device that is then resized, so another
 /// binding cannot slip in between. `Ok(false)` when it is not bound to it.
 pub fn set_capacity(dev: &Path, id: FileId) -> io::Result<bool> {
-    let d = match OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_CLOEXEC | libc::O_NOFOLLOW)
-        .open(dev)
-    {
-        Ok(d) => d,
-        Err(e) if matches!(e.raw_os_error(), Some(libc::ENOENT) | Some(libc::ENXIO)) => {
-            return Ok(false);
-        }
-        Err(e) => return Err(e),
-    };
-    if !matches!(status(&d)?, Some(info) if id_of(&info) == id) {
+    let Some(d) = open_bound_to(dev, id)? else {
         return Ok(false);
-    }
+    };
     ioctl_int(&d, LOOP_SET_CAPACITY, 0)?;
     Ok(true)
 }

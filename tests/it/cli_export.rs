@@ -45,11 +45,6 @@ fn only(dir: &Path, keep: &[&str]) {
     assert_eq!(names, keep, "files in {}", dir.display());
 }
 
-fn check_passes(v: &Volctl, what: &str) {
-    let r = v.run(&["check"]);
-    assert_eq!(r.code, 0, "{what}: check failed:\n{}{}", r.stdout, r.stderr);
-}
-
 #[test]
 fn export_writes_raw_and_qcow2_files_equal_to_the_volume() {
     let v = Volctl::new();

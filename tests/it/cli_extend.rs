@@ -26,11 +26,6 @@ fn has_data(path: &str) -> bool {
     buf == DATA
 }
 
-fn check_passes(v: &Volctl, what: &str) {
-    let r = v.run(&["check"]);
-    assert_eq!(r.code, 0, "{what}: check failed:\n{}{}", r.stdout, r.stderr);
-}
-
 #[test]
 fn extend_grows_the_file_keeps_the_data_and_charges_the_difference() {
     let v = Volctl::new();

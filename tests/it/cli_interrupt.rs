@@ -30,11 +30,6 @@ fn wait(mut child: Child, secs: u64) -> Run {
     child.wait_with_output().unwrap().into()
 }
 
-fn check_passes(v: &Volctl, what: &str) {
-    let r = v.run(&["check"]);
-    assert_eq!(r.code, 0, "{what}: check failed:\n{}{}", r.stdout, r.stderr);
-}
-
 #[test]
 fn random_sigkills_under_a_concurrent_load_then_resume_and_check() {
     let v = Arc::new(Volctl::with_config(

@@ -35,11 +35,6 @@ fn has_data(path: &str) -> bool {
     buf == DATA
 }
 
-fn check_passes(v: &Volctl, what: &str) {
-    let r = v.run(&["check"]);
-    assert_eq!(r.code, 0, "{what}: check failed:\n{}{}", r.stdout, r.stderr);
-}
-
 #[test]
 fn manage_takes_a_raw_file_in_and_unmanage_gives_it_back() {
     let v = Volctl::new();

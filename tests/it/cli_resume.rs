@@ -122,11 +122,6 @@ fn new_volume(v: &Volctl) -> Option<Value> {
         .cloned()
 }
 
-fn check_passes(v: &Volctl, what: &str) {
-    let r = v.run(&["check"]);
-    assert_eq!(r.code, 0, "{what}: check failed:\n{}{}", r.stdout, r.stderr);
-}
-
 fn has_its_data(v: &Volctl, kind: Kind, vol: &Value) -> bool {
     let path = vol["path"].as_str().unwrap();
     match kind {

@@ -22,11 +22,6 @@ fn read(path: &str, at: u64, len: usize) -> Vec<u8> {
     buf
 }
 
-fn check_passes(v: &Volctl, what: &str) {
-    let r = v.run(&["check"]);
-    assert_eq!(r.code, 0, "{what}: check failed:\n{}{}", r.stdout, r.stderr);
-}
-
 /// A volume named `disk` with "first" in snapshot s1 and "second" in s2,
 /// then "now" written over both.
 fn setup(v: &Volctl) -> (String, String) {

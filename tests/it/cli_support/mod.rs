@@ -317,3 +317,9 @@ pub fn crash_at(v: &Volctl, args: &[&str], point: &str) {
         r.stderr
     );
 }
+
+/// Asserts that `volctl check` passes in `v`; `what` says when.
+pub fn check_passes(v: &Volctl, what: &str) {
+    let r = v.run(&["check"]);
+    assert_eq!(r.code, 0, "{what}: check failed:\n{}{}", r.stdout, r.stderr);
+}
