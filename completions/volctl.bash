@@ -58,6 +58,9 @@ _volctl() {
             volctl,manage)
                 cmd="volctl__subcmd__manage"
                 ;;
+            volctl,migrate)
+                cmd="volctl__subcmd__migrate"
+                ;;
             volctl,quota)
                 cmd="volctl__subcmd__quota"
                 ;;
@@ -153,6 +156,9 @@ _volctl() {
                 ;;
             volctl__subcmd__help,manage)
                 cmd="volctl__subcmd__help__subcmd__manage"
+                ;;
+            volctl__subcmd__help,migrate)
+                cmd="volctl__subcmd__help__subcmd__migrate"
                 ;;
             volctl__subcmd__help,quota)
                 cmd="volctl__subcmd__help__subcmd__quota"
@@ -344,7 +350,7 @@ _volctl() {
 
     case "${cmd}" in
         volctl)
-            opts="-q -v -h -V --state-dir --config --project --json --quiet --verbose --help --version create list show delete extend rename export manage unmanage attach detach snapshot image events flow resume rollback check type quota backend help"
+            opts="-q -v -h -V --state-dir --config --project --json --quiet --verbose --help --version create list show delete extend rename export migrate manage unmanage attach detach snapshot image events flow resume rollback check type quota backend help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -870,7 +876,7 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__help)
-            opts="create list show delete extend rename export manage unmanage attach detach snapshot image events flow resume rollback check type quota backend help"
+            opts="create list show delete extend rename export migrate manage unmanage attach detach snapshot image events flow resume rollback check type quota backend help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1164,6 +1170,20 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__help__subcmd__manage)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        volctl__subcmd__help__subcmd__migrate)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1697,6 +1717,36 @@ _volctl() {
                     return 0
                     ;;
                 -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --project)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        volctl__subcmd__migrate)
+            opts="-q -v -h --backend --state-dir --config --project --json --quiet --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --backend)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -12,7 +12,7 @@ use crate::flow::{Engine, Flow, FlowOutcome, FlowState, Values, ValuesExt, outpu
 use crate::images::flows as image_flows;
 use crate::manager::{
     attach_volume, create_volume as manager_create, delete_volume, export_volume, extend_volume,
-    manage_volume, rename_volume, revert_snapshot, snapshot,
+    manage_volume, migrate_volume, rename_volume, revert_snapshot, snapshot,
 };
 use crate::scheduler::create_volume as scheduler_create;
 use crate::service::Service;
@@ -37,6 +37,7 @@ pub fn definition(name: &str, svc: &Arc<Service>) -> Option<Flow> {
         export_volume::FLOW => export_volume::flow(svc),
         revert_snapshot::FLOW => revert_snapshot::flow(svc),
         manage_volume::MANAGE_FLOW => manage_volume::manage_flow(svc),
+        migrate_volume::FLOW => migrate_volume::flow(svc),
         manage_volume::UNMANAGE_FLOW => manage_volume::unmanage_flow(svc),
         attach_volume::ATTACH_FLOW => attach_volume::attach_flow(svc),
         attach_volume::DETACH_FLOW => attach_volume::detach_flow(svc),
@@ -440,6 +441,18 @@ impl Ops {
         )?;
         out.get(crate::symbols::PATH)
             .ok_or_else(|| Error::internal("unmanage produced no path"))
+    }
+
+    /// Moves a volume to another backend; returns it updated.
+    pub fn migrate(&self, volume_id: &str, target: &str) -> Result<Volume> {
+        self.guard(volume_id)?;
+        self.refresh_device(volume_id)?;
+        self.complete(
+            &migrate_volume::flow(&self.svc),
+            migrate_volume::inputs(volume_id, target),
+            FlowMeta::volume(Operation::Migrate, volume_id),
+        )?;
+        Ok(self.observed(&volumes::require(&self.svc.store.db().lock(), volume_id)?))
     }
 
     /// Renames a volume; returns it updated.

@@ -57,6 +57,8 @@ pub const DEVICE: Sym<String> = Sym::new("device");
 pub const NEW_SIZE: Sym<u64> = Sym::new("new_size");
 /// The name a volume is to be given (`rename`).
 pub const NEW_NAME: Sym<String> = Sym::new("new_name");
+/// The backend a volume is to move to (`migrate`).
+pub const TARGET_BACKEND: Sym<String> = Sym::new("target_backend");
 /// Delete even a volume in an unsettled state (`delete --force`).
 pub const FORCE: Sym<bool> = Sym::new("force");
 

@@ -249,6 +249,45 @@ fn complaint(stderr: &[u8]) -> String {
 }
 
 /// Runs `qemu-img info` with an explicit format.
+/// Whether two raw disks hold the same data (`qemu-img compare`, bounded
+/// in time by `wall`, stopped by `cancel`); a size difference counts only
+/// where the larger one holds data.
+pub fn same_data(
+    a: &Path,
+    b: &Path,
+    wall: std::time::Duration,
+    cancel: Option<&crate::flow::CancelToken>,
+) -> Result<bool> {
+    let (pa, pb) = (a.to_string_lossy(), b.to_string_lossy());
+    let cmd = command(&["compare", "-q", "-f", "raw", "-F", "raw", &pa, &pb], None);
+    let out = child::run(
+        cmd,
+        child::Bounds {
+            wall,
+            ..child::Bounds::default()
+        },
+        cancel,
+    )
+    .map_err(spawn_error)?;
+    match out.ended {
+        // 0: identical; 1: they differ; anything else: it could not tell.
+        child::Ended::Exited(s) if s.code() == Some(0) => Ok(true),
+        child::Ended::Exited(s) if s.code() == Some(1) => Ok(false),
+        child::Ended::Exited(_) => Err(Error::new(
+            ErrorKind::Backend,
+            format!(
+                "qemu-img compare {pa} {pb}: {}",
+                complaint(&out.stderr.text().into_bytes())
+            ),
+        )),
+        child::Ended::TimedOut => Err(Error::new(
+            ErrorKind::Backend,
+            format!("qemu-img compare {pa} {pb} ran past {} s", wall.as_secs()),
+        )),
+        child::Ended::Cancelled => Err(Error::new(ErrorKind::Cancelled, "cancelled")),
+    }
+}
+
 pub fn info(path: &Path, format: Format, how: &Inspection<'_>) -> Result<Info> {
     let p = path.to_string_lossy();
     let out = inspect_run(

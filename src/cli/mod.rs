@@ -80,6 +80,8 @@ enum Command {
     Rename(volume::RenameArgs),
     /// Write a volume or a snapshot to a file (raw or qcow2)
     Export(volume::ExportArgs),
+    /// Move a volume to another backend (copied, verified, then switched)
+    Migrate(volume::MigrateArgs),
     /// Take an existing raw file or LV on a backend in as a volume
     Manage(volume::ManageArgs),
     /// Forget a volume but keep its data (renamed unmanaged-<id>)
@@ -197,6 +199,7 @@ fn dispatch(ctx: &Ctx, cli: &Cli) -> Result<()> {
         Command::Rename(a) => volume::rename(ctx, a),
         Command::Export(a) => volume::export(ctx, a),
         Command::Manage(a) => volume::manage(ctx, a),
+        Command::Migrate(a) => volume::migrate(ctx, a),
         Command::Unmanage(a) => volume::unmanage(ctx, a),
         Command::Attach(a) => volume::attach(ctx, a),
         Command::Detach(a) => volume::detach(ctx, a),

@@ -129,6 +129,16 @@ pub struct ManageArgs {
     name: Option<String>,
 }
 
+/// `volctl migrate`.
+#[derive(Args, Debug)]
+pub struct MigrateArgs {
+    /// Volume id, id prefix or name
+    volume: String,
+    /// The backend to move it to
+    #[arg(long)]
+    backend: String,
+}
+
 /// `volctl rename`.
 #[derive(Args, Debug)]
 pub struct RenameArgs {
@@ -440,6 +450,14 @@ pub fn unmanage(ctx: &Ctx, a: &ShowArgs) -> Result<()> {
     let path = ctx.ops().unmanage(&v.id)?;
     let doc = serde_json::json!({ "id": v.id, "path": path });
     ctx.render(&doc, || output::line(&path));
+    Ok(())
+}
+
+pub fn migrate(ctx: &Ctx, a: &MigrateArgs) -> Result<()> {
+    let v = find(ctx, &a.volume)?;
+    let v = ctx.ops().migrate(&v.id, &a.backend)?;
+    let line = format!("{} {}", v.id, v.backend.as_deref().unwrap_or("-"));
+    print_volume(ctx, &v, line);
     Ok(())
 }
 

@@ -7,6 +7,7 @@ pub mod delete_volume;
 pub mod export_volume;
 pub mod extend_volume;
 pub mod manage_volume;
+pub mod migrate_volume;
 pub mod rename_volume;
 pub mod revert_snapshot;
 pub mod snapshot;

@@ -45,6 +45,8 @@ crate::string_enum! {
         VolumeExport = "volume.export",
         /// An existing object was taken in as a volume.
         VolumeManage = "volume.manage",
+        /// A volume moved to another backend.
+        VolumeMigrate = "volume.migrate",
         /// A volume was forgotten, its data kept.
         VolumeUnmanage = "volume.unmanage",
         /// A recorded device no longer backs its volume and was forgotten.
@@ -206,6 +208,13 @@ pub enum Event {
         /// GiB.
         size: u64,
     },
+    /// `volume.migrate`
+    VolumeMigrate {
+        /// The backend it left.
+        from: String,
+        /// The backend it is on.
+        to: String,
+    },
     /// `volume.unmanage`
     VolumeUnmanage {
         /// Where its data is now.
@@ -325,6 +334,7 @@ impl Event {
             Event::VolumeRename { .. } => T::VolumeRename,
             Event::VolumeExport { .. } => T::VolumeExport,
             Event::VolumeManage { .. } => T::VolumeManage,
+            Event::VolumeMigrate { .. } => T::VolumeMigrate,
             Event::VolumeUnmanage { .. } => T::VolumeUnmanage,
             Event::VolumeDeviceStale { .. } => T::VolumeDeviceStale,
             Event::SnapshotCreateStart { .. } => T::SnapshotCreateStart,

@@ -25,6 +25,8 @@ crate::string_enum! {
         Export = "export",
         /// Take an existing object in as a volume.
         Manage = "manage",
+        /// Move a volume to another backend.
+        Migrate = "migrate",
         /// Forget a volume, keeping its data.
         Unmanage = "unmanage",
         /// Snapshot a volume.

@@ -95,7 +95,8 @@ pub fn provisioned_gb(conn: &rusqlite::Connection, backend: &str) -> crate::erro
     let (vols, snaps, cache): (i64, i64, i64) = conn
         .prepare_cached(
             "SELECT
-               (SELECT coalesce(sum(size), 0) FROM volumes WHERE backend = ?1 AND status != ?2),
+               (SELECT coalesce(sum(size), 0) FROM volumes
+                 WHERE (backend = ?1 OR migrating_to = ?1) AND status != ?2),
                (SELECT coalesce(sum(size), 0) FROM snapshots WHERE backend = ?1),
                (SELECT coalesce(sum(size), 0) FROM image_cache WHERE backend = ?1)",
         )?

@@ -160,6 +160,12 @@ ALTER TABLE flows ADD COLUMN volume_id TEXT
 CREATE INDEX flows_by_volume ON flows (volume_id);
 ";
 
+/// The backend a volume is being migrated to: its space counts there while
+/// the copy runs, so no create takes it meanwhile.
+const V6: &str = "
+ALTER TABLE volumes ADD COLUMN migrating_to TEXT;
+";
+
 /// The migrations, oldest first.
 fn migrations() -> Vec<String> {
     vec![
@@ -168,6 +174,7 @@ fn migrations() -> Vec<String> {
         V3.to_string(),
         V4.to_string(),
         V5.to_string(),
+        V6.to_string(),
     ]
 }
 

@@ -31,6 +31,8 @@ crate::string_enum! {
         Reverting = "reverting",
         /// Being given up, its data kept (`unmanage`).
         Unmanaging = "unmanaging",
+        /// Being moved to another backend (`migrate`).
+        Migrating = "migrating",
         /// Creation failed; nothing is left on a backend and it holds no quota.
         Error = "error",
         /// Deletion failed part-way; delete it again.
@@ -319,6 +321,28 @@ pub fn set_quota_state(
 pub fn delete(conn: &Connection, id: &str) -> Result<()> {
     conn.prepare_cached("DELETE FROM volumes WHERE id = ?1")?
         .execute([id])?;
+    Ok(())
+}
+
+/// Records (or clears) the backend a volume is being migrated to.
+pub fn set_migrating_to(conn: &Connection, id: &str, backend: Option<&str>) -> Result<()> {
+    conn.prepare_cached("UPDATE volumes SET migrating_to = ?2, updated_at = ?3 WHERE id = ?1")?
+        .execute(params![id, backend, now()])?;
+    Ok(())
+}
+
+/// Records a volume's backend, zone and object after a migration.
+pub fn set_location(
+    conn: &Connection,
+    id: &str,
+    backend: &str,
+    zone: &str,
+    path: &str,
+) -> Result<()> {
+    conn.prepare_cached(
+        "UPDATE volumes SET backend = ?2, zone = ?3, path = ?4, updated_at = ?5 WHERE id = ?1",
+    )?
+    .execute(params![id, backend, zone, path, now()])?;
     Ok(())
 }
 

@@ -12,6 +12,7 @@ mod cli_extend;
 mod cli_images;
 mod cli_interrupt;
 mod cli_manage;
+mod cli_migrate;
 mod cli_reschedule;
 mod cli_resume;
 mod cli_revert;

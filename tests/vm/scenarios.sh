@@ -172,6 +172,25 @@ manage_lv() {
     no_volume_lvs "$2"
 }
 
+# migrate: loopback -> thick -> thin -> loopback, the data along.
+migrate_lv() {
+    id=$($V create --size 1 --type loop -q)
+    mark "$(field "$id" path)" moving
+    for to in thick:vg0 thin:vg1; do
+        b=${to%%:*}; vg=${to##*:}
+        $V migrate "$id" --backend "$b" -q > /dev/null
+        expect "$(field "$id" path)" "/dev/$vg/volume-$id" "path on $b"
+        expect "$(marker "/dev/$vg/volume-$id")" moving "data on $b"
+        $V check -q > /dev/null
+    done
+    $V migrate "$id" --backend loop -q > /dev/null
+    expect "$(marker "$(field "$id" path)")" moving "data back on loop"
+    absent "vg1/volume-$id"
+    absent "vg0/volume-$id"
+    $V check -q > /dev/null
+    $V delete "$id" -q > /dev/null
+}
+
 make_image() {
     dd if=/dev/urandom of=/tmp/pattern bs=1M count=8 2>/dev/null
     qemu-img create -q -f raw /tmp/img.raw 96M
@@ -351,6 +370,7 @@ run revert_thick revert_lv thick vg0
 run revert_thin revert_lv thin vg1
 run manage_thick manage_lv thick vg0
 run manage_thin manage_lv thin vg1
+run migrate_lv migrate_lv
 make_image
 run image_thick image thick vg0
 run image_thin image thin vg1
