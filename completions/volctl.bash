@@ -70,6 +70,9 @@ _volctl() {
             volctl,resume)
                 cmd="volctl__subcmd__resume"
                 ;;
+            volctl,retype)
+                cmd="volctl__subcmd__retype"
+                ;;
             volctl,rollback)
                 cmd="volctl__subcmd__rollback"
                 ;;
@@ -168,6 +171,9 @@ _volctl() {
                 ;;
             volctl__subcmd__help,resume)
                 cmd="volctl__subcmd__help__subcmd__resume"
+                ;;
+            volctl__subcmd__help,retype)
+                cmd="volctl__subcmd__help__subcmd__retype"
                 ;;
             volctl__subcmd__help,rollback)
                 cmd="volctl__subcmd__help__subcmd__rollback"
@@ -350,7 +356,7 @@ _volctl() {
 
     case "${cmd}" in
         volctl)
-            opts="-q -v -h -V --state-dir --config --project --json --quiet --verbose --help --version create list show delete extend rename export migrate manage unmanage attach detach snapshot image events flow resume rollback check type quota backend help"
+            opts="-q -v -h -V --state-dir --config --project --json --quiet --verbose --help --version create list show delete extend rename export migrate retype manage unmanage attach detach snapshot image events flow resume rollback check type quota backend help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -876,7 +882,7 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__help)
-            opts="create list show delete extend rename export migrate manage unmanage attach detach snapshot image events flow resume rollback check type quota backend help"
+            opts="create list show delete extend rename export migrate retype manage unmanage attach detach snapshot image events flow resume rollback check type quota backend help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1254,6 +1260,20 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__help__subcmd__resume)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        volctl__subcmd__help__subcmd__retype)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1956,6 +1976,36 @@ _volctl() {
                 return 0
             fi
             case "${prev}" in
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --project)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        volctl__subcmd__retype)
+            opts="-q -v -h --type --migrate --state-dir --config --project --json --quiet --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --type)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --state-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

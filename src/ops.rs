@@ -12,7 +12,7 @@ use crate::flow::{Engine, Flow, FlowOutcome, FlowState, Values, ValuesExt, outpu
 use crate::images::flows as image_flows;
 use crate::manager::{
     attach_volume, create_volume as manager_create, delete_volume, export_volume, extend_volume,
-    manage_volume, migrate_volume, rename_volume, revert_snapshot, snapshot,
+    manage_volume, migrate_volume, rename_volume, retype_volume, revert_snapshot, snapshot,
 };
 use crate::scheduler::create_volume as scheduler_create;
 use crate::service::Service;
@@ -38,6 +38,7 @@ pub fn definition(name: &str, svc: &Arc<Service>) -> Option<Flow> {
         revert_snapshot::FLOW => revert_snapshot::flow(svc),
         manage_volume::MANAGE_FLOW => manage_volume::manage_flow(svc),
         migrate_volume::FLOW => migrate_volume::flow(svc),
+        retype_volume::FLOW => retype_volume::flow(svc),
         manage_volume::UNMANAGE_FLOW => manage_volume::unmanage_flow(svc),
         attach_volume::ATTACH_FLOW => attach_volume::attach_flow(svc),
         attach_volume::DETACH_FLOW => attach_volume::detach_flow(svc),
@@ -445,12 +446,66 @@ impl Ops {
 
     /// Moves a volume to another backend; returns it updated.
     pub fn migrate(&self, volume_id: &str, target: &str) -> Result<Volume> {
+        self.migrate_for(volume_id, target, None)
+    }
+
+    /// Moves a volume to `target`, which must satisfy `for_type` (the
+    /// volume's own type when `None`).
+    fn migrate_for(&self, volume_id: &str, target: &str, for_type: Option<&str>) -> Result<Volume> {
         self.guard(volume_id)?;
         self.refresh_device(volume_id)?;
         self.complete(
             &migrate_volume::flow(&self.svc),
-            migrate_volume::inputs(volume_id, target),
+            migrate_volume::inputs(volume_id, target, for_type),
             FlowMeta::volume(Operation::Migrate, volume_id),
+        )?;
+        Ok(self.observed(&volumes::require(&self.svc.store.db().lock(), volume_id)?))
+    }
+
+    /// Gives a volume another volume type. If its backend does not satisfy
+    /// the type, `migrate` moves it first to the backend the scheduler
+    /// chooses for it (else the refusal lists every backend's verdicts).
+    pub fn retype(&self, volume_id: &str, new_type: &str, migrate: bool) -> Result<Volume> {
+        self.guard(volume_id)?;
+        let (v, fits, decision) = self.svc.store.db().transact(|conn| {
+            let v = volumes::require(conn, volume_id)?;
+            let t = crate::store::types::find(conn, new_type)?;
+            let backend = v.backend.clone().unwrap_or_default();
+            let fits = retype_volume::backend_satisfies(&self.svc, conn, &backend, &t.name)?;
+            let want = crate::scheduler::filters::Want {
+                size: v.size,
+                extra_specs: t.extra_specs.clone(),
+                tried: vec![backend],
+                ..Default::default()
+            };
+            let candidates = crate::scheduler::candidates(&self.svc, conn)?;
+            let decision = crate::scheduler::filters::schedule(&want, &candidates);
+            Ok::<_, Error>(((v, fits, decision), false))
+        })?;
+        if v.type_name.as_deref() == Some(new_type) {
+            return Ok(self.observed(&v));
+        }
+        if let Err(why) = fits {
+            let Some(target) = decision.chosen.clone().filter(|_| migrate) else {
+                let hint = if migrate {
+                    ""
+                } else {
+                    "; `retype --migrate` moves it to one that does"
+                };
+                return Err(Error::new(
+                    ErrorKind::NoValidBackend,
+                    format!(
+                        "volume {volume_id}'s backend does not satisfy type `{new_type}` ({why}){hint}:\n{}",
+                        decision.explain(false)
+                    ),
+                ));
+            };
+            self.migrate_for(volume_id, &target, Some(new_type))?;
+        }
+        self.complete(
+            &retype_volume::flow(&self.svc),
+            retype_volume::inputs(volume_id, new_type),
+            FlowMeta::volume(Operation::Retype, volume_id),
         )?;
         Ok(self.observed(&volumes::require(&self.svc.store.db().lock(), volume_id)?))
     }

@@ -59,6 +59,11 @@ pub const NEW_SIZE: Sym<u64> = Sym::new("new_size");
 pub const NEW_NAME: Sym<String> = Sym::new("new_name");
 /// The backend a volume is to move to (`migrate`).
 pub const TARGET_BACKEND: Sym<String> = Sym::new("target_backend");
+/// The volume type a volume is to get (`retype`).
+pub const NEW_TYPE: Sym<String> = Sym::new("new_type");
+/// The volume type a migration's target must satisfy (`retype --migrate`);
+/// `None`: the volume's own.
+pub const TARGET_TYPE: Sym<Option<String>> = Sym::new("target_type");
 /// Delete even a volume in an unsettled state (`delete --force`).
 pub const FORCE: Sym<bool> = Sym::new("force");
 

@@ -82,6 +82,8 @@ enum Command {
     Export(volume::ExportArgs),
     /// Move a volume to another backend (copied, verified, then switched)
     Migrate(volume::MigrateArgs),
+    /// Give a volume another volume type (--migrate: moving it if need be)
+    Retype(volume::RetypeArgs),
     /// Take an existing raw file or LV on a backend in as a volume
     Manage(volume::ManageArgs),
     /// Forget a volume but keep its data (renamed unmanaged-<id>)
@@ -200,6 +202,7 @@ fn dispatch(ctx: &Ctx, cli: &Cli) -> Result<()> {
         Command::Export(a) => volume::export(ctx, a),
         Command::Manage(a) => volume::manage(ctx, a),
         Command::Migrate(a) => volume::migrate(ctx, a),
+        Command::Retype(a) => volume::retype(ctx, a),
         Command::Unmanage(a) => volume::unmanage(ctx, a),
         Command::Attach(a) => volume::attach(ctx, a),
         Command::Detach(a) => volume::detach(ctx, a),

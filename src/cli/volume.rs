@@ -139,6 +139,19 @@ pub struct MigrateArgs {
     backend: String,
 }
 
+/// `volctl retype`.
+#[derive(Args, Debug)]
+pub struct RetypeArgs {
+    /// Volume id, id prefix or name
+    volume: String,
+    /// The new volume type
+    #[arg(long = "type", value_name = "TYPE")]
+    volume_type: String,
+    /// If its backend does not satisfy the type, move it to one that does
+    #[arg(long)]
+    migrate: bool,
+}
+
 /// `volctl rename`.
 #[derive(Args, Debug)]
 pub struct RenameArgs {
@@ -457,6 +470,14 @@ pub fn migrate(ctx: &Ctx, a: &MigrateArgs) -> Result<()> {
     let v = find(ctx, &a.volume)?;
     let v = ctx.ops().migrate(&v.id, &a.backend)?;
     let line = format!("{} {}", v.id, v.backend.as_deref().unwrap_or("-"));
+    print_volume(ctx, &v, line);
+    Ok(())
+}
+
+pub fn retype(ctx: &Ctx, a: &RetypeArgs) -> Result<()> {
+    let v = find(ctx, &a.volume)?;
+    let v = ctx.ops().retype(&v.id, &a.volume_type, a.migrate)?;
+    let line = format!("{} {}", v.id, v.type_name.as_deref().unwrap_or("-"));
     print_volume(ctx, &v, line);
     Ok(())
 }

@@ -24,7 +24,7 @@ use crate::service::Service;
 use crate::store::events::{self, Event};
 use crate::store::volumes::{self, VolumeStatus};
 use crate::store::{snapshots, types};
-use crate::symbols::{PATH, TARGET_BACKEND, VOLUME, VOLUME_ID};
+use crate::symbols::{PATH, TARGET_BACKEND, TARGET_TYPE, VOLUME, VOLUME_ID};
 use crate::task_signature;
 use crate::units::GiB;
 
@@ -42,10 +42,11 @@ pub fn flow(svc: &Arc<Service>) -> Flow {
 }
 
 /// The flow's initial store.
-pub fn inputs(volume_id: &str, target: &str) -> Values {
+pub fn inputs(volume_id: &str, target: &str, for_type: Option<&str>) -> Values {
     outputs()
         .with(VOLUME_ID, volume_id.to_string())
         .with(TARGET_BACKEND, target.to_string())
+        .with(TARGET_TYPE, for_type.map(str::to_string))
 }
 
 /// Checks the volume (available, detached, no snapshots: they live on its
@@ -55,7 +56,7 @@ pub fn inputs(volume_id: &str, target: &str) -> Values {
 pub struct MigrateStart(pub Arc<Service>);
 
 impl Task for MigrateStart {
-    task_signature!("MigrateStart", requires: [VOLUME_ID, TARGET_BACKEND], provides: [VOLUME], atomic);
+    task_signature!("MigrateStart", requires: [VOLUME_ID, TARGET_BACKEND, TARGET_TYPE], provides: [VOLUME], atomic);
 
     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
         let id = ctx.get(VOLUME_ID)?;
@@ -86,7 +87,7 @@ impl Task for MigrateStart {
             .iter()
             .find(|c| c.name == target)
             .ok_or_else(|| Error::not_found(format!("no backend `{target}`")))?;
-        let extra_specs = match &v.type_name {
+        let extra_specs = match ctx.get(TARGET_TYPE)?.as_ref().or(v.type_name.as_ref()) {
             Some(t) => types::find(&conn, t)?.extra_specs,
             None => Default::default(),
         };

@@ -9,6 +9,7 @@ pub mod extend_volume;
 pub mod manage_volume;
 pub mod migrate_volume;
 pub mod rename_volume;
+pub mod retype_volume;
 pub mod revert_snapshot;
 pub mod snapshot;
 

@@ -47,6 +47,8 @@ crate::string_enum! {
         VolumeManage = "volume.manage",
         /// A volume moved to another backend.
         VolumeMigrate = "volume.migrate",
+        /// A volume got another volume type.
+        VolumeRetype = "volume.retype",
         /// A volume was forgotten, its data kept.
         VolumeUnmanage = "volume.unmanage",
         /// A recorded device no longer backs its volume and was forgotten.
@@ -215,6 +217,13 @@ pub enum Event {
         /// The backend it is on.
         to: String,
     },
+    /// `volume.retype`
+    VolumeRetype {
+        /// The type it had.
+        from: Option<String>,
+        /// The type it has.
+        to: String,
+    },
     /// `volume.unmanage`
     VolumeUnmanage {
         /// Where its data is now.
@@ -335,6 +344,7 @@ impl Event {
             Event::VolumeExport { .. } => T::VolumeExport,
             Event::VolumeManage { .. } => T::VolumeManage,
             Event::VolumeMigrate { .. } => T::VolumeMigrate,
+            Event::VolumeRetype { .. } => T::VolumeRetype,
             Event::VolumeUnmanage { .. } => T::VolumeUnmanage,
             Event::VolumeDeviceStale { .. } => T::VolumeDeviceStale,
             Event::SnapshotCreateStart { .. } => T::SnapshotCreateStart,

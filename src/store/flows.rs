@@ -27,6 +27,8 @@ crate::string_enum! {
         Manage = "manage",
         /// Move a volume to another backend.
         Migrate = "migrate",
+        /// Give a volume another volume type.
+        Retype = "retype",
         /// Forget a volume, keeping its data.
         Unmanage = "unmanage",
         /// Snapshot a volume.

@@ -346,6 +346,20 @@ pub fn set_location(
     Ok(())
 }
 
+/// Records a volume's type.
+pub fn set_type(
+    conn: &Connection,
+    id: &str,
+    type_name: Option<&str>,
+    type_id: Option<&str>,
+) -> Result<()> {
+    conn.prepare_cached(
+        "UPDATE volumes SET type_name = ?2, type_id = ?3, updated_at = ?4 WHERE id = ?1",
+    )?
+    .execute(params![id, type_name, type_id, now()])?;
+    Ok(())
+}
+
 /// Records a volume's name.
 pub fn set_name(conn: &Connection, id: &str, name: Option<&str>) -> Result<()> {
     conn.prepare_cached("UPDATE volumes SET name = ?2, updated_at = ?3 WHERE id = ?1")?

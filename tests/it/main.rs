@@ -15,6 +15,7 @@ mod cli_manage;
 mod cli_migrate;
 mod cli_reschedule;
 mod cli_resume;
+mod cli_retype;
 mod cli_revert;
 mod cli_safety;
 mod flow_engine;
