@@ -5,7 +5,10 @@
 //!   a loop-mounted file (reflink) and on the temp directory's filesystem
 //!   (ext4 here: a sparse copy), 7 runs each;
 //! - export to qcow2 of that volume, side by side with a bare
-//!   `qemu-img convert -O qcow2` of the same file (alternating, 5 rounds).
+//!   `qemu-img convert -O qcow2` of the same file, synced as volctl's export
+//!   is (alternating, 5 rounds);
+//! - migrate of that volume between two loopback backends, side by side
+//!   with a bare `cp --sparse=always` of its file, synced (5 rounds).
 //!
 //! `cargo bench --bench day2` (as root for the XFS figures) →
 //! `target/criterion/day2/results.json`
@@ -138,6 +141,44 @@ fn main() {
 
     let revert_local = revert_ms(&here);
 
+    // migrate of that volume between two loopback backends on one
+    // filesystem vs a bare `cp --sparse=always` (synced) of its file.
+    let two = tmp.path().join("two.toml");
+    std::fs::write(
+        &two,
+        format!(
+            "[quota]\nvolumes = -1\ngigabytes = -1\n[[backend]]\nname = \"b\"\ndriver = \"loopback\"\npath = \"{0}/backend\"\n[[backend]]\nname = \"c\"\ndriver = \"loopback\"\npath = \"{0}/other\"\n",
+            local.display()
+        ),
+    )
+    .unwrap();
+    let both = Store {
+        state: here.state.clone(),
+        config: two,
+    };
+    let (mut moves, mut copies) = (Vec::new(), Vec::new());
+    for round in 0..5 {
+        let to = if round % 2 == 0 { "c" } else { "b" };
+        let (_, doc) = both.volctl(&["show", &vid, "--json"]);
+        let from: serde_json::Value = serde_json::from_str(&doc).unwrap();
+        let copy = local.join("copy.raw");
+        let t = std::time::Instant::now();
+        run(
+            "cp",
+            &[
+                "--sparse=always",
+                from["path"].as_str().unwrap(),
+                copy.to_str().unwrap(),
+            ],
+            None,
+        );
+        std::fs::File::open(&copy).unwrap().sync_all().unwrap();
+        copies.push(t.elapsed().as_secs_f64());
+        std::fs::remove_file(&copy).unwrap();
+        moves.push(both.volctl(&["migrate", &vid, "--backend", to, "-q"]).0);
+    }
+    let (migrate_s, cp_s) = (median(moves), median(copies));
+
     // The same revert on XFS (reflink), when it can be made.
     let xfs_dir = tmp.path().join("xfs");
     std::fs::create_dir_all(&xfs_dir).unwrap();
@@ -175,8 +216,10 @@ fn main() {
     let results = format!(
         "{{\"extend_ms\": {extend_ms:.1}, \"revert_1g_256m_local_ms\": {revert_local:.1}, \
          \"revert_1g_256m_xfs_reflink_ms\": {revert_xfs}, \"export_qcow2_s\": {export_s:.3}, \
-         \"bare_convert_qcow2_synced_s\": {bare_s:.3}, \"export_throughput_vs_bare\": {:.3}}}",
-        bare_s / export_s
+         \"bare_convert_qcow2_synced_s\": {bare_s:.3}, \"export_throughput_vs_bare\": {:.3}, \"migrate_1g_256m_s\": {migrate_s:.3}, \
+         \"bare_cp_sparse_synced_s\": {cp_s:.3}, \"migrate_throughput_vs_cp\": {:.3}}}",
+        bare_s / export_s,
+        cp_s / migrate_s
     );
     println!("day2: {results}");
     let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("../criterion/day2");
