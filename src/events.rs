@@ -11,7 +11,6 @@ use std::os::unix::process::CommandExt;
 use std::process::{Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-use rusqlite::OptionalExtension;
 
 use crate::error::{Error, Result};
 use crate::flow::CancelToken;
@@ -20,26 +19,11 @@ use crate::service::Service;
 use crate::store::events::{self, EventRecord as Event};
 
 fn cursor(svc: &Service, sink: &str) -> Result<i64> {
-    Ok(svc
-        .store
-        .db()
-        .lock()
-        .prepare_cached("SELECT last_id FROM event_cursors WHERE sink = ?1")?
-        .query_row([sink], |r| r.get(0))
-        .optional()?
-        .unwrap_or(0))
+    events::cursor(&svc.store.db().lock(), sink)
 }
 
 fn advance(svc: &Service, sink: &str, last: i64) -> Result<()> {
-    svc.store
-        .db()
-        .lock()
-        .prepare_cached(
-            "INSERT INTO event_cursors (sink, last_id) VALUES (?1, ?2)
-             ON CONFLICT (sink) DO UPDATE SET last_id = excluded.last_id",
-        )?
-        .execute(rusqlite::params![sink, last])?;
-    Ok(())
+    events::set_cursor(&svc.store.db().lock(), sink, last)
 }
 
 fn lines(evs: &[Event]) -> Result<Vec<u8>> {

@@ -401,6 +401,26 @@ pub fn emit(conn: &Connection, volume_id: Option<&str>, event: &Event) -> Result
     })
 }
 
+/// How far sink `sink` has been fed (the last event id it got; 0: none).
+pub fn cursor(conn: &Connection, sink: &str) -> Result<i64> {
+    use rusqlite::OptionalExtension;
+    Ok(conn
+        .prepare_cached("SELECT last_id FROM event_cursors WHERE sink = ?1")?
+        .query_row([sink], |r| r.get(0))
+        .optional()?
+        .unwrap_or(0))
+}
+
+/// Records that sink `sink` got every event up to `last`.
+pub fn set_cursor(conn: &Connection, sink: &str, last: i64) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO event_cursors (sink, last_id) VALUES (?1, ?2)
+         ON CONFLICT (sink) DO UPDATE SET last_id = excluded.last_id",
+    )?
+    .execute(params![sink, last])?;
+    Ok(())
+}
+
 /// Events after `after_id`, oldest first, optionally of one volume.
 pub fn list(conn: &Connection, after_id: i64, volume_id: Option<&str>) -> Result<Vec<EventRecord>> {
     conn.prepare_cached(
