@@ -292,6 +292,40 @@ pub struct BackendConfig {
     /// volume shows an old one's data.
     #[serde(default = "yes")]
     pub clear_on_delete: bool,
+    /// What is done to a volume's data when it is deleted (a volume type's
+    /// `volctl:wipe` extra spec overrides it); see [`BackendConfig::default_wipe`].
+    #[serde(default)]
+    pub wipe: Option<Wipe>,
+}
+
+crate::string_enum! {
+    /// What deleting a volume does to its data.
+    Wipe {
+        /// Nothing: the object is removed (loopback: its blocks are freed;
+        /// a new sparse file never shows them, it reads as holes).
+        None = "none",
+        /// Discarded first (loopback: holes punched; LVM: BLKDISCARD): fast,
+        /// the space handed back to the device below (TRIM).
+        Discard = "discard",
+        /// Overwritten with zeros first (loopback: its data extents only;
+        /// LVM: BLKZEROOUT over the whole LV): costs a full write.
+        Zero = "zero",
+    }
+}
+
+impl BackendConfig {
+    /// The backend's wipe policy: `wipe` when set, else `zero` for thick LVM
+    /// with `clear_on_delete` (a new thick LV could show an old one's
+    /// blocks), `none` otherwise.
+    pub fn default_wipe(&self) -> Wipe {
+        self.wipe.unwrap_or(
+            if self.driver == DriverKind::Lvm && self.thin_pool.is_none() && self.clear_on_delete {
+                Wipe::Zero
+            } else {
+                Wipe::None
+            },
+        )
+    }
 }
 
 fn default_stats_cache() -> u64 {
@@ -491,6 +525,7 @@ impl Config {
                 thin_pool: None,
                 stats_cache_seconds: default_stats_cache(),
                 clear_on_delete: true,
+                wipe: None,
             });
         }
         for b in &mut self.backends {

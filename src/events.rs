@@ -11,7 +11,6 @@ use std::os::unix::process::CommandExt;
 use std::process::{Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-
 use crate::error::{Error, Result};
 use crate::flow::CancelToken;
 use crate::locks::FileLock;

@@ -251,20 +251,30 @@ fn copy_range(
     Ok(())
 }
 
+/// The data extents (`start..end`) of the first `len` bytes of `f`, by
+/// SEEK_DATA / SEEK_HOLE: what is not in one reads as zeros.
+pub fn data_extents(f: &File, len: u64) -> io::Result<Vec<(u64, u64)>> {
+    let mut extents = Vec::new();
+    let mut off = 0;
+    while off < len {
+        let Some(data) = seek(f, off, libc::SEEK_DATA)? else {
+            break;
+        };
+        let hole = seek(f, data, libc::SEEK_HOLE)?.unwrap_or(len).min(len);
+        extents.push((data, hole));
+        off = hole;
+    }
+    Ok(extents)
+}
+
 /// Copies the data extents of `src` into `dst` (which it truncates), keeping
 /// holes; the result has `src`'s length.
 pub fn sparse_copy(src: &File, dst: &File, io: &Io<'_>) -> io::Result<()> {
     let len = src.metadata()?.len();
     dst.set_len(0)?;
     dst.set_len(len)?;
-    let mut off = 0;
-    while off < len {
-        let Some(data) = seek(src, off, libc::SEEK_DATA)? else {
-            break;
-        };
-        let hole = seek(src, data, libc::SEEK_HOLE)?.unwrap_or(len).min(len);
+    for (data, hole) in data_extents(src, len)? {
         copy_range(src, dst, data, hole, len, io)?;
-        off = hole;
     }
     (io.progress)(len, len);
     Ok(())

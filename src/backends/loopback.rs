@@ -162,6 +162,50 @@ impl Loopback {
         .map_err(|e| self.io_err(&format!("creating {}", path.display()), &e))
     }
 
+    /// Wipes a file's data before it is removed (see [`crate::config::Wipe`]):
+    /// only its data extents are touched, so a sparse file costs what it
+    /// holds, not its size. Nothing to do if it is gone.
+    fn wipe(&self, path: &Path, wipe: crate::config::Wipe) -> Result<()> {
+        use crate::config::Wipe;
+        if wipe == Wipe::None {
+            return Ok(());
+        }
+        let f = match fs::OpenOptions::new()
+            .write(true)
+            .custom_flags(libc::O_CLOEXEC | libc::O_NOFOLLOW)
+            .open(path)
+        {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => {
+                return Err(self.io_err(&format!("opening {} to wipe it", path.display()), &e));
+            }
+        };
+        let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+        let err = |e: io::Error| self.io_err(&format!("wiping {}", path.display()), &e);
+        match wipe {
+            Wipe::None => {}
+            Wipe::Discard => {
+                let mode = nix::fcntl::FallocateFlags::FALLOC_FL_PUNCH_HOLE
+                    | nix::fcntl::FallocateFlags::FALLOC_FL_KEEP_SIZE;
+                nix::fcntl::fallocate(&f, mode, 0, len as i64).map_err(|e| err(e.into()))?;
+            }
+            Wipe::Zero => {
+                let zeros = vec![0u8; 1 << 20];
+                for (start, end) in copy::data_extents(&f, len).map_err(err)? {
+                    let mut at = start;
+                    while at < end {
+                        let n = ((end - at) as usize).min(zeros.len());
+                        std::os::unix::fs::FileExt::write_all_at(&f, &zeros[..n], at)
+                            .map_err(err)?;
+                        at += n as u64;
+                    }
+                }
+            }
+        }
+        f.sync_all().map_err(err)
+    }
+
     /// Bytes allocated by the files in the backend directory.
     fn allocated_bytes(&self) -> u64 {
         fs::read_dir(&self.dir)
@@ -290,9 +334,12 @@ impl Driver for Loopback {
         Ok(dst.to_string_lossy().into_owned())
     }
 
-    fn delete(&self, obj: Obj<'_>) -> Result<()> {
+    fn delete_wiped(&self, obj: Obj<'_>, wipe: crate::config::Wipe) -> Result<()> {
         self.claimed()?;
         let path = self.file(obj);
+        if obj.kind != ObjectKind::Snapshot {
+            self.wipe(&path, wipe)?;
+        }
         // Look first: unlinking a missing file on a read-only filesystem
         // fails with EROFS, not ENOENT; and with no directory (ENOTDIR) there
         // is no file either.

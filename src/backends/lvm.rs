@@ -30,6 +30,8 @@ const GIB: f64 = crate::units::GiB(1).bytes().get() as f64;
 const CHUNK: usize = 4 << 20;
 /// `BLKZEROOUT` = `_IO(0x12, 127)`.
 const BLKZEROOUT: libc::c_ulong = 0x127f;
+/// `BLKDISCARD` = `_IO(0x12, 119)`.
+const BLKDISCARD: libc::c_ulong = 0x1277;
 /// `BLKGETSIZE64` = `_IOR(0x12, 114, size_t)`.
 const BLKGETSIZE64: libc::c_ulong = 0x8008_1272;
 
@@ -353,10 +355,11 @@ impl Lvm {
     }
 
     /// Zeroes a whole device (write-zeroes offload where the disk has it).
-    fn zero(&self, obj: Obj<'_>) -> Result<()> {
+    /// Runs a whole-device range ioctl (BLKZEROOUT, BLKDISCARD) on an LV.
+    fn block_range(&self, obj: Obj<'_>, req: libc::c_ulong, what: &str) -> Result<()> {
         let dev = self.open_device(obj, true)?;
         let mut size: u64 = 0;
-        // SAFETY: BLKGETSIZE64 writes a u64; BLKZEROOUT reads two u64s.
+        // SAFETY: BLKGETSIZE64 writes a u64; the range ioctls read two u64s.
         let r = unsafe { libc::ioctl(dev.as_raw_fd(), BLKGETSIZE64 as _, &mut size) };
         if r < 0 {
             return Err(Error::backend_io(
@@ -365,14 +368,10 @@ impl Lvm {
             ));
         }
         let range: [u64; 2] = [0, size];
-        let r = unsafe { libc::ioctl(dev.as_raw_fd(), BLKZEROOUT as _, &range) };
+        let r = unsafe { libc::ioctl(dev.as_raw_fd(), req as _, &range) };
         if r < 0 {
             return Err(Error::backend_io(
-                format!(
-                    "backend `{}`: zeroing {}",
-                    self.cfg.name(),
-                    self.device(obj)
-                ),
+                format!("backend `{}`: {what} {}", self.cfg.name(), self.device(obj)),
                 &io::Error::last_os_error(),
             ));
         }
@@ -551,12 +550,16 @@ impl Driver for Lvm {
         Ok(self.device(to))
     }
 
-    fn delete(&self, obj: Obj<'_>) -> Result<()> {
+    fn delete_wiped(&self, obj: Obj<'_>, wipe: crate::config::Wipe) -> Result<()> {
         if self.lv_size(obj)?.is_none() {
             return Ok(());
         }
-        if self.pool.is_none() && obj.kind != ObjectKind::Snapshot && self.cfg.clear_on_delete {
-            self.zero(obj)?;
+        if obj.kind != ObjectKind::Snapshot {
+            match wipe {
+                crate::config::Wipe::None => {}
+                crate::config::Wipe::Discard => self.block_range(obj, BLKDISCARD, "discarding")?,
+                crate::config::Wipe::Zero => self.block_range(obj, BLKZEROOUT, "zeroing")?,
+            }
         }
         self.run(&["lvremove", "-y", &self.lv(obj)])?;
         Ok(())

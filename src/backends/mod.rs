@@ -197,8 +197,17 @@ pub trait Driver: Send + Sync {
     /// `name`, a name volctl does not treat as its own; returns its path.
     fn release(&self, obj: Obj<'_>, name: &str) -> Result<String>;
 
-    /// Removes an object; nothing to do if it is gone.
-    fn delete(&self, obj: Obj<'_>) -> Result<()>;
+    /// Removes an object, its data wiped first as the backend's policy
+    /// says ([`crate::config::BackendConfig::default_wipe`]); nothing to do
+    /// if it is gone.
+    fn delete(&self, obj: Obj<'_>) -> Result<()> {
+        self.delete_wiped(obj, self.config().default_wipe())
+    }
+
+    /// Removes an object, a volume's or a cache entry's data wiped first as
+    /// `wipe` says (a snapshot's never: on thick LVM it is copy-on-write
+    /// space of its origin); nothing to do if it is gone.
+    fn delete_wiped(&self, obj: Obj<'_>, wipe: crate::config::Wipe) -> Result<()>;
 
     /// Moves an object volctl cannot prove is a volume's (no row) out of
     /// the way without destroying it: it stops being listed as an object,

@@ -199,7 +199,16 @@ impl Task for DeleteBackendObject {
     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
         let v: Volume = ctx.get(VOLUME)?;
         if let Some(b) = &v.backend {
-            self.0.backends.get(b)?.delete(Obj::volume(&v.id))?;
+            let driver = self.0.backends.get(b)?;
+            // The volume's type may say how its data goes; else its backend.
+            let by_type = match &v.type_name {
+                Some(t) => crate::store::types::find(&self.0.store.db().lock(), t)
+                    .ok()
+                    .and_then(|t| t.wipe().ok().flatten()),
+                None => None,
+            };
+            let wipe = by_type.unwrap_or_else(|| driver.config().default_wipe());
+            driver.delete_wiped(Obj::volume(&v.id), wipe)?;
         }
         Ok(outputs())
     }

@@ -67,6 +67,27 @@ pub fn find(conn: &Connection, key: &str) -> Result<VolumeType> {
     }
 }
 
+/// The extra spec that sets a type's wipe policy (`none`, `discard`,
+/// `zero`), overriding its backend's.
+pub const WIPE_SPEC: &str = "volctl:wipe";
+
+impl VolumeType {
+    /// The wipe policy the type sets, if any.
+    pub fn wipe(&self) -> Result<Option<crate::config::Wipe>> {
+        self.extra_specs
+            .get(WIPE_SPEC)
+            .map(|w| {
+                w.parse().map_err(|e| {
+                    Error::invalid(format!(
+                        "volume type `{}`: {WIPE_SPEC} = `{w}`: {e} (none, discard or zero)",
+                        self.name
+                    ))
+                })
+            })
+            .transpose()
+    }
+}
+
 /// Creates a type.
 pub fn create(
     conn: &Connection,
@@ -90,6 +111,7 @@ pub fn create(
         from_config: false,
         created_at: now(),
     };
+    t.wipe()?;
     insert(conn, &t)?;
     Ok(t)
 }

@@ -18,6 +18,7 @@ mod cli_resume;
 mod cli_retype;
 mod cli_revert;
 mod cli_safety;
+mod cli_wipe;
 mod flow_engine;
 mod flow_props;
 mod flow_resume;
