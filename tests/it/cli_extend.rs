@@ -150,19 +150,7 @@ fn crash_at_every_step_of_an_extend_then_resume_or_roll_back() {
         for resume in [true, false] {
             let v = Volctl::new();
             let (id, path) = volume(&v, "1");
-            let r: Run = v
-                .cmd(&["extend", &id, "--size", "2"])
-                .env("VOLCTL_CRASH_AT", point)
-                .output()
-                .unwrap()
-                .into();
-            assert!(
-                r.code != 0
-                    && r.stderr
-                        .contains(&format!("test hook: crashing at {point}")),
-                "did not crash at {point}: {}",
-                r.stderr
-            );
+            assert!(crash_at(&v, &["extend", &id, "--size", "2"], point));
             let what = format!(
                 "{} after {point}",
                 if resume { "resume" } else { "rollback" }

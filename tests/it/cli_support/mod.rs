@@ -300,14 +300,21 @@ pub fn trace_points(v: &Volctl, args: &[&str]) -> Vec<String> {
 }
 
 /// Runs `volctl args` made to stop dead (`abort()`) at `point`; asserts
-/// that it did.
-pub fn crash_at(v: &Volctl, args: &[&str], point: &str) {
+/// that it did. A `…/progress` point is a report qemu-img makes in the
+/// middle of a copy, when it makes one (it depends on timing): a run that
+/// finished without passing it returns `false` (the caller skips that
+/// round); any other point must be reached.
+pub fn crash_at(v: &Volctl, args: &[&str], point: &str) -> bool {
     let r: Run = v
         .cmd(args)
         .env("VOLCTL_CRASH_AT", point)
         .output()
         .unwrap()
         .into();
+    if r.code == 0 && point.ends_with("/progress") {
+        eprintln!("note: {args:?} finished without a report in the middle of its copy");
+        return false;
+    }
     assert!(
         r.code != 0
             && r.stderr
@@ -316,6 +323,7 @@ pub fn crash_at(v: &Volctl, args: &[&str], point: &str) {
         r.code,
         r.stderr
     );
+    true
 }
 
 /// Asserts that `volctl check` passes in `v`; `what` says when.
