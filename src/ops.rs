@@ -422,7 +422,7 @@ impl Ops {
 
     /// Takes an existing object in as a volume; returns it.
     pub fn manage(&self, req: &manage_volume::ManageRequest) -> Result<Volume> {
-        let id = manage_volume::new_volume_id();
+        let id = new_id();
         self.complete(
             &manage_volume::manage_flow(&self.svc),
             manage_volume::manage_inputs(&id, req),
@@ -472,20 +472,26 @@ impl Ops {
             let t = crate::store::types::find(conn, new_type)?;
             let backend = v.backend.clone().unwrap_or_default();
             let fits = retype_volume::backend_satisfies(&self.svc, conn, &backend, &t.name)?;
-            let want = crate::scheduler::filters::Want {
-                size: v.size,
-                extra_specs: t.extra_specs.clone(),
-                tried: vec![backend],
-                ..Default::default()
+            // Every backend is asked only when the volume must move.
+            let decision = match &fits {
+                Ok(()) => None,
+                Err(_) => {
+                    let want = crate::scheduler::filters::Want {
+                        size: v.size,
+                        extra_specs: t.extra_specs.clone(),
+                        tried: vec![backend],
+                        ..Default::default()
+                    };
+                    let candidates = crate::scheduler::candidates(&self.svc, conn)?;
+                    Some(crate::scheduler::filters::schedule(&want, &candidates))
+                }
             };
-            let candidates = crate::scheduler::candidates(&self.svc, conn)?;
-            let decision = crate::scheduler::filters::schedule(&want, &candidates);
             Ok::<_, Error>(((v, fits, decision), false))
         })?;
         if v.type_name.as_deref() == Some(new_type) {
             return Ok(self.observed(&v));
         }
-        if let Err(why) = fits {
+        if let (Err(why), Some(decision)) = (fits, decision) {
             let Some(target) = decision.chosen.clone().filter(|_| migrate) else {
                 let hint = if migrate {
                     ""

@@ -56,7 +56,7 @@ impl Task for CascadeDeleteStart {
     task_signature!("DeleteStart", requires: [VOLUME_ID, FORCE], provides: [VOLUME], atomic);
 
     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
-        start(&self.0, ctx, true)
+        DeleteStart::check_and_mark(&self.0, ctx, true)
     }
 
     fn revert(&self, ctx: &RevertContext<'_>) -> Result<(), Failure> {
@@ -87,15 +87,11 @@ impl Task for DeleteSnapshotsOfVolume {
     }
 }
 
-fn start(svc: &Arc<Service>, ctx: &ExecContext<'_>, cascade: bool) -> Result<Values, Failure> {
-    DeleteStart::check_and_mark(svc, ctx, cascade)
-}
-
 impl Task for DeleteStart {
     task_signature!("DeleteStart", requires: [VOLUME_ID, FORCE], provides: [VOLUME], atomic);
 
     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
-        start(&self.0, ctx, false)
+        DeleteStart::check_and_mark(&self.0, ctx, false)
     }
 
     fn revert(&self, ctx: &RevertContext<'_>) -> Result<(), Failure> {

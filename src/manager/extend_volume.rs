@@ -67,16 +67,12 @@ impl ExtendStart {
             .backend
             .as_deref()
             .ok_or_else(|| Error::internal("volume has no backend"))?;
-        let candidates = crate::scheduler::candidates(&self.0, conn)?;
-        let c = candidates
-            .iter()
-            .find(|c| c.name == backend)
-            .ok_or_else(|| Error::internal(format!("backend `{backend}` is not configured")))?;
+        let c = crate::scheduler::candidate(&self.0, conn, backend)?;
         let want = Want {
             size: delta,
             ..Want::default()
         };
-        let (fits, why, _) = capacity(&want, c);
+        let (fits, why, _) = capacity(&want, &c);
         if !fits {
             return Err(Error::new(
                 ErrorKind::NoValidBackend,
@@ -248,9 +244,5 @@ impl Task for ExtendFinish {
         volumes::set_size(&conn, &v.id, v.size)?;
         volumes::set_status(&conn, &v.id, VolumeStatus::Extending, None)?;
         Ok(())
-    }
-
-    fn summary(&self, _: &Values) -> Option<String> {
-        None
     }
 }

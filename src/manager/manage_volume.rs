@@ -26,7 +26,7 @@ use crate::quota::volume_deltas;
 use crate::service::Service;
 use crate::store::events::{self, Event};
 use crate::store::volumes::{self, SourceKind, Volume, VolumeStatus};
-use crate::store::{new_id, now, snapshots};
+use crate::store::{now, snapshots};
 use crate::symbols::{FOREIGN_NAME, MANAGE, PATH, VOLUME, VOLUME_ID};
 use crate::task_signature;
 use crate::units::Bytes;
@@ -314,9 +314,4 @@ impl Task for UnmanageEntry {
         }
         Ok(())
     }
-}
-
-/// A new volume id, for `manage`.
-pub fn new_volume_id() -> String {
-    new_id()
 }

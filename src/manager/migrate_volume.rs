@@ -82,11 +82,7 @@ impl Task for MigrateStart {
             .into());
         }
         self.0.backends.get(&target)?.claimed()?;
-        let candidates = crate::scheduler::candidates(&self.0, &conn)?;
-        let c = candidates
-            .iter()
-            .find(|c| c.name == target)
-            .ok_or_else(|| Error::not_found(format!("no backend `{target}`")))?;
+        let c = crate::scheduler::candidate(&self.0, &conn, &target)?;
         let extra_specs = match ctx.get(TARGET_TYPE)?.as_ref().or(v.type_name.as_ref()) {
             Some(t) => types::find(&conn, t)?.extra_specs,
             None => Default::default(),
@@ -98,10 +94,10 @@ impl Task for MigrateStart {
         };
         for (fits, why) in [
             {
-                let (f, w, _) = capacity(&want, c);
+                let (f, w, _) = capacity(&want, &c);
                 (f, w)
             },
-            capabilities(&want, c),
+            capabilities(&want, &c),
         ] {
             if !fits {
                 return Err(Error::new(

@@ -52,16 +52,12 @@ pub fn backend_satisfies(
     type_name: &str,
 ) -> Result<Result<(), String>, Error> {
     let t = types::find(conn, type_name)?;
-    let candidates = crate::scheduler::candidates(svc, conn)?;
-    let c = candidates
-        .iter()
-        .find(|c| c.name == backend)
-        .ok_or_else(|| Error::internal(format!("backend `{backend}` is not configured")))?;
+    let c = crate::scheduler::candidate(svc, conn, backend)?;
     let want = Want {
         extra_specs: t.extra_specs,
         ..Want::default()
     };
-    let (ok, why) = capabilities(&want, c);
+    let (ok, why) = capabilities(&want, &c);
     Ok(if ok { Ok(()) } else { Err(why) })
 }
 

@@ -65,19 +65,28 @@ pub fn candidates(svc: &Service, conn: &Connection) -> Result<Vec<Candidate>> {
     svc.backends
         .all()
         .iter()
-        .map(|d| {
-            let cfg = d.config();
-            Ok(Candidate {
-                name: cfg.name().to_string(),
-                zone: cfg.availability_zone.clone(),
-                stats: stats(d.as_ref(), conn).map_err(|e| e.message),
-                provisioned_gb: crate::store::provisioned_gb(conn, cfg.name())?,
-                reserved_percentage: cfg.reserved_percentage,
-                max_over_subscription_ratio: cfg.max_over_subscription_ratio,
-                capabilities: builtin_capabilities(cfg),
-            })
-        })
+        .map(|d| candidate_of(d.as_ref(), conn))
         .collect()
+}
+
+/// What the scheduler knows about one backend now (an operation on a
+/// volume's own backend, or on a named target, asks only it: reading every
+/// backend's stats would cost an lvm2 call per LVM backend for nothing).
+pub fn candidate(svc: &Service, conn: &Connection, backend: &str) -> Result<Candidate> {
+    candidate_of(svc.backends.get(backend)?.as_ref(), conn)
+}
+
+fn candidate_of(d: &dyn crate::backends::Driver, conn: &Connection) -> Result<Candidate> {
+    let cfg = d.config();
+    Ok(Candidate {
+        name: cfg.name().to_string(),
+        zone: cfg.availability_zone.clone(),
+        stats: stats(d, conn).map_err(|e| e.message),
+        provisioned_gb: crate::store::provisioned_gb(conn, cfg.name())?,
+        reserved_percentage: cfg.reserved_percentage,
+        max_over_subscription_ratio: cfg.max_over_subscription_ratio,
+        capabilities: builtin_capabilities(cfg),
+    })
 }
 
 /// A backend's stats, from the store's cache while fresh (slow drivers).
