@@ -173,8 +173,9 @@ impl<'a> Compiler<'a> {
         provided: &mut Vec<&'a str>,
     ) -> PlanNode {
         let requires = t.task.requires();
+        let optional = t.task.optional();
         for (req, _) in &t.rebind {
-            if !requires.contains(&req.as_str()) {
+            if !requires.contains(&req.as_str()) && !optional.contains(&req.as_str()) {
                 self.problems.push(format!(
                     "task `{}` rebinds `{req}`, which it does not require",
                     t.name
@@ -200,6 +201,18 @@ impl<'a> Compiler<'a> {
                 ));
             }
             inputs.push((req.to_string(), symbol.to_string()));
+        }
+        // An optional input is read if the flow has it, from wherever it
+        // comes; a flow without it is not a problem.
+        for opt in optional {
+            let symbol = t
+                .rebind
+                .iter()
+                .find(|(r, _)| r == opt)
+                .map_or(opt, |(_, from)| from.as_str());
+            if available.contains(symbol) {
+                inputs.push((opt.to_string(), symbol.to_string()));
+            }
         }
         let provides = t.task.provides();
         let i = self.atoms.len();

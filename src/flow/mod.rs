@@ -65,8 +65,8 @@ pub use symbol::Sym;
 pub use task::{ExecContext, Outcome, RevertContext, Task, Values, ValuesExt, outputs};
 pub use trace::TracingListener;
 
-/// Writes a task's `name`, `requires`, `provides` and (optionally)
-/// `atomic` methods:
+/// Writes a task's `name`, `requires`, `optional` (if given), `provides`
+/// and (if given) `atomic` methods:
 ///
 /// ```
 /// use volctl::flow::*;
@@ -88,13 +88,18 @@ pub use trace::TracingListener;
 /// ```
 #[macro_export]
 macro_rules! task_signature {
-    ($name:literal, requires: [$($r:expr),* $(,)?], provides: [$($p:expr),* $(,)?] $(, $atomic:ident)?) => {
+    ($name:literal, requires: [$($r:expr),* $(,)?], $(optional: [$($o:expr),* $(,)?],)? provides: [$($p:expr),* $(,)?] $(, $atomic:ident)?) => {
         fn name(&self) -> &str {
             $name
         }
         fn requires(&self) -> Vec<&str> {
             vec![$($r.name()),*]
         }
+        $(
+            fn optional(&self) -> Vec<&str> {
+                vec![$($o.name()),*]
+            }
+        )?
         fn provides(&self) -> Vec<&str> {
             vec![$($p.name()),*]
         }

@@ -28,6 +28,13 @@ pub trait Task: Send + Sync {
         Vec::new()
     }
 
+    /// The symbols the task reads when the flow has them, and does without
+    /// otherwise: a new option of an operation is one of these, so a flow
+    /// recorded before the option existed still resumes.
+    fn optional(&self) -> Vec<&str> {
+        Vec::new()
+    }
+
     /// The symbols the task's `execute` returns.
     fn provides(&self) -> Vec<&str> {
         Vec::new()
@@ -103,6 +110,15 @@ impl<'a> ExecContext<'a> {
         typed(self.inputs, sym.name())
     }
 
+    /// An optional input ([`Task::optional`]), deserialised; `None` when
+    /// the flow does not have it.
+    pub fn get_opt<T: DeserializeOwned>(&self, sym: Sym<T>) -> Result<Option<T>, Failure> {
+        match self.inputs.contains_key(sym.name()) {
+            true => typed(self.inputs, sym.name()).map(Some),
+            false => Ok(None),
+        }
+    }
+
     /// An input by its stored name, untyped (for generic tasks whose
     /// symbols are only known at run time).
     pub fn value(&self, name: &str) -> Option<&Value> {
@@ -171,6 +187,15 @@ impl<'a> RevertContext<'a> {
     /// A required input, deserialised.
     pub fn get<T: DeserializeOwned>(&self, sym: Sym<T>) -> Result<T, Failure> {
         typed(self.inputs, sym.name())
+    }
+
+    /// An optional input ([`Task::optional`]), deserialised; `None` when
+    /// the flow does not have it.
+    pub fn get_opt<T: DeserializeOwned>(&self, sym: Sym<T>) -> Result<Option<T>, Failure> {
+        match self.inputs.contains_key(sym.name()) {
+            true => typed(self.inputs, sym.name()).map(Some),
+            false => Ok(None),
+        }
     }
 
     /// All inputs.

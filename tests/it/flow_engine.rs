@@ -617,6 +617,39 @@ fn typed_inputs_report_bad_shapes() {
     assert!(out.failures[0].message.contains("input `n`"));
 }
 
+#[test]
+fn an_optional_input_is_read_when_present_and_its_absence_is_no_error() {
+    const MODE: Sym<String> = Sym::new("mode");
+    const SEEN: Sym<String> = Sym::new("seen");
+    struct Reads;
+    impl Task for Reads {
+        volctl::task_signature!("reads", requires: [], optional: [MODE], provides: [SEEN]);
+        fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
+            let mode = ctx.get_opt(MODE)?.unwrap_or_else(|| "default".into());
+            Ok(outputs().with(SEEN, mode))
+        }
+    }
+    let flow = Flow::linear("f").add(Reads);
+    // A flow recorded before the option existed: it builds and runs.
+    let out = memory_engine().run(&flow, outputs()).unwrap();
+    assert_eq!(out.get(SEEN).unwrap(), "default");
+    let out = memory_engine()
+        .run(&flow, outputs().with(MODE, "ro".to_string()))
+        .unwrap();
+    assert_eq!(out.get(SEEN).unwrap(), "ro");
+    // Present but of the wrong shape is still an error, not a silent default.
+    let out = memory_engine()
+        .run(&flow, outputs().with_value("mode", 7))
+        .unwrap();
+    assert!(out.failures[0].is(Failure::BAD_INPUT));
+    // It may be rebound like a required one.
+    let flow = Flow::linear("g").add(TaskNode::new(Reads).rebind("mode", "other"));
+    let out = memory_engine()
+        .run(&flow, outputs().with_value("other", "rw"))
+        .unwrap();
+    assert_eq!(out.get(SEEN).unwrap(), "rw");
+}
+
 /// A task that writes a row in the shared database, then maybe fails.
 struct Insert {
     db: Db,
