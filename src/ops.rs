@@ -6,7 +6,7 @@ use std::sync::Arc;
 use crate::store::events;
 
 use crate::api::{CreateRequest, create_volume as api_create};
-use crate::backends::Format;
+use crate::backends::{AttachMode, Format};
 use crate::error::{Error, ErrorKind, Result};
 use crate::flow::{Engine, Flow, FlowOutcome, FlowState, Values, ValuesExt, outputs};
 use crate::images::flows as image_flows;
@@ -21,7 +21,7 @@ use crate::store::images::Image;
 use crate::store::new_id;
 use crate::store::snapshots::{self, Snapshot};
 use crate::store::volumes::{self, Volume, VolumeStatus};
-use crate::symbols::{IMAGE, IMAGE_ID, SNAPSHOT_ID, VOLUME_ID};
+use crate::symbols::{ATTACH_MODE, IMAGE, IMAGE_ID, SNAPSHOT_ID, VOLUME_ID};
 
 /// Every flow definition by name, so a stored flow can be rebuilt and
 /// resumed by any process.
@@ -527,18 +527,27 @@ impl Ops {
         Ok(self.observed(&volumes::require(&self.svc.store.db().lock(), volume_id)?))
     }
 
-    /// Attaches a volume; returns it updated. Attaching an attached volume
-    /// returns it as it is — once its device is proven to back it.
-    pub fn attach(&self, volume_id: &str) -> Result<Volume> {
+    /// Attaches a volume in `mode`; returns it updated. Attaching an
+    /// attached volume in the same mode returns it as it is — once its
+    /// device is proven to back it; in another mode it is a conflict.
+    pub fn attach(&self, volume_id: &str, mode: AttachMode) -> Result<Volume> {
         self.guard(volume_id)?;
         let v = self.refresh_device(volume_id)?;
-        if v.device.is_some() {
+        if let Some(device) = v.device.as_deref() {
+            let has = v.attach_mode.unwrap_or_default();
+            if has != mode {
+                return Err(Error::conflict(format!(
+                    "volume {volume_id} is attached {has} at {device}; detach it first to attach it {mode}"
+                )));
+            }
             return Ok(v);
         }
-        self.volume_flow(
-            attach_volume::attach_flow(&self.svc),
-            volume_id,
-            Operation::Attach,
+        self.complete(
+            &attach_volume::attach_flow(&self.svc),
+            outputs()
+                .with(VOLUME_ID, volume_id.to_string())
+                .with(ATTACH_MODE, mode),
+            FlowMeta::volume(Operation::Attach, volume_id),
         )?;
         volumes::require(&self.svc.store.db().lock(), volume_id)
     }
@@ -570,7 +579,8 @@ impl Ops {
             .map(|v| {
                 let r = (|| {
                     let stale = self.observed(&v).device.is_none();
-                    let v = self.attach(&v.id)?;
+                    // The mode it had, read before a stale device is forgotten.
+                    let v = self.attach(&v.id, v.attach_mode.unwrap_or_default())?;
                     Ok((v, stale))
                 })();
                 match r {

@@ -31,6 +31,7 @@
 use std::path::PathBuf;
 
 use crate::api::{CreateRequest, VolumeRequest};
+use crate::backends::AttachMode;
 use crate::backends::qemu_img::{Format, Info};
 use crate::flow::Sym;
 use crate::manager::ManagerRequest;
@@ -53,6 +54,9 @@ pub const VOLUME: Sym<Volume> = Sym::new("volume");
 pub const PATH: Sym<String> = Sym::new("path");
 /// The device a volume was attached as.
 pub const DEVICE: Sym<String> = Sym::new("device");
+/// How a volume is to be attached (`attach --read-only`, `--partscan`);
+/// optional: attach flows recorded before it existed attach read-write.
+pub const ATTACH_MODE: Sym<AttachMode> = Sym::new("attach_mode");
 /// The size a volume is to grow to, GiB (`extend --size`).
 pub const NEW_SIZE: Sym<u64> = Sym::new("new_size");
 /// The name a volume is to be given (`rename`).

@@ -260,6 +260,7 @@ impl Task for EntryCreate {
                 backend: None,
                 path: None,
                 device: None,
+                attach_mode: None,
                 created_at: t.clone(),
                 updated_at: t,
                 launched_at: None,

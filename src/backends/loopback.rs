@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use super::copy;
-use super::{Driver, ImageSource, Io, Obj, ObjectKind, Stats, loopdev, qemu_img};
+use super::{AttachMode, Driver, ImageSource, Io, Obj, ObjectKind, Stats, loopdev, qemu_img};
 use crate::config::BackendConfig;
 use crate::error::{Error, ErrorKind, Result};
 use crate::units::Bytes;
@@ -690,12 +690,15 @@ impl Driver for Loopback {
         Ok(dst.to_string_lossy().into_owned())
     }
 
-    fn attach(&self, obj: Obj<'_>, read_only: bool) -> Result<String> {
+    fn attach(&self, obj: Obj<'_>, mode: AttachMode) -> Result<String> {
         self.claimed()?;
         let path = self.file(obj);
-        loopdev::attach(&path, read_only)
+        loopdev::attach(&path, mode)
             .map(|d| d.to_string_lossy().into_owned())
             .map_err(|e| {
+                if e.kind() == io::ErrorKind::AlreadyExists {
+                    return Error::conflict(format!("{e}; detach it first to attach it {mode}"));
+                }
                 self.io_err(
                     &format!("attaching {} to a loop device", path.display()),
                     &e,

@@ -13,12 +13,16 @@ use std::os::fd::AsRawFd;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
+use super::AttachMode;
+
 const LOOP_SET_FD: libc::c_ulong = 0x4C00;
 const LOOP_CLR_FD: libc::c_ulong = 0x4C01;
 const LOOP_SET_STATUS64: libc::c_ulong = 0x4C04;
 const LOOP_GET_STATUS64: libc::c_ulong = 0x4C05;
 const LOOP_SET_CAPACITY: libc::c_ulong = 0x4C07;
+const LO_FLAGS_READ_ONLY: u32 = 1;
 const LO_FLAGS_AUTOCLEAR: u32 = 4;
+const LO_FLAGS_PARTSCAN: u32 = 8;
 const LOOP_CONFIGURE: libc::c_ulong = 0x4C0A;
 const LOOP_CTL_GET_FREE: libc::c_ulong = 0x4C82;
 
@@ -180,21 +184,54 @@ pub fn set_capacity(dev: &Path, id: FileId) -> io::Result<bool> {
     Ok(true)
 }
 
-/// Binds `file` to a free loop device; returns the device's path. If a
-/// device already backs this very file, that one is returned (idempotent:
-/// a resumed attach finds the device its first run made). Another process
-/// may take the same free device first: then the next one is tried.
-pub fn attach(file: &Path, read_only: bool) -> io::Result<PathBuf> {
+/// The loop flags that give `mode`.
+fn flags_of(mode: AttachMode) -> u32 {
+    let mut flags = 0;
+    if mode.read_only {
+        flags |= LO_FLAGS_READ_ONLY;
+    }
+    if mode.partscan {
+        flags |= LO_FLAGS_PARTSCAN;
+    }
+    flags
+}
+
+/// The mode the loop device `dev`, bound to the file `id` names, was bound
+/// in; `None` when it is not bound to it.
+pub fn mode_of(dev: &Path, id: FileId) -> io::Result<Option<AttachMode>> {
+    let Some(d) = open_bound_to(dev, id)? else {
+        return Ok(None);
+    };
+    Ok(status(&d)?.map(|info| AttachMode {
+        read_only: info.lo_flags & LO_FLAGS_READ_ONLY != 0,
+        partscan: info.lo_flags & LO_FLAGS_PARTSCAN != 0,
+    }))
+}
+
+/// Binds `file` to a free loop device in `mode`; returns the device's
+/// path. If a device already backs this very file in that mode, that one
+/// is returned (idempotent: a resumed attach finds the device its first
+/// run made); in another mode, it is an error (`AlreadyExists`). Another
+/// process may take the same free device first: then the next one is
+/// tried.
+pub fn attach(file: &Path, mode: AttachMode) -> io::Result<PathBuf> {
     // Open first and bind the open file: what gets bound is the inode
-    // checked here, whatever happens to the name meanwhile.
+    // checked here, whatever happens to the name meanwhile. Read-only, the
+    // file is opened so: the kernel then cannot write it at all.
     let backing = OpenOptions::new()
         .read(true)
-        .write(!read_only)
+        .write(!mode.read_only)
         .custom_flags(libc::O_CLOEXEC | libc::O_NOFOLLOW)
         .open(file)?;
     let id = id_of_meta(&backing.metadata()?, file)?;
     if let Some(dev) = find_by_id(id) {
-        return Ok(dev);
+        return match mode_of(&dev, id)? {
+            Some(m) if m != mode => Err(io::Error::new(
+                io::ErrorKind::AlreadyExists,
+                format!("{} already backs it {m}", dev.display()),
+            )),
+            _ => Ok(dev),
+        };
     }
     let ctl = open_rw(Path::new("/dev/loop-control"))?;
     let mut last = io::Error::from_raw_os_error(libc::EBUSY);
@@ -212,9 +249,7 @@ pub fn attach(file: &Path, read_only: bool) -> io::Result<PathBuf> {
             Err(e) => return Err(e),
         };
         let mut info = info_for(file);
-        if read_only {
-            info.lo_flags |= 1; // LO_FLAGS_READ_ONLY
-        }
+        info.lo_flags |= flags_of(mode);
         let cfg = LoopConfig {
             fd: backing.as_raw_fd() as u32,
             block_size: 0,
@@ -320,16 +355,34 @@ pub fn detach(dev: &Path, id: FileId) -> Result<(), DetachError> {
 /// devices sit on it, or "open exclusively".
 pub fn holders(dev: &Path) -> String {
     let mut what = Vec::new();
+    // The device and its partitions (`attach --partscan`), by major:minor.
+    let mut numbers = Vec::new();
     if let Ok(m) = std::fs::metadata(dev) {
         use std::os::unix::fs::MetadataExt;
         let rdev = m.rdev();
-        let (major, minor) = (libc::major(rdev), libc::minor(rdev));
-        if let Ok(info) = read_bounded(Path::new("/proc/self/mountinfo"), 4 << 20) {
-            for line in info.lines() {
-                let f: Vec<&str> = line.split(' ').collect();
-                if f.len() > 4 && f[2] == format!("{major}:{minor}") {
-                    what.push(format!("mounted at {}", f[4]));
-                }
+        numbers.push((
+            String::new(),
+            format!("{}:{}", libc::major(rdev), libc::minor(rdev)),
+        ));
+    }
+    let name = dev.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+    if let Ok(rd) = std::fs::read_dir(format!("/sys/block/{name}")) {
+        for e in rd.flatten() {
+            let part = e.file_name().to_string_lossy().into_owned();
+            if part.starts_with(&format!("{name}p"))
+                && let Ok(n) = read_bounded(&e.path().join("dev"), 64)
+            {
+                numbers.push((format!("its partition {part} "), n.trim().to_string()));
+            }
+        }
+    }
+    if let Ok(info) = read_bounded(Path::new("/proc/self/mountinfo"), 4 << 20) {
+        for line in info.lines() {
+            let f: Vec<&str> = line.split(' ').collect();
+            if f.len() > 4
+                && let Some((label, _)) = numbers.iter().find(|(_, n)| n == f[2])
+            {
+                what.push(format!("{label}mounted at {}", f[4]));
             }
         }
     }

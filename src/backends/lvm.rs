@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::{Driver, ImageSource, Io, Obj, ObjectKind, Stats, qemu_img};
+use super::{AttachMode, Driver, ImageSource, Io, Obj, ObjectKind, Stats, qemu_img};
 use crate::config::BackendConfig;
 use crate::error::{Error, ErrorKind, Result};
 use crate::units::Bytes;
@@ -280,6 +280,32 @@ impl Lvm {
             }
             Err(e) => Err(e),
         }
+    }
+
+    /// Sets the LV's permission to read-only or read-write, unless it is
+    /// so already (`lvchange` refuses a change to what is).
+    fn set_read_only(&self, obj: Obj<'_>, read_only: bool) -> Result<()> {
+        let out = self.run(&[
+            "lvs",
+            "--reportformat",
+            "json",
+            "-o",
+            "lv_attr",
+            &self.lv(obj),
+        ])?;
+        let attr = report_rows(&out, "lv")?
+            .first()
+            .and_then(|r| r["lv_attr"].as_str().map(String::from))
+            .unwrap_or_default();
+        // The second attribute is the permission: (w)ritable, (r)ead-only
+        // (or `R`, a writable LV activated read-only, which is not volctl's
+        // doing and is left alone).
+        let is_read_only = attr.chars().nth(1) == Some('r');
+        if is_read_only != read_only {
+            let perm = if read_only { "r" } else { "rw" };
+            self.run(&["lvchange", "-y", "--permission", perm, &self.lv(obj)])?;
+        }
+        Ok(())
     }
 
     /// Creates an LV of `bytes` (thin in the pool, or thick) unless it exists.
@@ -809,25 +835,31 @@ impl Driver for Lvm {
         Ok(true)
     }
 
-    fn attach(&self, obj: Obj<'_>, read_only: bool) -> Result<String> {
-        if read_only {
+    fn attach(&self, obj: Obj<'_>, mode: AttachMode) -> Result<String> {
+        if mode.partscan {
             return Err(Error::invalid(format!(
-                "backend `{}`: read-only attachment is not supported on LVM (an LV is its own device)",
+                "backend `{}`: --partscan is for loop devices; the kernel does not scan an LV's partitions (use `kpartx` on the LV)",
                 self.cfg.name()
             )));
         }
-        // A logical volume is a block device already.
+        // A logical volume is a block device already. Read-only is the LV's
+        // own permission, kept in the VG's metadata, so it outlives a
+        // reboot as the attachment does.
+        self.set_read_only(obj, mode.read_only)?;
         Ok(self.device(obj))
     }
 
     fn detach(&self, obj: Obj<'_>, device: &str) -> Result<()> {
         // Nothing to unbind, but "detached" must not be said of a mounted LV.
-        if self.exposes(obj, device)?
-            && let Some(why) = self.device_busy(device)
-        {
-            return Err(Error::conflict(format!(
-                "{why}; volctl never detaches a device in use (unmount it first)"
-            )));
+        if self.exposes(obj, device)? {
+            if let Some(why) = self.device_busy(device) {
+                return Err(Error::conflict(format!(
+                    "{why}; volctl never detaches a device in use (unmount it first)"
+                )));
+            }
+            // Writable again, whatever the attachment was (a crash may have
+            // left the permission set with nothing recorded).
+            self.set_read_only(obj, false)?;
         }
         Ok(())
     }

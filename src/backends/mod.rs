@@ -29,6 +29,31 @@ pub struct Stats {
     pub thin: bool,
 }
 
+/// How a volume is exposed as a block device (`attach --read-only`,
+/// `--partscan`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttachMode {
+    /// The kernel refuses writes through the device.
+    pub read_only: bool,
+    /// The kernel reads the device's partition table and makes a device
+    /// per partition (`/dev/loopNpM`).
+    pub partscan: bool,
+}
+
+impl std::fmt::Display for AttachMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.read_only {
+            "read-only"
+        } else {
+            "read-write"
+        })?;
+        if self.partscan {
+            f.write_str(", partitions scanned")?;
+        }
+        Ok(())
+    }
+}
+
 /// What a backend object is. Objects are named `<kind>-<id>` from ids,
 /// never from anything a user typed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -255,9 +280,10 @@ pub trait Driver: Send + Sync {
         true
     }
 
-    /// Exposes a volume as a block device (read-only if asked); returns its
-    /// path. A device that already exposes this very volume is returned.
-    fn attach(&self, obj: Obj<'_>, read_only: bool) -> Result<String>;
+    /// Exposes a volume as a block device, as `mode` asks; returns its
+    /// path. A device that already exposes this very volume in that mode
+    /// is returned; one in another mode is a conflict.
+    fn attach(&self, obj: Obj<'_>, mode: AttachMode) -> Result<String>;
 
     /// Removes the block device `device` of a volume — only if it really
     /// exposes this volume (else nothing to do), and never while it is

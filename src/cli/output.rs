@@ -81,7 +81,13 @@ pub fn volume_fields(v: &Volume) {
         ("zone", or_dash(v.zone.as_deref())),
         ("backend", or_dash(v.backend.as_deref())),
         ("path", or_dash(v.path.as_deref())),
-        ("device", or_dash(v.device.as_deref())),
+        (
+            "device",
+            match (&v.device, v.attach_mode) {
+                (Some(d), Some(m)) => format!("{d} ({m})"),
+                (d, _) => or_dash(d.as_deref()),
+            },
+        ),
         (
             "source",
             match &v.source_id {

@@ -5,6 +5,7 @@ use clap::Args;
 use super::Ctx;
 use super::output::{self, or_dash};
 use crate::api::{CreateRequest, SourceRef};
+use crate::backends::AttachMode;
 use crate::error::{Error, Result};
 use crate::ops::DryRun;
 use crate::store::volumes::Volume;
@@ -174,6 +175,14 @@ pub struct AttachArgs {
     /// With --all: the volumes of every project (what a boot-time unit wants)
     #[arg(long, requires = "all")]
     all_projects: bool,
+    /// Refuse writes through the device (the kernel does; on LVM the LV's
+    /// permission becomes read-only until it is detached)
+    #[arg(long, conflicts_with = "all")]
+    read_only: bool,
+    /// Make a device per partition of the volume's partition table
+    /// (`/dev/loopNpM`; loop devices only)
+    #[arg(long, conflicts_with = "all")]
+    partscan: bool,
 }
 
 fn summary(v: &Volume) -> String {
@@ -186,7 +195,7 @@ fn summary(v: &Volume) -> String {
         or_dash(v.path.as_deref()),
         v.device
             .as_deref()
-            .map(|d| format!(", attached to {d}"))
+            .map(|d| format!(", attached to {d} ({})", v.attach_mode.unwrap_or_default()))
             .unwrap_or_default()
     )
 }
@@ -213,7 +222,7 @@ pub fn create(ctx: &Ctx, a: &CreateArgs) -> Result<()> {
     }
     let mut v = ops.create(&req)?;
     if a.attach {
-        v = ops.attach(&v.id).map_err(|e| {
+        v = ops.attach(&v.id, AttachMode::default()).map_err(|e| {
             e.context(format!(
                 "volume {} was created but attaching it failed",
                 v.id
@@ -367,7 +376,11 @@ pub fn attach(ctx: &Ctx, a: &AttachArgs) -> Result<()> {
         );
     };
     let v = find(ctx, key)?;
-    let v = ops.attach(&v.id)?;
+    let mode = AttachMode {
+        read_only: a.read_only,
+        partscan: a.partscan,
+    };
+    let v = ops.attach(&v.id, mode)?;
     let device = v.device.clone().unwrap_or_default();
     print_volume(ctx, &v, device);
     Ok(())

@@ -2,17 +2,17 @@
 //! and detach (`volume_detach`: DetachStart → DetachDevice →
 //! RecordDetachment): exposing a volume as a block device and back.
 //!
-//! Initial store: `volume_id`.
+//! Initial store: `volume_id`, and for attach optionally `attach_mode`.
 
 use std::sync::Arc;
 
-use crate::backends::Obj;
+use crate::backends::{AttachMode, Obj};
 use crate::error::Error;
 use crate::flow::{ExecContext, Failure, Flow, RevertContext, Task, Values, ValuesExt, outputs};
 use crate::service::Service;
 use crate::store::events;
 use crate::store::volumes::{self, Volume, VolumeStatus};
-use crate::symbols::{DEVICE, VOLUME, VOLUME_ID};
+use crate::symbols::{ATTACH_MODE, DEVICE, VOLUME, VOLUME_ID};
 use crate::task_signature;
 
 /// The attach flow's name.
@@ -75,10 +75,11 @@ impl Task for AttachStart {
 pub struct AttachDevice(pub Arc<Service>);
 
 impl Task for AttachDevice {
-    task_signature!("AttachDevice", requires: [VOLUME], provides: [DEVICE]);
+    task_signature!("AttachDevice", requires: [VOLUME], optional: [ATTACH_MODE], provides: [DEVICE]);
 
     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
         let v: Volume = ctx.get(VOLUME)?;
+        let mode: AttachMode = ctx.get_opt(ATTACH_MODE)?.unwrap_or_default();
         let backend = v
             .backend
             .as_deref()
@@ -87,7 +88,7 @@ impl Task for AttachDevice {
             .0
             .backends
             .get(backend)?
-            .attach(Obj::volume(&v.id), false)?;
+            .attach(Obj::volume(&v.id), mode)?;
         // Bound, not yet recorded: a process killed here leaves a device
         // that only the volume's file identifies (the revert finds it so).
         ctx.progress(1, 2);
@@ -120,14 +121,20 @@ impl Task for AttachDevice {
 pub struct RecordAttachment(pub Arc<Service>);
 
 impl Task for RecordAttachment {
-    task_signature!("RecordAttachment", requires: [VOLUME, DEVICE], provides: [], atomic);
+    task_signature!("RecordAttachment", requires: [VOLUME, DEVICE], optional: [ATTACH_MODE], provides: [], atomic);
 
     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
         let v: Volume = ctx.get(VOLUME)?;
         let device: String = ctx.get(DEVICE)?;
+        let mode: AttachMode = ctx.get_opt(ATTACH_MODE)?.unwrap_or_default();
         let conn = self.0.store.db().lock();
         volumes::set_device(&conn, &v.id, Some(&device))?;
-        events::emit(&conn, Some(&v.id), &events::Event::VolumeAttach { device })?;
+        volumes::set_attach_mode(&conn, &v.id, mode)?;
+        events::emit(
+            &conn,
+            Some(&v.id),
+            &events::Event::VolumeAttach { device, mode },
+        )?;
         Ok(outputs())
     }
 }

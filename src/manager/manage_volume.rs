@@ -119,6 +119,7 @@ impl Task for ManageStart {
             backend: Some(req.backend.clone()),
             path: None,
             device: None,
+            attach_mode: None,
             created_at: t.clone(),
             updated_at: t,
             launched_at: None,

@@ -179,6 +179,9 @@ pub enum Event {
     VolumeAttach {
         /// The device.
         device: String,
+        /// How (absent from events recorded before modes existed).
+        #[serde(default)]
+        mode: crate::backends::AttachMode,
     },
     /// `volume.detach`
     VolumeDetach {

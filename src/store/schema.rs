@@ -166,6 +166,14 @@ const V6: &str = "
 ALTER TABLE volumes ADD COLUMN migrating_to TEXT;
 ";
 
+/// How an attached volume is attached (`attach --read-only`, `--partscan`),
+/// so `attach --all` binds it again the same way; NULL while detached.
+const V7: &str = "
+ALTER TABLE volumes ADD COLUMN attach_read_only INTEGER;
+ALTER TABLE volumes ADD COLUMN attach_partscan INTEGER;
+UPDATE volumes SET attach_read_only = 0, attach_partscan = 0 WHERE device IS NOT NULL;
+";
+
 /// The migrations, oldest first.
 fn migrations() -> Vec<String> {
     vec![
@@ -175,6 +183,7 @@ fn migrations() -> Vec<String> {
         V4.to_string(),
         V5.to_string(),
         V6.to_string(),
+        V7.to_string(),
     ]
 }
 

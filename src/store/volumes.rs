@@ -4,6 +4,7 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::{Deserialize, Serialize};
 
 use super::now;
+use crate::backends::AttachMode;
 use crate::error::{Error, Result};
 
 crate::string_enum! {
@@ -71,6 +72,8 @@ pub struct Volume {
     pub path: Option<String>,
     /// The loop device it is attached to.
     pub device: Option<String>,
+    /// How it is attached, while it is (`attach --read-only`, `--partscan`).
+    pub attach_mode: Option<AttachMode>,
     /// RFC 3339.
     pub created_at: String,
     /// RFC 3339.
@@ -104,7 +107,7 @@ pub struct Volume {
 
 const COLUMNS: &str = "id, name, size, status, backend, path, device, created_at, updated_at,
     launched_at, project, type_name, type_id, zone, source_kind, source_id, error, attempts,
-    quota_held, reservation";
+    quota_held, reservation, attach_read_only, attach_partscan";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Volume> {
     Ok(Volume {
@@ -128,6 +131,13 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Volume> {
         attempts: r.get(17)?,
         quota_held: r.get(18)?,
         reservation: r.get(19)?,
+        attach_mode: match (r.get::<_, Option<bool>>(20)?, r.get::<_, Option<bool>>(21)?) {
+            (Some(read_only), Some(partscan)) => Some(AttachMode {
+                read_only,
+                partscan,
+            }),
+            _ => None,
+        },
     })
 }
 
@@ -135,7 +145,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Volume> {
 pub fn insert(conn: &Connection, v: &Volume) -> Result<()> {
     conn.prepare_cached(&format!(
         "INSERT INTO volumes ({COLUMNS}) VALUES
-         (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)"
+         (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)"
     ))?
     .execute(params![
         v.id,
@@ -158,6 +168,8 @@ pub fn insert(conn: &Connection, v: &Volume) -> Result<()> {
         v.attempts,
         v.quota_held,
         v.reservation,
+        v.attach_mode.map(|m| m.read_only),
+        v.attach_mode.map(|m| m.partscan),
     ])?;
     Ok(())
 }
@@ -233,7 +245,7 @@ pub fn list(conn: &Connection, project: Option<&str>) -> Result<Vec<Volume>> {
 /// becomes `available` (other statuses are left as they are).
 pub fn clear_stale_device(conn: &Connection, id: &str) -> Result<()> {
     conn.prepare_cached(
-        "UPDATE volumes SET device = NULL,
+        "UPDATE volumes SET device = NULL, attach_read_only = NULL, attach_partscan = NULL,
            status = CASE status WHEN ?3 THEN ?4 ELSE status END,
            updated_at = ?2 WHERE id = ?1",
     )?
@@ -291,7 +303,8 @@ pub fn set_created(conn: &Connection, id: &str, path: &str) -> Result<()> {
     Ok(())
 }
 
-/// Records (or clears) the loop device a volume is attached to.
+/// Records (or clears) the loop device a volume is attached to; its status
+/// follows (`in-use` or `available`). Clearing it clears the attach mode.
 pub fn set_device(conn: &Connection, id: &str, device: Option<&str>) -> Result<()> {
     let status = if device.is_some() {
         VolumeStatus::InUse
@@ -299,9 +312,21 @@ pub fn set_device(conn: &Connection, id: &str, device: Option<&str>) -> Result<(
         VolumeStatus::Available
     };
     conn.prepare_cached(
-        "UPDATE volumes SET device = ?2, status = ?3, updated_at = ?4 WHERE id = ?1",
+        "UPDATE volumes SET device = ?2, status = ?3, updated_at = ?4,
+           attach_read_only = CASE WHEN ?2 IS NULL THEN NULL ELSE attach_read_only END,
+           attach_partscan = CASE WHEN ?2 IS NULL THEN NULL ELSE attach_partscan END
+         WHERE id = ?1",
     )?
     .execute(params![id, device, status, now()])?;
+    Ok(())
+}
+
+/// Records how a volume is attached.
+pub fn set_attach_mode(conn: &Connection, id: &str, mode: AttachMode) -> Result<()> {
+    conn.prepare_cached(
+        "UPDATE volumes SET attach_read_only = ?2, attach_partscan = ?3 WHERE id = ?1",
+    )?
+    .execute(params![id, mode.read_only, mode.partscan])?;
     Ok(())
 }
 

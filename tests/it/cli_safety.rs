@@ -7,39 +7,6 @@ use std::path::Path;
 use crate::cli_support::*;
 use serde_json::Value;
 
-/// The file a loop device is bound to, from sysfs (None: unbound).
-fn backing(dev: &str) -> Option<String> {
-    let name = dev.trim_start_matches("/dev/");
-    std::fs::read_to_string(format!("/sys/block/{name}/loop/backing_file"))
-        .ok()
-        .map(|s| s.trim().to_string())
-}
-
-fn losetup_d(dev: &str) {
-    sh("losetup", &["-d", dev]);
-}
-
-fn id_of(v: &Value) -> String {
-    v["id"].as_str().unwrap().to_string()
-}
-
-/// Detaches whatever this test's volumes still have bound, whatever happened.
-struct Cleanup<'a>(&'a Volctl);
-impl Drop for Cleanup<'_> {
-    fn drop(&mut self) {
-        let here = self.0.state.to_string_lossy().into_owned();
-        if let Ok(out) = command("losetup").arg("-a").output() {
-            for l in String::from_utf8_lossy(&out.stdout).lines() {
-                if l.contains(&here)
-                    && let Some(dev) = l.split(':').next()
-                {
-                    let _ = command("losetup").args(["-d", dev]).status();
-                }
-            }
-        }
-    }
-}
-
 #[test]
 fn a_stale_loop_device_record_is_never_trusted() {
     if !need_root("a_stale_loop_device_record_is_never_trusted") {

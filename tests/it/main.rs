@@ -5,6 +5,7 @@
 mod cli_support;
 mod support;
 
+mod cli_attach;
 mod cli_concurrency;
 mod cli_create;
 mod cli_export;

@@ -36,9 +36,14 @@ moddir="$kdir/lib/modules/$kver"
 # The package ships no modules.dep (its postinst runs depmod): make it.
 [ -s "$moddir/modules.dep" ] || depmod -b "$kdir" "$kver"
 echo "kernel package $(cat "$kdir/.package"), kernel $kver ($vmlinuz)"
-# What the scenarios need: device-mapper thin pools and snapshots, and the
-# virtio disks; modules.py adds every dependency, in load order.
-modules=$(python3 "$here/modules.py" "$moddir" dm-thin-pool dm-snapshot virtio_pci virtio_blk)
+# What the scenarios need: device-mapper thin pools and snapshots, the
+# virtio disks, loop devices and ext4 (partscan_loop mounts a partition);
+# modules.py adds every dependency, in load order.
+modules=$(python3 "$here/modules.py" "$moddir" dm-thin-pool dm-snapshot virtio_pci virtio_blk loop ext4)
+# partscan_loop needs the kernel to read MBR partition tables: built in, as
+# the package's own configuration must say.
+grep -q '^CONFIG_MSDOS_PARTITION=y' "$kdir"/boot/config-* ||
+    { echo "vm: $(cat "$kdir/.package") does not parse MBR partition tables (CONFIG_MSDOS_PARTITION)"; exit 1; }
 echo "modules to load: $(for m in $modules; do basename "$m"; done | paste -sd' ')"
 
 say "static volctl (with the test hooks)"

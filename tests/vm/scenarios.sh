@@ -55,6 +55,9 @@ median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 mark() { printf '%-16s' "$2" | dd of="$1" bs=512 seek=2048 conv=notrunc,fsync 2>/dev/null; }
 marker() { dd if="$1" bs=512 skip=2048 count=1 2>/dev/null | head -c 16 | tr -d ' '; }
 
+# The permission character of an LV's attributes: w or r.
+permission() { lvm lvs --noheadings -o lv_attr "$1" | tr -d ' ' | cut -c2; }
+
 # --- scenarios -------------------------------------------------------------
 
 raw() {
@@ -192,6 +195,58 @@ migrate_lv() {
     absent "vg1/volume-$id"
     absent "vg0/volume-$id"
     $V check -q > /dev/null
+    $V delete "$id" -q > /dev/null
+}
+
+# attach --read-only on an LV: the LV's permission becomes read-only (so a
+# write fails and the data stays), a change of mode is refused, and detach
+# makes it writable again; --partscan is refused on an LV (exit 2).
+attach_lv() {
+    id=$($V create --size 1 --type "$1" -q)
+    lv="$2/volume-$id"
+    p=$(field "$id" path)
+    mark "$p" before
+    expect "$($V attach "$id" --read-only -q)" "$p" device
+    expect "$(permission "$lv")" r "permission while attached read-only"
+    if mark "$p" after; then echo "a write to a read-only LV succeeded"; return 1; fi
+    expect "$(marker "$p")" before "data under a read-only attachment"
+    expect "$($V attach "$id" --read-only -q)" "$p" "attaching again, same mode"
+    if $V attach "$id" -q > /tmp/attach.out 2>&1; then echo "a change of mode was accepted"; return 1; fi
+    grep -q 'detach it first' /tmp/attach.out
+    $V detach "$id" -q > /dev/null
+    expect "$(permission "$lv")" w "permission after detach"
+    mark "$p" after
+    expect "$(marker "$p")" after "data written after detach"
+    rc=0; $V attach "$id" --partscan -q > /tmp/attach.out 2>&1 || rc=$?
+    expect "$rc" 2 "exit code of --partscan on an LV"
+    grep -q kpartx /tmp/attach.out
+    expect "$(field "$id" status)" available "status after a refused attach"
+    $V delete "$id" -q > /dev/null
+    absent "$lv"
+}
+
+# attach --partscan of a loopback volume with an MBR: the kernel shows its
+# partition; a mounted partition holds the device (no detach, no delete).
+partscan_loop() {
+    id=$($V create --size 1 --type loop -q)
+    p=$(field "$id" path)
+    # One Linux partition (type 0x83) at sector 2048, 8192 sectors long.
+    printf '\203' | dd of="$p" bs=1 seek=450 conv=notrunc 2>/dev/null
+    printf '\000\010\000\000\000\040\000\000' | dd of="$p" bs=1 seek=454 conv=notrunc 2>/dev/null
+    printf '\125\252' | dd of="$p" bs=1 seek=510 conv=notrunc 2>/dev/null
+    dev=$($V attach "$id" --partscan -q)
+    n=${dev#/dev/}
+    expect "$(cat "/sys/block/$n/${n}p1/size")" 8192 "partition size"
+    i=0; while [ ! -b "${dev}p1" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
+    mke2fs -q "${dev}p1"
+    mkdir -p /tmp/pmnt
+    mount -t ext4 "${dev}p1" /tmp/pmnt
+    rc=0; $V detach "$id" -q > /tmp/detach.out 2>&1 || rc=$?
+    umount /tmp/pmnt
+    expect "$rc" 6 "exit code of detaching a volume whose partition is mounted"
+    grep -q "its partition ${n}p1 mounted at /tmp/pmnt" /tmp/detach.out
+    $V detach "$id" -q > /dev/null
+    [ ! -e "/sys/block/$n/${n}p1" ] || { echo "the partition outlived the detach"; return 1; }
     $V delete "$id" -q > /dev/null
 }
 
@@ -375,6 +430,9 @@ run revert_thin revert_lv thin vg1
 run manage_thick manage_lv thick vg0
 run manage_thin manage_lv thin vg1
 run migrate_lv migrate_lv
+run attach_thick attach_lv thick vg0
+run attach_thin attach_lv thin vg1
+run partscan_loop partscan_loop
 make_image
 run image_thick image thick vg0
 run image_thin image thin vg1

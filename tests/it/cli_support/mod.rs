@@ -139,12 +139,21 @@ impl Volctl {
 /// Whether this process is root. Tests that need root (loop devices, mounts)
 /// fail loudly without it, unless VOLCTL_SKIP_ROOT_TESTS=1 asks to skip them
 /// (which they say, loudly). CI runs as root.
+/// Prints past the test harness's capture (which takes only `print!` and
+/// `eprint!`), so what was not tested shows even when the test passes.
+pub fn say_loudly(msg: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "\n!!! {msg} !!!\n");
+}
+
 pub fn need_root(test: &str) -> bool {
     if nix::unistd::geteuid().is_root() {
         return true;
     }
     if std::env::var_os("VOLCTL_SKIP_ROOT_TESTS").is_some() {
-        eprintln!("\n!!! SKIPPED {test}: it needs root (VOLCTL_SKIP_ROOT_TESTS is set) !!!\n");
+        say_loudly(&format!(
+            "SKIPPED {test}: it needs root (VOLCTL_SKIP_ROOT_TESTS is set)"
+        ));
         return false;
     }
     panic!(
@@ -330,4 +339,37 @@ pub fn crash_at(v: &Volctl, args: &[&str], point: &str) -> bool {
 pub fn check_passes(v: &Volctl, what: &str) {
     let r = v.run(&["check"]);
     assert_eq!(r.code, 0, "{what}: check failed:\n{}{}", r.stdout, r.stderr);
+}
+
+/// The file a loop device is bound to, from sysfs (None: unbound).
+pub fn backing(dev: &str) -> Option<String> {
+    let name = dev.trim_start_matches("/dev/");
+    std::fs::read_to_string(format!("/sys/block/{name}/loop/backing_file"))
+        .ok()
+        .map(|s| s.trim().to_string())
+}
+
+pub fn losetup_d(dev: &str) {
+    sh("losetup", &["-d", dev]);
+}
+
+pub fn id_of(v: &Value) -> String {
+    v["id"].as_str().unwrap().to_string()
+}
+
+/// Detaches whatever this test's volumes still have bound, whatever happened.
+pub struct Cleanup<'a>(pub &'a Volctl);
+impl Drop for Cleanup<'_> {
+    fn drop(&mut self) {
+        let here = self.0.state.to_string_lossy().into_owned();
+        if let Ok(out) = command("losetup").arg("-a").output() {
+            for l in String::from_utf8_lossy(&out.stdout).lines() {
+                if l.contains(&here)
+                    && let Some(dev) = l.split(':').next()
+                {
+                    let _ = command("losetup").args(["-d", dev]).status();
+                }
+            }
+        }
+    }
 }
