@@ -199,6 +199,9 @@ _volctl() {
             volctl__subcmd__help__subcmd__flow,show)
                 cmd="volctl__subcmd__help__subcmd__flow__subcmd__show"
                 ;;
+            volctl__subcmd__help__subcmd__image,create)
+                cmd="volctl__subcmd__help__subcmd__image__subcmd__create"
+                ;;
             volctl__subcmd__help__subcmd__image,delete)
                 cmd="volctl__subcmd__help__subcmd__image__subcmd__delete"
                 ;;
@@ -241,6 +244,9 @@ _volctl() {
             volctl__subcmd__help__subcmd__type,list)
                 cmd="volctl__subcmd__help__subcmd__type__subcmd__list"
                 ;;
+            volctl__subcmd__image,create)
+                cmd="volctl__subcmd__image__subcmd__create"
+                ;;
             volctl__subcmd__image,delete)
                 cmd="volctl__subcmd__image__subcmd__delete"
                 ;;
@@ -255,6 +261,9 @@ _volctl() {
                 ;;
             volctl__subcmd__image,show)
                 cmd="volctl__subcmd__image__subcmd__show"
+                ;;
+            volctl__subcmd__image__subcmd__help,create)
+                cmd="volctl__subcmd__image__subcmd__help__subcmd__create"
                 ;;
             volctl__subcmd__image__subcmd__help,delete)
                 cmd="volctl__subcmd__image__subcmd__help__subcmd__delete"
@@ -382,7 +391,7 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__attach)
-            opts="-q -v -h --all --all-projects --state-dir --config --project --json --quiet --verbose --help"
+            opts="-q -v -h --all --all-projects --read-only --partscan --state-dir --config --project --json --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1092,8 +1101,22 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__help__subcmd__image)
-            opts="import list show delete"
+            opts="import create list show delete"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        volctl__subcmd__help__subcmd__image__subcmd__create)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1470,12 +1493,58 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__image)
-            opts="-q -v -h --state-dir --config --project --json --quiet --verbose --help import list show delete help"
+            opts="-q -v -h --state-dir --config --project --json --quiet --verbose --help import create list show delete help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --project)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        volctl__subcmd__image__subcmd__create)
+            opts="-n -q -v -h --name --from-volume --from-snapshot --format --state-dir --config --project --json --quiet --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --from-volume)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --from-snapshot)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "raw qcow2" -- "${cur}"))
+                    return 0
+                    ;;
                 --state-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1522,8 +1591,22 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__image__subcmd__help)
-            opts="import list show delete help"
+            opts="import create list show delete help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        volctl__subcmd__image__subcmd__help__subcmd__create)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

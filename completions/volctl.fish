@@ -161,6 +161,8 @@ complete -c volctl -n "__fish_volctl_using_subcommand attach" -l config -d 'Conf
 complete -c volctl -n "__fish_volctl_using_subcommand attach" -l project -d 'Project that owns the volumes and their quota' -r
 complete -c volctl -n "__fish_volctl_using_subcommand attach" -l all -d 'Re-establish every attachment that should exist: each `in-use` volume whose device is gone (after a reboot) is attached again'
 complete -c volctl -n "__fish_volctl_using_subcommand attach" -l all-projects -d 'With --all: the volumes of every project (what a boot-time unit wants)'
+complete -c volctl -n "__fish_volctl_using_subcommand attach" -l read-only -d 'Refuse writes through the device (the kernel does; on LVM the LV\'s permission becomes read-only until it is detached)'
+complete -c volctl -n "__fish_volctl_using_subcommand attach" -l partscan -d 'Make a device per partition of the volume\'s partition table (`/dev/loopNpM`; loop devices only)'
 complete -c volctl -n "__fish_volctl_using_subcommand attach" -l json -d 'Print results as JSON (one document on stdout)'
 complete -c volctl -n "__fish_volctl_using_subcommand attach" -s q -l quiet -d 'No progress on stderr'
 complete -c volctl -n "__fish_volctl_using_subcommand attach" -s v -l verbose -d 'More diagnostics on stderr: -vv for every flow and task transition and every external command (VOLCTL_LOG, a tracing filter, overrides)'
@@ -229,18 +231,19 @@ complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and __fish_seen_
 complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and __fish_seen_subcommand_from help" -f -a "revert" -d 'Put a snapshot\'s data back into its volume, in place (the volume keeps its id, name and path; it must be detached)'
 complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and __fish_seen_subcommand_from help" -f -a "delete" -d 'Delete snapshots'
 complete -c volctl -n "__fish_volctl_using_subcommand snapshot; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c volctl -n "__fish_volctl_using_subcommand image; and not __fish_seen_subcommand_from import list show delete help" -l state-dir -d 'State directory (store, default backend) [default: /var/lib/volctl for root, else $XDG_DATA_HOME/volctl]' -r -F
-complete -c volctl -n "__fish_volctl_using_subcommand image; and not __fish_seen_subcommand_from import list show delete help" -l config -d 'Configuration file [default: <state-dir>/config.toml if it exists, else one loopback backend under the state directory]' -r -F
-complete -c volctl -n "__fish_volctl_using_subcommand image; and not __fish_seen_subcommand_from import list show delete help" -l project -d 'Project that owns the volumes and their quota' -r
-complete -c volctl -n "__fish_volctl_using_subcommand image; and not __fish_seen_subcommand_from import list show delete help" -l json -d 'Print results as JSON (one document on stdout)'
-complete -c volctl -n "__fish_volctl_using_subcommand image; and not __fish_seen_subcommand_from import list show delete help" -s q -l quiet -d 'No progress on stderr'
-complete -c volctl -n "__fish_volctl_using_subcommand image; and not __fish_seen_subcommand_from import list show delete help" -s v -l verbose -d 'More diagnostics on stderr: -vv for every flow and task transition and every external command (VOLCTL_LOG, a tracing filter, overrides)'
-complete -c volctl -n "__fish_volctl_using_subcommand image; and not __fish_seen_subcommand_from import list show delete help" -s h -l help -d 'Print help'
-complete -c volctl -n "__fish_volctl_using_subcommand image; and not __fish_seen_subcommand_from import list show delete help" -f -a "import" -d 'Import an image file (raw or qcow2) into the catalog'
-complete -c volctl -n "__fish_volctl_using_subcommand image; and not __fish_seen_subcommand_from import list show delete help" -f -a "list" -d 'List images'
-complete -c volctl -n "__fish_volctl_using_subcommand image; and not __fish_seen_subcommand_from import list show delete help" -f -a "show" -d 'Show one image and where it is cached'
-complete -c volctl -n "__fish_volctl_using_subcommand image; and not __fish_seen_subcommand_from import list show delete help" -f -a "delete" -d 'Delete an image and its cache entries'
-complete -c volctl -n "__fish_volctl_using_subcommand image; and not __fish_seen_subcommand_from import list show delete help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c volctl -n "__fish_volctl_using_subcommand image; and not __fish_seen_subcommand_from import create list show delete help" -l state-dir -d 'State directory (store, default backend) [default: /var/lib/volctl for root, else $XDG_DATA_HOME/volctl]' -r -F
+complete -c volctl -n "__fish_volctl_using_subcommand image; and not __fish_seen_subcommand_from import create list show delete help" -l config -d 'Configuration file [default: <state-dir>/config.toml if it exists, else one loopback backend under the state directory]' -r -F
+complete -c volctl -n "__fish_volctl_using_subcommand image; and not __fish_seen_subcommand_from import create list show delete help" -l project -d 'Project that owns the volumes and their quota' -r
+complete -c volctl -n "__fish_volctl_using_subcommand image; and not __fish_seen_subcommand_from import create list show delete help" -l json -d 'Print results as JSON (one document on stdout)'
+complete -c volctl -n "__fish_volctl_using_subcommand image; and not __fish_seen_subcommand_from import create list show delete help" -s q -l quiet -d 'No progress on stderr'
+complete -c volctl -n "__fish_volctl_using_subcommand image; and not __fish_seen_subcommand_from import create list show delete help" -s v -l verbose -d 'More diagnostics on stderr: -vv for every flow and task transition and every external command (VOLCTL_LOG, a tracing filter, overrides)'
+complete -c volctl -n "__fish_volctl_using_subcommand image; and not __fish_seen_subcommand_from import create list show delete help" -s h -l help -d 'Print help'
+complete -c volctl -n "__fish_volctl_using_subcommand image; and not __fish_seen_subcommand_from import create list show delete help" -f -a "import" -d 'Import an image file (raw or qcow2) into the catalog'
+complete -c volctl -n "__fish_volctl_using_subcommand image; and not __fish_seen_subcommand_from import create list show delete help" -f -a "create" -d 'Make an image of a volume or a snapshot (Cinder\'s upload-to-image), so new volumes can be made from it'
+complete -c volctl -n "__fish_volctl_using_subcommand image; and not __fish_seen_subcommand_from import create list show delete help" -f -a "list" -d 'List images'
+complete -c volctl -n "__fish_volctl_using_subcommand image; and not __fish_seen_subcommand_from import create list show delete help" -f -a "show" -d 'Show one image and where it is cached'
+complete -c volctl -n "__fish_volctl_using_subcommand image; and not __fish_seen_subcommand_from import create list show delete help" -f -a "delete" -d 'Delete an image and its cache entries'
+complete -c volctl -n "__fish_volctl_using_subcommand image; and not __fish_seen_subcommand_from import create list show delete help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c volctl -n "__fish_volctl_using_subcommand image; and __fish_seen_subcommand_from import" -s n -l name -d 'Name [default: the file\'s name]' -r
 complete -c volctl -n "__fish_volctl_using_subcommand image; and __fish_seen_subcommand_from import" -l format -d 'Expected format: raw or qcow2 [default: detected from the content]' -r -f -a "raw\t''
 qcow2\t''"
@@ -251,6 +254,18 @@ complete -c volctl -n "__fish_volctl_using_subcommand image; and __fish_seen_sub
 complete -c volctl -n "__fish_volctl_using_subcommand image; and __fish_seen_subcommand_from import" -s q -l quiet -d 'No progress on stderr'
 complete -c volctl -n "__fish_volctl_using_subcommand image; and __fish_seen_subcommand_from import" -s v -l verbose -d 'More diagnostics on stderr: -vv for every flow and task transition and every external command (VOLCTL_LOG, a tracing filter, overrides)'
 complete -c volctl -n "__fish_volctl_using_subcommand image; and __fish_seen_subcommand_from import" -s h -l help -d 'Print help'
+complete -c volctl -n "__fish_volctl_using_subcommand image; and __fish_seen_subcommand_from create" -s n -l name -d 'Its name' -r
+complete -c volctl -n "__fish_volctl_using_subcommand image; and __fish_seen_subcommand_from create" -l from-volume -d 'The volume (id, id prefix or name); it must not be in use' -r
+complete -c volctl -n "__fish_volctl_using_subcommand image; and __fish_seen_subcommand_from create" -l from-snapshot -d 'A snapshot instead (a consistent copy of an in-use volume)' -r
+complete -c volctl -n "__fish_volctl_using_subcommand image; and __fish_seen_subcommand_from create" -l format -d 'The catalog copy\'s format' -r -f -a "raw\t''
+qcow2\t''"
+complete -c volctl -n "__fish_volctl_using_subcommand image; and __fish_seen_subcommand_from create" -l state-dir -d 'State directory (store, default backend) [default: /var/lib/volctl for root, else $XDG_DATA_HOME/volctl]' -r -F
+complete -c volctl -n "__fish_volctl_using_subcommand image; and __fish_seen_subcommand_from create" -l config -d 'Configuration file [default: <state-dir>/config.toml if it exists, else one loopback backend under the state directory]' -r -F
+complete -c volctl -n "__fish_volctl_using_subcommand image; and __fish_seen_subcommand_from create" -l project -d 'Project that owns the volumes and their quota' -r
+complete -c volctl -n "__fish_volctl_using_subcommand image; and __fish_seen_subcommand_from create" -l json -d 'Print results as JSON (one document on stdout)'
+complete -c volctl -n "__fish_volctl_using_subcommand image; and __fish_seen_subcommand_from create" -s q -l quiet -d 'No progress on stderr'
+complete -c volctl -n "__fish_volctl_using_subcommand image; and __fish_seen_subcommand_from create" -s v -l verbose -d 'More diagnostics on stderr: -vv for every flow and task transition and every external command (VOLCTL_LOG, a tracing filter, overrides)'
+complete -c volctl -n "__fish_volctl_using_subcommand image; and __fish_seen_subcommand_from create" -s h -l help -d 'Print help'
 complete -c volctl -n "__fish_volctl_using_subcommand image; and __fish_seen_subcommand_from list" -l state-dir -d 'State directory (store, default backend) [default: /var/lib/volctl for root, else $XDG_DATA_HOME/volctl]' -r -F
 complete -c volctl -n "__fish_volctl_using_subcommand image; and __fish_seen_subcommand_from list" -l config -d 'Configuration file [default: <state-dir>/config.toml if it exists, else one loopback backend under the state directory]' -r -F
 complete -c volctl -n "__fish_volctl_using_subcommand image; and __fish_seen_subcommand_from list" -l project -d 'Project that owns the volumes and their quota' -r
@@ -273,6 +288,7 @@ complete -c volctl -n "__fish_volctl_using_subcommand image; and __fish_seen_sub
 complete -c volctl -n "__fish_volctl_using_subcommand image; and __fish_seen_subcommand_from delete" -s v -l verbose -d 'More diagnostics on stderr: -vv for every flow and task transition and every external command (VOLCTL_LOG, a tracing filter, overrides)'
 complete -c volctl -n "__fish_volctl_using_subcommand image; and __fish_seen_subcommand_from delete" -s h -l help -d 'Print help'
 complete -c volctl -n "__fish_volctl_using_subcommand image; and __fish_seen_subcommand_from help" -f -a "import" -d 'Import an image file (raw or qcow2) into the catalog'
+complete -c volctl -n "__fish_volctl_using_subcommand image; and __fish_seen_subcommand_from help" -f -a "create" -d 'Make an image of a volume or a snapshot (Cinder\'s upload-to-image), so new volumes can be made from it'
 complete -c volctl -n "__fish_volctl_using_subcommand image; and __fish_seen_subcommand_from help" -f -a "list" -d 'List images'
 complete -c volctl -n "__fish_volctl_using_subcommand image; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show one image and where it is cached'
 complete -c volctl -n "__fish_volctl_using_subcommand image; and __fish_seen_subcommand_from help" -f -a "delete" -d 'Delete an image and its cache entries'
@@ -457,6 +473,7 @@ complete -c volctl -n "__fish_volctl_using_subcommand help; and __fish_seen_subc
 complete -c volctl -n "__fish_volctl_using_subcommand help; and __fish_seen_subcommand_from snapshot" -f -a "revert" -d 'Put a snapshot\'s data back into its volume, in place (the volume keeps its id, name and path; it must be detached)'
 complete -c volctl -n "__fish_volctl_using_subcommand help; and __fish_seen_subcommand_from snapshot" -f -a "delete" -d 'Delete snapshots'
 complete -c volctl -n "__fish_volctl_using_subcommand help; and __fish_seen_subcommand_from image" -f -a "import" -d 'Import an image file (raw or qcow2) into the catalog'
+complete -c volctl -n "__fish_volctl_using_subcommand help; and __fish_seen_subcommand_from image" -f -a "create" -d 'Make an image of a volume or a snapshot (Cinder\'s upload-to-image), so new volumes can be made from it'
 complete -c volctl -n "__fish_volctl_using_subcommand help; and __fish_seen_subcommand_from image" -f -a "list" -d 'List images'
 complete -c volctl -n "__fish_volctl_using_subcommand help; and __fish_seen_subcommand_from image" -f -a "show" -d 'Show one image and where it is cached'
 complete -c volctl -n "__fish_volctl_using_subcommand help; and __fish_seen_subcommand_from image" -f -a "delete" -d 'Delete an image and its cache entries'

@@ -45,6 +45,7 @@ pub fn definition(name: &str, svc: &Arc<Service>) -> Option<Flow> {
         snapshot::CREATE_FLOW => snapshot::create_flow(svc),
         snapshot::DELETE_FLOW => snapshot::delete_flow(svc),
         image_flows::IMPORT_FLOW => image_flows::import_flow(svc),
+        image_flows::FROM_VOLUME_FLOW => image_flows::from_volume_flow(svc),
         image_flows::DELETE_FLOW => image_flows::delete_flow(svc),
         _ => return None,
     })
@@ -348,6 +349,39 @@ impl Ops {
         )?;
         out.get(IMAGE)
             .ok_or_else(|| Error::internal("the import produced no image"))
+    }
+
+    /// Makes image `name` of a volume or a snapshot (`source`, `id`),
+    /// written as `format` into the catalog; returns it.
+    pub fn image_from_volume(
+        &self,
+        name: &str,
+        source: export_volume::Source,
+        id: &str,
+        format: Format,
+    ) -> Result<Image> {
+        let image_id = new_id();
+        let meta = match source {
+            export_volume::Source::Volume => {
+                self.guard(id)?;
+                self.refresh_device(id)?;
+                FlowMeta {
+                    volume_id: Some(id.to_string()),
+                    ..FlowMeta::image(Operation::ImageCreate, &image_id)
+                }
+            }
+            export_volume::Source::Snapshot => FlowMeta {
+                snapshot_id: Some(id.to_string()),
+                ..FlowMeta::image(Operation::ImageCreate, &image_id)
+            },
+        };
+        let out = self.complete(
+            &image_flows::from_volume_flow(&self.svc),
+            image_flows::from_volume_inputs(&self.svc, &image_id, name, source, id, format),
+            meta,
+        )?;
+        out.get(IMAGE)
+            .ok_or_else(|| Error::internal("no image was made"))
     }
 
     /// Deletes an image and its cache entries.

@@ -1,4 +1,4 @@
-//! `volctl image import|list|show|delete`.
+//! `volctl image import|create|list|show|delete`.
 
 use std::path::PathBuf;
 
@@ -23,6 +23,27 @@ pub enum ImageCommand {
         /// Expected format: raw or qcow2 [default: detected from the content]
         #[arg(long, value_parser = ["raw", "qcow2"])]
         format: Option<String>,
+    },
+    /// Make an image of a volume or a snapshot (Cinder's upload-to-image),
+    /// so new volumes can be made from it
+    Create {
+        /// Its name
+        #[arg(long, short)]
+        name: String,
+        /// The volume (id, id prefix or name); it must not be in use
+        #[arg(
+            long,
+            value_name = "VOLUME",
+            required_unless_present = "from_snapshot",
+            conflicts_with = "from_snapshot"
+        )]
+        from_volume: Option<String>,
+        /// A snapshot instead (a consistent copy of an in-use volume)
+        #[arg(long, value_name = "SNAPSHOT")]
+        from_snapshot: Option<String>,
+        /// The catalog copy's format
+        #[arg(long, default_value = "raw", value_parser = ["raw", "qcow2"])]
+        format: String,
     },
     /// List images
     #[command(alias = "ls")]
@@ -69,6 +90,40 @@ pub fn run(ctx: &Ctx, cmd: &ImageCommand) -> Result<()> {
                     image.name,
                     image.format,
                     gib(image.virtual_size)
+                ));
+                output::line(&image.id);
+            });
+        }
+        ImageCommand::Create {
+            name,
+            from_volume,
+            from_snapshot,
+            format,
+        } => {
+            use crate::manager::export_volume::Source;
+            let (source, id) = match (from_volume, from_snapshot) {
+                (Some(v), _) => (Source::Volume, super::volume::find(ctx, v)?.id),
+                (None, Some(s)) => (
+                    Source::Snapshot,
+                    crate::store::snapshots::find(&db.lock(), Some(&ctx.global.project), s)?.id,
+                ),
+                (None, None) => {
+                    return Err(crate::error::Error::invalid(
+                        "give --from-volume or --from-snapshot",
+                    ));
+                }
+            };
+            let image = ctx
+                .ops()
+                .image_from_volume(name, source, &id, Format::parse(format)?)?;
+            ctx.render(&image, || {
+                ctx.note(&format!(
+                    "image {} `{}`: {}, virtual size {}, from {}",
+                    image.id,
+                    image.name,
+                    image.format,
+                    gib(image.virtual_size),
+                    id
                 ));
                 output::line(&image.id);
             });

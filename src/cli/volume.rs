@@ -302,7 +302,7 @@ pub fn list(ctx: &Ctx, a: &ListArgs) -> Result<()> {
 }
 
 /// A volume of the current project by id, id prefix or name.
-fn find(ctx: &Ctx, key: &str) -> Result<Volume> {
+pub(crate) fn find(ctx: &Ctx, key: &str) -> Result<Volume> {
     ctx.reader().find_volume(Some(&ctx.global.project), key)
 }
 

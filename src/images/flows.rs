@@ -1,9 +1,14 @@
 //! Image import (`image_import`: CheckImageFile → CopyIntoCatalog →
-//! InspectImage → RegisterImage) and delete (`image_delete`:
-//! ImageDeleteStart → PurgeImageCache → DeleteImageFile → ImageDeleteEntry).
+//! InspectImage → RegisterImage), creation from a volume (`image_from_volume`,
+//! Cinder's upload-to-image: CheckImageName → ExportStart → ExportToFile →
+//! ExportedIntoCatalog → InspectImage → RegisterImage → ExportFinish) and
+//! delete (`image_delete`: ImageDeleteStart → PurgeImageCache →
+//! DeleteImageFile → ImageDeleteEntry).
 //!
 //! Import's initial store: `image_id`, `source` (path), `name` (or null),
-//! `format` (declared, or null). Delete's: `image_id`.
+//! `format` (declared, or null). From a volume: `image_id`, `name`,
+//! `export` (the volume or snapshot, into the catalog). Delete's:
+//! `image_id`.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -28,6 +33,8 @@ use crate::task_signature;
 pub const IMPORT_FLOW: &str = "image_import";
 /// The delete flow's name.
 pub const DELETE_FLOW: &str = "image_delete";
+/// The name of the flow that makes an image from a volume.
+pub const FROM_VOLUME_FLOW: &str = "image_from_volume";
 
 /// The import flow.
 pub fn import_flow(svc: &Arc<Service>) -> Flow {
@@ -36,6 +43,89 @@ pub fn import_flow(svc: &Arc<Service>) -> Flow {
         .add(CopyIntoCatalog(svc.clone()))
         .add(InspectImage(svc.clone()))
         .add(RegisterImage(svc.clone()))
+}
+
+/// Makes an image from a volume or a snapshot: the export flow's tasks,
+/// writing into the catalog, then the import's inspection and registration.
+/// The source stays `exporting` until the image is registered (ExportFinish
+/// last), so a failure after the copy never settles a volume someone else
+/// has changed meanwhile.
+pub fn from_volume_flow(svc: &Arc<Service>) -> Flow {
+    use crate::manager::export_volume::{ExportFinish, ExportStart, ExportToFile};
+    Flow::linear(FROM_VOLUME_FLOW)
+        .add(CheckImageName(svc.clone()))
+        .add(ExportStart(svc.clone()))
+        .add(ExportToFile(svc.clone()))
+        .add(ExportedIntoCatalog)
+        .add(InspectImage(svc.clone()))
+        .add(RegisterImage(svc.clone()))
+        .add(ExportFinish(svc.clone()))
+}
+
+/// The initial store of [`from_volume_flow`]: image `image_id` named
+/// `name`, written as `format` from `source` (a volume or a snapshot) `id`.
+pub fn from_volume_inputs(
+    svc: &Service,
+    image_id: &str,
+    name: &str,
+    source: crate::manager::export_volume::Source,
+    id: &str,
+    format: Format,
+) -> Values {
+    let export = crate::manager::export_volume::ExportRequest {
+        source,
+        id: id.to_string(),
+        file: catalog_path(svc, image_id),
+        format,
+        compress: false,
+        force: false,
+    };
+    outputs()
+        .with(IMAGE_ID, image_id.to_string())
+        .with(NAME, Some(name.to_string()))
+        .with(crate::symbols::EXPORT, export)
+}
+
+/// Checks the new image's name and makes the catalog directory the export
+/// writes into.
+pub struct CheckImageName(pub Arc<Service>);
+
+impl Task for CheckImageName {
+    task_signature!("CheckImageName", requires: [NAME], provides: [IMAGE_NAME]);
+
+    fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
+        let name = check_name(ctx.get(NAME)?.as_deref())?
+            .ok_or_else(|| Error::invalid("give the image a name with --name"))?;
+        if images::find(&self.0.store.db().lock(), &name).is_ok() {
+            return Err(Error::conflict(format!("an image named `{name}` already exists")).into());
+        }
+        crate::trust::ensure_dir(&self.0.store.dir().join("images"), "image catalog")?;
+        Ok(outputs().with(IMAGE_NAME, name))
+    }
+}
+
+/// The exported file, as the catalog's copy of the image (what the
+/// import's copy step provides): where, how big, which format, and where
+/// its data came from.
+pub struct ExportedIntoCatalog;
+
+impl Task for ExportedIntoCatalog {
+    task_signature!(
+        "ExportedIntoCatalog",
+        requires: [crate::symbols::EXPORT, crate::symbols::EXPORT_SOURCE, crate::symbols::EXPORTED],
+        provides: [IMAGE_PATH, IMAGE_BYTES, IMAGE_FORMAT, SOURCE]
+    );
+
+    fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
+        let req = ctx.get(crate::symbols::EXPORT)?;
+        let src = ctx.get(crate::symbols::EXPORT_SOURCE)?;
+        let done = ctx.get(crate::symbols::EXPORTED)?;
+        Ok(outputs()
+            .with(IMAGE_PATH, done.file)
+            .with(IMAGE_BYTES, done.bytes)
+            .with(IMAGE_FORMAT, req.format)
+            .with(SOURCE, PathBuf::from(src.path)))
+    }
 }
 
 /// The delete flow.

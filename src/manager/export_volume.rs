@@ -148,8 +148,8 @@ impl Task for ExportStart {
                     VolumeStatus::InUse => {
                         return Err(Error::conflict(format!(
                             "volume {} is in use ({}): its data may change while it is read; \
-                             snapshot it and export the snapshot (`export --snapshot`) for a \
-                             consistent copy, or export --force",
+                             snapshot it and use the snapshot for a consistent copy (`export \
+                             --snapshot`, `image create --from-snapshot`), or `export --force`",
                             v.id,
                             v.device.as_deref().unwrap_or("-")
                         ))

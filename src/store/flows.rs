@@ -39,6 +39,8 @@ crate::string_enum! {
         SnapshotRevert = "snapshot_revert",
         /// Import an image into the catalog.
         ImageImport = "image_import",
+        /// Make an image from a volume or a snapshot.
+        ImageCreate = "image_create",
         /// Delete an image.
         ImageDelete = "image_delete",
     }

@@ -10,6 +10,7 @@ mod cli_concurrency;
 mod cli_create;
 mod cli_export;
 mod cli_extend;
+mod cli_image_create;
 mod cli_images;
 mod cli_interrupt;
 mod cli_manage;
