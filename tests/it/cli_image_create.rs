@@ -169,49 +169,34 @@ fn an_in_use_volume_is_refused_and_a_snapshot_of_it_is_the_way() {
 
 #[test]
 fn crash_at_every_step_of_an_image_create_then_resume_or_roll_back() {
-    let args = [
-        "image",
-        "create",
-        "--name",
-        "base",
-        "--from-volume",
-        "golden",
-    ];
-    let points = {
-        let v = Volctl::new();
-        golden(&v);
-        trace_points(&v, &args)
-    };
-    assert!(
-        points
-            .iter()
-            .any(|p| p.starts_with("image_from_volume/RegisterImage")),
-        "{points:?}"
-    );
-    for point in &points {
-        for resume in [true, false] {
-            let v = Volctl::new();
-            let (id, _) = golden(&v);
-            if !crash_at(&v, &args, point) {
-                continue;
-            }
-            let what = format!(
-                "{} after {point}",
-                if resume { "resume" } else { "rollback" }
-            );
-            let r = v.run(&[if resume { "resume" } else { "rollback" }, "--all"]);
-            assert_eq!(r.code, 0, "{what}: {}", r.stderr);
-            assert_eq!(v.json(&["show", &id])["status"], "available", "{what}");
+    every_crash_point(
+        Volctl::new,
+        golden,
+        |_, _| {
+            [
+                "image",
+                "create",
+                "--name",
+                "base",
+                "--from-volume",
+                "golden",
+            ]
+            .map(String::from)
+            .to_vec()
+        },
+        "image_from_volume/RegisterImage",
+        |v, (id, _), s| {
+            let what = &s.what;
+            assert_eq!(v.json(&["show", id])["status"], "available", "{what}");
             let images = v.json(&["image", "list"]);
-            if resume || point == "image_from_volume/success" {
+            if s.done() {
                 assert_eq!(images.as_array().unwrap().len(), 1, "{what}: {images}");
                 let made = v.json(&["create", "--from-image", "base"]);
                 assert!(has_data(made["path"].as_str().unwrap()), "{what}");
             } else {
                 assert_eq!(images, Value::Array(vec![]), "{what}");
-                assert!(catalog(&v).is_empty(), "{what}: {:?}", catalog(&v));
+                assert!(catalog(v).is_empty(), "{what}: {:?}", catalog(v));
             }
-            check_passes(&v, &what);
-        }
-    }
+        },
+    );
 }

@@ -126,29 +126,19 @@ fn manage_refuses_what_is_not_a_plain_raw_file_of_the_backend() {
 
 #[test]
 fn crash_at_every_step_of_manage_and_unmanage_then_resume_or_roll_back() {
-    let manage_points = {
-        let v = Volctl::new();
-        let p = foreign_file(&v, "legacy.img");
-        trace_points(&v, &["manage", p.to_str().unwrap(), "--backend", "default"])
-    };
-    for point in &manage_points {
-        for resume in [true, false] {
-            let v = Volctl::new();
-            let p = foreign_file(&v, "legacy.img");
-            assert!(crash_at(
-                &v,
-                &["manage", p.to_str().unwrap(), "--backend", "default"],
-                point,
-            ));
-            let what = format!(
-                "manage: {} after {point}",
-                if resume { "resume" } else { "rollback" }
-            );
-            let r = v.run(&[if resume { "resume" } else { "rollback" }, "--all"]);
-            assert_eq!(r.code, 0, "{what}: {}", r.stderr);
+    every_crash_point(
+        Volctl::new,
+        |v| foreign_file(v, "legacy.img"),
+        |_, p| {
+            let p = p.to_string_lossy().into_owned();
+            vec!["manage".into(), p, "--backend".into(), "default".into()]
+        },
+        "volume_manage/",
+        |v, p, s| {
+            let what = &s.what;
             let vols = v.json(&["list"]);
             let vols = vols.as_array().unwrap();
-            if resume || point == "volume_manage/success" {
+            if s.done() {
                 assert_eq!(vols.len(), 1, "{what}");
                 assert!(has_data(vols[0]["path"].as_str().unwrap()), "{what}");
                 assert_eq!(v.usage("gigabytes"), (1, 0), "{what}");
@@ -160,45 +150,25 @@ fn crash_at_every_step_of_manage_and_unmanage_then_resume_or_roll_back() {
                 );
                 assert_eq!(v.usage("gigabytes"), (0, 0), "{what}");
             }
-            check_passes(&v, &what);
-        }
-    }
-
-    let unmanage_points = {
-        let v = Volctl::new();
-        let id = v.json(&["create", "--size", "1"])["id"]
-            .as_str()
-            .unwrap()
-            .to_string();
-        trace_points(&v, &["unmanage", &id])
-    };
-    for point in &unmanage_points {
-        for resume in [true, false] {
-            let v = Volctl::new();
-            let id = v.json(&["create", "--size", "1"])["id"]
-                .as_str()
-                .unwrap()
-                .to_string();
-            if !crash_at(&v, &["unmanage", &id], point) {
-                continue;
-            }
-            let what = format!(
-                "unmanage: {} after {point}",
-                if resume { "resume" } else { "rollback" }
-            );
-            let r = v.run(&[if resume { "resume" } else { "rollback" }, "--all"]);
-            assert_eq!(r.code, 0, "{what}: {}", r.stderr);
-            let files = Volctl::files(&backend_dir(&v));
-            if resume || point == "volume_unmanage/success" {
-                assert_eq!(v.run(&["show", &id]).code, 5, "{what}");
+        },
+    );
+    every_crash_point(
+        Volctl::new,
+        |v| id_of(&v.json(&["create", "--size", "1"])),
+        |_, id| vec!["unmanage".into(), id.clone()],
+        "volume_unmanage/",
+        |v, id, s| {
+            let what = &s.what;
+            let files = Volctl::files(&backend_dir(v));
+            if s.done() {
+                assert_eq!(v.run(&["show", id]).code, 5, "{what}");
                 assert_eq!(files, [format!("unmanaged-{id}")], "{what}");
                 assert_eq!(v.usage("gigabytes"), (0, 0), "{what}");
             } else {
-                assert_eq!(v.json(&["show", &id])["status"], "available", "{what}");
+                assert_eq!(v.json(&["show", id])["status"], "available", "{what}");
                 assert_eq!(files, [format!("volume-{id}")], "{what}");
                 assert_eq!(v.usage("gigabytes"), (1, 0), "{what}");
             }
-            check_passes(&v, &what);
-        }
-    }
+        },
+    );
 }

@@ -98,38 +98,25 @@ fn migrate_refusals_change_nothing() {
 
 #[test]
 fn crash_at_every_step_of_a_migrate_then_resume_or_roll_back() {
-    let points = {
-        let v = Volctl::with_config(TWO);
-        volume(&v);
-        trace_points(&v, &["migrate", "m", "--backend", "b"])
-    };
-    assert!(
-        points
-            .iter()
-            .any(|p| p.starts_with("volume_migrate/DeleteSource")),
-        "{points:?}"
-    );
-    for point in &points {
-        for resume in [true, false] {
-            let v = Volctl::with_config(TWO);
-            let (id, data) = volume(&v);
-            if !crash_at(&v, &["migrate", "m", "--backend", "b"], point) {
-                continue;
-            }
-            let what = format!(
-                "{} after {point}",
-                if resume { "resume" } else { "rollback" }
-            );
-            let r = v.run(&[if resume { "resume" } else { "rollback" }, "--all"]);
-            assert_eq!(r.code, 0, "{what}: {}", r.stderr);
-            let x = v.json(&["show", &id]);
+    every_crash_point(
+        || Volctl::with_config(TWO),
+        volume,
+        |_, _| {
+            ["migrate", "m", "--backend", "b"]
+                .map(String::from)
+                .to_vec()
+        },
+        "volume_migrate/DeleteSource",
+        |v, (id, data), s| {
+            let what = &s.what;
+            let x = v.json(&["show", id]);
             assert_eq!(x["status"], "available", "{what}: {x}");
             let on = x["backend"].as_str().unwrap();
-            if resume {
+            if s.resume {
                 assert_eq!(on, "b", "{what}");
             }
             assert!(
-                has(x["path"].as_str().unwrap(), &data),
+                has(x["path"].as_str().unwrap(), data),
                 "{what}: the data, on {on}"
             );
             let other = if on == "a" { "b" } else { "a" };
@@ -138,7 +125,6 @@ fn crash_at_every_step_of_a_migrate_then_resume_or_roll_back() {
                 "{what}: left on {other}"
             );
             assert_eq!(v.usage("gigabytes"), (1, 0), "{what}");
-            check_passes(&v, &what);
-        }
-    }
+        },
+    );
 }

@@ -107,34 +107,17 @@ fn revert_refuses_an_attached_or_extended_volume_and_changes_nothing() {
 
 #[test]
 fn crash_at_every_step_of_a_revert_then_resume_or_roll_back() {
-    let points = {
-        let v = Volctl::new();
-        setup(&v);
-        trace_points(&v, &["snapshot", "revert", "s1"])
-    };
-    assert!(
-        points
-            .iter()
-            .any(|p| p.starts_with("snapshot_revert/RevertOnBackend")),
-        "{points:?}"
-    );
-    for point in &points {
-        for resume in [true, false] {
-            let v = Volctl::new();
-            let (id, path) = setup(&v);
-            if !crash_at(&v, &["snapshot", "revert", "s1"], point) {
-                continue;
-            }
-            let what = format!(
-                "{} after {point}",
-                if resume { "resume" } else { "rollback" }
-            );
-            let r = v.run(&[if resume { "resume" } else { "rollback" }, "--all"]);
-            assert_eq!(r.code, 0, "{what}: {}", r.stderr);
-            assert_eq!(v.json(&["show", &id])["status"], "available", "{what}");
-            let data = read(&path, 1 << 20, 6);
+    every_crash_point(
+        Volctl::new,
+        setup,
+        |_, _| ["snapshot", "revert", "s1"].map(String::from).to_vec(),
+        "snapshot_revert/RevertOnBackend",
+        |v, (id, path), s| {
+            let what = &s.what;
+            assert_eq!(v.json(&["show", id])["status"], "available", "{what}");
+            let data = read(path, 1 << 20, 6);
             // Old data or the snapshot's, never a mix; resumed: the snapshot's.
-            if resume {
+            if s.resume {
                 assert_eq!(data, b"first ", "{what}");
             } else {
                 assert!(data == b"first " || data == b"now   ", "{what}: {data:?}");
@@ -149,9 +132,8 @@ fn crash_at_every_step_of_a_revert_then_resume_or_roll_back() {
                 !names.iter().any(|n| n.contains(".revert")),
                 "{what}: {names:?}"
             );
-            check_passes(&v, &what);
-        }
-    }
+        },
+    );
 }
 
 #[test]
@@ -179,32 +161,15 @@ fn delete_cascade_removes_the_snapshots_then_the_volume() {
 
 #[test]
 fn crash_at_every_step_of_a_cascade_delete_then_resume_or_roll_back() {
-    let points = {
-        let v = Volctl::new();
-        setup(&v);
-        trace_points(&v, &["delete", "disk", "--cascade"])
-    };
-    assert!(
-        points
-            .iter()
-            .any(|p| p.starts_with("volume_delete_cascade/DeleteSnapshotsOfVolume")),
-        "{points:?}"
-    );
-    for point in &points {
-        for resume in [true, false] {
-            let v = Volctl::new();
-            let (id, _) = setup(&v);
-            if !crash_at(&v, &["delete", "disk", "--cascade"], point) {
-                continue;
-            }
-            let what = format!(
-                "{} after {point}",
-                if resume { "resume" } else { "rollback" }
-            );
-            let r = v.run(&[if resume { "resume" } else { "rollback" }, "--all"]);
-            assert_eq!(r.code, 0, "{what}: {}", r.stderr);
-            let gone = v.run(&["show", &id]).code == 5;
-            if resume {
+    every_crash_point(
+        Volctl::new,
+        setup,
+        |_, _| ["delete", "disk", "--cascade"].map(String::from).to_vec(),
+        "volume_delete_cascade/DeleteSnapshotsOfVolume",
+        |v, (id, _), s| {
+            let what = &s.what;
+            let gone = v.run(&["show", id]).code == 5;
+            if s.resume {
                 assert!(gone, "{what}: the volume is gone");
             }
             if !gone {
@@ -222,7 +187,6 @@ fn crash_at_every_step_of_a_cascade_delete_then_resume_or_roll_back() {
                 Volctl::files(&v.state.join("backends/default")).is_empty(),
                 "{what}"
             );
-            check_passes(&v, &what);
-        }
-    }
+        },
+    );
 }

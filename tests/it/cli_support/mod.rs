@@ -373,3 +373,66 @@ impl Drop for Cleanup<'_> {
         }
     }
 }
+
+/// One crashed and settled run of [`every_crash_point`].
+pub struct Settled<'a> {
+    /// Resumed (else rolled back).
+    pub resume: bool,
+    /// Where the run crashed.
+    pub point: &'a str,
+    /// "resume after POINT" or "rollback after POINT", for messages.
+    pub what: String,
+}
+
+impl Settled<'_> {
+    /// Whether the operation's effect must be there: resumed, or crashed
+    /// only once its flow had succeeded (`<flow>/success`).
+    pub fn done(&self) -> bool {
+        self.resume || (self.point.matches('/').count() == 1 && self.point.ends_with("/success"))
+    }
+}
+
+/// The crash-at-every-step test of one operation. A traced run of
+/// `args(v, setup(v))` in a store made by `store` gives the flow's
+/// transition points (one must start with `must_pass`). Then, for each
+/// point, twice: a fresh store and setup, the run crashed there, `resume
+/// --all` or `rollback --all` (which must succeed), `verify`, and `check`.
+pub fn every_crash_point<S>(
+    store: impl Fn() -> Volctl,
+    setup: impl Fn(&Volctl) -> S,
+    args: impl Fn(&Volctl, &S) -> Vec<String>,
+    must_pass: &str,
+    verify: impl Fn(&Volctl, &S, &Settled<'_>),
+) {
+    fn strs(a: &[String]) -> Vec<&str> {
+        a.iter().map(String::as_str).collect()
+    }
+    let points = {
+        let v = store();
+        let s = setup(&v);
+        trace_points(&v, &strs(&args(&v, &s)))
+    };
+    assert!(
+        points.iter().any(|p| p.starts_with(must_pass)),
+        "no point {must_pass}…: {points:?}"
+    );
+    for point in &points {
+        for resume in [true, false] {
+            let v = store();
+            let s = setup(&v);
+            if !crash_at(&v, &strs(&args(&v, &s)), point) {
+                continue;
+            }
+            let settle = if resume { "resume" } else { "rollback" };
+            let settled = Settled {
+                resume,
+                point,
+                what: format!("{settle} after {point}"),
+            };
+            let r = v.run(&[settle, "--all"]);
+            assert_eq!(r.code, 0, "{}: {}", settled.what, r.stderr);
+            verify(&v, &s, &settled);
+            check_passes(&v, &settled.what);
+        }
+    }
+}
