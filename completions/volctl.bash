@@ -2375,7 +2375,7 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__snapshot__subcmd__revert)
-            opts="-q -v -h --state-dir --config --project --json --quiet --verbose --help"
+            opts="-q -v -h --force --state-dir --config --project --json --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -306,16 +306,16 @@ impl Ops {
             .ok_or_else(|| Error::internal("the snapshot vanished"))
     }
 
-    /// Puts a snapshot's data back into its volume (in place); returns the
-    /// volume.
-    pub fn snapshot_revert(&self, snapshot_id: &str) -> Result<Volume> {
+    /// Puts a snapshot's data back into its volume (in place; an attached
+    /// volume only with `force`, its device rebound); returns the volume.
+    pub fn snapshot_revert(&self, snapshot_id: &str, force: bool) -> Result<Volume> {
         let s = snapshots::get(&self.svc.store.db().lock(), snapshot_id)?
             .ok_or_else(|| Error::not_found(format!("no snapshot {snapshot_id}")))?;
         self.guard(&s.volume_id)?;
         self.refresh_device(&s.volume_id)?;
         self.complete(
             &revert_snapshot::flow(&self.svc),
-            revert_snapshot::inputs(snapshot_id),
+            revert_snapshot::inputs(snapshot_id, force),
             FlowMeta::snapshot(Operation::SnapshotRevert, snapshot_id, Some(&s.volume_id)),
         )?;
         Ok(self.observed(&volumes::require(

@@ -124,6 +124,23 @@ impl Loopback {
         self.dir.join(obj.name())
     }
 
+    /// Binds the volume's file to a loop device (`prefer` first, if given).
+    fn bind(&self, obj: Obj<'_>, mode: AttachMode, prefer: Option<&Path>) -> Result<String> {
+        self.claimed()?;
+        let path = self.file(obj);
+        loopdev::attach(&path, mode, prefer)
+            .map(|d| d.to_string_lossy().into_owned())
+            .map_err(|e| {
+                if e.kind() == io::ErrorKind::AlreadyExists {
+                    return Error::conflict(format!("{e}; detach it first to attach it {mode}"));
+                }
+                self.io_err(
+                    &format!("attaching {} to a loop device", path.display()),
+                    &e,
+                )
+            })
+    }
+
     fn io_err(&self, what: &str, e: &io::Error) -> Error {
         if e.kind() == io::ErrorKind::Interrupted {
             return Error::new(ErrorKind::Cancelled, format!("cancelled while {what}"));
@@ -691,19 +708,11 @@ impl Driver for Loopback {
     }
 
     fn attach(&self, obj: Obj<'_>, mode: AttachMode) -> Result<String> {
-        self.claimed()?;
-        let path = self.file(obj);
-        loopdev::attach(&path, mode)
-            .map(|d| d.to_string_lossy().into_owned())
-            .map_err(|e| {
-                if e.kind() == io::ErrorKind::AlreadyExists {
-                    return Error::conflict(format!("{e}; detach it first to attach it {mode}"));
-                }
-                self.io_err(
-                    &format!("attaching {} to a loop device", path.display()),
-                    &e,
-                )
-            })
+        self.bind(obj, mode, None)
+    }
+
+    fn reattach(&self, obj: Obj<'_>, mode: AttachMode, device: &str) -> Result<String> {
+        self.bind(obj, mode, Some(Path::new(device)))
     }
 
     fn detach(&self, obj: Obj<'_>, device: &str) -> Result<()> {

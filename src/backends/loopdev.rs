@@ -213,8 +213,9 @@ pub fn mode_of(dev: &Path, id: FileId) -> io::Result<Option<AttachMode>> {
 /// is returned (idempotent: a resumed attach finds the device its first
 /// run made); in another mode, it is an error (`AlreadyExists`). Another
 /// process may take the same free device first: then the next one is
-/// tried.
-pub fn attach(file: &Path, mode: AttachMode) -> io::Result<PathBuf> {
+/// tried. `prefer` names a loop device to try first (the one a volume had
+/// before it was rebound: its users keep their path if it is still free).
+pub fn attach(file: &Path, mode: AttachMode, prefer: Option<&Path>) -> io::Result<PathBuf> {
     // Open first and bind the open file: what gets bound is the inode
     // checked here, whatever happens to the name meanwhile. Read-only, the
     // file is opened so: the kernel then cannot write it at all.
@@ -233,6 +234,14 @@ pub fn attach(file: &Path, mode: AttachMode) -> io::Result<PathBuf> {
             _ => Ok(dev),
         };
     }
+    let mut info = info_for(file);
+    info.lo_flags |= flags_of(mode);
+    if let Some(path) = prefer.filter(|p| is_loop_device(p))
+        && let Ok(dev) = open_rw(path)
+        && bind(&dev, &backing, &info)?
+    {
+        return Ok(path.to_path_buf());
+    }
     let ctl = open_rw(Path::new("/dev/loop-control"))?;
     let mut last = io::Error::from_raw_os_error(libc::EBUSY);
     for _ in 0..64 {
@@ -248,35 +257,48 @@ pub fn attach(file: &Path, mode: AttachMode) -> io::Result<PathBuf> {
             }
             Err(e) => return Err(e),
         };
-        let mut info = info_for(file);
-        info.lo_flags |= flags_of(mode);
-        let cfg = LoopConfig {
-            fd: backing.as_raw_fd() as u32,
-            block_size: 0,
-            info,
-            reserved: [0; 8],
-        };
-        match ioctl_ptr(&dev, LOOP_CONFIGURE, &cfg) {
-            Ok(_) => return Ok(path),
-            Err(e) if e.raw_os_error() == Some(libc::EBUSY) => last = e,
-            // Kernels before 5.8: bind, then describe.
-            Err(e) if matches!(e.raw_os_error(), Some(libc::EINVAL) | Some(libc::ENOTTY)) => {
-                match ioctl_int(&dev, LOOP_SET_FD, backing.as_raw_fd() as libc::c_ulong) {
-                    Ok(_) => {
-                        if let Err(e) = ioctl_ptr(&dev, LOOP_SET_STATUS64, &info) {
-                            let _ = ioctl_int(&dev, LOOP_CLR_FD, 0);
-                            return Err(e);
-                        }
-                        return Ok(path);
-                    }
-                    Err(e) if e.raw_os_error() == Some(libc::EBUSY) => last = e,
-                    Err(e) => return Err(e),
-                }
-            }
-            Err(e) => return Err(e),
+        if bind(&dev, &backing, &info)? {
+            return Ok(path);
         }
     }
     Err(last)
+}
+
+/// Whether `path` is a loop block device (major 7), not merely named so.
+fn is_loop_device(path: &Path) -> bool {
+    use std::os::unix::fs::{FileTypeExt, MetadataExt};
+    std::fs::symlink_metadata(path)
+        .is_ok_and(|m| m.file_type().is_block_device() && libc::major(m.rdev()) == 7)
+}
+
+/// Binds the open `backing` file to the open loop device `dev`, described
+/// by `info`. `Ok(false)` when the device is taken (someone bound it first).
+fn bind(dev: &File, backing: &File, info: &LoopInfo64) -> io::Result<bool> {
+    let cfg = LoopConfig {
+        fd: backing.as_raw_fd() as u32,
+        block_size: 0,
+        info: *info,
+        reserved: [0; 8],
+    };
+    match ioctl_ptr(dev, LOOP_CONFIGURE, &cfg) {
+        Ok(_) => Ok(true),
+        Err(e) if e.raw_os_error() == Some(libc::EBUSY) => Ok(false),
+        // Kernels before 5.8: bind, then describe.
+        Err(e) if matches!(e.raw_os_error(), Some(libc::EINVAL) | Some(libc::ENOTTY)) => {
+            match ioctl_int(dev, LOOP_SET_FD, backing.as_raw_fd() as libc::c_ulong) {
+                Ok(_) => {
+                    if let Err(e) = ioctl_ptr(dev, LOOP_SET_STATUS64, info) {
+                        let _ = ioctl_int(dev, LOOP_CLR_FD, 0);
+                        return Err(e);
+                    }
+                    Ok(true)
+                }
+                Err(e) if e.raw_os_error() == Some(libc::EBUSY) => Ok(false),
+                Err(e) => Err(e),
+            }
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// Why a device cannot be unbound.

@@ -285,6 +285,14 @@ pub trait Driver: Send + Sync {
     /// is returned; one in another mode is a conflict.
     fn attach(&self, obj: Obj<'_>, mode: AttachMode) -> Result<String>;
 
+    /// Exposes a volume again after it was unbound for a change under its
+    /// attachment (a forced revert): as [`Driver::attach`], but the device
+    /// it had is tried first, so its users keep their path.
+    fn reattach(&self, obj: Obj<'_>, mode: AttachMode, device: &str) -> Result<String> {
+        let _ = device;
+        self.attach(obj, mode)
+    }
+
     /// Removes the block device `device` of a volume — only if it really
     /// exposes this volume (else nothing to do), and never while it is
     /// mounted or held (a `conflict` error saying what holds it).

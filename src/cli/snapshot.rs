@@ -39,6 +39,11 @@ pub enum SnapshotCommand {
     Revert {
         /// Snapshot id, id prefix or name
         snapshot: String,
+        /// Revert an attached volume: its device is rebound (the same path
+        /// when it is still free) with the snapshot's data. Only while
+        /// nothing has the device mounted or open
+        #[arg(long)]
+        force: bool,
     },
     /// Delete snapshots
     #[command(alias = "rm")]
@@ -117,10 +122,10 @@ pub fn run(ctx: &Ctx, cmd: &SnapshotCommand) -> Result<()> {
                 );
             });
         }
-        SnapshotCommand::Revert { snapshot } => {
+        SnapshotCommand::Revert { snapshot, force } => {
             let project = Some(ctx.global.project.as_str());
             let s = snapshots::find(&db.lock(), project, snapshot)?;
-            let v = ctx.ops().snapshot_revert(&s.id)?;
+            let v = ctx.ops().snapshot_revert(&s.id, *force)?;
             ctx.render(&v, || {
                 ctx.note(&format!(
                     "volume {} now holds snapshot {}'s data",

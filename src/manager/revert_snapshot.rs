@@ -1,9 +1,17 @@
 //! The revert-to-snapshot flow (`snapshot_revert`): RevertStart →
-//! RevertOnBackend → RevertFinish. Puts a snapshot's data back into its
-//! volume in place (Cinder's revert-to-snapshot): the volume keeps its id,
-//! name, path and quota. Any snapshot of the volume, not only the latest.
+//! UnbindForRevert → RevertOnBackend → RebindAfterRevert → RevertFinish.
+//! Puts a snapshot's data back into its volume in place (Cinder's
+//! revert-to-snapshot): the volume keeps its id, name, path and quota. Any
+//! snapshot of the volume, not only the latest.
 //!
-//! Initial store: `snapshot_id`.
+//! Initial store: `snapshot_id`, optionally `force`.
+//!
+//! An attached volume is reverted only with `force`, and only while nothing
+//! uses its device (mounted, held, open): a filesystem mounted on it would
+//! be corrupted by data changing under its caches. Its device is unbound
+//! for the swap (a loop device keeps reading the file it was bound to) and
+//! bound again in the same mode, on the same device if still free — the
+//! volume's attachment, as its users know it, stays.
 //!
 //! The backend swaps the data in whole (see `Driver::revert_to`): a revert
 //! interrupted before the swap leaves the volume's own data (the copy is
@@ -15,11 +23,12 @@ use std::sync::Arc;
 use crate::backends::{Io, Obj};
 use crate::error::Error;
 use crate::flow::{ExecContext, Failure, Flow, RevertContext, Task, Values, ValuesExt, outputs};
+use crate::manager::attach_volume::refuse_busy;
 use crate::service::Service;
 use crate::store::events::{self, Event};
 use crate::store::snapshots::{self, SnapshotStatus};
-use crate::store::volumes::{self, VolumeStatus};
-use crate::symbols::{SNAPSHOT, SNAPSHOT_ID, VOLUME};
+use crate::store::volumes::{self, Volume, VolumeStatus};
+use crate::symbols::{FORCE, SNAPSHOT, SNAPSHOT_ID, VOLUME};
 use crate::task_signature;
 
 /// The flow's name.
@@ -29,24 +38,30 @@ pub const FLOW: &str = "snapshot_revert";
 pub fn flow(svc: &Arc<Service>) -> Flow {
     Flow::linear(FLOW)
         .add(RevertStart(svc.clone()))
+        .add(UnbindForRevert(svc.clone()))
         .add(RevertOnBackend(svc.clone()))
+        .add(RebindAfterRevert(svc.clone()))
         .add(RevertFinish(svc.clone()))
 }
 
 /// The flow's initial store.
-pub fn inputs(snapshot_id: &str) -> Values {
-    outputs().with(SNAPSHOT_ID, snapshot_id.to_string())
+pub fn inputs(snapshot_id: &str, force: bool) -> Values {
+    outputs()
+        .with(SNAPSHOT_ID, snapshot_id.to_string())
+        .with(FORCE, force)
 }
 
-/// Checks the snapshot and its volume (available, not attached, of the
-/// snapshot's size) and marks them `reverting`. Revert: statuses back.
+/// Checks the snapshot and its volume (available — or attached, with
+/// `force`, to a device nothing uses — and of the snapshot's size) and
+/// marks them `reverting`. Revert: statuses back.
 pub struct RevertStart(pub Arc<Service>);
 
 impl Task for RevertStart {
-    task_signature!("RevertStart", requires: [SNAPSHOT_ID], provides: [SNAPSHOT, VOLUME], atomic);
+    task_signature!("RevertStart", requires: [SNAPSHOT_ID], optional: [FORCE], provides: [SNAPSHOT, VOLUME], atomic);
 
     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
         let id = ctx.get(SNAPSHOT_ID)?;
+        let force = ctx.get_opt(FORCE)?.unwrap_or(false);
         let conn = self.0.store.db().lock();
         let s = snapshots::get(&conn, &id)?
             .ok_or_else(|| Error::not_found(format!("no snapshot {id}")))?;
@@ -56,10 +71,21 @@ impl Task for RevertStart {
         let v = volumes::require(&conn, &s.volume_id)?;
         match v.status {
             VolumeStatus::Available => {}
+            VolumeStatus::InUse if force => {
+                // Attached but unused only: never data changed under a
+                // mounted filesystem.
+                refuse_busy(&self.0, &v).map_err(|e| {
+                    Error::conflict(format!(
+                        "{}; even with --force, a volume is reverted only while nothing uses its device",
+                        e.message
+                    ))
+                })?;
+            }
             VolumeStatus::InUse => {
                 return Err(Error::conflict(format!(
                     "volume {} is in use ({}): reverting it would change the data under \
-                     whatever uses it; detach it first",
+                     whatever uses it; detach it first, or revert --force if nothing has it \
+                     mounted or open",
                     v.id,
                     v.device.as_deref().unwrap_or("-")
                 ))
@@ -95,10 +121,75 @@ impl Task for RevertStart {
     }
 }
 
+/// The volume `available` (or `in-use`, as its device is now recorded)
+/// and the snapshot `available`.
 fn settle(svc: &Service, snapshot_id: &str, volume_id: &str) -> Result<(), Error> {
     let conn = svc.store.db().lock();
-    volumes::set_status(&conn, volume_id, VolumeStatus::Available, None)?;
+    let device = volumes::require(&conn, volume_id)?.device;
+    volumes::set_device(&conn, volume_id, device.as_deref())?;
     snapshots::set_status(&conn, snapshot_id, SnapshotStatus::Available, None)
+}
+
+/// Binds an attached volume's device again (the device it had, if free) in
+/// the mode it had, and records the device if it is another one.
+fn rebind(svc: &Service, v: &Volume) -> Result<(), Error> {
+    let (Some(device), Some(backend)) = (v.device.as_deref(), v.backend.as_deref()) else {
+        return Ok(());
+    };
+    let mode = v.attach_mode.unwrap_or_default();
+    let now = svc
+        .backends
+        .get(backend)?
+        .reattach(Obj::volume(&v.id), mode, device)?;
+    if now != device {
+        tracing::warn!(
+            "volume {}: {device} was taken meanwhile; it is attached at {now} now",
+            v.id
+        );
+    }
+    // Recorded whatever the record says now (something may have found the
+    // device unbound meanwhile and forgotten it).
+    svc.store.db().transact(|conn| {
+        volumes::set_device(conn, &v.id, Some(&now))?;
+        volumes::set_attach_mode(conn, &v.id, mode)?;
+        volumes::set_status(conn, &v.id, VolumeStatus::Reverting, None)?;
+        Ok::<_, Error>(((), true))
+    })
+}
+
+/// Unbinds an attached volume's device for the swap (checking again that
+/// nothing uses it). Revert: binds it again as it was.
+pub struct UnbindForRevert(pub Arc<Service>);
+
+impl Task for UnbindForRevert {
+    task_signature!("UnbindForRevert", requires: [VOLUME], provides: []);
+
+    fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
+        let v: Volume = ctx.get(VOLUME)?;
+        if let (Some(device), Some(backend)) = (v.device.as_deref(), v.backend.as_deref()) {
+            self.0
+                .backends
+                .get(backend)?
+                .detach(Obj::volume(&v.id), device)?;
+        }
+        Ok(outputs())
+    }
+
+    fn revert(&self, ctx: &RevertContext<'_>) -> Result<(), Failure> {
+        Ok(rebind(&self.0, &ctx.get(VOLUME)?)?)
+    }
+}
+
+/// Binds an attached volume's device again after the swap, in its mode.
+pub struct RebindAfterRevert(pub Arc<Service>);
+
+impl Task for RebindAfterRevert {
+    task_signature!("RebindAfterRevert", requires: [VOLUME], provides: []);
+
+    fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
+        rebind(&self.0, &ctx.get(VOLUME)?)?;
+        Ok(outputs())
+    }
 }
 
 /// Swaps the snapshot's data into the volume. Revert: removes a copy not

@@ -57,7 +57,7 @@ fn a_read_only_attachment_refuses_writes_and_keeps_its_mode() {
         return;
     }
     let v = Volctl::new();
-    let _c = Cleanup(&v);
+    let _c = Cleanup::of(&v);
     let x = v.json(&["create", "--size", "1", "--name", "base"]);
     let path = x["path"].as_str().unwrap().to_string();
     std::fs::OpenOptions::new()
@@ -140,7 +140,7 @@ fn partscan_exposes_partitions_and_a_mounted_partition_holds_the_device() {
         return;
     }
     let v = Volctl::new();
-    let _c = Cleanup(&v);
+    let _c = Cleanup::of(&v);
     let x = v.json(&["create", "--size", "1", "--name", "disk"]);
     write_partition_table(x["path"].as_str().unwrap());
 

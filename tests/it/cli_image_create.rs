@@ -151,7 +151,7 @@ fn an_in_use_volume_is_refused_and_a_snapshot_of_it_is_the_way() {
         return;
     }
     let v = Volctl::new();
-    let _c = Cleanup(&v);
+    let _c = Cleanup::of(&v);
     let (id, _) = golden(&v);
     v.ok(&["attach", &id]);
     let r = v.run(&["image", "create", "--name", "base", "--from-volume", &id]);

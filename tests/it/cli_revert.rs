@@ -105,6 +105,123 @@ fn revert_refuses_an_attached_or_extended_volume_and_changes_nothing() {
     check_passes(&v, "after an attached refusal");
 }
 
+/// Reads through a block device, bypassing its page cache.
+fn read_device(dev: &str, at: u64, len: usize) -> Vec<u8> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_DIRECT)
+        .open(dev)
+        .unwrap();
+    // O_DIRECT wants an aligned buffer and range.
+    let layout = std::alloc::Layout::from_size_align(4096, 4096).unwrap();
+    let buf = unsafe { std::slice::from_raw_parts_mut(std::alloc::alloc_zeroed(layout), 4096) };
+    let start = at & !4095;
+    f.read_exact_at(buf, start).unwrap();
+    let off = (at - start) as usize;
+    let out = buf[off..off + len].to_vec();
+    unsafe { std::alloc::dealloc(buf.as_mut_ptr(), layout) };
+    out
+}
+
+#[test]
+fn a_forced_revert_of_an_attached_volume_keeps_its_device_and_mode() {
+    if !need_root("a_forced_revert_of_an_attached_volume_keeps_its_device_and_mode") {
+        return;
+    }
+    let v = Volctl::new();
+    let _c = Cleanup::of(&v);
+    let (id, path) = setup(&v);
+    let dev = v.json(&["attach", &id, "--read-only"])["device"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // The device has read "now" (into its cache, too).
+    assert_eq!(read_device(&dev, 1 << 20, 6), b"now   ");
+    let x = v.json(&["snapshot", "revert", "s1", "--force"]);
+    assert_eq!(x["status"], "in-use", "{x}");
+    assert_eq!(x["device"].as_str(), Some(dev.as_str()), "the same device");
+    assert_eq!(x["attach_mode"]["read_only"], true, "the same mode: {x}");
+    assert_eq!(backing(&dev).as_deref(), Some(path.as_str()));
+    assert_eq!(
+        read_device(&dev, 1 << 20, 6),
+        b"first ",
+        "through the device"
+    );
+    let mut buf = [0u8; 6];
+    std::fs::File::open(&dev)
+        .unwrap()
+        .read_exact_at(&mut buf, 1 << 20)
+        .unwrap();
+    assert_eq!(&buf, b"first ", "a buffered reader sees it too");
+    check_passes(&v, "after a forced revert");
+
+    // Mounted: refused even with --force, nothing changed.
+    v.ok(&["detach", &id]);
+    let dev = v.json(&["attach", &id])["device"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    sh("mkfs.ext4", &["-q", &dev]);
+    let mnt = v.path("mnt");
+    std::fs::create_dir_all(&mnt).unwrap();
+    sh("mount", &[&dev, mnt.to_str().unwrap()]);
+    let m = Umount(mnt.clone());
+    let r = v.run(&["snapshot", "revert", "s2", "--force"]);
+    assert_eq!(r.code, 6, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("mounted at") && r.stderr.contains("even with --force"),
+        "{}",
+        r.stderr
+    );
+    let s = v.json(&["show", &id]);
+    assert_eq!(
+        (s["status"].as_str(), s["device"].as_str()),
+        (Some("in-use"), Some(dev.as_str()))
+    );
+    assert_eq!(v.json(&["snapshot", "show", "s2"])["status"], "available");
+    drop(m);
+    v.ok(&["detach", &id]);
+    check_passes(&v, "after a refused forced revert");
+}
+
+#[test]
+fn crash_at_every_step_of_a_forced_revert_of_an_attached_volume() {
+    if !need_root("crash_at_every_step_of_a_forced_revert_of_an_attached_volume") {
+        return;
+    }
+    every_crash_point(
+        Volctl::new,
+        |v| {
+            let (id, path) = setup(v);
+            let dev = v.json(&["attach", &id])["device"]
+                .as_str()
+                .unwrap()
+                .to_string();
+            (id, path, dev, Cleanup::of(v))
+        },
+        |_, _| {
+            ["snapshot", "revert", "s1", "--force"]
+                .map(String::from)
+                .to_vec()
+        },
+        "snapshot_revert/UnbindForRevert",
+        |v, (id, path, _, _), s| {
+            let what = &s.what;
+            let x = v.json(&["show", id]);
+            assert_eq!(x["status"], "in-use", "{what}: {x}");
+            let dev = x["device"].as_str().unwrap();
+            assert_eq!(backing(dev).as_deref(), Some(path.as_str()), "{what}");
+            let data = read_device(dev, 1 << 20, 6);
+            if s.resume {
+                assert_eq!(data, b"first ", "{what}");
+            } else {
+                assert!(data == b"first " || data == b"now   ", "{what}: {data:?}");
+            }
+        },
+    );
+}
+
 #[test]
 fn crash_at_every_step_of_a_revert_then_resume_or_roll_back() {
     every_crash_point(

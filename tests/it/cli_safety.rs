@@ -13,7 +13,7 @@ fn a_stale_loop_device_record_is_never_trusted() {
         return;
     }
     let v = Volctl::new();
-    let _c = Cleanup(&v);
+    let _c = Cleanup::of(&v);
     let vm1 = v.json(&["create", "--size", "1", "--name", "vm1"]);
     let vm2 = v.json(&["create", "--size", "1", "--name", "vm2"]);
     let dev1 = v.json(&["attach", "vm1"])["device"]
@@ -79,7 +79,7 @@ fn attach_all_re_establishes_attachments_after_a_reboot() {
         return;
     }
     let v = Volctl::new();
-    let _c = Cleanup(&v);
+    let _c = Cleanup::of(&v);
     let a = v.json(&["create", "--size", "1", "--attach"]);
     let b = v.json(&["create", "--size", "1", "--attach"]);
     let c = v.json(&["create", "--size", "1"]);
@@ -110,7 +110,7 @@ fn a_mounted_volume_is_never_detached_or_deleted() {
         return;
     }
     let v = Volctl::new();
-    let _c = Cleanup(&v);
+    let _c = Cleanup::of(&v);
     let vol = v.json(&["create", "--size", "1", "--attach", "--name", "data"]);
     let dev = vol["device"].as_str().unwrap().to_string();
     sh("mkfs.ext4", &["-q", &dev]);
@@ -164,7 +164,7 @@ fn a_device_held_open_elsewhere_is_not_detached() {
         return;
     }
     let v = Volctl::new();
-    let _c = Cleanup(&v);
+    let _c = Cleanup::of(&v);
     let vol = v.json(&["create", "--size", "1", "--attach"]);
     let dev = vol["device"].as_str().unwrap().to_string();
     let id = id_of(&vol);
@@ -226,7 +226,7 @@ fn property_no_command_acts_on_a_device_that_does_not_back_the_volume() {
         return;
     }
     let v = Volctl::with_config("[quota]\nvolumes = -1\ngigabytes = -1\n");
-    let _c = Cleanup(&v);
+    let _c = Cleanup::of(&v);
     let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
     let mut next = |n: u64| {
         seed ^= seed << 13;
@@ -736,7 +736,7 @@ fn an_attach_killed_after_binding_is_rolled_back_or_resumed_cleanly() {
         return;
     }
     let v = Volctl::new();
-    let _c = Cleanup(&v);
+    let _c = Cleanup::of(&v);
     let vol = v.json(&["create", "--size", "1"]);
     let id = id_of(&vol);
     let path = vol["path"].as_str().unwrap().to_string();

@@ -141,6 +141,17 @@ revert_lv() {
         if lvm lvs --noheadings -o lv_name "$2" | grep -q "volume-$id\."; then
             echo "a revert copy was left"; lvm lvs "$2"; return 1
         fi
+        # Attached (read-only), with --force: the same path, the same mode.
+        mark "$p" after
+        $V attach "$id" --read-only -q > /dev/null
+        if $V snapshot revert "$s" -q > /dev/null 2>&1; then echo "an attached volume was reverted without --force"; return 1; fi
+        expect "$(marker "$p")" after "data after a refused revert"
+        $V snapshot revert "$s" --force -q > /dev/null
+        expect "$(marker "$p")" before "data after a forced revert"
+        expect "$(field "$id" status)" in-use "status after a forced revert"
+        expect "$(permission "$2/volume-$id")" r "permission after a forced revert"
+        $V detach "$id" -q > /dev/null
+        expect "$(permission "$2/volume-$id")" w "permission after detach"
     else
         rc=0; $V snapshot revert "$s" -q 2>/dev/null || rc=$?
         expect "$rc" 2 "thick revert refused"

@@ -358,10 +358,18 @@ pub fn id_of(v: &Value) -> String {
 }
 
 /// Detaches whatever this test's volumes still have bound, whatever happened.
-pub struct Cleanup<'a>(pub &'a Volctl);
-impl Drop for Cleanup<'_> {
+pub struct Cleanup(PathBuf);
+
+impl Cleanup {
+    /// For the volumes of `v`'s store.
+    pub fn of(v: &Volctl) -> Cleanup {
+        Cleanup(v.state.clone())
+    }
+}
+
+impl Drop for Cleanup {
     fn drop(&mut self) {
-        let here = self.0.state.to_string_lossy().into_owned();
+        let here = self.0.to_string_lossy().into_owned();
         if let Ok(out) = command("losetup").arg("-a").output() {
             for l in String::from_utf8_lossy(&out.stdout).lines() {
                 if l.contains(&here)
