@@ -621,9 +621,11 @@ pub fn repair(svc: &Service, report: &Report) -> Result<Vec<String>> {
                 volume_id,
                 device,
             } => {
-                svc.backends
-                    .get(backend)?
-                    .detach(Obj::volume(volume_id), device)?;
+                svc.backends.get(backend)?.detach(
+                    Obj::volume(volume_id),
+                    device,
+                    Default::default(),
+                )?;
                 done.push(format!("detached {device}"));
             }
             Fix::FailVolume(id) => {

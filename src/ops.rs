@@ -632,6 +632,7 @@ impl Ops {
         let mut v = v.clone();
         if !self.device_is_real(&v) {
             v.device = None;
+            v.attach_mode = None;
             if v.status == VolumeStatus::InUse {
                 v.status = VolumeStatus::Available;
             }

@@ -36,7 +36,7 @@ use crate::backends::qemu_img::{Format, Info};
 use crate::flow::Sym;
 use crate::manager::ManagerRequest;
 use crate::manager::create_volume::VolumeSpec;
-use crate::manager::export_volume::{ExportRequest, Exported, Exporting};
+use crate::manager::export_volume::{ExportRequest, Exported, Exporting, Staged};
 use crate::manager::manage_volume::ManageRequest;
 use crate::quota::Reservation;
 use crate::scheduler::SchedulerRequest;
@@ -111,6 +111,8 @@ pub const EXPORT: Sym<ExportRequest> = Sym::new("export");
 pub const EXPORT_SOURCE: Sym<Exporting> = Sym::new("export_source");
 /// The file the export wrote.
 pub const EXPORTED: Sym<Exported> = Sym::new("exported");
+/// The converted file in the export's work directory, before it is placed.
+pub const EXPORT_STAGED: Sym<Staged> = Sym::new("export_staged");
 
 // ---- manage ----------------------------------------------------------------
 

@@ -343,10 +343,28 @@ impl Driver for Loopback {
         // Start from an empty sparse file of the final size: qemu-img writes
         // only the image's data (`-n`), so holes stay holes.
         let f = self.new_object(to)?;
+        let file_copy = image.is_volume
+            && image.format == qemu_img::Format::Raw
+            && fs::symlink_metadata(image.path).is_ok_and(|m| m.is_file());
+        if file_copy {
+            // Another loopback volume: copied in the kernel (a reflink, or
+            // its data extents), no qemu-img process.
+            let to_file = f
+                .try_clone()
+                .map_err(|e| self.io_err(&format!("opening {}", dst.display()), &e))?;
+            copy::clone_into(image.path, to_file, io).map_err(|e| {
+                self.io_err(
+                    &format!("copying {} to {}", image.path.display(), dst.display()),
+                    &e,
+                )
+            })?;
+        }
         f.set_len(size.get())
             .map_err(|e| self.io_err(&format!("sizing {}", dst.display()), &e))?;
-        qemu_img::convert(image.path, image.format, &dst, image.virtual_size, io)
-            .map_err(|e| e.context(format!("backend `{}`", self.cfg.name())))?;
+        if !file_copy {
+            qemu_img::convert(image.path, image.format, &dst, image.virtual_size, io)
+                .map_err(|e| e.context(format!("backend `{}`", self.cfg.name())))?;
+        }
         self.finish_size(&f, &dst, None)?;
         Ok(dst.to_string_lossy().into_owned())
     }
@@ -715,7 +733,7 @@ impl Driver for Loopback {
         self.bind(obj, mode, Some(Path::new(device)))
     }
 
-    fn detach(&self, obj: Obj<'_>, device: &str) -> Result<()> {
+    fn detach(&self, obj: Obj<'_>, device: &str, _mode: AttachMode) -> Result<()> {
         self.claimed()?;
         let path = self.file(obj);
         // Without the file there is no proof the device is this volume's:

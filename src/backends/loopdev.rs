@@ -226,11 +226,15 @@ pub fn attach(file: &Path, mode: AttachMode, prefer: Option<&Path>) -> io::Resul
         .open(file)?;
     let id = id_of_meta(&backing.metadata()?, file)?;
     if let Some(dev) = find_by_id(id) {
+        // Partitions scanned without being asked is the kernel's doing
+        // (`loop.max_part`), not another attachment's.
         return match mode_of(&dev, id)? {
-            Some(m) if m != mode => Err(io::Error::new(
-                io::ErrorKind::AlreadyExists,
-                format!("{} already backs it {m}", dev.display()),
-            )),
+            Some(m) if m.read_only != mode.read_only || (mode.partscan && !m.partscan) => {
+                Err(io::Error::new(
+                    io::ErrorKind::AlreadyExists,
+                    format!("{} already backs it {m}", dev.display()),
+                ))
+            }
             _ => Ok(dev),
         };
     }

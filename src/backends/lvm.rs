@@ -844,12 +844,21 @@ impl Driver for Lvm {
         }
         // A logical volume is a block device already. Read-only is the LV's
         // own permission, kept in the VG's metadata, so it outlives a
-        // reboot as the attachment does.
-        self.set_read_only(obj, mode.read_only)?;
+        // reboot as the attachment does. Never set under a user of the LV;
+        // a read-write attachment leaves the permission as it is.
+        if mode.read_only {
+            let dev = self.device(obj);
+            if let Some(why) = self.device_busy(&dev) {
+                return Err(Error::conflict(format!(
+                    "{why}; it cannot be made read-only under its user"
+                )));
+            }
+            self.set_read_only(obj, true)?;
+        }
         Ok(self.device(obj))
     }
 
-    fn detach(&self, obj: Obj<'_>, device: &str) -> Result<()> {
+    fn detach(&self, obj: Obj<'_>, device: &str, mode: AttachMode) -> Result<()> {
         // Nothing to unbind, but "detached" must not be said of a mounted LV.
         if self.exposes(obj, device)? {
             if let Some(why) = self.device_busy(device) {
@@ -857,9 +866,11 @@ impl Driver for Lvm {
                     "{why}; volctl never detaches a device in use (unmount it first)"
                 )));
             }
-            // Writable again, whatever the attachment was (a crash may have
-            // left the permission set with nothing recorded).
-            self.set_read_only(obj, false)?;
+            // Writable again if the attachment made it read-only (and only
+            // then: a permission set outside volctl is left alone).
+            if mode.read_only {
+                self.set_read_only(obj, false)?;
+            }
         }
         Ok(())
     }

@@ -133,6 +133,10 @@ pub struct ImageSource<'a> {
     pub format: Format,
     /// The size of the disk it holds, bytes.
     pub virtual_size: u64,
+    /// Another volume's object, not an image: a raw file may then be
+    /// copied as a file is (a reflink, or its data extents) instead of
+    /// converted (which also turns runs of zeros in an image into holes).
+    pub is_volume: bool,
 }
 
 /// The id of the copy a snapshot revert makes beside volume `id` before it
@@ -293,10 +297,11 @@ pub trait Driver: Send + Sync {
         self.attach(obj, mode)
     }
 
-    /// Removes the block device `device` of a volume — only if it really
-    /// exposes this volume (else nothing to do), and never while it is
-    /// mounted or held (a `conflict` error saying what holds it).
-    fn detach(&self, obj: Obj<'_>, device: &str) -> Result<()>;
+    /// Removes the block device `device` of a volume, attached in `mode` —
+    /// only if it really exposes this volume (else nothing to do), and never
+    /// while it is mounted or held (a `conflict` error saying what holds it).
+    /// What the attachment changed is undone (LVM: a read-only permission).
+    fn detach(&self, obj: Obj<'_>, device: &str, mode: AttachMode) -> Result<()>;
 
     /// Whether `device` exposes this volume now (a recorded device goes
     /// stale: a reboot, `losetup -d`, reuse of the number). `Ok(false)` only

@@ -1,7 +1,8 @@
 //! Image import (`image_import`: CheckImageFile → CopyIntoCatalog →
 //! InspectImage → RegisterImage), creation from a volume (`image_from_volume`,
 //! Cinder's upload-to-image: CheckImageName → ExportStart → ExportToFile →
-//! ExportedIntoCatalog → InspectImage → RegisterImage → ExportFinish) and
+//! PlaceExport → ExportedIntoCatalog → InspectImage → ExportFinish →
+//! RegisterImage) and
 //! delete (`image_delete`: ImageDeleteStart → PurgeImageCache →
 //! DeleteImageFile → ImageDeleteEntry).
 //!
@@ -47,19 +48,21 @@ pub fn import_flow(svc: &Arc<Service>) -> Flow {
 
 /// Makes an image from a volume or a snapshot: the export flow's tasks,
 /// writing into the catalog, then the import's inspection and registration.
-/// The source stays `exporting` until the image is registered (ExportFinish
-/// last), so a failure after the copy never settles a volume someone else
-/// has changed meanwhile.
+/// Registration is the last step, as in an import: an image in the catalog
+/// may be used at once, so no rollback may take it back. (Between the
+/// source's settling and the registration, the unfinished flow keeps other
+/// operations off the volume.)
 pub fn from_volume_flow(svc: &Arc<Service>) -> Flow {
-    use crate::manager::export_volume::{ExportFinish, ExportStart, ExportToFile};
+    use crate::manager::export_volume::{ExportFinish, ExportStart, ExportToFile, PlaceExport};
     Flow::linear(FROM_VOLUME_FLOW)
         .add(CheckImageName(svc.clone()))
         .add(ExportStart(svc.clone()))
         .add(ExportToFile(svc.clone()))
+        .add(PlaceExport(svc.clone()))
         .add(ExportedIntoCatalog)
         .add(InspectImage(svc.clone()))
-        .add(RegisterImage(svc.clone()))
         .add(ExportFinish(svc.clone()))
+        .add(RegisterImage(svc.clone()))
 }
 
 /// The initial store of [`from_volume_flow`]: image `image_id` named

@@ -192,6 +192,7 @@ pub fn write_image(
         path: Path::new(&image.path),
         format: image.format,
         virtual_size: image.virtual_size,
+        is_volume: false,
     };
     let volume = Obj::volume(volume_id);
     let size_bytes = size.bytes();

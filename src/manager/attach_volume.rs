@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use crate::backends::{AttachMode, Obj};
-use crate::error::Error;
+use crate::error::{Error, ErrorKind};
 use crate::flow::{ExecContext, Failure, Flow, RevertContext, Task, Values, ValuesExt, outputs};
 use crate::service::Service;
 use crate::store::events;
@@ -97,17 +97,29 @@ impl Task for AttachDevice {
 
     fn revert(&self, ctx: &RevertContext<'_>) -> Result<(), Failure> {
         let v: Volume = ctx.get(VOLUME)?;
+        let mode: AttachMode = ctx.get_opt(ATTACH_MODE)?.unwrap_or_default();
+        // Refused because the file is exposed otherwise already: that
+        // device is not this run's to remove.
+        if ctx
+            .own_failure()
+            .is_some_and(|f| f.is(ErrorKind::Conflict.as_str()))
+        {
+            return Ok(());
+        }
         let Some(backend) = v.backend.as_deref() else {
             return Ok(());
         };
         let driver = self.0.backends.get(backend)?;
+        let obj = Obj::volume(&v.id);
         // A run killed between binding and recording left no result: find
-        // the device by the volume's file (only a device backing it counts).
+        // the device by the volume's file (only a device backing it
+        // counts); an LV is its own device.
         let device = ctx
             .result(DEVICE)
-            .or_else(|| driver.device_of(Obj::volume(&v.id)));
+            .or_else(|| driver.device_of(obj))
+            .or_else(|| (!driver.attachable()).then(|| driver.path(obj)));
         if let Some(device) = device {
-            driver.detach(Obj::volume(&v.id), &device)?;
+            driver.detach(obj, &device, mode)?;
         }
         Ok(())
     }
@@ -188,7 +200,7 @@ pub fn refuse_busy(svc: &Service, v: &Volume) -> Result<(), Error> {
 }
 
 /// Unbinds the volume's block device, if it has one. Used by detach and
-/// delete.
+/// delete. Revert: binds it again as it was.
 pub struct DetachDevice(pub Arc<Service>);
 
 impl Task for DetachDevice {
@@ -197,13 +209,50 @@ impl Task for DetachDevice {
     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
         let v: Volume = ctx.get(VOLUME)?;
         if let (Some(device), Some(backend)) = (v.device.as_deref(), v.backend.as_deref()) {
-            self.0
-                .backends
-                .get(backend)?
-                .detach(Obj::volume(&v.id), device)?;
+            self.0.backends.get(backend)?.detach(
+                Obj::volume(&v.id),
+                device,
+                v.attach_mode.unwrap_or_default(),
+            )?;
         }
         Ok(outputs())
     }
+
+    fn revert(&self, ctx: &RevertContext<'_>) -> Result<(), Failure> {
+        Ok(rebind(&self.0, &ctx.get(VOLUME)?)?)
+    }
+}
+
+/// Binds an attached volume `v` (as it was recorded before its device was
+/// unbound) again, in its mode, on the device it had if that is still free,
+/// and records the device, keeping the volume's status. Nothing to do for a
+/// volume that was not attached, or whose object is gone (deleted since).
+pub fn rebind(svc: &Service, v: &Volume) -> Result<(), Error> {
+    let (Some(device), Some(backend)) = (v.device.as_deref(), v.backend.as_deref()) else {
+        return Ok(());
+    };
+    let driver = svc.backends.get(backend)?;
+    let obj = Obj::volume(&v.id);
+    if driver.size(obj)?.is_none() {
+        return Ok(());
+    }
+    let mode = v.attach_mode.unwrap_or_default();
+    let now = driver.reattach(obj, mode, device)?;
+    if now != device {
+        tracing::warn!(
+            "volume {}: {device} was taken meanwhile; it is attached at {now} now",
+            v.id
+        );
+    }
+    // Recorded whatever the record says now (something may have found the
+    // device unbound meanwhile and forgotten it).
+    svc.store.db().transact(|conn| {
+        let status = volumes::require(conn, &v.id)?.status;
+        volumes::set_device(conn, &v.id, Some(&now))?;
+        volumes::set_attach_mode(conn, &v.id, mode)?;
+        volumes::set_status(conn, &v.id, status, None)?;
+        Ok::<_, Error>(((), true))
+    })
 }
 
 /// Records the detachment: the volume is `available`.

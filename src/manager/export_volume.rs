@@ -1,5 +1,5 @@
 //! The export flow (`volume_export`): ExportStart → ExportToFile →
-//! ExportFinish. Writes a volume or a snapshot to a file, raw or qcow2
+//! PlaceExport → ExportFinish. Writes a volume or a snapshot to a file, raw or qcow2
 //! (optionally compressed), sparse where the data is zeros.
 //!
 //! Initial store: `export` (what, where, how).
@@ -25,7 +25,7 @@ use crate::service::Service;
 use crate::store::events::{self, Event};
 use crate::store::snapshots::{self, SnapshotStatus};
 use crate::store::volumes::{self, VolumeStatus};
-use crate::symbols::{EXPORT, EXPORT_SOURCE, EXPORTED};
+use crate::symbols::{EXPORT, EXPORT_SOURCE, EXPORT_STAGED, EXPORTED};
 use crate::task_signature;
 use crate::units::GiB;
 
@@ -37,6 +37,7 @@ pub fn flow(svc: &Arc<Service>) -> Flow {
     Flow::linear(FLOW)
         .add(ExportStart(svc.clone()))
         .add(ExportToFile(svc.clone()))
+        .add(PlaceExport(svc.clone()))
         .add(ExportFinish(svc.clone()))
 }
 
@@ -82,6 +83,17 @@ pub struct Exporting {
     pub device: Option<String>,
     /// The private directory qemu-img writes into.
     pub work_dir: PathBuf,
+}
+
+/// The converted file in the work directory: recorded before it is placed,
+/// so whatever happens while it is placed, the target can be told to be
+/// this run's file (by its inode) or not.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Staged {
+    /// Its (device, inode).
+    pub id: (u64, u64),
+    /// Its size in bytes.
+    pub bytes: u64,
 }
 
 /// The file written.
@@ -206,7 +218,20 @@ impl Task for ExportStart {
             return Ok(());
         };
         let req = ctx.get(EXPORT)?;
-        settle(&self.0, &req, &src)?;
+        // Only while it is still ours: once ExportFinish settled it (an
+        // image flow fails after), others may have changed it since.
+        let conn = self.0.store.db().lock();
+        let exporting = match req.source {
+            Source::Volume => {
+                volumes::get(&conn, &req.id)?.is_some_and(|v| v.status == VolumeStatus::Exporting)
+            }
+            Source::Snapshot => snapshots::get(&conn, &req.id)?
+                .is_some_and(|s| s.status == SnapshotStatus::Exporting),
+        };
+        drop(conn);
+        if exporting {
+            settle(&self.0, &req, &src)?;
+        }
         Ok(())
     }
 }
@@ -220,9 +245,8 @@ fn settle(svc: &Service, req: &ExportRequest, src: &Exporting) -> Result<(), Err
     }
 }
 
-/// Converts the source into a file in the private work directory, then
-/// links it to the target's name. Revert: removes the work directory and a
-/// target this run made (by inode: never a file it did not make).
+/// Converts the source into a file in the private work directory. Revert:
+/// removes the work directory.
 pub struct ExportToFile(pub Arc<Service>);
 
 fn io_err(what: String, e: &std::io::Error) -> Error {
@@ -249,30 +273,18 @@ fn file_id(m: &std::fs::Metadata) -> (u64, u64) {
     (m.dev(), m.ino())
 }
 
+/// Whether the target is the file with identity `id` (this run's).
+fn target_is(req: &ExportRequest, id: (u64, u64)) -> bool {
+    std::fs::symlink_metadata(&req.file).is_ok_and(|m| file_id(&m) == id)
+}
+
 impl Task for ExportToFile {
-    task_signature!("ExportToFile", requires: [EXPORT, EXPORT_SOURCE], provides: [EXPORTED]);
+    task_signature!("ExportToFile", requires: [EXPORT, EXPORT_SOURCE], provides: [EXPORT_STAGED]);
 
     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
         let req = ctx.get(EXPORT)?;
         let src = ctx.get(EXPORT_SOURCE)?;
         let out = staged(&src);
-        // A run killed after linking the file: the work directory still
-        // holds the same inode as the target. Done.
-        if let (Ok(a), Ok(b)) = (
-            std::fs::metadata(&out),
-            std::fs::symlink_metadata(&req.file),
-        ) && file_id(&a) == file_id(&b)
-        {
-            remove_work_dir(&src.work_dir)?;
-            return Ok(outputs().with(
-                EXPORTED,
-                Exported {
-                    file: req.file.clone(),
-                    id: file_id(&b),
-                    bytes: b.len(),
-                },
-            ));
-        }
         remove_work_dir(&src.work_dir)?;
         {
             use std::os::unix::fs::DirBuilderExt;
@@ -300,23 +312,9 @@ impl Task for ExportToFile {
         let m = f
             .metadata()
             .map_err(|e| io_err(format!("stat {}", out.display()), &e))?;
-        let placed = if req.force {
-            std::fs::rename(&out, &req.file)
-        } else {
-            std::fs::hard_link(&out, &req.file)
-        };
-        placed.map_err(|e| match e.kind() {
-            std::io::ErrorKind::AlreadyExists => Error::conflict(format!(
-                "{} appeared meanwhile; export never overwrites a file unless --force",
-                req.file.display()
-            )),
-            _ => io_err(format!("placing {}", req.file.display()), &e),
-        })?;
-        remove_work_dir(&src.work_dir)?;
         Ok(outputs().with(
-            EXPORTED,
-            Exported {
-                file: req.file.clone(),
+            EXPORT_STAGED,
+            Staged {
                 id: file_id(&m),
                 bytes: m.len(),
             },
@@ -324,14 +322,67 @@ impl Task for ExportToFile {
     }
 
     fn revert(&self, ctx: &RevertContext<'_>) -> Result<(), Failure> {
+        remove_work_dir(&ctx.get(EXPORT_SOURCE)?.work_dir)?;
+        Ok(())
+    }
+}
+
+/// Links the converted file to the target's name (`link(2)`: never over an
+/// existing file), or with `force` renames it there (atomic), then removes
+/// the work directory. Revert: removes the target if it is this run's file
+/// (by the staged inode — never a file it did not make).
+pub struct PlaceExport(pub Arc<Service>);
+
+impl Task for PlaceExport {
+    task_signature!("PlaceExport", requires: [EXPORT, EXPORT_SOURCE, EXPORT_STAGED], provides: [EXPORTED]);
+
+    fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
+        let req = ctx.get(EXPORT)?;
         let src = ctx.get(EXPORT_SOURCE)?;
-        remove_work_dir(&src.work_dir)?;
-        if let Some(done) = ctx.result(EXPORTED)
-            && std::fs::symlink_metadata(&done.file).is_ok_and(|m| file_id(&m) == done.id)
-        {
-            std::fs::remove_file(&done.file)
-                .map_err(|e| io_err(format!("removing {}", done.file.display()), &e))?;
+        let st = ctx.get(EXPORT_STAGED)?;
+        let done = Exported {
+            file: req.file.clone(),
+            id: st.id,
+            bytes: st.bytes,
+        };
+        // Placed by a run killed before it recorded so: done.
+        if !target_is(&req, st.id) {
+            let out = staged(&src);
+            if !std::fs::symlink_metadata(&out).is_ok_and(|m| file_id(&m) == st.id) {
+                return Err(Error::conflict(format!(
+                    "the converted file in {} is gone; roll this export back and run it again",
+                    src.work_dir.display()
+                ))
+                .into());
+            }
+            let placed = if req.force {
+                std::fs::rename(&out, &req.file)
+            } else {
+                std::fs::hard_link(&out, &req.file)
+            };
+            placed.map_err(|e| match e.kind() {
+                std::io::ErrorKind::AlreadyExists => Error::conflict(format!(
+                    "{} appeared meanwhile; export never overwrites a file unless --force",
+                    req.file.display()
+                )),
+                _ => io_err(format!("placing {}", req.file.display()), &e),
+            })?;
+            // Placed, not yet recorded: a run killed here leaves a target
+            // only the staged inode identifies (resume and revert use it).
+            ctx.progress(1, 2);
         }
+        remove_work_dir(&src.work_dir)?;
+        Ok(outputs().with(EXPORTED, done))
+    }
+
+    fn revert(&self, ctx: &RevertContext<'_>) -> Result<(), Failure> {
+        let req = ctx.get(EXPORT)?;
+        let st = ctx.get(EXPORT_STAGED)?;
+        if target_is(&req, st.id) {
+            std::fs::remove_file(&req.file)
+                .map_err(|e| io_err(format!("removing {}", req.file.display()), &e))?;
+        }
+        remove_work_dir(&ctx.get(EXPORT_SOURCE)?.work_dir)?;
         Ok(())
     }
 }

@@ -152,6 +152,7 @@ impl Task for CopyToTarget {
             path: Path::new(&src_path),
             format: Format::Raw,
             virtual_size: size.get(),
+            is_volume: true,
         };
         let path = dst.import_image(&image, obj, size, &io)?;
         // A generous bound: comparing reads both disks once.

@@ -23,7 +23,7 @@ use std::sync::Arc;
 use crate::backends::{Io, Obj};
 use crate::error::Error;
 use crate::flow::{ExecContext, Failure, Flow, RevertContext, Task, Values, ValuesExt, outputs};
-use crate::manager::attach_volume::refuse_busy;
+use crate::manager::attach_volume::{rebind, refuse_busy};
 use crate::service::Service;
 use crate::store::events::{self, Event};
 use crate::store::snapshots::{self, SnapshotStatus};
@@ -130,33 +130,6 @@ fn settle(svc: &Service, snapshot_id: &str, volume_id: &str) -> Result<(), Error
     snapshots::set_status(&conn, snapshot_id, SnapshotStatus::Available, None)
 }
 
-/// Binds an attached volume's device again (the device it had, if free) in
-/// the mode it had, and records the device if it is another one.
-fn rebind(svc: &Service, v: &Volume) -> Result<(), Error> {
-    let (Some(device), Some(backend)) = (v.device.as_deref(), v.backend.as_deref()) else {
-        return Ok(());
-    };
-    let mode = v.attach_mode.unwrap_or_default();
-    let now = svc
-        .backends
-        .get(backend)?
-        .reattach(Obj::volume(&v.id), mode, device)?;
-    if now != device {
-        tracing::warn!(
-            "volume {}: {device} was taken meanwhile; it is attached at {now} now",
-            v.id
-        );
-    }
-    // Recorded whatever the record says now (something may have found the
-    // device unbound meanwhile and forgotten it).
-    svc.store.db().transact(|conn| {
-        volumes::set_device(conn, &v.id, Some(&now))?;
-        volumes::set_attach_mode(conn, &v.id, mode)?;
-        volumes::set_status(conn, &v.id, VolumeStatus::Reverting, None)?;
-        Ok::<_, Error>(((), true))
-    })
-}
-
 /// Unbinds an attached volume's device for the swap (checking again that
 /// nothing uses it). Revert: binds it again as it was.
 pub struct UnbindForRevert(pub Arc<Service>);
@@ -167,10 +140,11 @@ impl Task for UnbindForRevert {
     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
         let v: Volume = ctx.get(VOLUME)?;
         if let (Some(device), Some(backend)) = (v.device.as_deref(), v.backend.as_deref()) {
-            self.0
-                .backends
-                .get(backend)?
-                .detach(Obj::volume(&v.id), device)?;
+            self.0.backends.get(backend)?.detach(
+                Obj::volume(&v.id),
+                device,
+                v.attach_mode.unwrap_or_default(),
+            )?;
         }
         Ok(outputs())
     }

@@ -197,3 +197,39 @@ fn partscan_exposes_partitions_and_a_mounted_partition_holds_the_device() {
     assert_eq!(backing(&dev), None);
     check_passes(&v, "after a partscan attachment");
 }
+
+#[test]
+fn a_device_bound_outside_volctl_in_another_mode_is_refused_and_left_alone() {
+    if !need_root("a_device_bound_outside_volctl_in_another_mode_is_refused_and_left_alone") {
+        return;
+    }
+    let v = Volctl::new();
+    let _c = Cleanup::of(&v);
+    let x = v.json(&["create", "--size", "1", "--name", "looked-at"]);
+    let path = x["path"].as_str().unwrap().to_string();
+    // Someone looks at the volume with losetup, read-only.
+    let out = command("losetup")
+        .args(["-r", "-f", "--show", &path])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let theirs = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let r = v.run(&["attach", "looked-at"]);
+    assert_eq!(r.code, 6, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("already backs it read-only"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        backing(&theirs).as_deref(),
+        Some(path.as_str()),
+        "their device is left bound"
+    );
+    assert_eq!(v.json(&["show", "looked-at"])["status"], "available");
+    // Asked in their mode, it is taken as the volume's attachment.
+    let a = v.json(&["attach", "looked-at", "--read-only"]);
+    assert_eq!(a["device"].as_str(), Some(theirs.as_str()));
+    v.ok(&["detach", "looked-at"]);
+    check_passes(&v, "after a refused attach");
+}
