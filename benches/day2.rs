@@ -8,7 +8,8 @@
 //!   `qemu-img convert -O qcow2` of the same file, synced as volctl's export
 //!   is (alternating, 5 rounds);
 //! - migrate of that volume between two loopback backends, side by side
-//!   with a bare `cp --sparse=always` of its file, synced (5 rounds).
+//!   with a bare `cp --sparse=always` of its file, synced, and with that
+//!   plus the removal of a file of the same data (a move; 5 rounds).
 //!
 //! `cargo bench --bench day2` (as root for the XFS figures) →
 //! `target/criterion/day2/results.json`
@@ -156,7 +157,10 @@ fn main() {
         state: here.state.clone(),
         config: two,
     };
-    let (mut moves, mut copies) = (Vec::new(), Vec::new());
+    // A migrate moves: the source goes, and on ext4 removing a file with
+    // 256 MiB of data takes tens of ms; the removal of the bare copy is
+    // timed too, for a like-for-like anchor.
+    let (mut moves, mut copies, mut removals) = (Vec::new(), Vec::new(), Vec::new());
     for round in 0..5 {
         let to = if round % 2 == 0 { "c" } else { "b" };
         let (_, doc) = both.volctl(&["show", &vid, "--json"]);
@@ -174,10 +178,12 @@ fn main() {
         );
         std::fs::File::open(&copy).unwrap().sync_all().unwrap();
         copies.push(t.elapsed().as_secs_f64());
+        let t = std::time::Instant::now();
         std::fs::remove_file(&copy).unwrap();
+        removals.push(t.elapsed().as_secs_f64());
         moves.push(both.volctl(&["migrate", &vid, "--backend", to, "-q"]).0);
     }
-    let (migrate_s, cp_s) = (median(moves), median(copies));
+    let (migrate_s, cp_s, rm_s) = (median(moves), median(copies), median(removals));
 
     // The same revert on XFS (reflink), when it can be made.
     let xfs_dir = tmp.path().join("xfs");
@@ -217,9 +223,11 @@ fn main() {
         "{{\"extend_ms\": {extend_ms:.1}, \"revert_1g_256m_local_ms\": {revert_local:.1}, \
          \"revert_1g_256m_xfs_reflink_ms\": {revert_xfs}, \"export_qcow2_s\": {export_s:.3}, \
          \"bare_convert_qcow2_synced_s\": {bare_s:.3}, \"export_throughput_vs_bare\": {:.3}, \"migrate_1g_256m_s\": {migrate_s:.3}, \
-         \"bare_cp_sparse_synced_s\": {cp_s:.3}, \"migrate_throughput_vs_cp\": {:.3}}}",
+         \"bare_cp_sparse_synced_s\": {cp_s:.3}, \"migrate_throughput_vs_cp\": {:.3}, \
+         \"bare_rm_s\": {rm_s:.3}, \"migrate_throughput_vs_cp_and_rm\": {:.3}}}",
         bare_s / export_s,
-        cp_s / migrate_s
+        cp_s / migrate_s,
+        (cp_s + rm_s) / migrate_s
     );
     println!("day2: {results}");
     let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("../criterion/day2");

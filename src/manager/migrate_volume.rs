@@ -157,12 +157,28 @@ impl Task for CopyToTarget {
         let path = dst.import_image(&image, obj, size, &io)?;
         // A generous bound: comparing reads both disks once.
         let wall = Duration::from_secs(600 + 60 * v.size);
-        if !qemu_img::same_data(
-            Path::new(&src_path),
-            Path::new(&path),
-            wall,
-            Some(ctx.cancel_token()),
-        )? {
+        // The copy must be on disk before the source goes (DeleteSource):
+        // synced while it is compared (reading it from the page cache), so
+        // the two cost the longer of them, not their sum.
+        let (same, synced) = std::thread::scope(|scope| {
+            let sync = scope.spawn(|| {
+                std::fs::File::open(&path)
+                    .and_then(|f| f.sync_all())
+                    .map_err(|e| Error::backend_io(format!("syncing {path}"), &e))
+            });
+            let same = qemu_img::same_data(
+                Path::new(&src_path),
+                Path::new(&path),
+                wall,
+                Some(ctx.cancel_token()),
+            );
+            let synced = sync
+                .join()
+                .unwrap_or_else(|_| Err(Error::internal("the sync thread panicked")));
+            (same, synced)
+        });
+        synced?;
+        if !same? {
             return Err(Error::new(
                 ErrorKind::Backend,
                 format!(
