@@ -46,11 +46,17 @@ _volctl() {
             volctl,flow)
                 cmd="volctl__subcmd__flow"
                 ;;
+            volctl,gc)
+                cmd="volctl__subcmd__gc"
+                ;;
             volctl,help)
                 cmd="volctl__subcmd__help"
                 ;;
             volctl,image)
                 cmd="volctl__subcmd__image"
+                ;;
+            volctl,label)
+                cmd="volctl__subcmd__label"
                 ;;
             volctl,list)
                 cmd="volctl__subcmd__list"
@@ -87,6 +93,9 @@ _volctl() {
                 ;;
             volctl,unmanage)
                 cmd="volctl__subcmd__unmanage"
+                ;;
+            volctl,wait)
+                cmd="volctl__subcmd__wait"
                 ;;
             volctl__subcmd__backend,help)
                 cmd="volctl__subcmd__backend__subcmd__help"
@@ -148,11 +157,17 @@ _volctl() {
             volctl__subcmd__help,flow)
                 cmd="volctl__subcmd__help__subcmd__flow"
                 ;;
+            volctl__subcmd__help,gc)
+                cmd="volctl__subcmd__help__subcmd__gc"
+                ;;
             volctl__subcmd__help,help)
                 cmd="volctl__subcmd__help__subcmd__help"
                 ;;
             volctl__subcmd__help,image)
                 cmd="volctl__subcmd__help__subcmd__image"
+                ;;
+            volctl__subcmd__help,label)
+                cmd="volctl__subcmd__help__subcmd__label"
                 ;;
             volctl__subcmd__help,list)
                 cmd="volctl__subcmd__help__subcmd__list"
@@ -189,6 +204,9 @@ _volctl() {
                 ;;
             volctl__subcmd__help,unmanage)
                 cmd="volctl__subcmd__help__subcmd__unmanage"
+                ;;
+            volctl__subcmd__help,wait)
+                cmd="volctl__subcmd__help__subcmd__wait"
                 ;;
             volctl__subcmd__help__subcmd__backend,list)
                 cmd="volctl__subcmd__help__subcmd__backend__subcmd__list"
@@ -365,7 +383,7 @@ _volctl() {
 
     case "${cmd}" in
         volctl)
-            opts="-q -v -h -V --state-dir --config --project --json --quiet --verbose --help --version create list show delete extend rename export migrate retype manage unmanage attach detach snapshot image events flow resume rollback check type quota backend help"
+            opts="-q -v -h -V --state-dir --config --project --json --quiet --verbose --help --version create list show delete extend rename label gc wait export migrate retype manage unmanage attach detach snapshot image events flow resume rollback check type quota backend help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -537,7 +555,7 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__create)
-            opts="-s -n -t -z -q -v -h --size --name --type --zone --from-image --from-snapshot --from-volume --attach --dry-run --state-dir --config --project --json --quiet --verbose --help"
+            opts="-s -n -t -z -l -q -v -h --size --name --type --zone --from-image --from-snapshot --from-volume --attach --label --ttl --expires-at --if-not-exists --dry-run --state-dir --config --project --json --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -587,6 +605,22 @@ _volctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --label)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -l)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ttl)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --expires-at)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --state-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -607,12 +641,16 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__delete)
-            opts="-q -v -h --force --cascade --state-dir --config --project --json --quiet --verbose --help"
+            opts="-q -v -h --label --ignore-not-found --force --cascade --state-dir --config --project --json --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --label)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --state-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -890,8 +928,34 @@ _volctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        volctl__subcmd__gc)
+            opts="-q -v -h --dry-run --all-projects --state-dir --config --project --json --quiet --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --project)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         volctl__subcmd__help)
-            opts="create list show delete extend rename export migrate retype manage unmanage attach detach snapshot image events flow resume rollback check type quota backend help"
+            opts="create list show delete extend rename label gc wait export migrate retype manage unmanage attach detach snapshot image events flow resume rollback check type quota backend help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1086,6 +1150,20 @@ _volctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        volctl__subcmd__help__subcmd__gc)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         volctl__subcmd__help__subcmd__help)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -1173,6 +1251,20 @@ _volctl() {
         volctl__subcmd__help__subcmd__image__subcmd__show)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        volctl__subcmd__help__subcmd__label)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1492,6 +1584,20 @@ _volctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        volctl__subcmd__help__subcmd__wait)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         volctl__subcmd__image)
             opts="-q -v -h --state-dir --config --project --json --quiet --verbose --help import create list show delete help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -1778,13 +1884,59 @@ _volctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        volctl__subcmd__list)
-            opts="-q -v -h --all-projects --state-dir --config --project --json --quiet --verbose --help"
+        volctl__subcmd__label)
+            opts="-q -v -h --state-dir --config --project --json --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --project)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        volctl__subcmd__list)
+            opts="-q -v -h --all-projects --status --name --backend --type --label --ids --state-dir --config --project --json --quiet --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --status)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --backend)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --type)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --label)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --state-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -2611,6 +2763,40 @@ _volctl() {
                 return 0
             fi
             case "${prev}" in
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --project)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        volctl__subcmd__wait)
+            opts="-q -v -h --for --timeout --state-dir --config --project --json --quiet --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --for)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --state-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

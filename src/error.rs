@@ -30,6 +30,10 @@ pub const EXIT_CODES: &[(i32, &str)] = &[
         "conflict: wrong state for the operation (e.g. deleting a `creating` volume)",
     ),
     (7, "interrupted: a flow was left to resume or roll back"),
+    (
+        8,
+        "timed out: what `wait` (or `create --if-not-exists`) waited for did not happen in time",
+    ),
     (130, "cancelled (Ctrl-C, SIGTERM) and reverted"),
 ];
 
@@ -68,13 +72,15 @@ pub enum ErrorKind {
     Cancelled,
     /// Stopped before finishing; the flow can be resumed or rolled back.
     Interrupted,
+    /// A wait for a state ran out of time.
+    TimedOut,
     /// A bug or an unexpected condition (database error, broken invariant).
     Internal,
 }
 
 impl ErrorKind {
     /// All kinds, for documentation and configuration checks.
-    pub const ALL: [ErrorKind; 12] = [
+    pub const ALL: [ErrorKind; 13] = [
         ErrorKind::Invalid,
         ErrorKind::OverQuota,
         ErrorKind::NoValidBackend,
@@ -86,6 +92,7 @@ impl ErrorKind {
         ErrorKind::Transient,
         ErrorKind::Cancelled,
         ErrorKind::Interrupted,
+        ErrorKind::TimedOut,
         ErrorKind::Internal,
     ];
 
@@ -103,6 +110,7 @@ impl ErrorKind {
             ErrorKind::Transient => "transient",
             ErrorKind::Cancelled => "cancelled",
             ErrorKind::Interrupted => "interrupted",
+            ErrorKind::TimedOut => "timed_out",
             ErrorKind::Internal => "internal",
         }
     }
@@ -117,6 +125,7 @@ impl ErrorKind {
             ErrorKind::NotFound => 5,
             ErrorKind::Conflict => 6,
             ErrorKind::Interrupted => 7,
+            ErrorKind::TimedOut => 8,
             ErrorKind::Cancelled => 130,
             ErrorKind::Backend
             | ErrorKind::NoSpace

@@ -12,7 +12,8 @@
 //!   between tasks, typed), [`dispatch`] (the cast queue between the api,
 //!   scheduler and manager flows: typed messages, who consumes them),
 //!   [`store::events`] (the event catalogue), [`units`] (bytes and GiB),
-//!   [`error`] (kinds and exit codes).
+//!   [`error`] (kinds and exit codes), [`labels`] (label syntax and
+//!   selectors), [`wait`] (what `wait` waits for, and durations).
 //! - **Flows** — one task per file section: [`api`] (validate, reserve
 //!   quota, make the row, cast), [`scheduler`] (filters and weigher),
 //!   [`manager`] (create, delete, attach/detach, snapshots), [`images`]
@@ -20,6 +21,7 @@
 //! - **Operations** that run flows and the policy around them: [`ops`]
 //!   (create, delete, attach…; the half-way-flow guard), [`recovery`]
 //!   (orphans, resume, rollback), [`check`] (invariants, repair),
+//!   [`scripts`] (filters, labels, gc, waits, create --if-not-exists),
 //!   [`lifecycle`] (shared state changes).
 //! - **Store**: [`store`] (SQLite tables and queries; SQL lives there and in
 //!   [`quota`]), [`events`] (sinks).
@@ -41,6 +43,7 @@ pub mod error;
 pub mod events;
 pub mod flow;
 pub mod images;
+pub mod labels;
 pub mod lifecycle;
 pub mod locks;
 pub mod manager;
@@ -49,6 +52,7 @@ pub mod owner;
 pub mod quota;
 pub mod recovery;
 pub mod scheduler;
+pub mod scripts;
 pub mod service;
 pub mod store;
 pub mod symbols;
@@ -56,6 +60,7 @@ pub mod symbols;
 pub mod testhooks;
 pub mod trust;
 pub mod units;
+pub mod wait;
 
 /// The shared database connection (the engine's: see [`flow::db`]).
 pub use flow::db;

@@ -34,6 +34,7 @@ pub fn definition(name: &str, svc: &Arc<Service>) -> Option<Flow> {
         delete_volume::CASCADE_FLOW => delete_volume::cascade_flow(svc),
         extend_volume::FLOW => extend_volume::flow(svc),
         rename_volume::FLOW => rename_volume::flow(svc),
+        crate::manager::label_volume::FLOW => crate::manager::label_volume::flow(svc),
         export_volume::FLOW => export_volume::flow(svc),
         revert_snapshot::FLOW => revert_snapshot::flow(svc),
         manage_volume::MANAGE_FLOW => manage_volume::manage_flow(svc),
@@ -260,7 +261,7 @@ impl Ops {
     }
 
     /// Runs a flow to its end; its failure as an error.
-    fn complete(&self, flow: &Flow, inputs: Values, meta: FlowMeta) -> Result<FlowOutcome> {
+    pub(crate) fn complete(&self, flow: &Flow, inputs: Values, meta: FlowMeta) -> Result<FlowOutcome> {
         let out = self.run(flow, inputs, meta)?;
         if out.is_success() {
             Ok(out)

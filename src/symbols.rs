@@ -61,6 +61,8 @@ pub const ATTACH_MODE: Sym<AttachMode> = Sym::new("attach_mode");
 pub const NEW_SIZE: Sym<u64> = Sym::new("new_size");
 /// The name a volume is to be given (`rename`).
 pub const NEW_NAME: Sym<String> = Sym::new("new_name");
+/// A change to a volume's labels (`volctl label`).
+pub const LABEL_CHANGE: Sym<crate::labels::Change> = Sym::new("label_change");
 /// The backend a volume is to move to (`migrate`).
 pub const TARGET_BACKEND: Sym<String> = Sym::new("target_backend");
 /// The volume type a volume is to get (`retype`).

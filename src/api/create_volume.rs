@@ -44,6 +44,11 @@ impl ExtractVolumeRequest {
         check_project(&req.project)?;
         let name = check_name(req.name.as_deref())?;
         let conn = svc.store.db().lock();
+        // Checked again where the row is made (EntryCreate): this saves a
+        // quota reservation and its undoing in the common case.
+        if let Some(n) = &name {
+            volumes::claim_name(&conn, &req.project, n, None)?;
+        }
         let source = resolve_source(&conn, req.source.as_ref(), &req.project)?;
         let size = match (req.size, source.min_size) {
             (Some(0), _) => return Err(Error::invalid("size must be at least 1 GiB")),
@@ -88,8 +93,24 @@ impl ExtractVolumeRequest {
             source_kind: source.kind,
             source_id: source.id,
             pinned_backend: source.backend,
+            labels: check_labels(&req.labels)?,
+            expires_at: req
+                .expires_at
+                .as_deref()
+                .map(crate::wait::check_timestamp)
+                .transpose()?,
         })
     }
+}
+
+/// The request's labels, checked (a library caller may not have parsed
+/// them).
+fn check_labels(labels: &crate::store::volumes::Labels) -> Result<crate::store::volumes::Labels> {
+    for (k, v) in labels {
+        crate::labels::check_key(k)?;
+        crate::labels::check_value(k, v)?;
+    }
+    Ok(labels.clone())
 }
 
 /// What a request's source contributes.
@@ -250,8 +271,12 @@ impl Task for EntryCreate {
         let req: VolumeRequest = ctx.get(VOLUME_REQUEST)?;
         let r: Reservation = ctx.get(RESERVATION)?;
         let t = now();
+        let conn = self.0.store.db().lock();
+        if let Some(name) = &req.name {
+            volumes::claim_name(&conn, &req.project, name, None)?;
+        }
         volumes::insert(
-            &self.0.store.db().lock(),
+            &conn,
             &Volume {
                 id,
                 name: req.name,
@@ -274,6 +299,8 @@ impl Task for EntryCreate {
                 attempts: 0,
                 quota_held: false,
                 reservation: Some(r.id),
+                labels: req.labels,
+                expires_at: req.expires_at,
             },
         )?;
         Ok(outputs())

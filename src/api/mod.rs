@@ -28,6 +28,12 @@ pub struct CreateRequest {
     pub project: String,
     /// What to make it from.
     pub source: Option<SourceRef>,
+    /// Labels.
+    #[serde(default)]
+    pub labels: crate::store::volumes::Labels,
+    /// When `gc` may delete it (RFC 3339).
+    #[serde(default)]
+    pub expires_at: Option<String>,
 }
 
 /// A source named by the user (id or name).
@@ -66,6 +72,12 @@ pub struct VolumeRequest {
     pub source_id: Option<String>,
     /// Backend the volume must be created on (that of its source).
     pub pinned_backend: Option<String>,
+    /// Labels (checked).
+    #[serde(default)]
+    pub labels: crate::store::volumes::Labels,
+    /// When `gc` may delete it (RFC 3339, checked).
+    #[serde(default)]
+    pub expires_at: Option<String>,
 }
 
 /// Checks a user-given volume (or snapshot, image) name.
@@ -77,11 +89,20 @@ pub fn check_name(name: Option<&str>) -> Result<Option<String>> {
                 "name {n:?} must be 1-255 characters without control characters"
             )))
         }
-        Some(n) if uuid::Uuid::parse_str(n).is_ok() => Err(Error::invalid(format!(
-            "name `{n}` looks like an id; choose a name that is not a UUID"
-        ))),
+        Some(n) if uuid::Uuid::parse_str(n).is_ok() || looks_like_id_prefix(n) => {
+            Err(Error::invalid(format!(
+                "name `{n}` looks like an id or an id prefix (8 or more hex digits and dashes), \
+                 which lookups would take for one; choose another"
+            )))
+        }
         Some(n) => Ok(Some(n.to_string())),
     }
+}
+
+/// Whether `key` may be taken for an id prefix by the lookups (8 or more
+/// hex digits and dashes).
+pub fn looks_like_id_prefix(key: &str) -> bool {
+    key.len() >= 8 && key.chars().all(|c| c.is_ascii_hexdigit() || c == '-')
 }
 
 /// Checks a project name.

@@ -8,6 +8,7 @@ mod flows;
 mod image;
 pub mod output;
 mod quota;
+mod scripts;
 mod signals;
 mod snapshot;
 mod types;
@@ -78,6 +79,12 @@ enum Command {
     Extend(volume::ExtendArgs),
     /// Give a volume a new name
     Rename(volume::RenameArgs),
+    /// Set (KEY=VALUE) or remove (KEY-) labels of a volume
+    Label(scripts::LabelArgs),
+    /// Delete the volumes whose expiry (create --ttl) has passed
+    Gc(scripts::GcArgs),
+    /// Wait until a volume is available, in use or deleted
+    Wait(scripts::WaitArgs),
     /// Write a volume or a snapshot to a file (raw or qcow2)
     Export(volume::ExportArgs),
     /// Move a volume to another backend (copied, verified, then switched)
@@ -197,6 +204,9 @@ fn dispatch(ctx: &Ctx, cli: &Cli) -> Result<()> {
         Command::List(a) => volume::list(ctx, a),
         Command::Show(a) => volume::show(ctx, a),
         Command::Delete(a) => volume::delete(ctx, a),
+        Command::Label(a) => scripts::label(ctx, a),
+        Command::Gc(a) => scripts::gc(ctx, a),
+        Command::Wait(a) => scripts::wait(ctx, a),
         Command::Extend(a) => volume::extend(ctx, a),
         Command::Rename(a) => volume::rename(ctx, a),
         Command::Export(a) => volume::export(ctx, a),

@@ -16,7 +16,7 @@ pub struct CreateArgs {
     /// Size in GiB [default: the source's, when there is one]
     #[arg(long, short)]
     size: Option<u64>,
-    /// Name (need not be unique)
+    /// Name, unique in the project
     #[arg(long, short)]
     name: Option<String>,
     /// Volume type (name or id)
@@ -37,6 +37,20 @@ pub struct CreateArgs {
     /// Also attach it to a loop device
     #[arg(long)]
     attach: bool,
+    /// A label KEY=VALUE (repeatable)
+    #[arg(long = "label", short = 'l', value_name = "KEY=VALUE")]
+    labels: Vec<String>,
+    /// Let `volctl gc` delete it after this long (90s, 15m, 2h, 7d)
+    #[arg(long, value_name = "DURATION", conflicts_with = "expires_at")]
+    ttl: Option<String>,
+    /// Let `volctl gc` delete it after this time (RFC 3339, UTC)
+    #[arg(long, value_name = "TIME")]
+    expires_at: Option<String>,
+    /// If a volume of this name exists with the same size, type and source,
+    /// it is the result (exit 0; one still being made is waited for); with
+    /// another spec, exit 6 naming the difference
+    #[arg(long, requires = "name", conflicts_with = "dry_run")]
+    if_not_exists: bool,
     /// Only validate and schedule: print every backend's filter verdicts,
     /// with the figures behind them, and the weights; create nothing
     #[arg(long, conflicts_with = "attach")]
@@ -59,6 +73,44 @@ pub struct ListArgs {
     /// Volumes of every project
     #[arg(long)]
     all_projects: bool,
+    #[command(flatten)]
+    filter: FilterArgs,
+    /// Print only the ids, one per line
+    #[arg(long, conflicts_with = "json")]
+    ids: bool,
+}
+
+/// Which volumes (`list`, `delete`): every filter given must match.
+#[derive(Args, Debug, Default)]
+pub struct FilterArgs {
+    /// In this status (available, in-use, error, ...)
+    #[arg(long)]
+    status: Option<crate::store::volumes::VolumeStatus>,
+    /// Named so: a glob (* any run, ? one character)
+    #[arg(long = "name", value_name = "GLOB")]
+    name_glob: Option<String>,
+    /// On this backend
+    #[arg(long)]
+    backend: Option<String>,
+    /// Of this volume type
+    #[arg(long = "type", value_name = "TYPE")]
+    type_name: Option<String>,
+    /// Carrying this label (repeatable: all of them)
+    #[arg(long = "label", value_name = "KEY=VALUE")]
+    labels: Vec<String>,
+}
+
+impl FilterArgs {
+    fn filter(&self, project: Option<&str>) -> Result<crate::scripts::Filter> {
+        Ok(crate::scripts::Filter {
+            project: project.map(String::from),
+            status: self.status,
+            name: self.name_glob.clone(),
+            backend: self.backend.clone(),
+            type_name: self.type_name.clone(),
+            labels: crate::labels::parse_all(&self.labels)?,
+        })
+    }
 }
 
 /// A command on one volume.
@@ -72,8 +124,15 @@ pub struct ShowArgs {
 #[derive(Args, Debug)]
 pub struct DeleteArgs {
     /// Volume ids, id prefixes or names
-    #[arg(required = true)]
+    #[arg(required_unless_present = "labels")]
     volumes: Vec<String>,
+    /// Every volume of the project carrying this label (repeatable: all of
+    /// them), as a CI job cleans up after itself
+    #[arg(long = "label", value_name = "KEY=VALUE", conflicts_with = "volumes")]
+    labels: Vec<String>,
+    /// A volume that does not exist is not an error (it is what was asked)
+    #[arg(long)]
+    ignore_not_found: bool,
     /// Also delete attached volumes, detaching them first (a mounted or
     /// held device is never detached, even so)
     #[arg(long)]
@@ -209,6 +268,11 @@ fn print_volume(ctx: &Ctx, v: &Volume, line: String) {
 
 pub fn create(ctx: &Ctx, a: &CreateArgs) -> Result<()> {
     let ops = ctx.ops();
+    let expires_at = match (&a.ttl, &a.expires_at) {
+        (Some(ttl), _) => Some(crate::wait::expiry_in(crate::wait::parse_duration(ttl)?)?),
+        (None, Some(t)) => Some(crate::wait::check_timestamp(t)?),
+        (None, None) => None,
+    };
     let req = CreateRequest {
         size: a.size,
         name: a.name.clone(),
@@ -216,9 +280,29 @@ pub fn create(ctx: &Ctx, a: &CreateArgs) -> Result<()> {
         zone: a.zone.clone(),
         project: ctx.global.project.clone(),
         source: a.source(),
+        labels: crate::labels::parse_all(&a.labels)?,
+        expires_at,
     };
     if a.dry_run {
         return dry_run(ctx, &ops.dry_run(&req)?);
+    }
+    if a.if_not_exists {
+        let mut e = ops.ensure(&req)?;
+        if a.attach {
+            e.volume = ops.attach(&e.volume.id, AttachMode::default())?;
+        }
+        let line = match &e.volume.device {
+            Some(d) => format!("{} {d}", e.volume.id),
+            None => e.volume.id.clone(),
+        };
+        ctx.render(&e, || {
+            if e.existing {
+                ctx.note(&format!("volume `{}` exists already", e.volume.name.as_deref().unwrap_or("")));
+            }
+            ctx.note(&summary(&e.volume));
+            output::line(&line);
+        });
+        return Ok(());
     }
     let mut v = ops.create(&req)?;
     if a.attach {
@@ -270,9 +354,15 @@ fn dry_run(ctx: &Ctx, d: &DryRun) -> Result<()> {
 
 pub fn list(ctx: &Ctx, a: &ListArgs) -> Result<()> {
     let project = (!a.all_projects).then_some(ctx.global.project.as_str());
-    let vols = ctx.reader().volumes(project)?;
+    let vols = ctx.reader().select(&a.filter.filter(project)?)?;
     if ctx.global.json {
         output::json(&vols);
+        return Ok(());
+    }
+    if a.ids {
+        for v in &vols {
+            output::line(&v.id);
+        }
         return Ok(());
     }
     let rows: Vec<Vec<String>> = vols
@@ -323,7 +413,21 @@ pub fn delete(ctx: &Ctx, a: &DeleteArgs) -> Result<()> {
     let mut first_error: Option<Error> = None;
     let mut deleted = Vec::new();
     let mut failed = Vec::new();
-    for key in &a.volumes {
+    let mut not_found = Vec::new();
+    // By label: the project's volumes carrying them, by id.
+    let keys: Vec<String> = if a.labels.is_empty() {
+        a.volumes.clone()
+    } else {
+        let filter = FilterArgs {
+            labels: a.labels.clone(),
+            ..FilterArgs::default()
+        };
+        ops.select(&filter.filter(Some(&ctx.global.project))?)?
+            .into_iter()
+            .map(|v| v.id)
+            .collect()
+    };
+    for key in &keys {
         let r =
             find(ctx, key).and_then(|v| ops.delete_with(&v.id, a.force, a.cascade).map(|()| v.id));
         match r {
@@ -333,8 +437,12 @@ pub fn delete(ctx: &Ctx, a: &DeleteArgs) -> Result<()> {
                 }
                 deleted.push(id);
             }
+            // Gone already (or meanwhile): what was asked for.
+            Err(e) if e.kind == crate::error::ErrorKind::NotFound && (a.ignore_not_found || !a.labels.is_empty()) => {
+                not_found.push(key.clone());
+            }
             Err(e) => {
-                if a.volumes.len() > 1 {
+                if keys.len() > 1 {
                     output::note(&format!("error: {key}: {}", e.message));
                 }
                 failed.push(
@@ -346,25 +454,23 @@ pub fn delete(ctx: &Ctx, a: &DeleteArgs) -> Result<()> {
     }
     let Some(e) = first_error else {
         if ctx.global.json {
-            output::json(&serde_json::json!({ "deleted": deleted }));
+            output::json(&serde_json::json!({ "deleted": deleted, "not_found": not_found }));
         }
         return Ok(());
     };
     // One JSON document either way: a failure carries what was deleted and
     // what was not, and why, in its details.
-    let e = if a.volumes.len() > 1 {
+    let e = if keys.len() > 1 {
         Error::new(
             e.kind,
-            format!(
-                "{} of {} volumes not deleted",
-                a.volumes.len() - deleted.len(),
-                a.volumes.len()
-            ),
+            format!("{} of {} volumes not deleted", failed.len(), keys.len()),
         )
     } else {
         e
     };
-    Err(e.with_details(serde_json::json!({ "deleted": deleted, "failed": failed })))
+    Err(e.with_details(
+        serde_json::json!({ "deleted": deleted, "failed": failed, "not_found": not_found }),
+    ))
 }
 
 pub fn attach(ctx: &Ctx, a: &AttachArgs) -> Result<()> {

@@ -268,10 +268,10 @@ impl FlowStore for SqliteFlowStore {
 
     fn list(&self, all: bool) -> Result<Vec<FlowRecord>, StoreError> {
         if all {
-            self.query_flows("ORDER BY created_at DESC", None)
+            self.query_flows("ORDER BY created_at DESC, rowid DESC", None)
         } else {
             self.query_flows(
-                "WHERE state NOT IN ('success', 'reverted') ORDER BY created_at DESC",
+                "WHERE state NOT IN ('success', 'reverted') ORDER BY created_at DESC, rowid DESC",
                 None,
             )
         }

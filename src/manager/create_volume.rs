@@ -337,6 +337,7 @@ impl Task for CreateVolumeOnFinish {
             &conn,
             Some(&s.volume_id),
             &events::Event::VolumeCreateEnd {
+                labels: volumes::require(&conn, &s.volume_id)?.labels,
                 size: s.size,
                 backend: s.backend,
                 path,

@@ -106,6 +106,9 @@ impl Task for ManageStart {
             .into());
         }
         let conn = self.0.store.db().lock();
+        if let Some(name) = &name {
+            volumes::claim_name(&conn, &req.project, name, None)?;
+        }
         let quota = self.0.quota();
         quota.check_per_volume(&conn, &req.project, gib)?;
         let r = quota.reserve(&conn, &req.project, &volume_deltas(gib, None))?;
@@ -133,6 +136,8 @@ impl Task for ManageStart {
             attempts: 1,
             quota_held: true,
             reservation: None,
+            labels: Default::default(),
+            expires_at: None,
         };
         volumes::insert(&conn, &v)?;
         Ok(outputs().with(VOLUME, v).with(FOREIGN_NAME, foreign))

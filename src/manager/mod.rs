@@ -6,6 +6,7 @@ pub mod create_volume;
 pub mod delete_volume;
 pub mod export_volume;
 pub mod extend_volume;
+pub mod label_volume;
 pub mod manage_volume;
 pub mod migrate_volume;
 pub mod rename_volume;

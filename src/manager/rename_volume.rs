@@ -43,6 +43,7 @@ impl Task for RenameVolume {
             .ok_or_else(|| Error::invalid("a volume's new name may not be empty"))?;
         let conn = self.0.store.db().lock();
         let v = volumes::require(&conn, &id)?;
+        volumes::claim_name(&conn, &v.project, &name, Some(&id))?;
         volumes::set_name(&conn, &id, Some(&name))?;
         events::emit(
             &conn,

@@ -74,6 +74,9 @@ impl Task for SnapshotEntryCreate {
             .backend
             .clone()
             .ok_or_else(|| Error::internal("volume has no backend"))?;
+        if let Some(name) = &name {
+            snapshots::claim_name(&conn, &v.project, name)?;
+        }
         let quota = self.0.quota();
         let r = quota.reserve(
             &conn,

@@ -41,6 +41,8 @@ crate::string_enum! {
         VolumeDetach = "volume.detach",
         /// A volume was renamed.
         VolumeRename = "volume.rename",
+        /// A volume's labels changed.
+        VolumeLabel = "volume.label",
         /// A volume or a snapshot of it was written to a file.
         VolumeExport = "volume.export",
         /// An existing object was taken in as a volume.
@@ -94,6 +96,9 @@ pub enum Event {
     },
     /// `volume.create.end`
     VolumeCreateEnd {
+        /// Its labels.
+        #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+        labels: crate::store::volumes::Labels,
         /// GiB.
         size: u64,
         /// Its backend.
@@ -187,6 +192,13 @@ pub enum Event {
     VolumeDetach {
         /// The device it had.
         device: Option<String>,
+    },
+    /// `volume.label`
+    VolumeLabel {
+        /// Labels set (added or replaced).
+        set: crate::store::volumes::Labels,
+        /// Labels removed.
+        removed: Vec<String>,
     },
     /// `volume.rename`
     VolumeRename {
@@ -344,6 +356,7 @@ impl Event {
             Event::VolumeAttach { .. } => T::VolumeAttach,
             Event::VolumeDetach { .. } => T::VolumeDetach,
             Event::VolumeRename { .. } => T::VolumeRename,
+            Event::VolumeLabel { .. } => T::VolumeLabel,
             Event::VolumeExport { .. } => T::VolumeExport,
             Event::VolumeManage { .. } => T::VolumeManage,
             Event::VolumeMigrate { .. } => T::VolumeMigrate,

@@ -21,6 +21,8 @@ crate::string_enum! {
         Extend = "extend",
         /// Rename a volume.
         Rename = "rename",
+        /// Change a volume's labels.
+        Label = "label",
         /// Write a volume or snapshot to a file.
         Export = "export",
         /// Take an existing object in as a volume.

@@ -70,9 +70,11 @@ impl Store {
     }
 }
 
-/// Now, as stored: RFC 3339, UTC, seconds.
+/// Now, as stored: RFC 3339, UTC, microseconds.
 pub fn now() -> String {
-    humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
+    // Microseconds: rows made in the same second still sort in the order
+    // they were made (and rowid breaks what ties remain).
+    humantime::format_rfc3339_micros(std::time::SystemTime::now()).to_string()
 }
 
 /// Unix time now in seconds.

@@ -174,6 +174,18 @@ ALTER TABLE volumes ADD COLUMN attach_partscan INTEGER;
 UPDATE volumes SET attach_read_only = 0, attach_partscan = 0 WHERE device IS NOT NULL;
 ";
 
+/// Names are unique per project: looked up by (project, name) on every
+/// create and rename. Not a UNIQUE index: a store from before may hold
+/// duplicates, which are kept (and reported, see [`migrate`]). Volumes get
+/// labels (a JSON object) and an expiry (RFC 3339, for `gc`).
+const V8: &str = "
+CREATE INDEX volumes_project_name ON volumes(project, name);
+CREATE INDEX snapshots_project_name ON snapshots(project, name);
+ALTER TABLE volumes ADD COLUMN labels TEXT NOT NULL DEFAULT '{}';
+ALTER TABLE volumes ADD COLUMN expires_at TEXT;
+CREATE INDEX volumes_expiry ON volumes(expires_at) WHERE expires_at IS NOT NULL;
+";
+
 /// The migrations, oldest first.
 fn migrations() -> Vec<String> {
     vec![
@@ -184,6 +196,7 @@ fn migrations() -> Vec<String> {
         V5.to_string(),
         V6.to_string(),
         V7.to_string(),
+        V8.to_string(),
     ]
 }
 
@@ -216,6 +229,15 @@ pub fn migrate(db: &Db) -> Result<()> {
             conn.execute_batch(m)?;
         }
         conn.execute_batch(&format!("PRAGMA user_version = {want}"))?;
+        if have < 8 {
+            for (project, name, ids) in super::volumes::duplicate_names(conn)? {
+                tracing::warn!(
+                    "volumes {} of project {project} share the name `{name}` (names are unique \
+                     now; these are kept): rename all but one, by id",
+                    ids.join(", ")
+                );
+            }
+        }
         Ok(())
     })
 }

@@ -101,6 +101,21 @@ pub fn insert(conn: &Connection, s: &Snapshot) -> Result<()> {
     Ok(())
 }
 
+/// Refuses (conflict, exit 6) a snapshot name another snapshot of the
+/// project has; called inside the write transaction that sets it.
+pub fn claim_name(conn: &Connection, project: &str, name: &str) -> Result<()> {
+    let other: Option<String> = conn
+        .prepare_cached("SELECT id FROM snapshots WHERE project = ?1 AND name = ?2 LIMIT 1")?
+        .query_row(params![project, name], |r| r.get(0))
+        .optional()?;
+    match other {
+        Some(id) => Err(Error::conflict(format!(
+            "a snapshot named `{name}` already exists in project {project} ({id}): names are unique per project"
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// The snapshot with this id.
 pub fn get(conn: &Connection, id: &str) -> Result<Option<Snapshot>> {
     Ok(conn
@@ -123,7 +138,7 @@ pub fn find(conn: &Connection, project: Option<&str>, key: &str) -> Result<Snaps
         ))?
         .query_map(params![key, project], from_row)?
         .collect::<rusqlite::Result<Vec<_>>>()?;
-    if m.is_empty() && key.len() >= 8 {
+    if m.is_empty() && crate::api::looks_like_id_prefix(key) {
         m = conn
             .prepare_cached(&format!(
                 "SELECT {COLUMNS} FROM snapshots WHERE substr(id, 1, length(?1)) = ?1
@@ -152,7 +167,7 @@ pub fn list(
     Ok(conn
         .prepare_cached(&format!(
             "SELECT {COLUMNS} FROM snapshots WHERE (?1 IS NULL OR project = ?1)
-             AND (?2 IS NULL OR volume_id = ?2) ORDER BY created_at, id"
+             AND (?2 IS NULL OR volume_id = ?2) ORDER BY created_at, rowid"
         ))?
         .query_map(params![project, volume_id], from_row)?
         .collect::<rusqlite::Result<Vec<_>>>()?)

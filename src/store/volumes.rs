@@ -55,6 +55,9 @@ crate::string_enum! {
     }
 }
 
+/// A volume's labels: key → value, ordered by key.
+pub type Labels = std::collections::BTreeMap<String, String>;
+
 /// A volume row. Its JSON form is volctl's stable output shape.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Volume {
@@ -74,6 +77,12 @@ pub struct Volume {
     pub device: Option<String>,
     /// How it is attached, while it is (`attach --read-only`, `--partscan`).
     pub attach_mode: Option<AttachMode>,
+    /// The user's labels (`create --label k=v`, `volctl label`).
+    #[serde(default)]
+    pub labels: Labels,
+    /// When `gc` may delete it (RFC 3339; `create --ttl`, `--expires-at`).
+    #[serde(default)]
+    pub expires_at: Option<String>,
     /// RFC 3339.
     pub created_at: String,
     /// RFC 3339.
@@ -107,7 +116,7 @@ pub struct Volume {
 
 const COLUMNS: &str = "id, name, size, status, backend, path, device, created_at, updated_at,
     launched_at, project, type_name, type_id, zone, source_kind, source_id, error, attempts,
-    quota_held, reservation, attach_read_only, attach_partscan";
+    quota_held, reservation, attach_read_only, attach_partscan, labels, expires_at";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Volume> {
     Ok(Volume {
@@ -138,6 +147,13 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Volume> {
             }),
             _ => None,
         },
+        labels: {
+            let text: String = r.get(22)?;
+            serde_json::from_str(&text).map_err(|e| {
+                rusqlite::Error::FromSqlConversionFailure(22, rusqlite::types::Type::Text, e.into())
+            })?
+        },
+        expires_at: r.get(23)?,
     })
 }
 
@@ -145,7 +161,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Volume> {
 pub fn insert(conn: &Connection, v: &Volume) -> Result<()> {
     conn.prepare_cached(&format!(
         "INSERT INTO volumes ({COLUMNS}) VALUES
-         (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)"
+         (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)"
     ))?
     .execute(params![
         v.id,
@@ -170,6 +186,8 @@ pub fn insert(conn: &Connection, v: &Volume) -> Result<()> {
         v.reservation,
         v.attach_mode.map(|m| m.read_only),
         v.attach_mode.map(|m| m.partscan),
+        serde_json::to_string(&v.labels).map_err(Error::from)?,
+        v.expires_at,
     ])?;
     Ok(())
 }
@@ -180,6 +198,57 @@ pub fn get(conn: &Connection, id: &str) -> Result<Option<Volume>> {
         .prepare_cached(&format!("SELECT {COLUMNS} FROM volumes WHERE id = ?1"))?
         .query_row([id], from_row)
         .optional()?)
+}
+
+/// The volume of `project` named `name`, other than `except` (a volume
+/// being renamed), if there is one: names are unique per project.
+pub fn named(
+    conn: &Connection,
+    project: &str,
+    name: &str,
+    except: Option<&str>,
+) -> Result<Option<String>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT id FROM volumes WHERE project = ?1 AND name = ?2 AND id IS NOT ?3 LIMIT 1",
+        )?
+        .query_row(params![project, name, except], |r| r.get(0))
+        .optional()?)
+}
+
+/// Refuses (conflict, exit 6) a name another volume of the project has.
+/// Called inside the write transaction that sets the name, so two
+/// processes cannot both take it.
+pub fn claim_name(conn: &Connection, project: &str, name: &str, except: Option<&str>) -> Result<()> {
+    match named(conn, project, name, except)? {
+        Some(id) => Err(Error::conflict(format!(
+            "a volume named `{name}` already exists in project {project} ({id}): names are unique per project"
+        ))
+        .with_details(serde_json::json!({ "name_taken": { "name": name, "volume": id } }))),
+        None => Ok(()),
+    }
+}
+
+/// Names held by more than one volume of a project (from before names
+/// were unique): (project, name, ids).
+pub fn duplicate_names(conn: &Connection) -> Result<Vec<(String, String, Vec<String>)>> {
+    let mut st = conn.prepare(
+        "SELECT project, name, group_concat(id, ' ') FROM volumes WHERE name IS NOT NULL
+         GROUP BY project, name HAVING count(*) > 1 ORDER BY project, name",
+    )?;
+    let rows = st
+        .query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows
+        .into_iter()
+        .map(|(p, n, ids)| (p, n, ids.split(' ').map(String::from).collect()))
+        .collect())
 }
 
 /// The volume with this id, or an error naming it.
@@ -202,10 +271,7 @@ pub fn find(conn: &Connection, project: Option<&str>, key: &str) -> Result<Volum
         ))?
         .query_map(params![key, project], from_row)?
         .collect::<rusqlite::Result<Vec<_>>>()?;
-    if matches.is_empty()
-        && key.len() >= 8
-        && key.chars().all(|c| c.is_ascii_hexdigit() || c == '-')
-    {
+    if matches.is_empty() && crate::api::looks_like_id_prefix(key) {
         matches = conn
             .prepare_cached(&format!(
                 "SELECT {COLUMNS} FROM volumes WHERE substr(id, 1, length(?1)) = ?1
@@ -233,7 +299,7 @@ pub fn find(conn: &Connection, project: Option<&str>, key: &str) -> Result<Volum
 /// All volumes, oldest first; of one project if given.
 pub fn list(conn: &Connection, project: Option<&str>) -> Result<Vec<Volume>> {
     let sql = format!(
-        "SELECT {COLUMNS} FROM volumes WHERE ?1 IS NULL OR project = ?1 ORDER BY created_at, id"
+        "SELECT {COLUMNS} FROM volumes WHERE ?1 IS NULL OR project = ?1 ORDER BY created_at, rowid"
     );
     Ok(conn
         .prepare_cached(&sql)?
@@ -319,6 +385,25 @@ pub fn set_device(conn: &Connection, id: &str, device: Option<&str>) -> Result<(
     )?
     .execute(params![id, device, status, now()])?;
     Ok(())
+}
+
+/// Replaces a volume's labels.
+pub fn set_labels(conn: &Connection, id: &str, labels: &Labels) -> Result<()> {
+    conn.prepare_cached("UPDATE volumes SET labels = ?2, updated_at = ?3 WHERE id = ?1")?
+        .execute(params![id, serde_json::to_string(labels).map_err(Error::from)?, now()])?;
+    Ok(())
+}
+
+/// The volumes whose expiry is at or before `now` (as stored), of
+/// `project` or of every project; oldest expiry first.
+pub fn expired(conn: &Connection, project: Option<&str>, now: &str) -> Result<Vec<Volume>> {
+    Ok(conn
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM volumes WHERE expires_at IS NOT NULL AND expires_at <= ?1
+             AND (?2 IS NULL OR project = ?2) ORDER BY expires_at, rowid"
+        ))?
+        .query_map(params![now, project], from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?)
 }
 
 /// Records how a volume is attached.

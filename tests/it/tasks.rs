@@ -112,6 +112,7 @@ fn extract_volume_request_normalises_and_validates() {
         zone: Some("z1".into()),
         project: "p".into(),
         source: None,
+        ..Default::default()
     };
     let out = execute_task(&t, &outputs().with(REQUEST, &ok)).unwrap();
     let r: VolumeRequest = serde_json::from_value(out["volume_request"].clone()).unwrap();

@@ -1,0 +1,346 @@
+//! Operations for scripts and CI jobs: selecting volumes (filters, labels),
+//! labelling, expiry and `gc`, waiting for a state, and the idempotent
+//! create (`create --if-not-exists`).
+
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use crate::api::CreateRequest;
+use crate::api::create_volume::ExtractVolumeRequest;
+use crate::error::{Error, ErrorKind, Result};
+use crate::labels;
+use crate::manager::label_volume;
+use crate::ops::Ops;
+use crate::store::flows::{FlowMeta, Operation};
+use crate::store::volumes::{self, Labels, Volume, VolumeStatus};
+use crate::wait::Until;
+
+/// Which volumes a command is about (`list`, `delete --label`): every
+/// field given must match.
+#[derive(Clone, Debug, Default)]
+pub struct Filter {
+    /// Of this project (`None`: every project).
+    pub project: Option<String>,
+    /// In this status.
+    pub status: Option<VolumeStatus>,
+    /// Named so: a glob (`*` any run, `?` one character).
+    pub name: Option<String>,
+    /// On this backend.
+    pub backend: Option<String>,
+    /// Of this volume type (by name).
+    pub type_name: Option<String>,
+    /// Carrying every one of these labels.
+    pub labels: Labels,
+}
+
+impl Filter {
+    /// Whether `v` is selected.
+    pub fn matches(&self, v: &Volume) -> bool {
+        self.status.is_none_or(|s| v.status == s)
+            && self
+                .name
+                .as_deref()
+                .is_none_or(|g| v.name.as_deref().is_some_and(|n| glob(g, n)))
+            && self
+                .backend
+                .as_deref()
+                .is_none_or(|b| v.backend.as_deref() == Some(b))
+            && self
+                .type_name
+                .as_deref()
+                .is_none_or(|t| v.type_name.as_deref() == Some(t))
+            && labels::matches(&v.labels, &self.labels)
+    }
+}
+
+/// Whether `name` matches `pattern` (`*`: any run, `?`: one character).
+pub fn glob(pattern: &str, name: &str) -> bool {
+    let (p, n): (Vec<char>, Vec<char>) = (pattern.chars().collect(), name.chars().collect());
+    // Iterative matching with one backtrack point: linear in practice.
+    let (mut i, mut j, mut star, mut mark) = (0, 0, None, 0);
+    while j < n.len() {
+        if i < p.len() && (p[i] == '?' || p[i] == n[j]) {
+            i += 1;
+            j += 1;
+        } else if i < p.len() && p[i] == '*' {
+            star = Some(i);
+            mark = j;
+            i += 1;
+        } else if let Some(s) = star {
+            i = s + 1;
+            mark += 1;
+            j = mark;
+        } else {
+            return false;
+        }
+    }
+    p[i..].iter().all(|&c| c == '*')
+}
+
+/// What `gc` did (or, dry, would do).
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct GcReport {
+    /// Deleted (dry run: would be deleted).
+    pub deleted: Vec<String>,
+    /// Expired but kept, with why (in use, has snapshots, busy).
+    pub kept: Vec<Kept>,
+    /// Whether this was a dry run.
+    pub dry_run: bool,
+}
+
+/// An expired volume `gc` did not delete.
+#[derive(Clone, Debug, Serialize)]
+pub struct Kept {
+    /// The volume.
+    pub id: String,
+    /// Its name.
+    pub name: Option<String>,
+    /// Why it is kept.
+    pub reason: String,
+}
+
+/// What `create --if-not-exists` found or made.
+#[derive(Clone, Debug, Serialize)]
+pub struct Ensured {
+    /// The volume.
+    #[serde(flatten)]
+    pub volume: Volume,
+    /// Whether it existed already (nothing was made).
+    pub existing: bool,
+}
+
+/// How long `create --if-not-exists` waits for a volume another process
+/// is still making.
+pub const ENSURE_WAIT: Duration = Duration::from_secs(600);
+
+impl Ops {
+    /// The volumes `filter` selects, as observed, in creation order.
+    pub fn select(&self, filter: &Filter) -> Result<Vec<Volume>> {
+        Ok(self
+            .volumes(filter.project.as_deref())?
+            .into_iter()
+            .filter(|v| filter.matches(v))
+            .collect())
+    }
+
+    /// Changes a volume's labels; returns it updated.
+    pub fn label(&self, volume_id: &str, change: &labels::Change) -> Result<Volume> {
+        self.guard(volume_id)?;
+        self.complete(
+            &label_volume::flow(&self.svc),
+            label_volume::inputs(volume_id, change),
+            FlowMeta::volume(Operation::Label, volume_id),
+        )?;
+        Ok(self.observed(&volumes::require(&self.svc.store.db().lock(), volume_id)?))
+    }
+
+    /// Deletes the expired volumes of `project` (every project: `None`),
+    /// detaching attached ones whose device nothing uses; the others are
+    /// reported and kept. `dry_run`: only says what it would delete.
+    pub fn gc(&self, project: Option<&str>, dry_run: bool) -> Result<GcReport> {
+        let now = crate::wait::format(std::time::SystemTime::now());
+        let expired = volumes::expired(&self.svc.store.db().lock(), project, &now)?;
+        let mut report = GcReport {
+            dry_run,
+            ..GcReport::default()
+        };
+        for v in expired {
+            let v = self.observed(&v);
+            let kept = |reason: String| Kept {
+                id: v.id.clone(),
+                name: v.name.clone(),
+                reason,
+            };
+            if let Some(why) = self.gc_blocker(&v)? {
+                report.kept.push(kept(why));
+                continue;
+            }
+            if dry_run {
+                report.deleted.push(v.id.clone());
+                continue;
+            }
+            match self.delete_with(&v.id, true, false) {
+                Ok(()) => report.deleted.push(v.id.clone()),
+                // Gone meanwhile (another gc, a delete): nothing to do.
+                Err(e) if e.kind == ErrorKind::NotFound => {}
+                Err(e) => report.kept.push(kept(e.message)),
+            }
+        }
+        Ok(report)
+    }
+
+    /// Why `gc` must keep an expired volume, if it must: its device in use,
+    /// snapshots of it, or a state a delete would refuse.
+    fn gc_blocker(&self, v: &Volume) -> Result<Option<String>> {
+        if let Err(e) = self.guard(&v.id) {
+            return Ok(Some(e.message));
+        }
+        if v.device.is_some()
+            && let Err(e) = crate::manager::attach_volume::refuse_busy(&self.svc, v)
+        {
+            return Ok(Some(e.message));
+        }
+        let snaps =
+            crate::store::snapshots::list(&self.svc.store.db().lock(), None, Some(&v.id))?;
+        if !snaps.is_empty() {
+            return Ok(Some(format!(
+                "it has {} snapshot(s): delete them, or the volume with --cascade",
+                snaps.len()
+            )));
+        }
+        if !matches!(
+            v.status,
+            VolumeStatus::Available | VolumeStatus::InUse | VolumeStatus::Error
+        ) {
+            return Ok(Some(format!("it is {}", v.status)));
+        }
+        Ok(None)
+    }
+
+    /// Waits until volume `volume_id` is as `until` says, polling the
+    /// store; returns it (`None` once deleted). A volume in `error` ends a
+    /// wait for `available` or `in-use` at once (conflict): it will not
+    /// get there by itself. Past `timeout`: a `timed_out` error (exit 8).
+    pub fn wait(&self, volume_id: &str, until: Until, timeout: Duration) -> Result<Option<Volume>> {
+        let start = Instant::now();
+        let mut pause = Duration::from_millis(20);
+        loop {
+            let v = volumes::get(&self.svc.store.db().lock(), volume_id)?.map(|v| self.observed(&v));
+            let last = match (&v, until) {
+                (None, Until::Deleted) => return Ok(None),
+                (None, _) => {
+                    return Err(Error::not_found(format!(
+                        "volume {volume_id} does not exist (deleted?)"
+                    )));
+                }
+                (Some(v), Until::Available) if v.status == VolumeStatus::Available => {
+                    return Ok(Some(v.clone()));
+                }
+                (Some(v), Until::InUse) if v.status == VolumeStatus::InUse => {
+                    return Ok(Some(v.clone()));
+                }
+                (Some(v), Until::Available | Until::InUse)
+                    if matches!(v.status, VolumeStatus::Error | VolumeStatus::ErrorDeleting) =>
+                {
+                    return Err(Error::conflict(format!(
+                        "volume {volume_id} is {}{}: it will not become {until} by itself",
+                        v.status,
+                        v.error.as_deref().map(|e| format!(" ({e})")).unwrap_or_default()
+                    )));
+                }
+                (Some(v), _) => v.status,
+            };
+            let left = timeout.saturating_sub(start.elapsed());
+            if left.is_zero() {
+                return Err(Error::new(
+                    ErrorKind::TimedOut,
+                    format!(
+                        "volume {volume_id} is still {last} after {}; it was to become {until}",
+                        humantime::format_duration(Duration::from_secs(timeout.as_secs()))
+                    ),
+                ));
+            }
+            std::thread::sleep(pause.min(left));
+            pause = (pause * 2).min(Duration::from_millis(250));
+        }
+    }
+
+    /// `create --if-not-exists`: the volume of the request's project with
+    /// its name, if one exists with the same size, type and source
+    /// (`existing: true`; one still being made is waited for); a volume of
+    /// that name with another spec is a conflict naming the difference;
+    /// else a new volume. Two processes racing for the name end with one
+    /// volume: the loser finds the winner's.
+    pub fn ensure(&self, req: &CreateRequest) -> Result<Ensured> {
+        let name = req
+            .name
+            .as_deref()
+            .ok_or_else(|| Error::invalid("--if-not-exists needs --name: it finds a volume by name"))?;
+        // What the request resolves to, but for the name (taken, perhaps).
+        let want = ExtractVolumeRequest(self.svc.clone()).extract(&CreateRequest {
+            name: None,
+            ..req.clone()
+        })?;
+        for _ in 0..3 {
+            if let Some(id) =
+                volumes::named(&self.svc.store.db().lock(), &req.project, name, None)?
+            {
+                let v = volumes::require(&self.svc.store.db().lock(), &id)?;
+                let differences = differences(&v, &want);
+                if !differences.is_empty() {
+                    return Err(Error::conflict(format!(
+                        "volume `{name}` ({id}) exists with another spec: {}",
+                        differences.join(", ")
+                    )));
+                }
+                let v = match v.status {
+                    VolumeStatus::Creating | VolumeStatus::Downloading => self
+                        .wait(&id, Until::Available, ENSURE_WAIT)?
+                        .ok_or_else(|| Error::not_found(format!("volume {id} was deleted")))?,
+                    _ => self.observed(&v),
+                };
+                return Ok(Ensured {
+                    volume: v,
+                    existing: true,
+                });
+            }
+            match self.create(req) {
+                Ok(v) => {
+                    return Ok(Ensured {
+                        volume: v,
+                        existing: false,
+                    });
+                }
+                // Another process took the name meanwhile: find its volume.
+                Err(e) if e.kind == ErrorKind::Conflict && e.details.get("name_taken").is_some() => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Err(Error::conflict(format!(
+            "volume `{name}` kept appearing and vanishing; try again"
+        )))
+    }
+}
+
+/// How an existing volume differs from what a request resolves to, in
+/// words (empty: the same).
+fn differences(v: &Volume, want: &crate::api::VolumeRequest) -> Vec<String> {
+    let mut d = Vec::new();
+    if v.size != want.size {
+        d.push(format!("size {} GiB, asked {} GiB", v.size, want.size));
+    }
+    if v.type_name != want.type_name {
+        d.push(format!(
+            "type {}, asked {}",
+            v.type_name.as_deref().unwrap_or("none"),
+            want.type_name.as_deref().unwrap_or("none")
+        ));
+    }
+    if (v.source_kind, &v.source_id) != (want.source_kind, &want.source_id) {
+        d.push(format!(
+            "made from {} {}, asked {} {}",
+            v.source_kind,
+            v.source_id.as_deref().unwrap_or("-"),
+            want.source_kind,
+            want.source_id.as_deref().unwrap_or("-")
+        ));
+    }
+    d
+}
+
+#[cfg(test)]
+mod tests {
+    use super::glob;
+
+    #[test]
+    fn globs() {
+        assert!(glob("ci-*", "ci-root"));
+        assert!(glob("*", ""));
+        assert!(glob("a?c", "abc"));
+        assert!(!glob("a?c", "ac"));
+        assert!(glob("*-scratch-*", "job-scratch-7"));
+        assert!(!glob("ci-*", "cd-root"));
+        assert!(glob("a*b*c", "aXbYbZc"));
+    }
+}
