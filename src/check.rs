@@ -208,12 +208,16 @@ fn unique_names(s: &StoreView, report: &mut Report) {
     let mut seen: std::collections::BTreeMap<(&str, &str, &str), Vec<&str>> = Default::default();
     for v in &s.volumes {
         if let Some(n) = &v.name {
-            seen.entry(("volume", &v.project, n)).or_default().push(&v.id);
+            seen.entry(("volume", &v.project, n))
+                .or_default()
+                .push(&v.id);
         }
     }
     for sn in &s.snapshots {
         if let Some(n) = &sn.name {
-            seen.entry(("snapshot", &sn.project, n)).or_default().push(&sn.id);
+            seen.entry(("snapshot", &sn.project, n))
+                .or_default()
+                .push(&sn.id);
         }
     }
     for ((what, project, name), ids) in seen {

@@ -12,7 +12,10 @@ use crate::store::volumes::Labels;
 /// Checks a label key.
 pub fn check_key(key: &str) -> Result<()> {
     let ok = (1..=63).contains(&key.len())
-        && key.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && key
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric())
         && key
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '/' | '-'));
@@ -80,7 +83,9 @@ impl Change {
             }
         }
         if let Some(k) = c.remove.iter().find(|k| c.set.contains_key(*k)) {
-            return Err(Error::invalid(format!("label `{k}` is both set and removed")));
+            return Err(Error::invalid(format!(
+                "label `{k}` is both set and removed"
+            )));
         }
         Ok(c)
     }
@@ -116,7 +121,10 @@ mod tests {
         let c = Change::parse(&["a=1".into(), "b-".into()]).unwrap();
         let before: Labels = [("b".into(), "x".into()), ("c".into(), "y".into())].into();
         let after = c.apply(&before);
-        assert_eq!(after, [("a".into(), "1".into()), ("c".into(), "y".into())].into());
+        assert_eq!(
+            after,
+            [("a".into(), "1".into()), ("c".into(), "y".into())].into()
+        );
         assert!(matches(&after, &[("a".into(), "1".into())].into()));
         assert!(!matches(&after, &[("a".into(), "2".into())].into()));
         assert!(Change::parse(&["a=1".into(), "a-".into()]).is_err());

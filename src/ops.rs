@@ -261,7 +261,12 @@ impl Ops {
     }
 
     /// Runs a flow to its end; its failure as an error.
-    pub(crate) fn complete(&self, flow: &Flow, inputs: Values, meta: FlowMeta) -> Result<FlowOutcome> {
+    pub(crate) fn complete(
+        &self,
+        flow: &Flow,
+        inputs: Values,
+        meta: FlowMeta,
+    ) -> Result<FlowOutcome> {
         let out = self.run(flow, inputs, meta)?;
         if out.is_success() {
             Ok(out)

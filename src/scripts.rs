@@ -181,8 +181,7 @@ impl Ops {
         {
             return Ok(Some(e.message));
         }
-        let snaps =
-            crate::store::snapshots::list(&self.svc.store.db().lock(), None, Some(&v.id))?;
+        let snaps = crate::store::snapshots::list(&self.svc.store.db().lock(), None, Some(&v.id))?;
         if !snaps.is_empty() {
             return Ok(Some(format!(
                 "it has {} snapshot(s): delete them, or the volume with --cascade",
@@ -206,7 +205,8 @@ impl Ops {
         let start = Instant::now();
         let mut pause = Duration::from_millis(20);
         loop {
-            let v = volumes::get(&self.svc.store.db().lock(), volume_id)?.map(|v| self.observed(&v));
+            let v =
+                volumes::get(&self.svc.store.db().lock(), volume_id)?.map(|v| self.observed(&v));
             let last = match (&v, until) {
                 (None, Until::Deleted) => return Ok(None),
                 (None, _) => {
@@ -226,7 +226,10 @@ impl Ops {
                     return Err(Error::conflict(format!(
                         "volume {volume_id} is {}{}: it will not become {until} by itself",
                         v.status,
-                        v.error.as_deref().map(|e| format!(" ({e})")).unwrap_or_default()
+                        v.error
+                            .as_deref()
+                            .map(|e| format!(" ({e})"))
+                            .unwrap_or_default()
                     )));
                 }
                 (Some(v), _) => v.status,
@@ -253,18 +256,16 @@ impl Ops {
     /// else a new volume. Two processes racing for the name end with one
     /// volume: the loser finds the winner's.
     pub fn ensure(&self, req: &CreateRequest) -> Result<Ensured> {
-        let name = req
-            .name
-            .as_deref()
-            .ok_or_else(|| Error::invalid("--if-not-exists needs --name: it finds a volume by name"))?;
+        let name = req.name.as_deref().ok_or_else(|| {
+            Error::invalid("--if-not-exists needs --name: it finds a volume by name")
+        })?;
         // What the request resolves to, but for the name (taken, perhaps).
         let want = ExtractVolumeRequest(self.svc.clone()).extract(&CreateRequest {
             name: None,
             ..req.clone()
         })?;
         for _ in 0..3 {
-            if let Some(id) =
-                volumes::named(&self.svc.store.db().lock(), &req.project, name, None)?
+            if let Some(id) = volumes::named(&self.svc.store.db().lock(), &req.project, name, None)?
             {
                 let v = volumes::require(&self.svc.store.db().lock(), &id)?;
                 let differences = differences(&v, &want);
@@ -293,7 +294,8 @@ impl Ops {
                     });
                 }
                 // Another process took the name meanwhile: find its volume.
-                Err(e) if e.kind == ErrorKind::Conflict && e.details.get("name_taken").is_some() => {}
+                Err(e)
+                    if e.kind == ErrorKind::Conflict && e.details.get("name_taken").is_some() => {}
                 Err(e) => return Err(e),
             }
         }

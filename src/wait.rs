@@ -56,7 +56,12 @@ pub fn expiry_in(ttl: Duration) -> Result<String> {
                 .is_ok_and(|d| d.as_secs() < 253_402_300_799) // 9999-12-31
         })
         .map(format)
-        .ok_or_else(|| Error::invalid(format!("a ttl of {} is too long", humantime::format_duration(ttl))))
+        .ok_or_else(|| {
+            Error::invalid(format!(
+                "a ttl of {} is too long",
+                humantime::format_duration(ttl)
+            ))
+        })
 }
 
 #[cfg(test)]

@@ -76,18 +76,20 @@ pub fn wait(ctx: &Ctx, a: &WaitArgs) -> Result<()> {
         (Ok(v), _) => v.id,
         // Waiting for a deletion of what is gone: done.
         (Err(e), Until::Deleted) if e.kind == crate::error::ErrorKind::NotFound => {
-            ctx.render(&serde_json::json!({ "volume": a.volume, "deleted": true }), || {
-                output::line(&format!("{} deleted", a.volume))
-            });
+            ctx.render(
+                &serde_json::json!({ "volume": a.volume, "deleted": true }),
+                || output::line(&format!("{} deleted", a.volume)),
+            );
             return Ok(());
         }
         (Err(e), _) => return Err(e),
     };
     match ops.wait(&id, a.until, timeout)? {
         Some(v) => ctx.render(&v, || output::line(&format!("{} {}", v.id, v.status))),
-        None => ctx.render(&serde_json::json!({ "volume": id, "deleted": true }), || {
-            output::line(&format!("{id} deleted"))
-        }),
+        None => ctx.render(
+            &serde_json::json!({ "volume": id, "deleted": true }),
+            || output::line(&format!("{id} deleted")),
+        ),
     }
     Ok(())
 }

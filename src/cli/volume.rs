@@ -297,7 +297,10 @@ pub fn create(ctx: &Ctx, a: &CreateArgs) -> Result<()> {
         };
         ctx.render(&e, || {
             if e.existing {
-                ctx.note(&format!("volume `{}` exists already", e.volume.name.as_deref().unwrap_or("")));
+                ctx.note(&format!(
+                    "volume `{}` exists already",
+                    e.volume.name.as_deref().unwrap_or("")
+                ));
             }
             ctx.note(&summary(&e.volume));
             output::line(&line);
@@ -438,7 +441,10 @@ pub fn delete(ctx: &Ctx, a: &DeleteArgs) -> Result<()> {
                 deleted.push(id);
             }
             // Gone already (or meanwhile): what was asked for.
-            Err(e) if e.kind == crate::error::ErrorKind::NotFound && (a.ignore_not_found || !a.labels.is_empty()) => {
+            Err(e)
+                if e.kind == crate::error::ErrorKind::NotFound
+                    && (a.ignore_not_found || !a.labels.is_empty()) =>
+            {
                 not_found.push(key.clone());
             }
             Err(e) => {

@@ -219,7 +219,12 @@ pub fn named(
 /// Refuses (conflict, exit 6) a name another volume of the project has.
 /// Called inside the write transaction that sets the name, so two
 /// processes cannot both take it.
-pub fn claim_name(conn: &Connection, project: &str, name: &str, except: Option<&str>) -> Result<()> {
+pub fn claim_name(
+    conn: &Connection,
+    project: &str,
+    name: &str,
+    except: Option<&str>,
+) -> Result<()> {
     match named(conn, project, name, except)? {
         Some(id) => Err(Error::conflict(format!(
             "a volume named `{name}` already exists in project {project} ({id}): names are unique per project"
@@ -390,7 +395,11 @@ pub fn set_device(conn: &Connection, id: &str, device: Option<&str>) -> Result<(
 /// Replaces a volume's labels.
 pub fn set_labels(conn: &Connection, id: &str, labels: &Labels) -> Result<()> {
     conn.prepare_cached("UPDATE volumes SET labels = ?2, updated_at = ?3 WHERE id = ?1")?
-        .execute(params![id, serde_json::to_string(labels).map_err(Error::from)?, now()])?;
+        .execute(params![
+            id,
+            serde_json::to_string(labels).map_err(Error::from)?,
+            now()
+        ])?;
     Ok(())
 }
 

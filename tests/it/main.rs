@@ -20,6 +20,7 @@ mod cli_resume;
 mod cli_retype;
 mod cli_revert;
 mod cli_safety;
+mod cli_scripts;
 mod cli_wipe;
 mod flow_engine;
 mod flow_props;
