@@ -16,6 +16,9 @@ _volctl() {
             ",$1")
                 cmd="volctl"
                 ;;
+            volctl,apply)
+                cmd="volctl__subcmd__apply"
+                ;;
             volctl,attach)
                 cmd="volctl__subcmd__attach"
                 ;;
@@ -126,6 +129,9 @@ _volctl() {
                 ;;
             volctl__subcmd__flow__subcmd__help,show)
                 cmd="volctl__subcmd__flow__subcmd__help__subcmd__show"
+                ;;
+            volctl__subcmd__help,apply)
+                cmd="volctl__subcmd__help__subcmd__apply"
                 ;;
             volctl__subcmd__help,attach)
                 cmd="volctl__subcmd__help__subcmd__attach"
@@ -383,12 +389,46 @@ _volctl() {
 
     case "${cmd}" in
         volctl)
-            opts="-q -v -h -V --state-dir --config --project --json --quiet --verbose --help --version create list show delete extend rename label gc wait export migrate retype manage unmanage attach detach snapshot image events flow resume rollback check type quota backend help"
+            opts="-q -v -h -V --state-dir --config --project --json --quiet --verbose --help --version create list show delete extend rename label gc wait apply export migrate retype manage unmanage attach detach snapshot image events flow resume rollback check type quota backend help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --project)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        volctl__subcmd__apply)
+            opts="-f -q -v -h --file --dry-run --prune --force --state-dir --config --project --json --quiet --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --state-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -955,8 +995,22 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__help)
-            opts="create list show delete extend rename label gc wait export migrate retype manage unmanage attach detach snapshot image events flow resume rollback check type quota backend help"
+            opts="create list show delete extend rename label gc wait apply export migrate retype manage unmanage attach detach snapshot image events flow resume rollback check type quota backend help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        volctl__subcmd__help__subcmd__apply)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

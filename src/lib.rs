@@ -22,6 +22,7 @@
 //!   (create, delete, attach…; the half-way-flow guard), [`recovery`]
 //!   (orphans, resume, rollback), [`check`] (invariants, repair),
 //!   [`scripts`] (filters, labels, gc, waits, create --if-not-exists),
+//!   [`apply`] (a declared set of volumes made so),
 //!   [`lifecycle`] (shared state changes).
 //! - **Store**: [`store`] (SQLite tables and queries; SQL lives there and in
 //!   [`quota`]), [`events`] (sinks).
@@ -33,6 +34,7 @@
 //! - **Command line**: [`cli`].
 
 pub mod api;
+pub mod apply;
 pub mod backends;
 pub mod check;
 pub mod child;

@@ -35,6 +35,7 @@ pub fn definition(name: &str, svc: &Arc<Service>) -> Option<Flow> {
         extend_volume::FLOW => extend_volume::flow(svc),
         rename_volume::FLOW => rename_volume::flow(svc),
         crate::manager::label_volume::FLOW => crate::manager::label_volume::flow(svc),
+        crate::apply::FLOW => crate::apply::flow(svc),
         export_volume::FLOW => export_volume::flow(svc),
         revert_snapshot::FLOW => revert_snapshot::flow(svc),
         manage_volume::MANAGE_FLOW => manage_volume::manage_flow(svc),

@@ -264,9 +264,15 @@ impl Ops {
             name: None,
             ..req.clone()
         })?;
+        // One process at a time per name: the second finds the first's
+        // volume rather than racing it for the quota the name would cost.
+        let _held = self.name_lock(&req.project, name)?;
         for _ in 0..3 {
-            if let Some(id) = volumes::named(&self.svc.store.db().lock(), &req.project, name, None)?
-            {
+            // Looked up in a statement of its own: the connection's guard
+            // must not live on through the wait below (other threads of
+            // this process, making the volume, need the connection).
+            let found = volumes::named(&self.svc.store.db().lock(), &req.project, name, None)?;
+            if let Some(id) = found {
                 let v = volumes::require(&self.svc.store.db().lock(), &id)?;
                 let differences = differences(&v, &want);
                 if !differences.is_empty() {
@@ -293,16 +299,53 @@ impl Ops {
                         existing: false,
                     });
                 }
-                // Another process took the name meanwhile: find its volume.
-                Err(e)
-                    if e.kind == ErrorKind::Conflict && e.details.get("name_taken").is_some() => {}
-                Err(e) => return Err(e),
+                // Another process took the name meanwhile (its volume may
+                // also have taken the last of the quota this create was
+                // reserving): find its volume.
+                Err(e) => {
+                    let found =
+                        volumes::named(&self.svc.store.db().lock(), &req.project, name, None)?;
+                    if e.details.get("name_taken").is_none() && found.is_none() {
+                        return Err(e);
+                    }
+                }
             }
         }
         Err(Error::conflict(format!(
             "volume `{name}` kept appearing and vanishing; try again"
         )))
     }
+}
+
+impl Ops {
+    /// Holds the lock of volume name `name` in `project` (a file under
+    /// `locks/`, named by a hash of both), waiting up to [`ENSURE_WAIT`].
+    fn name_lock(&self, project: &str, name: &str) -> Result<crate::locks::FileLock> {
+        let dir = self.svc.store.dir().join("locks");
+        crate::trust::ensure_dir(&dir, "lock directory")?;
+        let path = dir.join(format!("name-{:016x}.lock", fnv1a(&[project, name])));
+        let cancel = crate::flow::CancelToken::new();
+        crate::locks::FileLock::lock_for(&path, &cancel, Some(ENSURE_WAIT)).map_err(|e| {
+            let kind = match e.kind() {
+                std::io::ErrorKind::TimedOut => ErrorKind::TimedOut,
+                _ => ErrorKind::Internal,
+            };
+            Error::new(kind, format!("waiting for the name `{name}`: {e}"))
+        })
+    }
+}
+
+/// FNV-1a over `parts` (each followed by a 0 byte): stable across builds,
+/// so every volctl process names a lock file alike.
+fn fnv1a(parts: &[&str]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for p in parts {
+        for b in p.bytes().chain(std::iter::once(0)) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    h
 }
 
 /// How an existing volume differs from what a request resolves to, in

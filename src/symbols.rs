@@ -61,6 +61,10 @@ pub const ATTACH_MODE: Sym<AttachMode> = Sym::new("attach_mode");
 pub const NEW_SIZE: Sym<u64> = Sym::new("new_size");
 /// The name a volume is to be given (`rename`).
 pub const NEW_NAME: Sym<String> = Sym::new("new_name");
+/// What `apply` is to do.
+pub const APPLY_PLAN: Sym<crate::apply::Plan> = Sym::new("apply_plan");
+/// The plan as carried out (the ids of what it made).
+pub const APPLIED: Sym<crate::apply::Plan> = Sym::new("applied");
 /// A change to a volume's labels (`volctl label`).
 pub const LABEL_CHANGE: Sym<crate::labels::Change> = Sym::new("label_change");
 /// The backend a volume is to move to (`migrate`).

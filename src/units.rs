@@ -53,6 +53,71 @@ impl GiB {
     }
 }
 
+/// Parses a size as people write it: a number (decimals allowed) with a
+/// binary unit — `K`, `M`, `G`, `T`, `P`, optionally followed by `i`, `iB`
+/// or `B` (`512M`, `1.5T`, `4096KiB`) — or a plain number, meaning GiB.
+/// Fractions of a byte are rounded up.
+pub fn parse_size(s: &str) -> crate::error::Result<Bytes> {
+    let t = s.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let shift = match unit.trim().to_ascii_uppercase().as_str() {
+        "" | "G" | "GI" | "GIB" | "GB" => 30,
+        "K" | "KI" | "KIB" | "KB" => 10,
+        "M" | "MI" | "MIB" | "MB" => 20,
+        "T" | "TI" | "TIB" | "TB" => 40,
+        "P" | "PI" | "PIB" | "PB" => 50,
+        _ => {
+            return Err(crate::error::Error::invalid(format!(
+                "size `{s}`: unknown unit `{unit}` (use K, M, G, T or P, binary; a plain number is GiB)"
+            )));
+        }
+    };
+    let bad = || {
+        crate::error::Error::invalid(format!(
+            "size `{s}` is not a size (write e.g. 10, 512M, 1.5T)"
+        ))
+    };
+    let (whole, frac) = num.split_once('.').unwrap_or((num, ""));
+    if whole.is_empty() && frac.is_empty() || frac.contains('.') {
+        return Err(bad());
+    }
+    let whole: u64 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().map_err(|_| bad())?
+    };
+    // The fraction exactly, as digits / 10^len, scaled by the unit.
+    let frac_bytes = if frac.is_empty() {
+        0
+    } else {
+        if frac.len() > 18 || !frac.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(bad());
+        }
+        let digits: u128 = frac.parse().map_err(|_| bad())?;
+        let scale = 10u128.pow(frac.len() as u32);
+        (digits << shift).div_ceil(scale)
+    };
+    let bytes = (whole as u128) << shift;
+    u64::try_from(bytes + frac_bytes)
+        .map(Bytes)
+        .map_err(|_| crate::error::Error::invalid(format!("size `{s}` is too large")))
+}
+
+/// Parses a size (as [`parse_size`]) that must be a whole number of GiB,
+/// as volume sizes are for now; returns the GiB.
+pub fn parse_whole_gib(s: &str) -> crate::error::Result<u64> {
+    let b = parse_size(s)?;
+    if b.0 % GIB != 0 {
+        return Err(crate::error::Error::invalid(format!(
+            "size `{s}` is not a whole number of GiB: volume sizes are whole GiB for now"
+        )));
+    }
+    Ok(b.0 / GIB)
+}
+
 impl From<GiB> for Bytes {
     fn from(g: GiB) -> Bytes {
         g.bytes()
@@ -73,6 +138,23 @@ impl fmt::Display for Bytes {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn sizes_as_people_write_them() {
+        use super::{parse_size, parse_whole_gib};
+        assert_eq!(parse_size("10").unwrap().get(), 10 << 30);
+        assert_eq!(parse_size("512M").unwrap().get(), 512 << 20);
+        assert_eq!(parse_size("1.5T").unwrap().get(), 3 << 39);
+        assert_eq!(parse_size("4096KiB").unwrap().get(), 4 << 20);
+        assert_eq!(parse_size("1.5").unwrap().get(), 3 << 29);
+        assert_eq!(parse_size(" 2 G ").unwrap().get(), 2 << 30);
+        for bad in ["", "G", "1.2.3", "-1", "12X", "1e3", "99999999999P"] {
+            assert!(parse_size(bad).is_err(), "{bad}");
+        }
+        assert_eq!(parse_whole_gib("8G").unwrap(), 8);
+        assert_eq!(parse_whole_gib("1T").unwrap(), 1024);
+        assert!(parse_whole_gib("512M").is_err());
+    }
+
     use super::*;
 
     #[test]

@@ -85,6 +85,9 @@ enum Command {
     Gc(scripts::GcArgs),
     /// Wait until a volume is available, in use or deleted
     Wait(scripts::WaitArgs),
+    /// Make the volumes a file declares so: create what is missing (in
+    /// parallel), leave what matches, report what differs
+    Apply(scripts::ApplyArgs),
     /// Write a volume or a snapshot to a file (raw or qcow2)
     Export(volume::ExportArgs),
     /// Move a volume to another backend (copied, verified, then switched)
@@ -207,6 +210,7 @@ fn dispatch(ctx: &Ctx, cli: &Cli) -> Result<()> {
         Command::Label(a) => scripts::label(ctx, a),
         Command::Gc(a) => scripts::gc(ctx, a),
         Command::Wait(a) => scripts::wait(ctx, a),
+        Command::Apply(a) => scripts::apply(ctx, a),
         Command::Extend(a) => volume::extend(ctx, a),
         Command::Rename(a) => volume::rename(ctx, a),
         Command::Export(a) => volume::export(ctx, a),

@@ -1,5 +1,5 @@
-//! `volctl label`, `gc` and `wait`: what scripts and CI jobs need to
-//! converge and to clean up after themselves.
+//! `volctl label`, `gc`, `wait` and `apply`: what scripts and CI jobs need
+//! to converge and to clean up after themselves.
 
 use clap::Args;
 
@@ -40,6 +40,81 @@ pub struct WaitArgs {
     /// Give up after this long (exit 8): 90s, 15m, 2h
     #[arg(long, default_value = "60s", value_name = "DURATION")]
     timeout: String,
+}
+
+/// `volctl apply`.
+#[derive(Args, Debug)]
+pub struct ApplyArgs {
+    /// The file of `[[volume]]` tables (name, size, type, image|snapshot|
+    /// volume, labels, ttl)
+    #[arg(long, short = 'f', value_name = "FILE")]
+    file: std::path::PathBuf,
+    /// Only print the plan
+    #[arg(long)]
+    dry_run: bool,
+    /// Also delete the volumes that carry the labels every volume of the
+    /// file carries but that the file no longer lists
+    #[arg(long)]
+    prune: bool,
+    /// Make the changes apply can make (grow a volume, change its labels)
+    /// instead of reporting them
+    #[arg(long)]
+    force: bool,
+}
+
+pub fn apply(ctx: &Ctx, a: &ApplyArgs) -> Result<()> {
+    use crate::apply::Action;
+    let file = crate::apply::read_file(&a.file)?;
+    let ops = ctx.ops();
+    let plan = ops.plan_apply(&file, &ctx.global.project, a.prune, a.force)?;
+    let plan = if a.dry_run { plan } else { ops.apply(&plan)? };
+    let rows: Vec<serde_json::Value> = plan
+        .steps
+        .iter()
+        .map(|s| {
+            serde_json::json!({
+                "name": s.name, "id": s.id, "action": s.action, "differences": s.differences,
+            })
+        })
+        .collect();
+    let doc = serde_json::json!({ "volumes": rows, "dry_run": a.dry_run });
+    let differing = plan.differing();
+    if !ctx.global.json || differing.is_empty() {
+        ctx.render(&doc, || {
+            for s in &plan.steps {
+                let what = match (s.action, a.dry_run) {
+                    (Action::Create, true) => "would create",
+                    (Action::Create, false) => "created",
+                    (Action::Unchanged, _) => "unchanged",
+                    (Action::Change, true) => "would change",
+                    (Action::Change, false) => "changed",
+                    (Action::Differs, _) => "differs",
+                    (Action::Prune, true) => "would delete",
+                    (Action::Prune, false) => "deleted",
+                };
+                let why = if s.differences.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", s.differences.join("; "))
+                };
+                output::line(&format!(
+                    "{what} {} {}{why}",
+                    s.name,
+                    s.id.as_deref().unwrap_or("-")
+                ));
+            }
+        });
+    }
+    if differing.is_empty() {
+        return Ok(());
+    }
+    let names: Vec<&str> = differing.iter().map(|s| s.name.as_str()).collect();
+    Err(crate::error::Error::conflict(format!(
+        "{} differ from the file ({}); --force makes the changes apply can make (grow, relabel)",
+        names.len(),
+        names.join(", ")
+    ))
+    .with_details(doc))
 }
 
 pub fn label(ctx: &Ctx, a: &LabelArgs) -> Result<()> {

@@ -10,11 +10,17 @@ use crate::error::{Error, Result};
 use crate::ops::DryRun;
 use crate::store::volumes::Volume;
 
+/// A size argument: GiB, or with a unit, a whole number of GiB.
+fn gib_arg(s: &str) -> std::result::Result<u64, String> {
+    crate::units::parse_whole_gib(s).map_err(|e| e.message)
+}
+
 /// `volctl create`.
 #[derive(Args, Debug)]
 pub struct CreateArgs {
-    /// Size in GiB [default: the source's, when there is one]
-    #[arg(long, short)]
+    /// Size: GiB, or with a unit (8G, 1T) [default: the source's, when
+    /// there is one]
+    #[arg(long, short, value_parser = gib_arg)]
     size: Option<u64>,
     /// Name, unique in the project
     #[arg(long, short)]
@@ -147,10 +153,10 @@ pub struct DeleteArgs {
 pub struct ExtendArgs {
     /// Volume id, id prefix or name
     volume: String,
-    /// The new size in GiB (larger than now; the size it already has is a
-    /// no-op). An attached volume grows in place: its device shows the new
-    /// size at once
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    /// The new size: GiB, or with a unit (larger than now; the size it
+    /// already has is a no-op). An attached volume grows in place: its
+    /// device shows the new size at once
+    #[arg(long, value_parser = gib_arg)]
     size: u64,
 }
 

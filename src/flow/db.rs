@@ -77,7 +77,24 @@ impl Db {
     fn configure(mut conn: Connection, busy_timeout: Duration) -> rusqlite::Result<Db> {
         install_busy_handler(&mut conn, busy_timeout)?;
         // journal_mode is persistent in the file; asking again is a cheap read.
-        let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
+        // Switching a new database needs it to itself, and SQLite answers
+        // "locked" at once, without the busy handler, while another process
+        // opens it too: so the switch is retried for as long as a busy
+        // handler would wait.
+        let start = std::time::Instant::now();
+        let mode: String = loop {
+            match conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0)) {
+                Err(rusqlite::Error::SqliteFailure(e, _))
+                    if matches!(
+                        e.code,
+                        rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+                    ) && start.elapsed() < busy_timeout =>
+                {
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                r => break r?,
+            }
+        };
         if !mode.eq_ignore_ascii_case("wal") && !mode.eq_ignore_ascii_case("memory") {
             return Err(rusqlite::Error::InvalidParameterName(format!(
                 "cannot switch the database to WAL mode (got {mode})"

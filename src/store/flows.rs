@@ -23,6 +23,8 @@ crate::string_enum! {
         Rename = "rename",
         /// Change a volume's labels.
         Label = "label",
+        /// Make a declared set of volumes so (`volctl apply`).
+        Apply = "apply",
         /// Write a volume or snapshot to a file.
         Export = "export",
         /// Take an existing object in as a volume.

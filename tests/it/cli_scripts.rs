@@ -346,3 +346,229 @@ fn list_filters_and_order() {
     let plain = v.ok(&["list", "--ids", "--name", "ci-*"]);
     assert_eq!(plain.lines().collect::<Vec<_>>(), made);
 }
+
+const DECLARED: &str = r#"
+[[volume]]
+name = "ci-root"
+size = "2G"
+labels = { job = "1234" }
+ttl = "2h"
+
+[[volume]]
+name = "ci-scratch"
+size = 1
+labels = { job = "1234", kind = "scratch" }
+"#;
+
+fn actions(doc: &Value) -> Vec<(String, String)> {
+    doc["volumes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["name"].as_str().unwrap().to_string(),
+                s["action"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn pairs(p: &[(&str, &str)]) -> Vec<(String, String)> {
+    p.iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect()
+}
+
+#[test]
+fn apply_creates_what_is_missing_then_changes_nothing_and_reports_differences() {
+    let v = Volctl::new();
+    let file = v.path("volumes.toml");
+    std::fs::write(&file, DECLARED).unwrap();
+    let f = file.to_str().unwrap();
+    let dry = v.json(&["apply", "-f", f, "--dry-run"]);
+    assert_eq!(
+        actions(&dry),
+        pairs(&[("ci-root", "create"), ("ci-scratch", "create")])
+    );
+    assert_eq!(
+        v.json(&["list"]),
+        Value::Array(vec![]),
+        "a dry run makes nothing"
+    );
+
+    let done = v.json(&["apply", "-f", f]);
+    assert_eq!(
+        actions(&done),
+        pairs(&[("ci-root", "create"), ("ci-scratch", "create")])
+    );
+    let root = v.json(&["show", "ci-root"]);
+    assert_eq!(root["size"], 2);
+    assert_eq!(root["labels"], serde_json::json!({"job": "1234"}));
+    assert!(root["expires_at"].is_string(), "ttl: {root}");
+    let flows = v.json(&["flow", "list", "--all"]).as_array().unwrap().len();
+
+    // Twice: nothing changes (not even a flow is recorded).
+    let again = v.json(&["apply", "-f", f]);
+    assert_eq!(
+        actions(&again),
+        pairs(&[("ci-root", "unchanged"), ("ci-scratch", "unchanged")])
+    );
+    assert_eq!(
+        v.json(&["flow", "list", "--all"]).as_array().unwrap().len(),
+        flows
+    );
+
+    // A bigger size differs: exit 6 naming it; --force grows it.
+    std::fs::write(&file, DECLARED.replace("\"2G\"", "\"3G\"")).unwrap();
+    let r = v.run(&["apply", "-f", f, "--json"]);
+    assert_eq!(r.code, 6, "{}", r.stderr);
+    let doc = r.json();
+    assert!(
+        doc["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("ci-root"),
+        "{doc}"
+    );
+    assert_eq!(v.json(&["show", "ci-root"])["size"], 2);
+    let forced = v.json(&["apply", "-f", f, "--force"]);
+    assert_eq!(
+        actions(&forced),
+        pairs(&[("ci-root", "change"), ("ci-scratch", "unchanged")])
+    );
+    assert_eq!(v.json(&["show", "ci-root"])["size"], 3);
+    // A smaller one cannot be made so, even with --force.
+    std::fs::write(&file, DECLARED).unwrap();
+    assert_eq!(v.run(&["apply", "-f", f, "--force"]).code, 6);
+
+    // --prune: what carries the file's labels but is no longer listed goes.
+    let only_root = DECLARED
+        .split("[[volume]]")
+        .nth(1)
+        .unwrap()
+        .replace("\"2G\"", "\"3G\"");
+    std::fs::write(&file, format!("[[volume]]{only_root}")).unwrap();
+    let kept = id_of(&v.json(&["create", "--size", "1", "--name", "not-mine"]));
+    let pruned = v.json(&["apply", "-f", f, "--prune"]);
+    assert_eq!(
+        actions(&pruned),
+        pairs(&[("ci-root", "unchanged"), ("ci-scratch", "prune")])
+    );
+    let left = ids(&v.json(&["list"]));
+    assert_eq!(left.len(), 2, "{left:?}");
+    assert!(left.contains(&kept));
+    assert_eq!(v.usage("gigabytes"), (4, 0));
+
+    // Bad files change nothing.
+    for (bad, says) in [
+        (
+            "[[volume]]\nname = \"x\"\nsize = \"512M\"\n",
+            "whole number of GiB",
+        ),
+        (
+            "[[volume]]\nname = \"x\"\nsize = 1\nflavour = \"big\"\n",
+            "unknown field",
+        ),
+        (
+            "[[volume]]\nname = \"x\"\nsize = 1\n[[volume]]\nname = \"x\"\nsize = 1\n",
+            "twice",
+        ),
+        (
+            "[[volume]]\nname = \"x\"\nsize = 1\nimage = \"nosuch\"\n",
+            "nosuch",
+        ),
+    ] {
+        std::fs::write(&file, bad).unwrap();
+        let r = v.run(&["apply", "-f", f]);
+        assert_ne!(r.code, 0, "{bad}");
+        assert!(r.stderr.contains(says), "{bad}: {}", r.stderr);
+        assert_eq!(ids(&v.json(&["list"])).len(), 2, "{bad}");
+    }
+    check_passes(&v, "after applies");
+}
+
+#[test]
+fn two_applies_at_once_make_one_set_of_volumes() {
+    let v = Volctl::new();
+    let file = v.path("volumes.toml");
+    let mut text = String::new();
+    for i in 0..10 {
+        text.push_str(&format!(
+            "[[volume]]\nname = \"v{i}\"\nsize = 1\nlabels = {{ set = \"a\" }}\n"
+        ));
+    }
+    std::fs::write(&file, text).unwrap();
+    let f = file.to_str().unwrap();
+    let kids: Vec<_> = (0..2)
+        .map(|_| {
+            v.cmd(&["apply", "-f", f, "-q"])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for k in kids {
+        let r: Run = k.wait_with_output().unwrap().into();
+        assert_eq!(r.code, 0, "{}", r.stderr);
+    }
+    assert_eq!(
+        v.json(&["list", "--label", "set=a"])
+            .as_array()
+            .unwrap()
+            .len(),
+        10
+    );
+    assert_eq!(v.usage("gigabytes"), (10, 0));
+    let again = v.json(&["apply", "-f", f]);
+    assert!(
+        actions(&again).iter().all(|(_, a)| a == "unchanged"),
+        "{again}"
+    );
+    check_passes(&v, "after two applies at once");
+}
+
+#[test]
+fn crash_at_every_step_of_an_apply_then_resume_or_roll_back() {
+    every_crash_point(
+        Volctl::new,
+        |v| {
+            let file = v.path("volumes.toml");
+            std::fs::write(&file, DECLARED).unwrap();
+            file
+        },
+        |_, file| {
+            vec![
+                "apply".into(),
+                "-f".into(),
+                file.to_string_lossy().into_owned(),
+            ]
+        },
+        "volume_apply/ApplyCreates",
+        |v, _, s| {
+            let what = &s.what;
+            let names: Vec<String> = v
+                .json(&["list"])
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x["name"].as_str().unwrap().to_string())
+                .collect();
+            if s.done() || s.point.starts_with("volume_apply/ApplyC") && s.resume {
+                assert_eq!(names.len(), 2, "{what}: {names:?}");
+            }
+            if !s.resume && !s.done() {
+                assert!(
+                    names.is_empty(),
+                    "{what}: a rollback deletes what it made: {names:?}"
+                );
+            }
+            assert_eq!(
+                v.usage("gigabytes"),
+                (names.len() as i64 * 3 / 2, 0),
+                "{what}"
+            );
+        },
+    );
+}
