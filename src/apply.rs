@@ -23,7 +23,7 @@ use crate::flow::{ExecContext, Failure, Flow, RevertContext, Task, Values, Value
 use crate::ops::Ops;
 use crate::service::Service;
 use crate::store::flows::{FlowMeta, Operation};
-use crate::store::volumes::{self, Labels, Volume};
+use crate::store::volumes::{self, Labels, Volume, VolumeStatus};
 use crate::symbols::{APPLIED, APPLY_PLAN};
 use crate::task_signature;
 
@@ -137,9 +137,9 @@ pub struct Plan {
     /// When it was made (RFC 3339): a rollback deletes only volumes of the
     /// plan's creates made since.
     pub made_at: String,
-    /// The process that made the plan (its owner id): a rollback deletes
-    /// only volumes whose create flows it ran, never another apply's.
-    pub owner: String,
+    /// The apply's own id: every flow it runs carries it as its parent, so
+    /// a rollback deletes only what this apply made, never another's.
+    pub id: String,
     /// The steps.
     pub steps: Vec<Step>,
 }
@@ -229,8 +229,24 @@ impl Ops {
             let ttl_secs = d
                 .ttl
                 .as_deref()
-                .map(|t| crate::wait::parse_duration(t).map(|d| d.as_secs()))
+                .map(|t| {
+                    let ttl = crate::wait::parse_duration(t)?;
+                    crate::wait::expiry_in(ttl)?; // refused now, not midway
+                    Ok::<_, Error>(ttl.as_secs())
+                })
                 .transpose()?;
+            // A source declared in the same file may not exist yet: the
+            // creates run at once, in no order.
+            if let Some(src) = d.volume.as_deref()
+                && file.volume.iter().any(|o| o.name == src)
+                && volumes::named(&self.svc.store.db().lock(), project, src, None)?.is_none()
+            {
+                return Err(Error::invalid(format!(
+                    "volume `{}` is a clone of `{src}`, which this file declares too and which does \
+                     not exist yet: apply a file with `{src}` first (creates run in parallel, in no order)",
+                    d.name
+                )));
+            }
             let existing = volumes::named(&self.svc.store.db().lock(), project, &d.name, None)?;
             let Some(id) = existing else {
                 // Validated now (type, zone, source, size), so a bad entry
@@ -249,7 +265,16 @@ impl Ops {
                 continue;
             };
             let v = volumes::require(&self.svc.store.db().lock(), &id)?;
-            steps.push(self.compare(d, &req, v, force)?);
+            steps.push(self.compare(d, &req, v, force, ttl_secs)?);
+        }
+        // Nothing is pruned unless everything else converges.
+        if steps.iter().any(|s| s.action == Action::Differs) {
+            return Ok(Plan {
+                project: project.to_string(),
+                made_at: crate::store::now(),
+                id: crate::store::new_id(),
+                steps,
+            });
         }
         if prune {
             let owned = owned_labels(file);
@@ -278,47 +303,87 @@ impl Ops {
         Ok(Plan {
             project: project.to_string(),
             made_at: crate::store::now(),
-            owner: self.svc.owner_id()?.to_string(),
+            id: crate::store::new_id(),
             steps,
         })
     }
 
     /// How an existing volume compares with its declaration.
-    fn compare(&self, d: &Declared, req: &CreateRequest, v: Volume, force: bool) -> Result<Step> {
-        let want = crate::api::create_volume::ExtractVolumeRequest(self.svc.clone()).extract(
+    fn compare(
+        &self,
+        d: &Declared,
+        req: &CreateRequest,
+        v: Volume,
+        force: bool,
+        ttl_secs: Option<u64>,
+    ) -> Result<Step> {
+        let step = |action, differences: Vec<String>| Step {
+            name: d.name.clone(),
+            id: Some(v.id.clone()),
+            action,
+            differences,
+            request: Some(req.clone()),
+            extend_to: None,
+            relabel: None,
+            ttl_secs,
+        };
+        // Still being made (by another apply, or one that crashed): the
+        // create waits for it and judges it then.
+        if matches!(v.status, VolumeStatus::Creating | VolumeStatus::Downloading) {
+            return Ok(step(Action::Create, Vec::new()));
+        }
+        if let Err(e) = self.guard(&v.id) {
+            return Ok(step(Action::Differs, vec![e.message]));
+        }
+        if !matches!(v.status, VolumeStatus::Available | VolumeStatus::InUse) {
+            return Ok(step(Action::Differs, vec![format!("it is {}", v.status)]));
+        }
+        let resolved = crate::api::create_volume::ExtractVolumeRequest(self.svc.clone()).extract(
             &CreateRequest {
                 name: None,
                 size: req.size.or(Some(v.size)),
                 ..req.clone()
             },
-        )?;
+        );
+        // A source gone (or busy) since the volume was made from it: the
+        // volume is still what was declared; its size and type are judged.
+        let (want_size, want_type, want_source) = match resolved {
+            Ok(w) => (w.size, w.type_name, Some((w.source_kind, w.source_id))),
+            Err(e) if matches!(e.kind, ErrorKind::NotFound | ErrorKind::Conflict) => (
+                req.size.unwrap_or(v.size),
+                req.volume_type.clone().or(v.type_name.clone()),
+                None,
+            ),
+            Err(e) => return Err(e),
+        };
+        let (want_kind, want_source_id) =
+            want_source.unwrap_or((v.source_kind, v.source_id.clone()));
         let mut fixed = Vec::new();
         let mut other = Vec::new();
         let mut extend_to = None;
         let mut relabel = None;
-        if want.size > v.size {
-            fixed.push(format!("size {} GiB, declared {} GiB", v.size, want.size));
-            extend_to = Some(want.size);
-        } else if want.size < v.size {
+        if want_size > v.size {
+            fixed.push(format!("size {} GiB, declared {want_size} GiB", v.size));
+            extend_to = Some(want_size);
+        } else if want_size < v.size {
             other.push(format!(
-                "size {} GiB, declared {} GiB (volumes do not shrink)",
-                v.size, want.size
+                "size {} GiB, declared {want_size} GiB (volumes do not shrink)",
+                v.size
             ));
         }
-        if want.type_name != v.type_name {
+        if want_type != v.type_name {
             other.push(format!(
                 "type {}, declared {}",
                 v.type_name.as_deref().unwrap_or("none"),
-                want.type_name.as_deref().unwrap_or("none")
+                want_type.as_deref().unwrap_or("none")
             ));
         }
-        if (want.source_kind, &want.source_id) != (v.source_kind, &v.source_id) {
+        if (want_kind, &want_source_id) != (v.source_kind, &v.source_id) {
             other.push(format!(
-                "made from {} {}, declared {} {}",
+                "made from {} {}, declared {want_kind} {}",
                 v.source_kind,
                 v.source_id.as_deref().unwrap_or("-"),
-                want.source_kind,
-                want.source_id.as_deref().unwrap_or("-")
+                want_source_id.as_deref().unwrap_or("-")
             ));
         }
         if d.labels != v.labels {
@@ -332,14 +397,10 @@ impl Ops {
         };
         fixed.extend(other);
         Ok(Step {
-            name: d.name.clone(),
-            id: Some(v.id),
-            action,
-            differences: fixed,
             request: None,
             extend_to: extend_to.filter(|_| action == Action::Change),
             relabel: relabel.filter(|_| action == Action::Change),
-            ttl_secs: None,
+            ..step(action, fixed)
         })
     }
 
@@ -375,9 +436,10 @@ pub fn flow(svc: &Arc<Service>) -> Flow {
         .add(ApplyPrune(svc.clone()))
 }
 
-/// Operations for a task's own flows (each create is a flow of its own).
-fn nested(svc: &Arc<Service>) -> Ops {
-    Ops::new(svc.clone(), svc.engine())
+/// Operations for a task's own flows (each create is a flow of its own):
+/// cancelled with the apply, and marked as the apply's (`plan.id`).
+fn nested(svc: &Arc<Service>, cancel: &crate::flow::CancelToken, plan: &Plan) -> Ops {
+    Ops::new(svc.clone(), svc.engine().with_cancel(cancel.clone())).with_parent(&plan.id)
 }
 
 /// Makes the missing volumes, several at once; provides the plan with
@@ -400,7 +462,7 @@ impl Task for ApplyCreates {
         std::thread::scope(|scope| {
             for _ in 0..PARALLEL.min(jobs.len()) {
                 scope.spawn(|| {
-                    let ops = nested(&self.0);
+                    let ops = nested(&self.0, ctx.cancel_token(), &plan);
                     loop {
                         let n = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                         let Some(&i) = jobs.get(n) else { break };
@@ -438,15 +500,17 @@ impl Task for ApplyCreates {
 
     fn revert(&self, ctx: &RevertContext<'_>) -> Result<(), Failure> {
         let plan: Plan = ctx.get(APPLY_PLAN)?;
-        let ops = nested(&self.0);
+        let ops = nested(&self.0, &crate::flow::CancelToken::new(), &plan);
         for s in plan.steps.iter().filter(|s| s.action == Action::Create) {
             let found = volumes::named(&self.0.store.db().lock(), &plan.project, &s.name, None)?;
             let Some(id) = found else { continue };
             // Only what this apply made: a volume whose first flow (its
-            // create) ran in the process that made the plan.
+            // create) ran as a part of this apply.
             let first = ops.flows_of_volume(&id)?.into_iter().next();
             let ours = match first {
-                Some(f) => ops.record(&f)?.owner.as_deref() == Some(plan.owner.as_str()),
+                Some(f) => {
+                    FlowMeta::of(&ops.record(&f)?.meta).parent.as_deref() == Some(plan.id.as_str())
+                }
                 None => false,
             };
             if ours {
@@ -469,7 +533,7 @@ impl Task for ApplyChanges {
 
     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
         let plan: Plan = ctx.get(APPLIED)?;
-        let ops = nested(&self.0);
+        let ops = nested(&self.0, ctx.cancel_token(), &plan);
         for s in plan.steps.iter().filter(|s| s.action == Action::Change) {
             let Some(id) = &s.id else { continue };
             if let Some(size) = s.extend_to {
@@ -500,7 +564,7 @@ impl Task for ApplyPrune {
 
     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
         let plan: Plan = ctx.get(APPLIED)?;
-        let ops = nested(&self.0);
+        let ops = nested(&self.0, ctx.cancel_token(), &plan);
         for s in plan.steps.iter().filter(|s| s.action == Action::Prune) {
             let Some(id) = &s.id else { continue };
             match ops.delete_with(id, false, false) {

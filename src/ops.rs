@@ -61,6 +61,8 @@ pub struct Ops {
     pub(crate) svc: Arc<Service>,
     pub(crate) engine: Engine,
     notes: Option<Notes>,
+    /// The operation these operations' flows are a part of.
+    parent: Option<String>,
 }
 
 /// What `create --dry-run` decided.
@@ -120,7 +122,20 @@ impl Ops {
             svc,
             engine,
             notes: None,
+            parent: None,
         }
+    }
+
+    /// Marks every flow these operations run as a part of `parent` (an
+    /// apply): its rollback then knows what it made.
+    pub fn with_parent(mut self, parent: &str) -> Self {
+        self.parent = Some(parent.to_string());
+        self
+    }
+
+    /// The token that cancels these operations' flows (Ctrl-C).
+    pub fn cancel_token(&self) -> &crate::flow::CancelToken {
+        self.engine.cancel_token()
     }
 
     /// Operations that only read (list, show, flow list): no owner lock is
@@ -210,10 +225,13 @@ impl Ops {
         }
     }
 
-    fn run(&self, flow: &Flow, inputs: Values, meta: FlowMeta) -> Result<FlowOutcome> {
+    fn run(&self, flow: &Flow, inputs: Values, mut meta: FlowMeta) -> Result<FlowOutcome> {
         // Every flow is owned (an flock) so others can tell it from an orphan.
         let engine = self.runner()?;
         let id = new_id();
+        if meta.parent.is_none() {
+            meta.parent = self.parent.clone();
+        }
         engine
             .run_with_id(flow, &id, inputs, meta.to_value())
             .map_err(|e| engine_error(e, &id))

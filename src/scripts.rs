@@ -244,7 +244,9 @@ impl Ops {
                     ),
                 ));
             }
-            std::thread::sleep(pause.min(left));
+            if !self.cancel_token().sleep(pause.min(left)) {
+                return Err(Error::new(ErrorKind::Cancelled, "cancelled while waiting"));
+            }
             pause = (pause * 2).min(Duration::from_millis(250));
         }
     }
@@ -264,74 +266,125 @@ impl Ops {
             name: None,
             ..req.clone()
         })?;
-        // One process at a time per name: the second finds the first's
+        // One ensure at a time per name: the second finds the first's
         // volume rather than racing it for the quota the name would cost.
         let _held = self.name_lock(&req.project, name)?;
-        for _ in 0..3 {
-            // Looked up in a statement of its own: the connection's guard
-            // must not live on through the wait below (other threads of
-            // this process, making the volume, need the connection).
-            let found = volumes::named(&self.svc.store.db().lock(), &req.project, name, None)?;
-            if let Some(id) = found {
-                let v = volumes::require(&self.svc.store.db().lock(), &id)?;
-                let differences = differences(&v, &want);
-                if !differences.is_empty() {
-                    return Err(Error::conflict(format!(
-                        "volume `{name}` ({id}) exists with another spec: {}",
-                        differences.join(", ")
-                    )));
+        // Looked up in a statement of its own: the connection's guard must
+        // not live on through a wait (other threads of this process, making
+        // the volume, need the connection).
+        let found = volumes::named(&self.svc.store.db().lock(), &req.project, name, None)?;
+        if let Some(id) = found {
+            return self.existing(req, &want, &id);
+        }
+        match self.create(req) {
+            Ok(v) => Ok(Ensured {
+                volume: v,
+                existing: false,
+            }),
+            // A plain `create` (which takes no name lock) of another
+            // process made it meanwhile: that volume is the answer. This
+            // create's own failure never is.
+            Err(e) if e.details.get("name_taken").is_some() => {
+                let found = volumes::named(&self.svc.store.db().lock(), &req.project, name, None)?;
+                match found {
+                    Some(id) => self.existing(req, &want, &id),
+                    None => Err(e),
                 }
-                let v = match v.status {
-                    VolumeStatus::Creating | VolumeStatus::Downloading => self
-                        .wait(&id, Until::Available, ENSURE_WAIT)?
-                        .ok_or_else(|| Error::not_found(format!("volume {id} was deleted")))?,
-                    _ => self.observed(&v),
-                };
-                return Ok(Ensured {
-                    volume: v,
-                    existing: true,
-                });
             }
-            match self.create(req) {
-                Ok(v) => {
-                    return Ok(Ensured {
-                        volume: v,
-                        existing: false,
-                    });
-                }
-                // Another process took the name meanwhile (its volume may
-                // also have taken the last of the quota this create was
-                // reserving): find its volume.
-                Err(e) => {
-                    let found =
-                        volumes::named(&self.svc.store.db().lock(), &req.project, name, None)?;
-                    if e.details.get("name_taken").is_none() && found.is_none() {
-                        return Err(e);
-                    }
-                }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The existing volume `id` as the answer to `req`: the same spec, and
+    /// settled (one being made is waited for) and usable, or a conflict.
+    fn existing(
+        &self,
+        req: &CreateRequest,
+        want: &crate::api::VolumeRequest,
+        id: &str,
+    ) -> Result<Ensured> {
+        let mut v = volumes::require(&self.svc.store.db().lock(), id)?;
+        // Without a size asked for, any size it has now is the one asked.
+        let want = crate::api::VolumeRequest {
+            size: if req.size.is_some() {
+                want.size
+            } else {
+                v.size
+            },
+            ..want.clone()
+        };
+        let name = v.name.clone().unwrap_or_default();
+        let differences = differences(&v, &want);
+        if !differences.is_empty() {
+            return Err(Error::conflict(format!(
+                "volume `{name}` ({id}) exists with another spec: {}",
+                differences.join(", ")
+            )));
+        }
+        if matches!(v.status, VolumeStatus::Creating | VolumeStatus::Downloading) {
+            v = self.wait_settled(id, ENSURE_WAIT)?;
+        }
+        match v.status {
+            VolumeStatus::Available | VolumeStatus::InUse => Ok(Ensured {
+                volume: self.observed(&v),
+                existing: true,
+            }),
+            other => Err(Error::conflict(format!(
+                "volume `{name}` ({id}) exists but is {other}{}: delete or rename it first",
+                v.error
+                    .as_deref()
+                    .map(|e| format!(" ({e})"))
+                    .unwrap_or_default()
+            ))),
+        }
+    }
+
+    /// Waits until volume `id` is no longer being made; returns it.
+    fn wait_settled(&self, id: &str, timeout: Duration) -> Result<Volume> {
+        let start = Instant::now();
+        loop {
+            let v = volumes::get(&self.svc.store.db().lock(), id)?
+                .ok_or_else(|| Error::not_found(format!("volume {id} was deleted meanwhile")))?;
+            if !matches!(v.status, VolumeStatus::Creating | VolumeStatus::Downloading) {
+                return Ok(v);
+            }
+            if start.elapsed() >= timeout {
+                return Err(Error::new(
+                    ErrorKind::TimedOut,
+                    format!(
+                        "volume {id} is still {} after {}s",
+                        v.status,
+                        timeout.as_secs()
+                    ),
+                ));
+            }
+            if !self.cancel_token().sleep(Duration::from_millis(50)) {
+                return Err(Error::new(ErrorKind::Cancelled, "cancelled"));
             }
         }
-        Err(Error::conflict(format!(
-            "volume `{name}` kept appearing and vanishing; try again"
-        )))
     }
 }
 
 impl Ops {
     /// Holds the lock of volume name `name` in `project` (a file under
-    /// `locks/`, named by a hash of both), waiting up to [`ENSURE_WAIT`].
+    /// `locks/`, one of 256 picked by a hash of both), waiting up to
+    /// [`ENSURE_WAIT`].
     fn name_lock(&self, project: &str, name: &str) -> Result<crate::locks::FileLock> {
         let dir = self.svc.store.dir().join("locks");
         crate::trust::ensure_dir(&dir, "lock directory")?;
-        let path = dir.join(format!("name-{:016x}.lock", fnv1a(&[project, name])));
-        let cancel = crate::flow::CancelToken::new();
-        crate::locks::FileLock::lock_for(&path, &cancel, Some(ENSURE_WAIT)).map_err(|e| {
-            let kind = match e.kind() {
-                std::io::ErrorKind::TimedOut => ErrorKind::TimedOut,
-                _ => ErrorKind::Internal,
-            };
-            Error::new(kind, format!("waiting for the name `{name}`: {e}"))
-        })
+        // 256 files at most: names share a bucket's lock now and then,
+        // which only makes them wait for each other a moment.
+        let path = dir.join(format!("name-{:02x}.lock", fnv1a(&[project, name]) % 256));
+        crate::locks::FileLock::lock_for(&path, self.cancel_token(), Some(ENSURE_WAIT)).map_err(
+            |e| {
+                let kind = match e.kind() {
+                    std::io::ErrorKind::TimedOut => ErrorKind::TimedOut,
+                    std::io::ErrorKind::Interrupted => ErrorKind::Cancelled,
+                    _ => ErrorKind::Internal,
+                };
+                Error::new(kind, format!("waiting for the name `{name}`: {e}"))
+            },
+        )
     }
 }
 

@@ -34,6 +34,7 @@ pub fn median(mut v: Vec<f64>) -> f64 {
 }
 
 /// Unmounts on drop.
+#[allow(dead_code)] // not every bench mounts a filesystem
 pub struct Mount(pub PathBuf);
 
 impl Drop for Mount {

@@ -99,9 +99,20 @@ impl Task for DeleteStart {
             return Ok(());
         };
         let reason = ctx.flow_failures().first().map(|f| f.message.clone());
+        // Refused at the detach (its device in use): nothing of the volume
+        // was touched, so it is as it was, not half-deleted.
+        let untouched = !ctx.flow_failures().is_empty()
+            && ctx
+                .flow_failures()
+                .iter()
+                .all(|f| f.atom.as_deref() == Some("DetachDevice"));
         let conn = self.0.store.db().lock();
-        if volumes::get(&conn, &v.id)?.is_some() {
-            volumes::set_status(&conn, &v.id, VolumeStatus::ErrorDeleting, reason.as_deref())?;
+        if let Some(row) = volumes::get(&conn, &v.id)? {
+            if untouched {
+                volumes::set_device(&conn, &v.id, row.device.as_deref())?;
+            } else {
+                volumes::set_status(&conn, &v.id, VolumeStatus::ErrorDeleting, reason.as_deref())?;
+            }
             events::emit(
                 &conn,
                 Some(&v.id),

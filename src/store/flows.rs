@@ -70,6 +70,9 @@ pub struct FlowMeta {
     /// The topic of the cast it consumes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cast: Option<String>,
+    /// The operation this flow is a part of (an `apply`'s id), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<String>,
 }
 
 impl FlowMeta {

@@ -572,3 +572,61 @@ fn crash_at_every_step_of_an_apply_then_resume_or_roll_back() {
         },
     );
 }
+
+#[test]
+fn a_failed_create_is_never_reported_as_existing() {
+    // Room for one 1 GiB volume only.
+    let v = Volctl::with_config(
+        "[[backend]]\nname = \"small\"\ndriver = \"loopback\"\ncapacity_gb = 1.5\nmax_over_subscription_ratio = 1.0\n",
+    );
+    let r = v.run(&["create", "--size", "5", "--name", "big", "--if-not-exists"]);
+    assert_ne!(r.code, 0, "{}", r.stdout);
+    assert!(!r.stdout.contains("existing"), "{}", r.stdout);
+    // Again: the row in error holds the name; it is not an answer.
+    let r = v.run(&["create", "--size", "5", "--name", "big", "--if-not-exists"]);
+    assert_eq!(r.code, 6, "{}", r.stderr);
+    assert!(r.stderr.contains("is error"), "{}", r.stderr);
+    // apply likewise: a volume that cannot be made fails the apply.
+    let file = v.path("f.toml");
+    std::fs::write(&file, "[[volume]]\nname = \"huge\"\nsize = 9\n").unwrap();
+    let r = v.run(&["apply", "-f", file.to_str().unwrap()]);
+    assert_ne!(r.code, 0, "{}", r.stdout);
+    let r = v.run(&["apply", "-f", file.to_str().unwrap()]);
+    assert_ne!(
+        r.code, 0,
+        "a second apply does not call it unchanged: {}",
+        r.stdout
+    );
+}
+
+#[test]
+fn gc_keeps_an_expired_volume_whose_device_is_open() {
+    if !need_root("gc_keeps_an_expired_volume_whose_device_is_open") {
+        return;
+    }
+    let v = Volctl::new();
+    let _c = Cleanup::of(&v);
+    let x = v.json(&[
+        "create",
+        "--size",
+        "1",
+        "--expires-at",
+        "2020-01-01T00:00:00Z",
+        "--attach",
+    ]);
+    let dev = x["device"].as_str().unwrap().to_string();
+    // A VM's disk: open, not mounted.
+    let held = std::fs::File::open(&dev).unwrap();
+    let report = v.json(&["gc"]);
+    assert_eq!(report["deleted"], serde_json::json!([]), "{report}");
+    assert_eq!(report["kept"][0]["id"], x["id"], "{report}");
+    assert_eq!(backing(&dev).as_deref(), x["path"].as_str(), "still bound");
+    drop(held);
+    let report = v.json(&["gc"]);
+    assert_eq!(
+        report["deleted"],
+        serde_json::json!([x["id"].clone()]),
+        "{report}"
+    );
+    check_passes(&v, "after gc of a released device");
+}
