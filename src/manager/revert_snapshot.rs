@@ -23,11 +23,11 @@ use std::sync::Arc;
 use crate::backends::{Io, Obj};
 use crate::error::Error;
 use crate::flow::{ExecContext, Failure, Flow, RevertContext, Task, Values, ValuesExt, outputs};
-use crate::manager::attach_volume::{rebind, refuse_busy};
+use crate::manager::attach_volume::{DetachDevice, rebind, refuse_busy};
 use crate::service::Service;
 use crate::store::events::{self, Event};
 use crate::store::snapshots::{self, SnapshotStatus};
-use crate::store::volumes::{self, Volume, VolumeStatus};
+use crate::store::volumes::{self, VolumeStatus};
 use crate::symbols::{FORCE, SNAPSHOT, SNAPSHOT_ID, VOLUME};
 use crate::task_signature;
 
@@ -131,26 +131,19 @@ fn settle(svc: &Service, snapshot_id: &str, volume_id: &str) -> Result<(), Error
 }
 
 /// Unbinds an attached volume's device for the swap (checking again that
-/// nothing uses it). Revert: binds it again as it was.
+/// nothing uses it): the detach's own task under its own name. Revert:
+/// binds it again as it was.
 pub struct UnbindForRevert(pub Arc<Service>);
 
 impl Task for UnbindForRevert {
     task_signature!("UnbindForRevert", requires: [VOLUME], provides: []);
 
     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
-        let v: Volume = ctx.get(VOLUME)?;
-        if let (Some(device), Some(backend)) = (v.device.as_deref(), v.backend.as_deref()) {
-            self.0.backends.get(backend)?.detach(
-                Obj::volume(&v.id),
-                device,
-                v.attach_mode.unwrap_or_default(),
-            )?;
-        }
-        Ok(outputs())
+        DetachDevice(self.0.clone()).execute(ctx)
     }
 
     fn revert(&self, ctx: &RevertContext<'_>) -> Result<(), Failure> {
-        Ok(rebind(&self.0, &ctx.get(VOLUME)?)?)
+        DetachDevice(self.0.clone()).revert(ctx)
     }
 }
 
