@@ -3,8 +3,9 @@
 //! --label`, `gc`).
 //!
 //! A key is 1-63 characters of letters, digits and `._/-`, starting with a
-//! letter or digit (so it is safe in a JSON path and a shell word); a value
-//! is at most 255 characters without control characters.
+//! letter or digit (a shell word needs no quoting); a value is at most 255
+//! characters without control characters. Selectors are matched in Rust,
+//! not in SQL (a `.` in a key would nest in a JSON path).
 
 use crate::error::{Error, Result};
 use crate::store::volumes::Labels;
