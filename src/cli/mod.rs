@@ -245,6 +245,21 @@ fn report(e: &Error, json: bool) -> i32 {
     e.kind.exit_code()
 }
 
+/// Arguments clap refused (or `--help`, `--version`): its message on
+/// stderr (stdout for help) as always, and with `--json` also the error
+/// document on stdout, so a script gets one JSON document whatever failed.
+fn usage_error(e: &clap::Error) -> i32 {
+    let _ = e.print();
+    let code = e.exit_code();
+    if code != 0 && std::env::args().any(|a| a == "--json") {
+        let text = e.render().to_string();
+        let first = text.lines().next().unwrap_or_default();
+        let message = first.strip_prefix("error: ").unwrap_or(first).trim();
+        output::json(&output::error_json(&Error::invalid(message.to_string())));
+    }
+    code
+}
+
 /// Parses the arguments and runs; returns the process exit code.
 /// Diagnostics on stderr through `tracing`: warnings a person must see (a
 /// cache not filled, an object moved aside) by default; `VOLCTL_LOG` (a
@@ -273,7 +288,10 @@ pub fn main() -> i32 {
     // Everything volctl creates (database, locks, objects, directories) is
     // the invoking user's alone, whatever umask it was started with.
     nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o077));
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(&e),
+    };
     init_diagnostics(cli.global.verbose);
     match run(&cli) {
         Ok(()) => 0,

@@ -630,3 +630,25 @@ fn gc_keeps_an_expired_volume_whose_device_is_open() {
     );
     check_passes(&v, "after gc of a released device");
 }
+
+#[test]
+fn refused_arguments_with_json_give_one_json_document() {
+    let v = Volctl::new();
+    for args in [
+        &["list", "--json", "--bogus"][..],
+        &["create", "--size", "many", "--json"][..],
+        &["wait", "x", "--json"][..],
+    ] {
+        let r = v.run(args);
+        assert_eq!(r.code, 2, "{args:?}");
+        let doc: Value = serde_json::from_str(&r.stdout)
+            .unwrap_or_else(|e| panic!("{args:?}: not one JSON document ({e}): {}", r.stdout));
+        assert_eq!(doc["error"]["kind"], "invalid", "{doc}");
+        assert_eq!(doc["error"]["exit_code"], 2, "{doc}");
+        assert!(!r.stderr.is_empty(), "clap's message is still on stderr");
+    }
+    // Without --json, stdout stays empty; --help is no error.
+    let r = v.run(&["list", "--bogus"]);
+    assert_eq!((r.code, r.stdout.as_str()), (2, ""));
+    assert_eq!(v.run(&["--help"]).code, 0);
+}
