@@ -78,6 +78,12 @@ pub fn glob(pattern: &str, name: &str) -> bool {
     p[i..].iter().all(|&c| c == '*')
 }
 
+/// What a poll of a volume found: the answer, or the status it is still in.
+enum Poll<T> {
+    Done(Result<T>),
+    Still(VolumeStatus),
+}
+
 /// What `gc` did (or, dry, would do).
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct GcReport {
@@ -202,44 +208,56 @@ impl Ops {
     /// wait for `available` or `in-use` at once (conflict): it will not
     /// get there by itself. Past `timeout`: a `timed_out` error (exit 8).
     pub fn wait(&self, volume_id: &str, until: Until, timeout: Duration) -> Result<Option<Volume>> {
+        let goal = format!("become {until}");
+        self.poll(volume_id, timeout, &goal, |v| match (v, until) {
+            (None, Until::Deleted) => Poll::Done(Ok(None)),
+            (None, _) => Poll::Done(Err(Error::not_found(format!(
+                "volume {volume_id} does not exist (deleted?)"
+            )))),
+            (Some(v), Until::Available) if v.status == VolumeStatus::Available => {
+                Poll::Done(Ok(Some(v)))
+            }
+            (Some(v), Until::InUse) if v.status == VolumeStatus::InUse => Poll::Done(Ok(Some(v))),
+            (Some(v), Until::Available | Until::InUse)
+                if matches!(v.status, VolumeStatus::Error | VolumeStatus::ErrorDeleting) =>
+            {
+                Poll::Done(Err(Error::conflict(format!(
+                    "volume {volume_id} is {}{}: it will not become {until} by itself",
+                    v.status,
+                    v.error
+                        .as_deref()
+                        .map(|e| format!(" ({e})"))
+                        .unwrap_or_default()
+                ))))
+            }
+            (Some(v), _) => Poll::Still(v.status),
+        })
+    }
+
+    /// Polls volume `id` (as observed; `None` once gone), with a growing
+    /// pause, until `judge` says it is done; past `timeout`, a `timed_out`
+    /// error saying it was still in the last status seen and did not `goal`.
+    fn poll<T>(
+        &self,
+        id: &str,
+        timeout: Duration,
+        goal: &str,
+        judge: impl Fn(Option<Volume>) -> Poll<T>,
+    ) -> Result<T> {
         let start = Instant::now();
         let mut pause = Duration::from_millis(20);
         loop {
-            let v =
-                volumes::get(&self.svc.store.db().lock(), volume_id)?.map(|v| self.observed(&v));
-            let last = match (&v, until) {
-                (None, Until::Deleted) => return Ok(None),
-                (None, _) => {
-                    return Err(Error::not_found(format!(
-                        "volume {volume_id} does not exist (deleted?)"
-                    )));
-                }
-                (Some(v), Until::Available) if v.status == VolumeStatus::Available => {
-                    return Ok(Some(v.clone()));
-                }
-                (Some(v), Until::InUse) if v.status == VolumeStatus::InUse => {
-                    return Ok(Some(v.clone()));
-                }
-                (Some(v), Until::Available | Until::InUse)
-                    if matches!(v.status, VolumeStatus::Error | VolumeStatus::ErrorDeleting) =>
-                {
-                    return Err(Error::conflict(format!(
-                        "volume {volume_id} is {}{}: it will not become {until} by itself",
-                        v.status,
-                        v.error
-                            .as_deref()
-                            .map(|e| format!(" ({e})"))
-                            .unwrap_or_default()
-                    )));
-                }
-                (Some(v), _) => v.status,
+            let v = volumes::get(&self.svc.store.db().lock(), id)?.map(|v| self.observed(&v));
+            let last = match judge(v) {
+                Poll::Done(r) => return r,
+                Poll::Still(status) => status,
             };
             let left = timeout.saturating_sub(start.elapsed());
             if left.is_zero() {
                 return Err(Error::new(
                     ErrorKind::TimedOut,
                     format!(
-                        "volume {volume_id} is still {last} after {}; it was to become {until}",
+                        "volume {id} is still {last} after {}; it was to {goal}",
                         humantime::format_duration(Duration::from_secs(timeout.as_secs()))
                     ),
                 ));
@@ -341,27 +359,15 @@ impl Ops {
 
     /// Waits until volume `id` is no longer being made; returns it.
     fn wait_settled(&self, id: &str, timeout: Duration) -> Result<Volume> {
-        let start = Instant::now();
-        loop {
-            let v = volumes::get(&self.svc.store.db().lock(), id)?
-                .ok_or_else(|| Error::not_found(format!("volume {id} was deleted meanwhile")))?;
-            if !matches!(v.status, VolumeStatus::Creating | VolumeStatus::Downloading) {
-                return Ok(v);
+        self.poll(id, timeout, "be made", |v| match v {
+            None => Poll::Done(Err(Error::not_found(format!(
+                "volume {id} was deleted meanwhile"
+            )))),
+            Some(v) if matches!(v.status, VolumeStatus::Creating | VolumeStatus::Downloading) => {
+                Poll::Still(v.status)
             }
-            if start.elapsed() >= timeout {
-                return Err(Error::new(
-                    ErrorKind::TimedOut,
-                    format!(
-                        "volume {id} is still {} after {}s",
-                        v.status,
-                        timeout.as_secs()
-                    ),
-                ));
-            }
-            if !self.cancel_token().sleep(Duration::from_millis(50)) {
-                return Err(Error::new(ErrorKind::Cancelled, "cancelled"));
-            }
-        }
+            Some(v) => Poll::Done(Ok(v)),
+        })
     }
 }
 

@@ -73,6 +73,21 @@ fn gib(bytes: u64) -> String {
     format!("{:.2} GiB", crate::units::Bytes(bytes).as_gib_f64())
 }
 
+/// An image as `import` and `create` print it: its id, and a summary
+/// (ending in `more`) for a person.
+fn print_image(ctx: &Ctx, image: &Image, more: &str) {
+    ctx.render(image, || {
+        ctx.note(&format!(
+            "image {} `{}`: {}, virtual size {}{more}",
+            image.id,
+            image.name,
+            image.format,
+            gib(image.virtual_size)
+        ));
+        output::line(&image.id);
+    });
+}
+
 pub fn run(ctx: &Ctx, cmd: &ImageCommand) -> Result<()> {
     let db = ctx.svc.store.db();
     match cmd {
@@ -83,16 +98,7 @@ pub fn run(ctx: &Ctx, cmd: &ImageCommand) -> Result<()> {
                 .ops()
                 .image_import(&source.to_string_lossy(), name.as_deref(), format)
                 .map_err(|e| e.context(format!("image {}", file.display())))?;
-            ctx.render(&image, || {
-                ctx.note(&format!(
-                    "image {} `{}`: {}, virtual size {}",
-                    image.id,
-                    image.name,
-                    image.format,
-                    gib(image.virtual_size)
-                ));
-                output::line(&image.id);
-            });
+            print_image(ctx, &image, "");
         }
         ImageCommand::Create {
             name,
@@ -116,17 +122,7 @@ pub fn run(ctx: &Ctx, cmd: &ImageCommand) -> Result<()> {
             let image = ctx
                 .ops()
                 .image_from_volume(name, source, &id, Format::parse(format)?)?;
-            ctx.render(&image, || {
-                ctx.note(&format!(
-                    "image {} `{}`: {}, virtual size {}, from {}",
-                    image.id,
-                    image.name,
-                    image.format,
-                    gib(image.virtual_size),
-                    id
-                ));
-                output::line(&image.id);
-            });
+            print_image(ctx, &image, &format!(", from {id}"));
         }
         ImageCommand::List => {
             let all = images::list(&db.lock())?;

@@ -292,41 +292,46 @@ pub fn create(ctx: &Ctx, a: &CreateArgs) -> Result<()> {
     if a.dry_run {
         return dry_run(ctx, &ops.dry_run(&req)?);
     }
-    if a.if_not_exists {
-        let mut e = ops.ensure(&req)?;
-        if a.attach {
-            e.volume = ops.attach(&e.volume.id, AttachMode::default())?;
-        }
-        let line = match &e.volume.device {
-            Some(d) => format!("{} {d}", e.volume.id),
-            None => e.volume.id.clone(),
-        };
-        ctx.render(&e, || {
-            if e.existing {
-                ctx.note(&format!(
-                    "volume `{}` exists already",
-                    e.volume.name.as_deref().unwrap_or("")
-                ));
-            }
-            ctx.note(&summary(&e.volume));
-            output::line(&line);
-        });
-        return Ok(());
-    }
-    let mut v = ops.create(&req)?;
+    // `existing`: with --if-not-exists, whether the volume was there.
+    let (mut v, existing) = if a.if_not_exists {
+        let e = ops.ensure(&req)?;
+        (e.volume, Some(e.existing))
+    } else {
+        (ops.create(&req)?, None)
+    };
     if a.attach {
         v = ops.attach(&v.id, AttachMode::default()).map_err(|e| {
-            e.context(format!(
-                "volume {} was created but attaching it failed",
-                v.id
-            ))
+            let how = if existing == Some(true) {
+                "exists"
+            } else {
+                "was created"
+            };
+            e.context(format!("volume {} {how} but attaching it failed", v.id))
         })?;
     }
     let line = match &v.device {
         Some(d) => format!("{} {d}", v.id),
         None => v.id.clone(),
     };
-    print_volume(ctx, &v, line);
+    match existing {
+        None => print_volume(ctx, &v, line),
+        Some(existing) => {
+            let e = crate::scripts::Ensured {
+                volume: v,
+                existing,
+            };
+            ctx.render(&e, || {
+                if e.existing {
+                    ctx.note(&format!(
+                        "volume `{}` exists already",
+                        e.volume.name.as_deref().unwrap_or("")
+                    ));
+                }
+                ctx.note(&summary(&e.volume));
+                output::line(&line);
+            });
+        }
+    }
     Ok(())
 }
 
