@@ -60,7 +60,7 @@ complete -c volctl -n "__fish_volctl_needs_command" -f -a "type" -d 'Volume type
 complete -c volctl -n "__fish_volctl_needs_command" -f -a "quota" -d 'Quotas'
 complete -c volctl -n "__fish_volctl_needs_command" -f -a "backend" -d 'Backends'
 complete -c volctl -n "__fish_volctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c volctl -n "__fish_volctl_using_subcommand create" -s s -l size -d 'Size: GiB, or with a unit (8G, 1T) [default: the source\'s, when there is one]' -r
+complete -c volctl -n "__fish_volctl_using_subcommand create" -s s -l size -d 'Size: with a binary unit (512M, 8G, 1.5T), a plain number is GiB; rounded up to a whole MiB [default: the source\'s, when there is one]' -r
 complete -c volctl -n "__fish_volctl_using_subcommand create" -s n -l name -d 'Name, unique in the project' -r
 complete -c volctl -n "__fish_volctl_using_subcommand create" -s t -l type -d 'Volume type (name or id)' -r
 complete -c volctl -n "__fish_volctl_using_subcommand create" -s z -l zone -d 'Availability zone' -r
@@ -112,7 +112,7 @@ complete -c volctl -n "__fish_volctl_using_subcommand delete" -l json -d 'Print 
 complete -c volctl -n "__fish_volctl_using_subcommand delete" -s q -l quiet -d 'No progress on stderr'
 complete -c volctl -n "__fish_volctl_using_subcommand delete" -s v -l verbose -d 'More diagnostics on stderr: -vv for every flow and task transition and every external command (VOLCTL_LOG, a tracing filter, overrides)'
 complete -c volctl -n "__fish_volctl_using_subcommand delete" -s h -l help -d 'Print help'
-complete -c volctl -n "__fish_volctl_using_subcommand extend" -l size -d 'The new size: GiB, or with a unit (larger than now; the size it already has is a no-op). An attached volume grows in place: its device shows the new size at once' -r
+complete -c volctl -n "__fish_volctl_using_subcommand extend" -l size -d 'The new size, as `create --size` takes it (larger than now; the size it already has is a no-op). An attached volume grows in place: its device shows the new size at once' -r
 complete -c volctl -n "__fish_volctl_using_subcommand extend" -l state-dir -d 'State directory (store, default backend) [default: /var/lib/volctl for root, else $XDG_DATA_HOME/volctl]' -r -F
 complete -c volctl -n "__fish_volctl_using_subcommand extend" -l config -d 'Configuration file [default: <state-dir>/config.toml if it exists, else one loopback backend under the state directory]' -r -F
 complete -c volctl -n "__fish_volctl_using_subcommand extend" -l project -d 'Project that owns the volumes and their quota' -r

@@ -15,6 +15,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use crate::units::Bytes;
 use serde::{Deserialize, Serialize};
 
 use crate::api::{CreateRequest, SourceRef};
@@ -74,15 +75,18 @@ pub struct Declared {
 pub enum SizeField {
     /// GiB.
     Gib(u64),
+    /// GiB, a fraction (`1.5`).
+    Fraction(f64),
     /// With a unit.
     Text(String),
 }
 
 impl SizeField {
-    fn gib(&self) -> Result<u64> {
+    fn bytes(&self) -> Result<Bytes> {
         match self {
-            SizeField::Gib(n) => Ok(*n),
-            SizeField::Text(s) => crate::units::parse_whole_gib(s),
+            SizeField::Gib(n) => crate::units::parse_volume_size(&n.to_string()),
+            SizeField::Fraction(f) => crate::units::parse_volume_size(&f.to_string()),
+            SizeField::Text(s) => crate::units::parse_volume_size(s),
         }
     }
 }
@@ -118,9 +122,9 @@ pub struct Step {
     /// For a create: the request.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request: Option<CreateRequest>,
-    /// For a change: the size to grow to, GiB.
+    /// For a change: the size to grow to, bytes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub extend_to: Option<u64>,
+    pub extend_to: Option<Bytes>,
     /// For a change: the labels to set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub relabel: Option<Labels>,
@@ -194,7 +198,7 @@ impl Declared {
             crate::labels::check_value(k, v)?;
         }
         Ok(CreateRequest {
-            size: self.size.as_ref().map(SizeField::gib).transpose()?,
+            size: self.size.as_ref().map(SizeField::bytes).transpose()?,
             name: Some(self.name.clone()),
             volume_type: self.volume_type.clone(),
             zone: self.zone.clone(),
@@ -363,12 +367,17 @@ impl Ops {
         let mut extend_to = None;
         let mut relabel = None;
         if want_size > v.size {
-            fixed.push(format!("size {} GiB, declared {want_size} GiB", v.size));
+            fixed.push(format!(
+                "size {}, declared {}",
+                v.size.human(),
+                want_size.human()
+            ));
             extend_to = Some(want_size);
         } else if want_size < v.size {
             other.push(format!(
-                "size {} GiB, declared {want_size} GiB (volumes do not shrink)",
-                v.size
+                "size {}, declared {} (volumes do not shrink)",
+                v.size.human(),
+                want_size.human()
             ));
         }
         if want_type != v.type_name {

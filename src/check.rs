@@ -15,14 +15,14 @@ use crate::backends::{Driver, Obj, ObjectKind};
 use crate::dispatch;
 use crate::error::Result;
 use crate::ops::Ops;
-use crate::quota::{Deltas, ReservationRow, UsageRow, snapshot_deltas, volume_deltas};
+use crate::quota::{Deltas, amount, ReservationRow, UsageRow, snapshot_deltas, volume_deltas};
 use crate::service::Service;
 use crate::store::flows::FlowMeta;
 use crate::store::images::{self, CacheEntry};
 use crate::store::snapshots::{self, Snapshot, SnapshotStatus};
 use crate::store::unix_now;
 use crate::store::volumes::{self, Volume, VolumeStatus};
-use crate::units::{Bytes, GiB};
+use crate::units::Bytes;
 
 crate::string_enum! {
     /// What `check` proves; the spelling is the stable name `--json` prints.
@@ -395,7 +395,10 @@ fn usage_equals_recount(s: &StoreView, report: &mut Report) {
                 Invariant::UsageEqualsRecount,
                 format!(
                     "project {project} {resource}: recorded in use {}, reserved {}; recount {}, {}",
-                    have.0, have.1, want.0, want.1
+                    amount(&resource, have.0),
+                    amount(&resource, have.1),
+                    amount(&resource, want.0),
+                    amount(&resource, want.1)
                 ),
                 Some(Fix::SetUsage(UsageRow {
                     project,
@@ -463,10 +466,10 @@ fn rows_have_objects(
                 ),
                 None,
             ),
-            Some(n) if n != GiB(v.size).bytes() => report.add(
+            Some(n) if n != v.size => report.add(
                 Invariant::VolumeHasObject,
                 format!(
-                    "volume {}'s object on {b} is {n} bytes, not {} GiB",
+                    "volume {}'s object on {b} is {n}, not {}",
                     v.id, v.size
                 ),
                 None,

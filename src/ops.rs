@@ -443,12 +443,36 @@ impl Ops {
         .map(drop)
     }
 
-    /// Grows a volume to `new_size` GiB, attached or not; returns it
+    /// Grows a volume to `new_size`, attached or not; returns it
     /// updated. Asking for the size it already has changes nothing (a
     /// retried extend succeeds); a smaller size is refused.
-    pub fn extend(&self, volume_id: &str, new_size: u64) -> Result<Volume> {
+    pub fn extend(&self, volume_id: &str, new_size: crate::units::Bytes) -> Result<Volume> {
+        // Volumes have MiB granularity (the CLI rounds so already), and a
+        // backend may allocate in larger units (LVM extents): the size
+        // recorded is the size the object will have.
+        let new_size = new_size.round_up(crate::units::MIB);
         self.guard(volume_id)?;
         let v = self.refresh_device(volume_id)?;
+        let unit = match v.backend.as_deref() {
+            Some(b) => crate::scheduler::stats(
+                self.svc.backends.get(b)?.as_ref(),
+                &self.svc.store.db().lock(),
+            )
+            .map(|s| s.allocation_unit)
+            .unwrap_or_default(),
+            None => crate::units::Bytes(0),
+        };
+        let rounded = new_size.round_up(unit.get());
+        if rounded != new_size {
+            tracing::warn!(
+                "volume {volume_id}: {} rounded up to {}, a whole number of extents of its \
+                 backend ({} each)",
+                new_size.human(),
+                rounded.human(),
+                unit.human()
+            );
+        }
+        let new_size = rounded;
         if v.size == new_size && matches!(v.status, VolumeStatus::Available | VolumeStatus::InUse) {
             return Ok(self.observed(&v));
         }

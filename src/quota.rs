@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::QuotaDefaults;
 use crate::error::{Error, ErrorKind, Result};
 use crate::store::{new_id, unix_now};
+use crate::units::Bytes;
 
 /// The resources with a default limit.
 pub const BASE_RESOURCES: [&str; 3] = ["volumes", "gigabytes", "snapshots"];
@@ -22,29 +23,49 @@ pub const BASE_RESOURCES: [&str; 3] = ["volumes", "gigabytes", "snapshots"];
 /// A set of changes to usage, by resource.
 pub type Deltas = Vec<(String, i64)>;
 
-/// The usage a volume of `size` GiB and type `type_name` counts for.
-pub fn volume_deltas(size: u64, type_name: Option<&str>) -> Deltas {
+/// Whether `resource` counts sizes: its usage is in bytes (so many small
+/// volumes add up exactly), its limit in GiB (what people set).
+pub fn counts_bytes(resource: &str) -> bool {
+    resource == "gigabytes" || resource.starts_with("gigabytes_")
+}
+
+/// A limit as set (GiB for the size resources) in the unit usage is
+/// counted in (bytes for those). Unlimited (-1) stays -1.
+fn limit_in_usage_units(resource: &str, limit: i64) -> i64 {
+    if limit >= 0 && counts_bytes(resource) {
+        limit.saturating_mul(1 << 30)
+    } else {
+        limit
+    }
+}
+
+fn bytes_delta(size: Bytes) -> i64 {
+    i64::try_from(size.get()).unwrap_or(i64::MAX)
+}
+
+/// The usage a volume of `size` and type `type_name` counts for.
+pub fn volume_deltas(size: Bytes, type_name: Option<&str>) -> Deltas {
     let mut d = vec![
         ("volumes".to_string(), 1),
-        ("gigabytes".to_string(), size as i64),
+        ("gigabytes".to_string(), bytes_delta(size)),
     ];
     if let Some(t) = type_name {
         d.push((format!("volumes_{t}"), 1));
-        d.push((format!("gigabytes_{t}"), size as i64));
+        d.push((format!("gigabytes_{t}"), bytes_delta(size)));
     }
     d
 }
 
-/// The usage a snapshot of `size` GiB of a volume of type `type_name`
-/// counts for (its size counts against `gigabytes`).
-pub fn snapshot_deltas(size: u64, type_name: Option<&str>) -> Deltas {
+/// The usage a snapshot of `size` of a volume of type `type_name` counts
+/// for (its size counts against `gigabytes`).
+pub fn snapshot_deltas(size: Bytes, type_name: Option<&str>) -> Deltas {
     let mut d = vec![
         ("snapshots".to_string(), 1),
-        ("gigabytes".to_string(), size as i64),
+        ("gigabytes".to_string(), bytes_delta(size)),
     ];
     if let Some(t) = type_name {
         d.push((format!("snapshots_{t}"), 1));
-        d.push((format!("gigabytes_{t}"), size as i64));
+        d.push((format!("gigabytes_{t}"), bytes_delta(size)));
     }
     d
 }
@@ -56,6 +77,7 @@ pub fn negate(d: &Deltas) -> Deltas {
 
 /// A reservation made by [`Quota::reserve`].
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(from = "ReservationRecord", into = "ReservationRecord")]
 pub struct Reservation {
     /// Its id.
     pub id: String,
@@ -65,15 +87,99 @@ pub struct Reservation {
     pub deltas: Deltas,
 }
 
-/// One resource's figures.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// A reservation as a flow records it. One recorded before sizes were
+/// bytes (no `sizes_in_bytes`) has whole GiB for the size resources: it is
+/// read as bytes, as the store's own copy was migrated.
+#[derive(Serialize, Deserialize)]
+struct ReservationRecord {
+    id: String,
+    project: String,
+    deltas: Deltas,
+    #[serde(default)]
+    sizes_in_bytes: bool,
+}
+
+impl From<ReservationRecord> for Reservation {
+    fn from(r: ReservationRecord) -> Self {
+        let deltas = if r.sizes_in_bytes {
+            r.deltas
+        } else {
+            r.deltas
+                .into_iter()
+                .map(|(res, d)| {
+                    let d = if counts_bytes(&res) {
+                        d.saturating_mul(1 << 30)
+                    } else {
+                        d
+                    };
+                    (res, d)
+                })
+                .collect()
+        };
+        Reservation {
+            id: r.id,
+            project: r.project,
+            deltas,
+        }
+    }
+}
+
+impl From<Reservation> for ReservationRecord {
+    fn from(r: Reservation) -> Self {
+        ReservationRecord {
+            id: r.id,
+            project: r.project,
+            deltas: r.deltas,
+            sizes_in_bytes: true,
+        }
+    }
+}
+
+/// One resource's figures, in its unit: a count, or for the size
+/// resources (`gigabytes`, `gigabytes_<type>`) a size. Its JSON form gives
+/// sizes in GiB (a fraction when not whole, see
+/// [`crate::units::Bytes::gib_json`]) with `in_use_bytes` and
+/// `reserved_bytes` beside them.
+#[derive(Clone, Debug, PartialEq)]
 pub struct Usage {
-    /// Hard limit; -1 is unlimited.
+    /// Hard limit (GiB for a size resource); -1 is unlimited.
     pub limit: i64,
-    /// Committed.
+    /// Committed (bytes for a size resource).
     pub in_use: i64,
-    /// Reserved, not yet committed.
+    /// Reserved, not yet committed (bytes for a size resource).
     pub reserved: i64,
+    /// Whether this is a size resource.
+    pub sizes: bool,
+}
+
+impl Usage {
+    /// `n` of this resource, for people (`3`, `1.5 GiB`).
+    pub fn show(&self, n: i64) -> String {
+        if self.sizes {
+            Bytes(n.max(0) as u64).human()
+        } else {
+            n.to_string()
+        }
+    }
+}
+
+impl Serialize for Usage {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("limit", &self.limit)?;
+        if self.sizes {
+            let gib = |n: i64| Bytes(n.max(0) as u64).gib_json();
+            m.serialize_entry("in_use", &gib(self.in_use))?;
+            m.serialize_entry("reserved", &gib(self.reserved))?;
+            m.serialize_entry("in_use_bytes", &self.in_use)?;
+            m.serialize_entry("reserved_bytes", &self.reserved)?;
+        } else {
+            m.serialize_entry("in_use", &self.in_use)?;
+            m.serialize_entry("reserved", &self.reserved)?;
+        }
+        m.end()
+    }
 }
 
 /// A recorded usage figure.
@@ -110,9 +216,14 @@ pub struct Quota<'a> {
     defaults: &'a QuotaDefaults,
 }
 
-fn unit(resource: &str, n: i64) -> String {
-    if resource.starts_with("gigabytes") {
-        format!("{n} GiB")
+/// `n` of `resource` in its usage unit, for people (`3 volumes`,
+/// `512 MiB`; a negative `n` with its sign).
+pub fn amount(resource: &str, n: i64) -> String {
+    if n < 0 {
+        return format!("-{}", amount(resource, n.saturating_neg()));
+    }
+    if counts_bytes(resource) {
+        Bytes(n as u64).human()
     } else if resource.starts_with("volumes") {
         format!("{n} volume{}", if n == 1 { "" } else { "s" })
     } else if resource.starts_with("snapshots") {
@@ -197,15 +308,16 @@ impl<'a> Quota<'a> {
         Ok(())
     }
 
-    /// Fails if a single volume of `size` GiB is over the per-volume limit.
-    pub fn check_per_volume(&self, conn: &Connection, project: &str, size: u64) -> Result<()> {
+    /// Fails if a single volume of `size` is over the per-volume limit.
+    pub fn check_per_volume(&self, conn: &Connection, project: &str, size: Bytes) -> Result<()> {
         let limit = self.limit(conn, project, "per_volume_gigabytes")?;
-        if limit >= 0 && size as i64 > limit {
+        if limit >= 0 && size > Bytes::gib(limit as u64) {
             return Err(Error::new(
                 ErrorKind::OverQuota,
                 format!(
-                    "per-volume quota exceeded in project {project}: requested {size} GiB, \
-                     the largest volume allowed is {limit} GiB"
+                    "per-volume quota exceeded in project {project}: requested {}, \
+                     the largest volume allowed is {limit} GiB",
+                    size.human()
                 ),
             ));
         }
@@ -226,7 +338,7 @@ impl<'a> Quota<'a> {
         // quota past its expiry.
         self.expire(conn)?;
         for (resource, delta) in deltas.iter().filter(|(_, d)| *d > 0) {
-            let limit = self.limit(conn, project, resource)?;
+            let limit = limit_in_usage_units(resource, self.limit(conn, project, resource)?);
             if limit < 0 {
                 continue;
             }
@@ -237,14 +349,14 @@ impl<'a> Quota<'a> {
                     format!(
                         "quota exceeded for {resource} in project {project}: requested {}, \
                          quota is {} and {} {} been consumed{}",
-                        unit(resource, *delta),
-                        unit(resource, limit),
-                        unit(resource, in_use),
+                        amount(resource, *delta),
+                        amount(resource, limit),
+                        amount(resource, in_use),
                         if in_use == 1 { "has" } else { "have" },
                         if reserved > 0 {
                             format!(
                                 " ({} more reserved by creates in progress)",
-                                unit(resource, reserved)
+                                amount(resource, reserved)
                             )
                         } else {
                             String::new()
@@ -254,6 +366,7 @@ impl<'a> Quota<'a> {
                 .with_details(serde_json::json!({
                     "resource": resource, "requested": delta, "limit": limit,
                     "in_use": in_use, "reserved": reserved,
+                    "unit": if counts_bytes(resource) { "bytes" } else { "count" },
                 })));
             }
         }
@@ -329,6 +442,23 @@ impl<'a> Quota<'a> {
             Self::add_usage(conn, &r.project, resource, -delta, 0)?;
         }
         self.insert_reservation(conn, r)
+    }
+
+    /// Changes committed usage by `deltas` (a volume's recorded size
+    /// changed). Increases are checked against the limits as a
+    /// reservation is; decreases give usage back.
+    pub fn adjust(&self, conn: &Connection, project: &str, deltas: &Deltas) -> Result<()> {
+        let up: Deltas = deltas.iter().filter(|(_, d)| *d > 0).cloned().collect();
+        let down: Deltas = deltas
+            .iter()
+            .filter(|(_, d)| *d < 0)
+            .map(|(r, d)| (r.clone(), -d))
+            .collect();
+        if !up.is_empty() {
+            let r = self.reserve(conn, project, &up)?;
+            self.commit(conn, &r.id)?;
+        }
+        self.release(conn, project, &down)
     }
 
     /// Gives back usage that was in use (a deleted or failed volume).
@@ -417,6 +547,7 @@ impl<'a> Quota<'a> {
                     limit: self.limit(conn, project, r)?,
                     in_use: 0,
                     reserved: 0,
+                    sizes: counts_bytes(r),
                 },
             );
         }
@@ -428,12 +559,14 @@ impl<'a> Quota<'a> {
             .collect::<rusqlite::Result<_>>()?;
         for (resource, in_use, reserved) in rows {
             let limit = self.limit(conn, project, &resource)?;
+            let sizes = counts_bytes(&resource);
             out.insert(
                 resource,
                 Usage {
                     limit,
                     in_use,
                     reserved,
+                    sizes,
                 },
             );
         }
@@ -442,11 +575,13 @@ impl<'a> Quota<'a> {
             .query_map([project], |r| Ok((r.get(0)?, r.get(1)?)))?
             .collect::<rusqlite::Result<_>>()?;
         for (resource, limit) in limits {
+            let sizes = counts_bytes(&resource);
             out.entry(resource)
                 .or_insert(Usage {
                     limit,
                     in_use: 0,
                     reserved: 0,
+                    sizes,
                 })
                 .limit = limit;
         }
@@ -473,7 +608,12 @@ mod tests {
     fn figures(q: &Quota<'_>, store: &Store, r: &str) -> (i64, i64) {
         let u = q.usage(&store.db().lock(), "p").unwrap();
         let u = &u[r];
-        (u.in_use, u.reserved)
+        // Size resources count bytes; these tests speak whole GiB.
+        if u.sizes {
+            (u.in_use >> 30, u.reserved >> 30)
+        } else {
+            (u.in_use, u.reserved)
+        }
     }
 
     #[test]
@@ -482,7 +622,7 @@ mod tests {
         let q = Quota::new(&defaults);
         let conn = store.db().lock();
         let r = q
-            .reserve(&conn, "p", &volume_deltas(4, Some("fast")))
+            .reserve(&conn, "p", &volume_deltas(Bytes::gib(4), Some("fast")))
             .unwrap();
         drop(conn);
         assert_eq!(figures(&q, &store, "gigabytes"), (0, 4));
@@ -507,7 +647,7 @@ mod tests {
         assert_eq!(figures(&q, &store, "volumes_fast"), (0, 0));
 
         let conn = store.db().lock();
-        let r = q.reserve(&conn, "p", &volume_deltas(1, None)).unwrap();
+        let r = q.reserve(&conn, "p", &volume_deltas(Bytes::gib(1), None)).unwrap();
         q.commit(&conn, &r.id).unwrap();
         q.release(&conn, "p", &r.deltas).unwrap();
         assert!(
@@ -522,13 +662,13 @@ mod tests {
         let q = Quota::new(&defaults);
         let conn = store.db().lock();
         // A create that vanished long ago left 8 of the 10 GiB reserved.
-        let old = q.reserve(&conn, "p", &volume_deltas(8, None)).unwrap();
+        let old = q.reserve(&conn, "p", &volume_deltas(Bytes::gib(8), None)).unwrap();
         conn.execute(
             "UPDATE reservations SET expire = 1 WHERE id = ?1",
             [&old.id],
         )
         .unwrap();
-        let r = q.reserve(&conn, "p", &volume_deltas(9, None));
+        let r = q.reserve(&conn, "p", &volume_deltas(Bytes::gib(9), None));
         assert!(
             r.is_ok(),
             "the expired 8 GiB no longer count: {:?}",
@@ -545,14 +685,60 @@ mod tests {
     }
 
     #[test]
+    fn small_volumes_count_exactly_against_gigabytes() {
+        let (_d, store, mut defaults) = setup();
+        defaults.gigabytes = 1;
+        defaults.volumes = -1;
+        let q = Quota::new(&defaults);
+        let conn = store.db().lock();
+        for _ in 0..4 {
+            q.reserve(&conn, "p", &volume_deltas(Bytes::mib(256), None))
+                .expect("four 256 MiB volumes fit in 1 GiB");
+        }
+        let e = q
+            .reserve(&conn, "p", &volume_deltas(Bytes::mib(1), None))
+            .unwrap_err();
+        assert_eq!(e.kind, ErrorKind::OverQuota);
+        assert!(
+            e.message.contains("requested 1 MiB, quota is 1 GiB and 0 B have been consumed (1 GiB more reserved"),
+            "{}",
+            e.message
+        );
+        let u = &q.usage(&conn, "p").unwrap()["gigabytes"];
+        assert_eq!((u.in_use, u.reserved), (0, 1 << 30));
+        let json = serde_json::to_value(u).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"limit": 1, "in_use": 0, "reserved": 1,
+                "in_use_bytes": 0, "reserved_bytes": 1 << 30})
+        );
+    }
+
+    #[test]
+    fn reservations_recorded_in_gib_read_as_bytes() {
+        let legacy = r#"{"id":"r","project":"p","deltas":[["volumes",1],["gigabytes",2],["gigabytes_fast",2]]}"#;
+        let r: Reservation = serde_json::from_str(legacy).unwrap();
+        assert_eq!(
+            r.deltas,
+            vec![
+                ("volumes".to_string(), 1),
+                ("gigabytes".to_string(), 2 << 30),
+                ("gigabytes_fast".to_string(), 2 << 30)
+            ]
+        );
+        let again: Reservation = serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();
+        assert_eq!(again, r, "a new record is read as written");
+    }
+
+    #[test]
     fn over_quota_says_requested_limit_and_used() {
         let (_d, store, defaults) = setup();
         let q = Quota::new(&defaults);
         let conn = store.db().lock();
-        let r = q.reserve(&conn, "p", &volume_deltas(7, None)).unwrap();
+        let r = q.reserve(&conn, "p", &volume_deltas(Bytes::gib(7), None)).unwrap();
         q.commit(&conn, &r.id).unwrap();
-        q.reserve(&conn, "p", &volume_deltas(2, None)).unwrap();
-        let e = q.reserve(&conn, "p", &volume_deltas(2, None)).unwrap_err();
+        q.reserve(&conn, "p", &volume_deltas(Bytes::gib(2), None)).unwrap();
+        let e = q.reserve(&conn, "p", &volume_deltas(Bytes::gib(2), None)).unwrap_err();
         assert_eq!(e.kind, ErrorKind::OverQuota);
         assert!(
             e.message.contains(
@@ -568,7 +754,7 @@ mod tests {
             "a refused reserve changes nothing"
         );
         let conn = store.db().lock();
-        q.reserve(&conn, "p", &volume_deltas(1, None)).unwrap();
+        q.reserve(&conn, "p", &volume_deltas(Bytes::gib(1), None)).unwrap();
         let e = q
             .reserve(&conn, "p", &vec![("volumes".to_string(), 1)])
             .unwrap_err();
@@ -586,18 +772,23 @@ mod tests {
         let conn = store.db().lock();
         q.set_limit(&conn, "p", "gigabytes", 100).unwrap();
         q.set_limit(&conn, "p", "per_volume_gigabytes", 5).unwrap();
-        q.reserve(&conn, "p", &volume_deltas(50, None)).unwrap();
+        q.reserve(&conn, "p", &volume_deltas(Bytes::gib(50), None)).unwrap();
         assert_eq!(
-            q.check_per_volume(&conn, "p", 6).unwrap_err().kind,
+            q.check_per_volume(&conn, "p", Bytes::gib(6)).unwrap_err().kind,
             ErrorKind::OverQuota
         );
-        q.check_per_volume(&conn, "p", 5).unwrap();
-        q.check_per_volume(&conn, "other", 500).unwrap();
+        q.check_per_volume(&conn, "p", Bytes::gib(5)).unwrap();
+        assert!(
+            q.check_per_volume(&conn, "p", Bytes::gib(5).saturating_add(Bytes::mib(1)))
+                .is_err(),
+            "5 GiB and 1 MiB is over a 5 GiB per-volume limit"
+        );
+        q.check_per_volume(&conn, "other", Bytes::gib(500)).unwrap();
         assert!(q.set_limit(&conn, "p", "volumes", -2).is_err());
         q.set_limit(&conn, "p", "gigabytes_gold", 3).unwrap();
         assert_eq!(q.usage(&conn, "p").unwrap()["gigabytes_gold"].limit, 3);
         assert_eq!(
-            q.reserve(&conn, "p", &volume_deltas(4, Some("gold")))
+            q.reserve(&conn, "p", &volume_deltas(Bytes::gib(4), Some("gold")))
                 .unwrap_err()
                 .kind,
             ErrorKind::OverQuota

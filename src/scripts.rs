@@ -412,7 +412,7 @@ fn fnv1a(parts: &[&str]) -> u64 {
 fn differences(v: &Volume, want: &crate::api::VolumeRequest) -> Vec<String> {
     let mut d = Vec::new();
     if v.size != want.size {
-        d.push(format!("size {} GiB, asked {} GiB", v.size, want.size));
+        d.push(format!("size {}, asked {}", v.size.human(), want.size.human()));
     }
     if v.type_name != want.type_name {
         d.push(format!(

@@ -43,6 +43,7 @@ use crate::scheduler::SchedulerRequest;
 use crate::store::images::{CacheEntry, Image};
 use crate::store::snapshots::Snapshot;
 use crate::store::volumes::Volume;
+use crate::units::RecordedSize;
 
 // ---- volumes --------------------------------------------------------------
 
@@ -57,8 +58,8 @@ pub const DEVICE: Sym<String> = Sym::new("device");
 /// How a volume is to be attached (`attach --read-only`, `--partscan`);
 /// optional: attach flows recorded before it existed attach read-write.
 pub const ATTACH_MODE: Sym<AttachMode> = Sym::new("attach_mode");
-/// The size a volume is to grow to, GiB (`extend --size`).
-pub const NEW_SIZE: Sym<u64> = Sym::new("new_size");
+/// The size a volume is to grow to (`extend --size`).
+pub const NEW_SIZE: Sym<RecordedSize> = Sym::new("new_size");
 /// The name a volume is to be given (`rename`).
 pub const NEW_NAME: Sym<String> = Sym::new("new_name");
 /// What `apply` is to do.

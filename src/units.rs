@@ -9,6 +9,8 @@ use serde::{Deserialize, Serialize};
 
 /// Bytes in one GiB.
 const GIB: u64 = 1 << 30;
+/// Bytes in one MiB: the granularity of volume sizes.
+pub const MIB: u64 = 1 << 20;
 
 /// A size in bytes.
 #[derive(
@@ -16,6 +18,33 @@ const GIB: u64 = 1 << 30;
 )]
 #[serde(transparent)]
 pub struct Bytes(pub u64);
+
+/// A size a flow records as its input (`extend --size`): written as
+/// `{"size": GiB, "size_bytes": n}`; an input recorded before sizes were
+/// bytes is a bare number of GiB, and reads as that.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RecordedSize(pub Bytes);
+
+impl Serialize for RecordedSize {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        size_fields::serialize(&self.0, s)
+    }
+}
+
+impl<'de> Deserialize<'de> for RecordedSize {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            LegacyGib(u64),
+            Fields(#[serde(with = "size_fields")] Bytes),
+        }
+        Ok(RecordedSize(match Wire::deserialize(d)? {
+            Wire::LegacyGib(g) => Bytes::gib(g),
+            Wire::Fields(b) => b,
+        }))
+    }
+}
 
 /// A size in whole GiB (2^30 bytes).
 #[derive(
@@ -38,6 +67,164 @@ impl Bytes {
     /// In GiB, as a fraction (for display and capacity arithmetic).
     pub fn as_gib_f64(self) -> f64 {
         self.0 as f64 / GIB as f64
+    }
+
+    /// `self - other`, 0 when `other` is larger.
+    pub const fn saturating_sub(self, other: Bytes) -> Bytes {
+        Bytes(self.0.saturating_sub(other.0))
+    }
+
+    /// `self + other`, saturating.
+    pub const fn saturating_add(self, other: Bytes) -> Bytes {
+        Bytes(self.0.saturating_add(other.0))
+    }
+
+    /// `n` GiB.
+    pub const fn gib(n: u64) -> Bytes {
+        GiB(n).bytes()
+    }
+
+    /// `n` MiB.
+    pub const fn mib(n: u64) -> Bytes {
+        Bytes(n.saturating_mul(MIB))
+    }
+
+    /// Rounded up to a multiple of `unit` (a power of two or not; `unit`
+    /// 0 leaves it as it is).
+    pub const fn round_up(self, unit: u64) -> Bytes {
+        if unit == 0 {
+            self
+        } else {
+            Bytes(self.0.div_ceil(unit).saturating_mul(unit))
+        }
+    }
+
+    /// Whether it is a whole number of GiB.
+    pub const fn is_whole_gib(self) -> bool {
+        self.0 % GIB == 0
+    }
+
+    /// The GiB figure volctl's JSON gives beside `size_bytes`: an integer
+    /// when the size is whole GiB (as every size was before sizes were
+    /// bytes), else a fraction rounded to 6 places (so 512 MiB is `0.5`).
+    pub fn gib_json(self) -> serde_json::Number {
+        if self.is_whole_gib() {
+            serde_json::Number::from(self.0 / GIB)
+        } else {
+            let rounded = (self.as_gib_f64() * 1e6).round() / 1e6;
+            serde_json::Number::from_f64(rounded).unwrap_or_else(|| 0.into())
+        }
+    }
+
+    /// For people: the largest binary unit that keeps at least 1 in front,
+    /// with at most two decimals and no trailing zeros (`512 MiB`,
+    /// `1.5 GiB`, `10 GiB`, `0 B`).
+    pub fn human(self) -> String {
+        const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+        let mut unit = 0;
+        while unit + 1 < UNITS.len() && self.0 >= 1 << (10 * (unit + 1)) {
+            unit += 1;
+        }
+        let value = self.0 as f64 / (1u64 << (10 * unit)) as f64;
+        let text = format!("{value:.2}");
+        let text = text.trim_end_matches('0').trim_end_matches('.');
+        format!("{text} {}", UNITS[unit])
+    }
+}
+
+/// Serializes a size as its GiB figure ([`Bytes::gib_json`]).
+pub fn serialize_gib<S: serde::Serializer>(b: &Bytes, s: S) -> Result<S::Ok, S::Error> {
+    b.gib_json().serialize(s)
+}
+
+/// The `(de)serialize_with` pair for a size field, flattened into its
+/// struct as two keys: `size_bytes` (exact) and `size` (GiB, see
+/// [`Bytes::gib_json`]). Records written before sizes were bytes (a flow or
+/// a queued request recorded by an older volctl) have `size` only, in whole
+/// GiB: they read as that many GiB.
+///
+/// ```
+/// #[derive(serde::Serialize, serde::Deserialize)]
+/// struct V {
+///     #[serde(flatten, with = "volctl::units::size_fields")]
+///     size: volctl::units::Bytes,
+/// }
+/// let v: V = serde_json::from_str(r#"{"size": 2}"#).unwrap();
+/// assert_eq!(v.size, volctl::units::Bytes::gib(2));
+/// let json = serde_json::to_string(&V { size: volctl::units::Bytes::mib(512) }).unwrap();
+/// assert_eq!(json, r#"{"size":0.5,"size_bytes":536870912}"#);
+/// ```
+pub mod size_fields {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use super::Bytes;
+
+    #[derive(Serialize)]
+    struct Out {
+        size: serde_json::Number,
+        size_bytes: u64,
+    }
+
+    /// Writes `size` and `size_bytes`.
+    pub fn serialize<S: Serializer>(b: &Bytes, s: S) -> Result<S::Ok, S::Error> {
+        Out {
+            size: b.gib_json(),
+            size_bytes: b.0,
+        }
+        .serialize(s)
+    }
+
+    /// Reads `size_bytes`, or a legacy record's whole-GiB `size`.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Bytes, D::Error> {
+        // `size` may be a fraction in a new record; only `size_bytes` is
+        // read then, so a non-integer `size` must not fail the record.
+        #[derive(Deserialize)]
+        struct Any {
+            size: Option<serde_json::Value>,
+            size_bytes: Option<u64>,
+        }
+        let any = Any::deserialize(d)?;
+        if let Some(b) = any.size_bytes {
+            return Ok(Bytes(b));
+        }
+        match any.size.as_ref().and_then(serde_json::Value::as_u64) {
+            Some(gib) => Ok(Bytes::gib(gib)),
+            None => Err(serde::de::Error::missing_field("size_bytes")),
+        }
+    }
+
+    /// The same for an optional size: no keys when there is none.
+    pub mod opt {
+        use serde::{Deserialize, Deserializer, Serializer};
+
+        use super::Bytes;
+
+        /// Writes `size` and `size_bytes`, or nothing.
+        pub fn serialize<S: Serializer>(b: &Option<Bytes>, s: S) -> Result<S::Ok, S::Error> {
+            use serde::ser::SerializeMap;
+            match b {
+                Some(b) => super::serialize(b, s),
+                None => s.serialize_map(Some(0))?.end(),
+            }
+        }
+
+        /// Reads a size if either key is there.
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Bytes>, D::Error> {
+            #[derive(Deserialize)]
+            struct Any {
+                size: Option<serde_json::Value>,
+                size_bytes: Option<u64>,
+            }
+            let any = Any::deserialize(d)?;
+            match (any.size_bytes, any.size) {
+                (Some(b), _) => Ok(Some(Bytes(b))),
+                (None, None) | (None, Some(serde_json::Value::Null)) => Ok(None),
+                (None, Some(v)) => v
+                    .as_u64()
+                    .map(|gib| Some(Bytes::gib(gib)))
+                    .ok_or_else(|| serde::de::Error::custom("size: expected whole GiB")),
+            }
+        }
     }
 }
 
@@ -106,16 +293,17 @@ pub fn parse_size(s: &str) -> crate::error::Result<Bytes> {
         .map_err(|_| crate::error::Error::invalid(format!("size `{s}` is too large")))
 }
 
-/// Parses a size (as [`parse_size`]) that must be a whole number of GiB,
-/// as volume sizes are for now; returns the GiB.
-pub fn parse_whole_gib(s: &str) -> crate::error::Result<u64> {
+/// Parses a volume size (as [`parse_size`]): at least 1 MiB, rounded up
+/// to a whole MiB (volumes have MiB granularity; a backend may round up
+/// further, to its allocation unit, and says so).
+pub fn parse_volume_size(s: &str) -> crate::error::Result<Bytes> {
     let b = parse_size(s)?;
-    if b.0 % GIB != 0 {
+    if b.0 == 0 {
         return Err(crate::error::Error::invalid(format!(
-            "size `{s}` is not a whole number of GiB: volume sizes are whole GiB for now"
+            "size `{s}` is zero: a volume is at least 1M"
         )));
     }
-    Ok(b.0 / GIB)
+    Ok(b.round_up(MIB))
 }
 
 impl From<GiB> for Bytes {
@@ -140,7 +328,7 @@ impl fmt::Display for Bytes {
 mod tests {
     #[test]
     fn sizes_as_people_write_them() {
-        use super::{parse_size, parse_whole_gib};
+        use super::{Bytes, parse_size, parse_volume_size};
         assert_eq!(parse_size("10").unwrap().get(), 10 << 30);
         assert_eq!(parse_size("512M").unwrap().get(), 512 << 20);
         assert_eq!(parse_size("1.5T").unwrap().get(), 3 << 39);
@@ -150,9 +338,12 @@ mod tests {
         for bad in ["", "G", "1.2.3", "-1", "12X", "1e3", "99999999999P"] {
             assert!(parse_size(bad).is_err(), "{bad}");
         }
-        assert_eq!(parse_whole_gib("8G").unwrap(), 8);
-        assert_eq!(parse_whole_gib("1T").unwrap(), 1024);
-        assert!(parse_whole_gib("512M").is_err());
+        assert_eq!(parse_volume_size("8G").unwrap(), Bytes::gib(8));
+        assert_eq!(parse_volume_size("512M").unwrap(), Bytes::mib(512));
+        assert_eq!(parse_volume_size("1K").unwrap(), Bytes::mib(1));
+        assert_eq!(parse_volume_size("1.3G").unwrap(), Bytes::mib(1332));
+        assert!(parse_volume_size("0").is_err());
+        assert!(parse_volume_size("0M").is_err());
     }
 
     use super::*;
@@ -167,5 +358,43 @@ mod tests {
         assert_eq!(Bytes(3 << 29).as_gib_f64(), 1.5);
         assert_eq!(GiB(u64::MAX).bytes(), Bytes(u64::MAX));
         assert_eq!(serde_json::to_string(&GiB(4)).unwrap(), "4");
+        assert_eq!(Bytes::mib(1536).round_up(1 << 30), Bytes::gib(2));
+        assert_eq!(Bytes::mib(5).round_up(4 << 20), Bytes::mib(8));
+    }
+
+    #[test]
+    fn sizes_for_people_and_json() {
+        assert_eq!(Bytes(0).human(), "0 B");
+        assert_eq!(Bytes(1023).human(), "1023 B");
+        assert_eq!(Bytes::mib(512).human(), "512 MiB");
+        assert_eq!(Bytes::mib(1536).human(), "1.5 GiB");
+        assert_eq!(Bytes::gib(10).human(), "10 GiB");
+        assert_eq!(Bytes::gib(2048).human(), "2 TiB");
+        assert_eq!(Bytes::gib(3).gib_json().to_string(), "3");
+        assert_eq!(Bytes::mib(512).gib_json().to_string(), "0.5");
+        assert_eq!(Bytes::mib(1).gib_json().to_string(), "0.000977");
+    }
+
+    #[test]
+    fn size_fields_read_legacy_and_new_records() {
+        #[derive(serde::Serialize, serde::Deserialize, PartialEq, Debug)]
+        struct R {
+            id: u32,
+            #[serde(flatten, with = "super::size_fields")]
+            size: Bytes,
+        }
+        let new = R { id: 1, size: Bytes::mib(1536) };
+        let json = serde_json::to_string(&new).unwrap();
+        assert_eq!(json, r#"{"id":1,"size":1.5,"size_bytes":1610612736}"#);
+        assert_eq!(serde_json::from_str::<R>(&json).unwrap(), new);
+        let legacy: R = serde_json::from_str(r#"{"id":1,"size":3}"#).unwrap();
+        assert_eq!(legacy.size, Bytes::gib(3));
+        assert!(serde_json::from_str::<R>(r#"{"id":1}"#).is_err());
+        let legacy: RecordedSize = serde_json::from_str("4").unwrap();
+        assert_eq!(legacy.0, Bytes::gib(4));
+        let new = RecordedSize(Bytes::mib(3));
+        let back: RecordedSize =
+            serde_json::from_str(&serde_json::to_string(&new).unwrap()).unwrap();
+        assert_eq!(back, new);
     }
 }

@@ -7,11 +7,12 @@
 
 use std::sync::Arc;
 
-use super::{CreateRequest, MAX_SIZE_GB, SourceRef, VolumeRequest, check_name, check_project};
+use super::{CreateRequest, MAX_SIZE, SourceRef, VolumeRequest, check_name, check_project};
 use crate::dispatch::{self, Message};
 use crate::error::{Error, Result};
 use crate::flow::{ExecContext, Failure, Flow, RevertContext, Task, Values, ValuesExt, outputs};
 use crate::quota::{Reservation, volume_deltas};
+use crate::units::{Bytes, MIB};
 use crate::scheduler::{Retry, SchedulerRequest};
 use crate::service::Service;
 use crate::store::now;
@@ -50,21 +51,26 @@ impl ExtractVolumeRequest {
             volumes::claim_name(&conn, &req.project, n, None)?;
         }
         let source = resolve_source(&conn, req.source.as_ref(), &req.project)?;
-        let size = match (req.size, source.min_size) {
-            (Some(0), _) => return Err(Error::invalid("size must be at least 1 GiB")),
-            (Some(s), _) if s > MAX_SIZE_GB => {
+        // Volumes have MiB granularity: a size is rounded up to it.
+        let size = match (req.size.map(|s| s.round_up(MIB)), source.min_size) {
+            (Some(Bytes(0)), _) => return Err(Error::invalid("size must be at least 1M")),
+            (Some(s), _) if s > MAX_SIZE => {
                 return Err(Error::invalid(format!(
-                    "size {s} GiB is larger than the largest volume ({MAX_SIZE_GB} GiB)"
+                    "size {} is larger than the largest volume ({})",
+                    s.human(),
+                    MAX_SIZE.human()
                 )));
             }
             (Some(s), Some((min, what))) if s < min => {
                 return Err(Error::invalid(format!(
-                    "size {s} GiB is smaller than {what} ({min} GiB)"
+                    "size {} is smaller than {what} ({})",
+                    s.human(),
+                    min.human()
                 )));
             }
             (Some(s), _) => s,
-            (None, Some((min, _))) => min,
-            (None, None) => return Err(Error::invalid("a size (--size, GiB) is required")),
+            (None, Some((min, _))) => min.round_up(MIB),
+            (None, None) => return Err(Error::invalid("a size (--size) is required")),
         };
         // Type: explicit, else the source's, else none.
         let vtype = match (&req.volume_type, &source.type_name) {
@@ -118,7 +124,7 @@ struct Source {
     kind: SourceKind,
     id: Option<String>,
     /// The smallest size allowed and what it is, in words.
-    min_size: Option<(u64, String)>,
+    min_size: Option<(Bytes, String)>,
     type_name: Option<String>,
     zone: Option<String>,
     /// Snapshots and clones are made on their source's backend.
@@ -186,12 +192,8 @@ fn resolve_source(
             Source {
                 kind: SourceKind::Image,
                 min_size: Some((
-                    i.min_size_gb(),
-                    format!(
-                        "the virtual size of image `{}` ({:.2} GiB)",
-                        i.name,
-                        crate::units::Bytes(i.virtual_size).as_gib_f64()
-                    ),
+                    i.min_size(),
+                    format!("the virtual size of image `{}`", i.name),
                 )),
                 type_name: None,
                 zone: None,
@@ -213,8 +215,8 @@ impl Task for ExtractVolumeRequest {
     fn summary(&self, out: &Values) -> Option<String> {
         let r: VolumeRequest = out.read(VOLUME_REQUEST)?;
         Some(format!(
-            "{} GiB, type {}, zone {}",
-            r.size,
+            "{}, type {}, zone {}",
+            r.size.human(),
             r.type_name.as_deref().unwrap_or("-"),
             r.zone.as_deref().unwrap_or("any")
         ))
@@ -253,7 +255,10 @@ impl Task for QuotaReserve {
         Some(
             r.deltas
                 .iter()
-                .map(|(k, v)| format!("{k} {v:+}"))
+                .map(|(k, v)| match crate::quota::counts_bytes(k) {
+                    true => format!("{k} +{}", crate::units::Bytes(*v as u64).human()),
+                    false => format!("{k} {v:+}"),
+                })
                 .collect::<Vec<_>>()
                 .join(", "),
         )

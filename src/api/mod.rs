@@ -8,16 +8,18 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::store::volumes::SourceKind;
+use crate::units::Bytes;
 
-/// Largest volume: 1 PiB (sizes are GiB; the bound keeps byte counts far
-/// from overflow).
-pub const MAX_SIZE_GB: u64 = 1 << 20;
+/// Largest volume: 1 PiB (the bound keeps byte counts far from overflow).
+pub const MAX_SIZE: Bytes = Bytes::gib(1 << 20);
 
 /// What the user asked for, as given.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct CreateRequest {
-    /// Size in GiB (defaults to the source's when there is one).
-    pub size: Option<u64>,
+    /// Size (defaults to the source's when there is one); rounded up to a
+    /// whole MiB.
+    #[serde(flatten, with = "crate::units::size_fields::opt")]
+    pub size: Option<Bytes>,
     /// Optional name.
     pub name: Option<String>,
     /// Volume type name or id.
@@ -52,8 +54,9 @@ pub enum SourceRef {
 /// type, zone and source resolved.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct VolumeRequest {
-    /// Size, GiB.
-    pub size: u64,
+    /// Size, a whole number of MiB.
+    #[serde(flatten, with = "crate::units::size_fields")]
+    pub size: Bytes,
     /// Name.
     pub name: Option<String>,
     /// Owning project.

@@ -290,6 +290,7 @@ impl Driver for Loopback {
             }
         };
         Ok(Stats {
+            allocation_unit: Bytes(0),
             total_gb,
             free_gb,
             thin: self.cfg.thin,

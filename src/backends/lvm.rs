@@ -422,7 +422,7 @@ impl Driver for Lvm {
                     "b",
                     "--nosuffix",
                     "-o",
-                    "lv_size,data_percent",
+                    "lv_size,data_percent,vg_extent_size",
                     &lv,
                 ])?;
                 let row = report_rows(&out, "lv")?.into_iter().next().ok_or_else(|| {
@@ -437,6 +437,7 @@ impl Driver for Lvm {
                     total_gb: total,
                     free_gb: total * (1.0 - used),
                     thin: true,
+                    allocation_unit: Bytes(num(&row, "vg_extent_size") as u64),
                 })
             }
             None => {
@@ -448,7 +449,7 @@ impl Driver for Lvm {
                     "b",
                     "--nosuffix",
                     "-o",
-                    "vg_size,vg_free",
+                    "vg_size,vg_free,vg_extent_size",
                     &self.vg,
                 ])?;
                 let row = report_rows(&out, "vg")?.into_iter().next().ok_or_else(|| {
@@ -461,6 +462,7 @@ impl Driver for Lvm {
                     total_gb: num(&row, "vg_size") / GIB,
                     free_gb: num(&row, "vg_free") / GIB,
                     thin: false,
+                    allocation_unit: Bytes(num(&row, "vg_extent_size") as u64),
                 })
             }
         }

@@ -27,6 +27,11 @@ pub struct Stats {
     pub free_gb: f64,
     /// Whether volumes are thin (sparse).
     pub thin: bool,
+    /// What sizes are rounded up to beyond volctl's MiB (an LVM volume
+    /// group's extent size); 0 when nothing more (absent from stats cached
+    /// before it was recorded).
+    #[serde(default)]
+    pub allocation_unit: crate::units::Bytes,
 }
 
 /// How a volume is exposed as a block device (`attach --read-only`,

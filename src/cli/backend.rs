@@ -28,7 +28,9 @@ struct BackendInfo {
     thin: bool,
     total_gb: Option<f64>,
     free_gb: Option<f64>,
-    provisioned_gb: u64,
+    #[serde(serialize_with = "crate::units::serialize_gib")]
+    provisioned_gb: crate::units::Bytes,
+    provisioned_bytes: crate::units::Bytes,
     volumes: u64,
     max_over_subscription_ratio: f64,
     reserved_percentage: u32,
@@ -59,6 +61,7 @@ pub fn run(ctx: &Ctx, cmd: &BackendCommand) -> Result<()> {
                             st,
                         )?;
                     }
+                    let provisioned = crate::store::provisioned(&conn, cfg.name())?;
                     Ok(BackendInfo {
                         name: cfg.name().to_string(),
                         driver: cfg.driver.to_string(),
@@ -66,7 +69,8 @@ pub fn run(ctx: &Ctx, cmd: &BackendCommand) -> Result<()> {
                         thin: cfg.thin,
                         total_gb: stats.as_ref().ok().map(|s| s.total_gb),
                         free_gb: stats.as_ref().ok().map(|s| s.free_gb),
-                        provisioned_gb: crate::store::provisioned_gb(&conn, cfg.name())?,
+                        provisioned_gb: provisioned,
+                        provisioned_bytes: provisioned,
                         volumes: volumes::count_on_backend(&conn, cfg.name())?,
                         max_over_subscription_ratio: cfg.max_over_subscription_ratio,
                         reserved_percentage: cfg.reserved_percentage,
@@ -89,7 +93,7 @@ pub fn run(ctx: &Ctx, cmd: &BackendCommand) -> Result<()> {
                         b.driver.clone(),
                         b.availability_zone.clone(),
                         gb(b.total_gb),
-                        format!("{}G", b.provisioned_gb),
+                        b.provisioned_bytes.human(),
                         gb(b.free_gb),
                         b.volumes.to_string(),
                         b.capabilities

@@ -70,7 +70,7 @@ struct Shown {
 }
 
 fn gib(bytes: u64) -> String {
-    format!("{:.2} GiB", crate::units::Bytes(bytes).as_gib_f64())
+    crate::units::Bytes(bytes).human()
 }
 
 /// An image as `import` and `create` print it: its id, and a summary

@@ -75,7 +75,7 @@ pub fn volume_fields(v: &Volume) {
         ("id", v.id.clone()),
         ("name", or_dash(v.name.as_deref())),
         ("status", v.status.to_string()),
-        ("size", format!("{} GiB", v.size)),
+        ("size", v.size.human()),
         ("project", v.project.clone()),
         ("type", or_dash(v.type_name.as_deref())),
         ("zone", or_dash(v.zone.as_deref())),

@@ -52,8 +52,8 @@ fn show(ctx: &Ctx) -> Result<()> {
                 } else {
                     u.limit.to_string()
                 },
-                u.in_use.to_string(),
-                u.reserved.to_string(),
+                u.show(u.in_use),
+                u.show(u.reserved),
             ]
         })
         .collect();

@@ -59,7 +59,7 @@ fn fields(s: &Snapshot) {
         ("id", s.id.clone()),
         ("name", or_dash(s.name.as_deref())),
         ("status", s.status.to_string()),
-        ("size", format!("{} GiB", s.size)),
+        ("size", s.size.human()),
         ("volume", s.volume_id.clone()),
         ("backend", s.backend.clone()),
         ("path", or_dash(s.path.as_deref())),
@@ -84,10 +84,10 @@ pub fn run(ctx: &Ctx, cmd: &SnapshotCommand) -> Result<()> {
             let s = ops.snapshot_create(&v.id, name.as_deref(), *force)?;
             ctx.render(&s, || {
                 ctx.note(&format!(
-                    "snapshot {} of volume {}: {} GiB at {}",
+                    "snapshot {} of volume {}: {} at {}",
                     s.id,
                     v.id,
-                    s.size,
+                    s.size.human(),
                     or_dash(s.path.as_deref())
                 ));
                 output::line(&s.id);
@@ -109,7 +109,7 @@ pub fn run(ctx: &Ctx, cmd: &SnapshotCommand) -> Result<()> {
                         vec![
                             s.id.clone(),
                             or_dash(s.name.as_deref()),
-                            format!("{}G", s.size),
+                            s.size.human(),
                             s.status.to_string(),
                             s.volume_id.clone(),
                             s.backend.clone(),

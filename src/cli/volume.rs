@@ -10,18 +10,18 @@ use crate::error::{Error, Result};
 use crate::ops::DryRun;
 use crate::store::volumes::Volume;
 
-/// A size argument: GiB, or with a unit, a whole number of GiB.
-fn gib_arg(s: &str) -> std::result::Result<u64, String> {
-    crate::units::parse_whole_gib(s).map_err(|e| e.message)
+/// A volume size argument (`512M`, `10G`, `1.5T`; a plain number is GiB).
+fn size_arg(s: &str) -> std::result::Result<crate::units::Bytes, String> {
+    crate::units::parse_volume_size(s).map_err(|e| e.message)
 }
 
 /// `volctl create`.
 #[derive(Args, Debug)]
 pub struct CreateArgs {
-    /// Size: GiB, or with a unit (8G, 1T) [default: the source's, when
-    /// there is one]
-    #[arg(long, short, value_parser = gib_arg)]
-    size: Option<u64>,
+    /// Size: with a binary unit (512M, 8G, 1.5T), a plain number is GiB;
+    /// rounded up to a whole MiB [default: the source's, when there is one]
+    #[arg(long, short, value_parser = size_arg)]
+    size: Option<crate::units::Bytes>,
     /// Name, unique in the project
     #[arg(long, short)]
     name: Option<String>,
@@ -153,11 +153,11 @@ pub struct DeleteArgs {
 pub struct ExtendArgs {
     /// Volume id, id prefix or name
     volume: String,
-    /// The new size: GiB, or with a unit (larger than now; the size it
-    /// already has is a no-op). An attached volume grows in place: its
-    /// device shows the new size at once
-    #[arg(long, value_parser = gib_arg)]
-    size: u64,
+    /// The new size, as `create --size` takes it (larger than now; the
+    /// size it already has is a no-op). An attached volume grows in place:
+    /// its device shows the new size at once
+    #[arg(long, value_parser = size_arg)]
+    size: crate::units::Bytes,
 }
 
 /// `volctl export`.
@@ -252,10 +252,10 @@ pub struct AttachArgs {
 
 fn summary(v: &Volume) -> String {
     format!(
-        "volume {} {}: {} GiB on {} at {}{}",
+        "volume {} {}: {} on {} at {}{}",
         v.id,
         v.status,
-        v.size,
+        v.size.human(),
         or_dash(v.backend.as_deref()),
         or_dash(v.path.as_deref()),
         v.device
@@ -339,8 +339,8 @@ fn dry_run(ctx: &Ctx, d: &DryRun) -> Result<()> {
     let r = &d.request;
     ctx.render(d, || {
         output::line(&format!(
-            "request: {} GiB, type {}, zone {}, from {}{}",
-            r.size,
+            "request: {}, type {}, zone {}, from {}{}",
+            r.size.human(),
             or_dash(r.type_name.as_deref()),
             r.zone.as_deref().unwrap_or("any"),
             r.source_kind.as_str(),
@@ -385,7 +385,7 @@ pub fn list(ctx: &Ctx, a: &ListArgs) -> Result<()> {
             let mut row = vec![
                 v.id.clone(),
                 or_dash(v.name.as_deref()),
-                format!("{}G", v.size),
+                v.size.human(),
                 v.status.to_string(),
                 or_dash(v.backend.as_deref()),
                 or_dash(v.device.as_deref()),
@@ -547,7 +547,7 @@ fn attach_all(ctx: &Ctx, project: Option<&str>) -> Result<()> {
 pub fn extend(ctx: &Ctx, a: &ExtendArgs) -> Result<()> {
     let v = find(ctx, &a.volume)?;
     let v = ctx.ops().extend(&v.id, a.size)?;
-    let line = format!("{} {} GiB", v.id, v.size);
+    let line = format!("{} {}", v.id, v.size.human());
     print_volume(ctx, &v, line);
     Ok(())
 }

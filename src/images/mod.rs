@@ -185,7 +185,7 @@ pub fn write_image(
     driver: &dyn Driver,
     image: &Image,
     volume_id: &str,
-    size: GiB,
+    size: Bytes,
     io: &Io<'_>,
 ) -> Result<String> {
     let src = ImageSource {
@@ -195,7 +195,7 @@ pub fn write_image(
         is_volume: false,
     };
     let volume = Obj::volume(volume_id);
-    let size_bytes = size.bytes();
+    let size_bytes = size;
     if !svc.config.image_cache.enabled {
         return driver.import_image(&src, volume, size_bytes, io);
     }

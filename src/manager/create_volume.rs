@@ -10,7 +10,6 @@ use serde::{Deserialize, Serialize};
 
 use super::ManagerRequest;
 use crate::backends::{Io, Obj};
-use crate::units::GiB;
 use std::time::Duration;
 
 use crate::config::PolicyConfig;
@@ -169,8 +168,9 @@ impl Task for OnFailureReschedule {
 pub struct VolumeSpec {
     /// The volume.
     pub volume_id: String,
-    /// Size, GiB.
-    pub size: u64,
+    /// Size.
+    #[serde(flatten, with = "crate::units::size_fields")]
+    pub size: crate::units::Bytes,
     /// Backend.
     pub backend: String,
     /// Which of the four kinds.
@@ -235,7 +235,7 @@ impl Task for ExtractVolumeSpec {
 
     fn summary(&self, out: &Values) -> Option<String> {
         let s: VolumeSpec = out.read(VOLUME_SPEC)?;
-        Some(format!("{} volume, {} GiB", s.kind.as_str(), s.size))
+        Some(format!("{} volume, {}", s.kind.as_str(), s.size.human()))
     }
 }
 
@@ -280,7 +280,7 @@ impl Task for CreateVolumeFromSpec {
             cancel: ctx.cancel_token(),
         };
         let volume = Obj::volume(&s.volume_id);
-        let bytes = GiB(s.size).bytes();
+        let bytes = s.size;
         let source = s.source_id.as_deref().unwrap_or_default();
         let path = match s.kind {
             SourceKind::Raw => driver.create(volume, bytes)?,
@@ -298,7 +298,7 @@ impl Task for CreateVolumeFromSpec {
                     driver.as_ref(),
                     &image,
                     &s.volume_id,
-                    GiB(s.size),
+                    s.size,
                     &io,
                 )?
             }

@@ -27,7 +27,6 @@ use crate::store::snapshots::{self, SnapshotStatus};
 use crate::store::volumes::{self, VolumeStatus};
 use crate::symbols::{EXPORT, EXPORT_SOURCE, EXPORT_STAGED, EXPORTED};
 use crate::task_signature;
-use crate::units::GiB;
 
 /// The flow's name.
 pub const FLOW: &str = "volume_export";
@@ -184,7 +183,7 @@ impl Task for ExportStart {
                     path: self.0.backends.get(&backend)?.path(Obj::volume(&v.id)),
                     volume_id: v.id,
                     backend,
-                    size: GiB(v.size).bytes().get(),
+                    size: v.size.get(),
                     device: v.device,
                     work_dir,
                 }
@@ -204,7 +203,7 @@ impl Task for ExportStart {
                     path: self.0.backends.get(&s.backend)?.path(Obj::snapshot(&s.id)),
                     volume_id: s.volume_id,
                     backend: s.backend,
-                    size: GiB(s.size).bytes().get(),
+                    size: s.size.get(),
                     device: None,
                     work_dir,
                 }

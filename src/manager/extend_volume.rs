@@ -1,7 +1,7 @@
 //! The extend flow (`volume_extend`): ExtendStart → ExtendOnBackend →
 //! ExtendFinish. Grows a volume in place, attached or not; never shrinks.
 //!
-//! Initial store: `volume_id`, `new_size` (GiB).
+//! Initial store: `volume_id`, `new_size`.
 //!
 //! What a revert can undo: the quota (reserved for the difference, committed
 //! at the end) and the status always; the object's growth only where it is
@@ -22,7 +22,7 @@ use crate::store::events::{self, Event};
 use crate::store::volumes::{self, Volume, VolumeStatus};
 use crate::symbols::{NEW_SIZE, RESERVATION, VOLUME, VOLUME_ID};
 use crate::task_signature;
-use crate::units::GiB;
+use crate::units::{Bytes, RecordedSize};
 
 /// The flow's name.
 pub const FLOW: &str = "volume_extend";
@@ -36,18 +36,18 @@ pub fn flow(svc: &Arc<Service>) -> Flow {
 }
 
 /// The flow's initial store.
-pub fn inputs(volume_id: &str, new_size: u64) -> Values {
+pub fn inputs(volume_id: &str, new_size: Bytes) -> Values {
     outputs()
         .with(VOLUME_ID, volume_id.to_string())
-        .with(NEW_SIZE, new_size)
+        .with(NEW_SIZE, RecordedSize(new_size))
 }
 
-/// What growing a volume from `from` to `to` GiB counts against: its
-/// gigabytes (not another volume).
-pub fn extend_deltas(v: &Volume, to: u64) -> crate::quota::Deltas {
+/// What growing a volume to `to` counts against: its gigabytes (not
+/// another volume).
+pub fn extend_deltas(v: &Volume, to: Bytes) -> crate::quota::Deltas {
     volume_deltas(to.saturating_sub(v.size), v.type_name.as_deref())
         .into_iter()
-        .filter(|(r, _)| r.starts_with("gigabytes"))
+        .filter(|(r, _)| crate::quota::counts_bytes(r))
         .collect()
 }
 
@@ -61,7 +61,7 @@ impl ExtendStart {
         &self,
         conn: &rusqlite::Connection,
         v: &Volume,
-        delta: u64,
+        delta: Bytes,
     ) -> Result<(), Error> {
         let backend = v
             .backend
@@ -77,8 +77,9 @@ impl ExtendStart {
             return Err(Error::new(
                 ErrorKind::NoValidBackend,
                 format!(
-                    "volume {} cannot grow by {delta} GiB on its backend `{backend}`: {why}",
-                    v.id
+                    "volume {} cannot grow by {} on its backend `{backend}`: {why}",
+                    v.id,
+                    delta.human()
                 ),
             ));
         }
@@ -91,7 +92,7 @@ impl Task for ExtendStart {
 
     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
         let id = ctx.get(VOLUME_ID)?;
-        let new_size = ctx.get(NEW_SIZE)?;
+        let new_size = ctx.get(NEW_SIZE)?.0;
         let conn = self.0.store.db().lock();
         let v = volumes::require(&conn, &id)?;
         if !matches!(v.status, VolumeStatus::Available | VolumeStatus::InUse) {
@@ -103,13 +104,13 @@ impl Task for ExtendStart {
         }
         if new_size <= v.size {
             return Err(Error::invalid(format!(
-                "volume {id} is {} GiB: extend only grows a volume (to more than {} GiB); \
+                "volume {id} is {}: extend only grows a volume (to more than that); \
                  shrinking would cut off its data",
-                v.size, v.size
+                v.size.human()
             ))
             .into());
         }
-        self.check_capacity(&conn, &v, new_size - v.size)?;
+        self.check_capacity(&conn, &v, new_size.saturating_sub(v.size))?;
         let quota = self.0.quota();
         quota.check_per_volume(&conn, &v.project, new_size)?;
         let r = quota.reserve(&conn, &v.project, &extend_deltas(&v, new_size))?;
@@ -120,6 +121,7 @@ impl Task for ExtendStart {
             &Event::VolumeExtendStart {
                 size: v.size,
                 new_size,
+                new_size_bytes: new_size,
             },
         )?;
         Ok(outputs().with(VOLUME, v).with(RESERVATION, r))
@@ -129,7 +131,7 @@ impl Task for ExtendStart {
         let (Some(v), Some(r)) = (ctx.result(VOLUME), ctx.result(RESERVATION)) else {
             return Ok(());
         };
-        let new_size = ctx.get(NEW_SIZE)?;
+        let new_size = ctx.get(NEW_SIZE)?.0;
         let driver = self
             .0
             .backends
@@ -138,7 +140,7 @@ impl Task for ExtendStart {
         // leaving it): keep the growth, recorded and paid for.
         let kept = driver
             .size(Obj::volume(&v.id))?
-            .is_some_and(|n| n >= GiB(new_size).bytes());
+            .is_some_and(|n| n >= new_size);
         let conn = self.0.store.db().lock();
         let quota = self.0.quota();
         let reason = ctx.flow_failures().first().map(|f| f.message.clone());
@@ -186,7 +188,7 @@ impl Task for ExtendOnBackend {
 
     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
         let v = ctx.get(VOLUME)?;
-        let new_size = ctx.get(NEW_SIZE)?;
+        let new_size = ctx.get(NEW_SIZE)?.0;
         let driver = self
             .0
             .backends
@@ -196,7 +198,7 @@ impl Task for ExtendOnBackend {
             .device
             .as_deref()
             .filter(|d| driver.exposes(Obj::volume(&v.id), d).unwrap_or(false));
-        driver.extend(Obj::volume(&v.id), GiB(new_size).bytes(), device)?;
+        driver.extend(Obj::volume(&v.id), new_size, device)?;
         Ok(outputs())
     }
 
@@ -206,7 +208,7 @@ impl Task for ExtendOnBackend {
             .0
             .backends
             .get(v.backend.as_deref().unwrap_or_default())?;
-        driver.unextend(Obj::volume(&v.id), GiB(v.size).bytes())?;
+        driver.unextend(Obj::volume(&v.id), v.size)?;
         Ok(())
     }
 }
@@ -221,7 +223,7 @@ impl Task for ExtendFinish {
 
     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
         let v = ctx.get(VOLUME)?;
-        let new_size = ctx.get(NEW_SIZE)?;
+        let new_size = ctx.get(NEW_SIZE)?.0;
         let r = ctx.get(RESERVATION)?;
         let conn = self.0.store.db().lock();
         commit_or_charge(&self.0.quota(), &conn, &r)?;

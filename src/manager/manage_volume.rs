@@ -29,7 +29,6 @@ use crate::store::volumes::{self, SourceKind, Volume, VolumeStatus};
 use crate::store::{now, snapshots};
 use crate::symbols::{FOREIGN_NAME, MANAGE, PATH, VOLUME, VOLUME_ID};
 use crate::task_signature;
-use crate::units::Bytes;
 
 /// The manage flow's name.
 pub const MANAGE_FLOW: &str = "volume_manage";
@@ -96,10 +95,9 @@ impl Task for ManageStart {
         crate::api::check_project(&req.project)?;
         let driver = self.0.backends.get(&req.backend)?;
         let (foreign, size) = driver.inspect_foreign(&req.object)?;
-        let gib = size.ceil_gib().get();
-        if size.get() == 0 || Bytes(gib << 30) != size {
+        if size.get() == 0 || size.round_up(crate::units::MIB) != size {
             return Err(Error::invalid(format!(
-                "{}: {} bytes is not a whole number of GiB (volctl's volume sizes, for now)",
+                "{}: {} bytes is not a whole number of MiB (volctl's volume sizes)",
                 req.object,
                 size.get()
             ))
@@ -110,14 +108,14 @@ impl Task for ManageStart {
             volumes::claim_name(&conn, &req.project, name, None)?;
         }
         let quota = self.0.quota();
-        quota.check_per_volume(&conn, &req.project, gib)?;
-        let r = quota.reserve(&conn, &req.project, &volume_deltas(gib, None))?;
+        quota.check_per_volume(&conn, &req.project, size)?;
+        let r = quota.reserve(&conn, &req.project, &volume_deltas(size, None))?;
         quota.commit(&conn, &r.id)?;
         let t = now();
         let v = Volume {
             id: id.clone(),
             name,
-            size: gib,
+            size,
             status: VolumeStatus::Creating,
             backend: Some(req.backend.clone()),
             path: None,

@@ -26,7 +26,6 @@ use crate::store::volumes::{self, VolumeStatus};
 use crate::store::{snapshots, types};
 use crate::symbols::{PATH, TARGET_BACKEND, TARGET_TYPE, VOLUME, VOLUME_ID};
 use crate::task_signature;
-use crate::units::GiB;
 
 /// The flow's name.
 pub const FLOW: &str = "volume_migrate";
@@ -83,6 +82,21 @@ impl Task for MigrateStart {
         }
         self.0.backends.get(&target)?.claimed()?;
         let c = crate::scheduler::candidate(&self.0, &conn, &target)?;
+        // The copy must be exactly the volume's size: a target that would
+        // round it up (LVM extents) would leave a record smaller than its
+        // object.
+        if let Ok(st) = &c.stats
+            && v.size.round_up(st.allocation_unit.get()) != v.size
+        {
+            return Err(Error::invalid(format!(
+                "volume {id} is {}, not a whole number of backend `{target}`'s extents ({} \
+                 each): extend it to {} first",
+                v.size.human(),
+                st.allocation_unit.human(),
+                v.size.round_up(st.allocation_unit.get()).human()
+            ))
+            .into());
+        }
         let extra_specs = match ctx.get(TARGET_TYPE)?.as_ref().or(v.type_name.as_ref()) {
             Some(t) => types::find(&conn, t)?.extra_specs,
             None => Default::default(),
@@ -142,7 +156,7 @@ impl Task for CopyToTarget {
         let dst = self.0.backends.get(&target)?;
         let obj = Obj::volume(&v.id);
         let src_path = source.path(obj);
-        let size = GiB(v.size).bytes();
+        let size = v.size;
         let progress = |d, t| ctx.progress(d, t);
         let io = Io {
             progress: &progress,
@@ -156,7 +170,7 @@ impl Task for CopyToTarget {
         };
         let path = dst.import_image(&image, obj, size, &io)?;
         // A generous bound: comparing reads both disks once.
-        let wall = Duration::from_secs(600 + 60 * v.size);
+        let wall = Duration::from_secs(600 + 60 * v.size.ceil_gib().get());
         // The copy must be on disk before the source goes (DeleteSource):
         // synced while it is compared (reading it from the page cache), so
         // the two cost the longer of them, not their sum.

@@ -17,6 +17,9 @@ use crate::service::Service;
 use crate::store::volumes::{self, VolumeStatus};
 use crate::symbols::{BACKEND, MANAGER_CAST_ID, SCHEDULER_REQUEST, SCHEDULER_SPEC};
 use crate::task_signature;
+use crate::quota::{Deltas, volume_deltas};
+use crate::units::Bytes;
+use rusqlite::Connection;
 
 /// The flow's name.
 pub const FLOW: &str = "volume_create_scheduler";
@@ -121,9 +124,9 @@ pub fn no_valid_backend(spec: &SchedulerRequest, d: &Decision) -> Error {
         return Error::new(
             ErrorKind::NoValidBackend,
             format!(
-                "no valid backend for volume {} ({} GiB):\n{}",
+                "no valid backend for volume {} ({}):\n{}",
                 spec.volume_id,
-                spec.request.size,
+                spec.request.size.human(),
                 why.trim_end()
             ),
         )
@@ -139,9 +142,9 @@ pub fn no_valid_backend(spec: &SchedulerRequest, d: &Decision) -> Error {
     Error::new(
         ErrorKind::Backend,
         format!(
-            "volume {} ({} GiB) could not be created:\n{}\nand no other backend is valid:\n{}",
+            "volume {} ({}) could not be created:\n{}\nand no other backend is valid:\n{}",
             spec.volume_id,
-            spec.request.size,
+            spec.request.size.human(),
             attempts.join("\n"),
             why.trim_end()
         ),
@@ -173,6 +176,21 @@ impl Task for ScheduleCreateVolume {
             Some(&zone),
             spec.retry.attempt,
         )?;
+        let unit = super::stats(self.0.backends.get(&backend)?.as_ref(), &conn)
+            .map(|s| s.allocation_unit)
+            .unwrap_or_default();
+        let size = spec.request.size.round_up(unit.get());
+        if size != spec.request.size {
+            tracing::warn!(
+                "volume {}: size rounded up from {} to {}, a whole number of extents of \
+                 backend `{backend}` ({} each)",
+                spec.volume_id,
+                spec.request.size.human(),
+                size.human(),
+                unit.human()
+            );
+        }
+        record_size(&self.0, &conn, &spec.volume_id, size)?;
         let msg = ManagerRequest {
             volume_id: spec.volume_id.clone(),
             backend: backend.clone(),
@@ -189,6 +207,7 @@ impl Task for ScheduleCreateVolume {
             let conn = self.0.store.db().lock();
             dispatch::withdraw(&conn, cast)?;
             volumes::set_backend(&conn, &spec.volume_id, None, None, spec.retry.attempt)?;
+            record_size(&self.0, &conn, &spec.volume_id, spec.request.size)?;
         }
         Ok(())
     }
@@ -196,4 +215,37 @@ impl Task for ScheduleCreateVolume {
     fn summary(&self, out: &Values) -> Option<String> {
         Some(format!("→ {}", out.read(BACKEND)?))
     }
+}
+
+/// Records the size a volume is made with on the backend chosen (the
+/// request's, rounded up to the backend's allocation unit), its quota
+/// changed by the difference: usage always counts what exists. Idempotent
+/// (a reschedule to another backend records that one's size).
+fn record_size(
+    svc: &Service,
+    conn: &Connection,
+    volume_id: &str,
+    size: Bytes,
+) -> crate::error::Result<()> {
+    let Some(v) = volumes::get(conn, volume_id)? else {
+        return Ok(());
+    };
+    if v.size == size {
+        return Ok(());
+    }
+    if !v.quota_held {
+        return Err(Error::internal(format!(
+            "volume {volume_id} is being scheduled but holds no quota"
+        )));
+    }
+    let to = volume_deltas(size, v.type_name.as_deref());
+    let from = volume_deltas(v.size, v.type_name.as_deref());
+    let deltas: Deltas = to
+        .into_iter()
+        .zip(from)
+        .filter(|((r, _), _)| crate::quota::counts_bytes(r))
+        .map(|((r, a), (_, b))| (r, a - b))
+        .collect();
+    svc.quota().adjust(conn, &v.project, &deltas)?;
+    volumes::set_size(conn, volume_id, size)
 }

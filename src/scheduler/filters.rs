@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::backends::Stats;
+use crate::units::Bytes;
 
 /// What the scheduler knows about one backend.
 #[derive(Clone, Debug)]
@@ -16,8 +17,8 @@ pub struct Candidate {
     pub zone: String,
     /// Capacity and free space (or why they could not be read).
     pub stats: Result<Stats, String>,
-    /// GiB already provisioned (in-flight creates included).
-    pub provisioned_gb: u64,
+    /// Space already provisioned (in-flight creates included).
+    pub provisioned: Bytes,
     /// Percentage of capacity kept free.
     pub reserved_percentage: u32,
     /// Thin over-subscription ratio.
@@ -29,8 +30,8 @@ pub struct Candidate {
 /// What is being scheduled.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Want {
-    /// Size, GiB.
-    pub size: u64,
+    /// Size.
+    pub size: Bytes,
     /// Required zone.
     pub zone: Option<String>,
     /// The volume type's extra specs.
@@ -129,8 +130,8 @@ pub fn capacity(want: &Want, c: &Candidate) -> (bool, String, Option<f64>) {
     let total = stats.total_gb;
     let free = stats.free_gb;
     let reserved = (total * f64::from(c.reserved_percentage) / 100.0).floor();
-    let provisioned = c.provisioned_gb as f64;
-    let size = want.size as f64;
+    let provisioned = c.provisioned.as_gib_f64();
+    let size = want.size.as_gib_f64();
     if wants_thin(want, stats) {
         let ratio = c.max_over_subscription_ratio;
         let total_available = (total - reserved) * ratio;
@@ -146,8 +147,8 @@ pub fn capacity(want: &Want, c: &Candidate) -> (bool, String, Option<f64>) {
             return (
                 false,
                 format!(
-                    "needs {} GiB, but only {} GiB is really free and {} GiB is reserved ({figures})",
-                    want.size,
+                    "needs {}, but only {} GiB is really free and {} GiB is reserved ({figures})",
+                    want.size.human(),
                     gb(free),
                     gb(reserved)
                 ),
@@ -157,8 +158,8 @@ pub fn capacity(want: &Want, c: &Candidate) -> (bool, String, Option<f64>) {
         (
             virtual_free >= size,
             format!(
-                "needs {} GiB, virtual free {} GiB ({figures})",
-                want.size,
+                "needs {}, virtual free {} GiB ({figures})",
+                want.size.human(),
                 gb(virtual_free)
             ),
             Some(virtual_free),
@@ -168,8 +169,8 @@ pub fn capacity(want: &Want, c: &Candidate) -> (bool, String, Option<f64>) {
         (
             virtual_free >= size,
             format!(
-                "needs {} GiB, free {} GiB (thick; total {}, free {}, reserved {} %, provisioned {})",
-                want.size,
+                "needs {}, free {} GiB (thick; total {}, free {}, reserved {} %, provisioned {})",
+                want.size.human(),
                 gb(virtual_free),
                 gb(total),
                 gb(free),
@@ -374,8 +375,9 @@ mod tests {
                 total_gb: total,
                 free_gb: free,
                 thin,
+                allocation_unit: Bytes(0),
             }),
-            provisioned_gb: provisioned,
+            provisioned: Bytes::gib(provisioned),
             reserved_percentage: 0,
             max_over_subscription_ratio: 20.0,
             capabilities: BTreeMap::new(),
@@ -384,7 +386,7 @@ mod tests {
 
     fn want(size: u64) -> Want {
         Want {
-            size,
+            size: Bytes::gib(size),
             ..Want::default()
         }
     }

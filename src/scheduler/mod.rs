@@ -82,7 +82,7 @@ fn candidate_of(d: &dyn crate::backends::Driver, conn: &Connection) -> Result<Ca
         name: cfg.name().to_string(),
         zone: cfg.availability_zone.clone(),
         stats: stats(d, conn).map_err(|e| e.message),
-        provisioned_gb: crate::store::provisioned_gb(conn, cfg.name())?,
+        provisioned: crate::store::provisioned(conn, cfg.name())?,
         reserved_percentage: cfg.reserved_percentage,
         max_over_subscription_ratio: cfg.max_over_subscription_ratio,
         capabilities: builtin_capabilities(cfg),

@@ -1,6 +1,7 @@
 //! The event log: what happened to volumes, in order.
 
 use rusqlite::{Connection, params};
+use crate::units::Bytes;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -85,8 +86,9 @@ crate::string_enum! {
 pub enum Event {
     /// `volume.create.start`
     VolumeCreateStart {
-        /// GiB.
-        size: u64,
+        /// Its size (`size` GiB and `size_bytes`).
+        #[serde(flatten, with = "crate::units::size_fields")]
+        size: Bytes,
         /// The backend making it.
         backend: String,
         /// What it is made from.
@@ -99,8 +101,9 @@ pub enum Event {
         /// Its labels.
         #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
         labels: crate::store::volumes::Labels,
-        /// GiB.
-        size: u64,
+        /// Its size (`size` GiB and `size_bytes`).
+        #[serde(flatten, with = "crate::units::size_fields")]
+        size: Bytes,
         /// Its backend.
         backend: String,
         /// Its backend object.
@@ -143,15 +146,17 @@ pub enum Event {
     },
     /// `volume.delete.start`
     VolumeDeleteStart {
-        /// GiB.
-        size: u64,
+        /// Its size (`size` GiB and `size_bytes`).
+        #[serde(flatten, with = "crate::units::size_fields")]
+        size: Bytes,
         /// Its backend, if it reached one.
         backend: Option<String>,
     },
     /// `volume.delete.end`
     VolumeDeleteEnd {
-        /// GiB.
-        size: u64,
+        /// Its size (`size` GiB and `size_bytes`).
+        #[serde(flatten, with = "crate::units::size_fields")]
+        size: Bytes,
         /// Its backend, if it reached one.
         backend: Option<String>,
     },
@@ -162,23 +167,29 @@ pub enum Event {
     },
     /// `volume.extend.start`
     VolumeExtendStart {
-        /// GiB now.
-        size: u64,
-        /// GiB asked for.
-        new_size: u64,
+        /// Its size now (`size` GiB and `size_bytes`).
+        #[serde(flatten, with = "crate::units::size_fields")]
+        size: Bytes,
+        /// The size asked for, GiB (see [`Bytes::gib_json`]).
+        #[serde(serialize_with = "crate::units::serialize_gib")]
+        new_size: Bytes,
+        /// The size asked for, bytes.
+        new_size_bytes: Bytes,
     },
     /// `volume.extend.end`
     VolumeExtendEnd {
-        /// GiB now.
-        size: u64,
+        /// Its size now (`size` GiB and `size_bytes`).
+        #[serde(flatten, with = "crate::units::size_fields")]
+        size: Bytes,
     },
     /// `volume.extend.error`
     VolumeExtendError {
         /// Why, if known.
         reason: Option<String>,
-        /// GiB it is left with (the new size when its grown object could not
-        /// be shrunk back safely).
-        size: u64,
+        /// The size it is left with (the new size when its grown object
+        /// could not be shrunk back safely).
+        #[serde(flatten, with = "crate::units::size_fields")]
+        size: Bytes,
     },
     /// `volume.attach`
     VolumeAttach {
@@ -222,8 +233,9 @@ pub enum Event {
     VolumeManage {
         /// The object's own name before.
         from: String,
-        /// GiB.
-        size: u64,
+        /// Its size (`size` GiB and `size_bytes`).
+        #[serde(flatten, with = "crate::units::size_fields")]
+        size: Bytes,
     },
     /// `volume.migrate`
     VolumeMigrate {
@@ -253,15 +265,17 @@ pub enum Event {
     SnapshotCreateStart {
         /// The snapshot.
         snapshot_id: String,
-        /// GiB.
-        size: u64,
+        /// Its size (`size` GiB and `size_bytes`).
+        #[serde(flatten, with = "crate::units::size_fields")]
+        size: Bytes,
     },
     /// `snapshot.create.end`
     SnapshotCreateEnd {
         /// The snapshot.
         snapshot_id: String,
-        /// GiB.
-        size: u64,
+        /// Its size (`size` GiB and `size_bytes`).
+        #[serde(flatten, with = "crate::units::size_fields")]
+        size: Bytes,
         /// Its backend object.
         path: String,
     },
@@ -286,8 +300,9 @@ pub enum Event {
     SnapshotDeleteEnd {
         /// The snapshot.
         snapshot_id: String,
-        /// GiB.
-        size: u64,
+        /// Its size (`size` GiB and `size_bytes`).
+        #[serde(flatten, with = "crate::units::size_fields")]
+        size: Bytes,
     },
     /// `image.import`
     ImageImport {

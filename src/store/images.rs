@@ -41,12 +41,10 @@ pub struct Image {
 }
 
 impl Image {
-    /// The smallest volume it fits in, GiB.
-    pub fn min_size_gb(&self) -> u64 {
-        crate::units::Bytes(self.virtual_size)
-            .ceil_gib()
-            .get()
-            .max(1)
+    /// The smallest volume it fits in: its virtual size, rounded up to a
+    /// whole MiB (volumes' granularity), at least 1 MiB.
+    pub fn min_size(&self) -> crate::units::Bytes {
+        crate::units::Bytes(self.virtual_size.max(1)).round_up(crate::units::MIB)
     }
 }
 

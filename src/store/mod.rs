@@ -90,10 +90,13 @@ pub fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()
 }
 
-/// GiB provisioned on a backend: volumes (in-flight creates included, so
+/// Space provisioned on a backend: volumes (in-flight creates included, so
 /// concurrent schedulers never count the same space twice), snapshots, and
 /// image cache entries.
-pub fn provisioned_gb(conn: &rusqlite::Connection, backend: &str) -> crate::error::Result<u64> {
+pub fn provisioned(
+    conn: &rusqlite::Connection,
+    backend: &str,
+) -> crate::error::Result<crate::units::Bytes> {
     let (vols, snaps, cache): (i64, i64, i64) = conn
         .prepare_cached(
             "SELECT
@@ -106,7 +109,7 @@ pub fn provisioned_gb(conn: &rusqlite::Connection, backend: &str) -> crate::erro
             rusqlite::params![backend, volumes::VolumeStatus::Error],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )?;
-    Ok((vols + snaps) as u64 + crate::units::Bytes(cache as u64).ceil_gib().get())
+    Ok(crate::units::Bytes((vols + snaps + cache).max(0) as u64))
 }
 
 /// A state directory that has been used (it holds backends, images or

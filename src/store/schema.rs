@@ -186,6 +186,18 @@ ALTER TABLE volumes ADD COLUMN expires_at TEXT;
 CREATE INDEX volumes_expiry ON volumes(expires_at) WHERE expires_at IS NOT NULL;
 ";
 
+/// Sizes are bytes (volumes have MiB granularity): volume and snapshot
+/// sizes, and the usage and reservations of the `gigabytes` resources,
+/// were whole GiB. Quota limits stay GiB (what people set).
+const V9: &str = "
+UPDATE volumes SET size = size * 1073741824;
+UPDATE snapshots SET size = size * 1073741824;
+UPDATE quota_usages SET in_use = in_use * 1073741824, reserved = reserved * 1073741824
+ WHERE resource = 'gigabytes' OR resource LIKE 'gigabytes^_%' ESCAPE '^';
+UPDATE reservations SET delta = delta * 1073741824
+ WHERE resource = 'gigabytes' OR resource LIKE 'gigabytes^_%' ESCAPE '^';
+";
+
 /// The migrations, oldest first.
 fn migrations() -> Vec<String> {
     vec![
@@ -197,6 +209,7 @@ fn migrations() -> Vec<String> {
         V6.to_string(),
         V7.to_string(),
         V8.to_string(),
+        V9.to_string(),
     ]
 }
 
@@ -246,4 +259,76 @@ fn newer(have: i64, want: i64) -> Error {
     Error::invalid(format!(
         "the database has schema version {have}, newer than this volctl's ({want}): use a newer volctl"
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A store written by a volctl of schema version 8 (sizes in GiB) reads
+    /// as bytes after the migration: volumes, snapshots, the usage and
+    /// reservations of the size resources; counts and limits unchanged.
+    #[test]
+    fn sizes_in_gib_become_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("volctl.db");
+        {
+            let conn = rusqlite::Connection::open(&path).unwrap();
+            for m in migrations().iter().take(8) {
+                conn.execute_batch(m).unwrap();
+            }
+            conn.execute_batch(
+                "PRAGMA user_version = 8;
+                 INSERT INTO volumes (id, project, size, status, quota_held, created_at, updated_at)
+                   VALUES ('v', 'p', 3, 'available', 1, 't', 't');
+                 INSERT INTO snapshots (id, volume_id, project, size, status, backend, created_at, updated_at)
+                   VALUES ('s', 'v', 'p', 3, 'available', 'b', 't', 't');
+                 INSERT INTO quotas VALUES ('p', 'gigabytes', 10);
+                 INSERT INTO quota_usages VALUES ('p', 'volumes', 1, 1), ('p', 'gigabytes', 6, 2),
+                   ('p', 'gigabytes_fast', 6, 2), ('p', 'snapshots', 1, 0);
+                 INSERT INTO reservations VALUES ('r', 'p', 'volumes', 1, 0), ('r', 'p', 'gigabytes', 2, 0),
+                   ('r', 'p', 'gigabytes_fast', 2, 0);",
+            )
+            .unwrap();
+        }
+        let db = Db::open(&path).unwrap();
+        migrate(&db).unwrap();
+        let conn = db.lock();
+        let one = |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).unwrap() };
+        assert_eq!(one("SELECT size FROM volumes"), 3 << 30);
+        assert_eq!(one("SELECT size FROM snapshots"), 3 << 30);
+        assert_eq!(one("SELECT hard_limit FROM quotas"), 10, "limits stay GiB");
+        let usage = |r: &str| -> (i64, i64) {
+            conn.query_row(
+                "SELECT in_use, reserved FROM quota_usages WHERE resource = ?1",
+                [r],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .unwrap()
+        };
+        assert_eq!(usage("gigabytes"), (6 << 30, 2 << 30));
+        assert_eq!(usage("gigabytes_fast"), (6 << 30, 2 << 30));
+        assert_eq!(usage("volumes"), (1, 1));
+        assert_eq!(usage("snapshots"), (1, 0));
+        let delta = |r: &str| -> i64 {
+            conn.query_row(
+                "SELECT delta FROM reservations WHERE resource = ?1",
+                [r],
+                |row| row.get(0),
+            )
+            .unwrap()
+        };
+        assert_eq!(delta("gigabytes"), 2 << 30);
+        assert_eq!(delta("gigabytes_fast"), 2 << 30);
+        assert_eq!(delta("volumes"), 1);
+        drop(conn);
+        migrate(&db).unwrap();
+        assert_eq!(
+            db.lock()
+                .query_row("SELECT size FROM volumes", [], |r| r.get::<_, i64>(0))
+                .unwrap(),
+            3 << 30,
+            "a second migrate changes nothing"
+        );
+    }
 }

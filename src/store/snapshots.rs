@@ -4,6 +4,7 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::{Deserialize, Serialize};
 
 use super::now;
+use crate::units::Bytes;
 use crate::error::{Error, Result};
 
 crate::string_enum! {
@@ -33,8 +34,10 @@ pub struct Snapshot {
     pub name: Option<String>,
     /// The volume it was taken of.
     pub volume_id: String,
-    /// Size in GiB (the volume's when taken).
-    pub size: u64,
+    /// Its size (the volume's when taken): `size_bytes` in JSON, with
+    /// `size` in GiB beside it.
+    #[serde(flatten, with = "crate::units::size_fields")]
+    pub size: Bytes,
     /// Life-cycle state.
     pub status: SnapshotStatus,
     /// The backend it lives on (its volume's).
@@ -65,7 +68,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Snapshot> {
         id: r.get(0)?,
         name: r.get(1)?,
         volume_id: r.get(2)?,
-        size: r.get::<_, i64>(3)? as u64,
+        size: Bytes(r.get::<_, i64>(3)? as u64),
         status: r.get(4)?,
         backend: r.get(5)?,
         path: r.get(6)?,
@@ -87,7 +90,7 @@ pub fn insert(conn: &Connection, s: &Snapshot) -> Result<()> {
         s.id,
         s.name,
         s.volume_id,
-        s.size as i64,
+        s.size.get() as i64,
         s.status,
         s.backend,
         s.path,

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::now;
 use crate::backends::AttachMode;
+use crate::units::Bytes;
 use crate::error::{Error, Result};
 
 crate::string_enum! {
@@ -65,8 +66,10 @@ pub struct Volume {
     pub id: String,
     /// Optional name (not unique).
     pub name: Option<String>,
-    /// Size in GiB.
-    pub size: u64,
+    /// Its size: `size_bytes` in JSON, with `size` in GiB beside it (a
+    /// fraction when not whole GiB, see [`crate::units::Bytes::gib_json`]).
+    #[serde(flatten, with = "crate::units::size_fields")]
+    pub size: Bytes,
     /// Life-cycle state.
     pub status: VolumeStatus,
     /// Backend it lives on, once scheduled.
@@ -122,7 +125,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Volume> {
     Ok(Volume {
         id: r.get(0)?,
         name: r.get(1)?,
-        size: r.get::<_, i64>(2)? as u64,
+        size: Bytes(r.get::<_, i64>(2)? as u64),
         status: r.get(3)?,
         backend: r.get(4)?,
         path: r.get(5)?,
@@ -166,7 +169,7 @@ pub fn insert(conn: &Connection, v: &Volume) -> Result<()> {
     .execute(params![
         v.id,
         v.name,
-        v.size as i64,
+        v.size.get() as i64,
         v.status,
         v.backend,
         v.path,
@@ -486,10 +489,10 @@ pub fn set_name(conn: &Connection, id: &str, name: Option<&str>) -> Result<()> {
     Ok(())
 }
 
-/// Records a volume's new size (GiB).
-pub fn set_size(conn: &Connection, id: &str, size: u64) -> Result<()> {
+/// Records a volume's new size.
+pub fn set_size(conn: &Connection, id: &str, size: Bytes) -> Result<()> {
     conn.prepare_cached("UPDATE volumes SET size = ?2, updated_at = ?3 WHERE id = ?1")?
-        .execute(params![id, size as i64, now()])?;
+        .execute(params![id, size.get() as i64, now()])?;
     Ok(())
 }
 

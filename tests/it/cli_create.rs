@@ -138,9 +138,9 @@ fn bad_input_has_a_clear_message_and_exit_code_and_leaves_nothing() {
         (
             vec!["create", "--size", "0"],
             2,
-            "size must be at least 1 GiB",
+            "size `0` is zero: a volume is at least 1M",
         ),
-        (vec!["create"], 2, "a size (--size, GiB) is required"),
+        (vec!["create"], 2, "a size (--size) is required"),
         (
             vec!["create", "--size", "1", "--zone", "mars"],
             2,

@@ -109,7 +109,11 @@ fn every_kind_of_volume_has_its_source_data() {
     for (image, file, fmt) in [("disk.raw", &raw, "raw"), ("debian", &qcow, "qcow2")] {
         for _ in 0..2 {
             let vol = v.json(&["create", "--from-image", image]);
-            assert_eq!(vol["size"], 1, "size defaults to the image's, in whole GiB");
+            assert_eq!(
+                vol["size_bytes"],
+                v.json(&["image", "show", image])["virtual_size"],
+                "size defaults to the image's (a whole number of MiB)"
+            );
             assert_eq!(vol["source_kind"], "image");
             assert_eq!(vol["source_id"], v.json(&["image", "show", image])["id"]);
             assert!(same_disk(file, fmt, &path_of(&vol)), "{image}");
@@ -204,7 +208,7 @@ fn sources_are_checked() {
         (
             vec!["create", "--from-image", "big", "--size", "1"],
             2,
-            "size 1 GiB is smaller than the virtual size of image `big` (1.50 GiB)",
+            "size 1 GiB is smaller than the virtual size of image `big` (1.5 GiB)",
         ),
         (
             vec!["create", "--from-snapshot", "s2", "--size", "1"],
@@ -385,8 +389,9 @@ path = "@/b"
     assert_eq!(cached("one.raw"), 1);
     let b = &v.json(&["backend", "list"])[0];
     assert_eq!(
-        b["provisioned_gb"], 2,
-        "the volume and the cache entry (600 MiB, counted as 1 GiB)"
+        b["provisioned_bytes"],
+        2 * 600 * MIB,
+        "the volume and the cache entry, 600 MiB each, counted exactly"
     );
     v.json(&["create", "--from-image", "two.raw"]);
     assert_eq!(cached("two.raw"), 1);

@@ -355,7 +355,7 @@ fn check_finds_damage_and_repair_fixes_what_is_safe() {
     }));
     assert!(
         msgs.iter()
-            .any(|m| m.contains("gigabytes: recorded in use 8, reserved 0; recount 3, 0"))
+            .any(|m| m.contains("gigabytes: recorded in use 8 GiB, reserved 0 B; recount 3 GiB, 0 B"))
     );
 
     let r = v.run(&["check", "--repair"]);

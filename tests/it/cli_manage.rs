@@ -103,7 +103,7 @@ fn manage_refuses_what_is_not_a_plain_raw_file_of_the_backend() {
         .unwrap()
         .to_string();
     for (object, says) in [
-        (odd.to_str().unwrap(), "whole number of GiB"),
+        (odd.to_str().unwrap(), "whole number of MiB"),
         (outside.to_str().unwrap(), "directory"),
         (qcow.to_str().unwrap(), "qcow2"),
         (linked.to_str().unwrap(), "single name"),

@@ -73,10 +73,11 @@ fn landed_on_good_after_one_reschedule(v: &Volctl, r: &Run, reason: &str) {
         .count();
     assert_eq!(volumes_on_good, 1);
     assert_eq!(v.usage("volumes"), (1, 0));
-    assert_eq!(v.usage("gigabytes"), (1, 0));
+    let size = vol["size_bytes"].as_u64().unwrap();
+    assert_eq!(v.usage_bytes("gigabytes"), (size, 0));
     let backends = v.json(&["backend", "list"]);
-    assert_eq!(backends[0]["provisioned_gb"], 0, "broken counts nothing");
-    assert!(backends[1]["provisioned_gb"].as_u64().unwrap() >= 1);
+    assert_eq!(backends[0]["provisioned_bytes"], 0, "broken counts nothing");
+    assert!(backends[1]["provisioned_bytes"].as_u64().unwrap() >= size);
     let id = vol["id"].as_str().unwrap();
     let evs = events(v, &["--volume", id]);
     assert_eq!(

@@ -463,8 +463,8 @@ fn apply_creates_what_is_missing_then_changes_nothing_and_reports_differences() 
     // Bad files change nothing.
     for (bad, says) in [
         (
-            "[[volume]]\nname = \"x\"\nsize = \"512M\"\n",
-            "whole number of GiB",
+            "[[volume]]\nname = \"x\"\nsize = \"0M\"\n",
+            "is zero",
         ),
         (
             "[[volume]]\nname = \"x\"\nsize = 1\nflavour = \"big\"\n",

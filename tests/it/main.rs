@@ -21,6 +21,7 @@ mod cli_retype;
 mod cli_revert;
 mod cli_safety;
 mod cli_scripts;
+mod cli_sizes;
 mod cli_wipe;
 mod flow_engine;
 mod flow_props;

@@ -2,6 +2,7 @@
 //! inputs → outputs and effects; its revert given its result or failure.
 
 use std::sync::Arc;
+use volctl::units::Bytes;
 use volctl::dispatch::{self, Message, Topic};
 use volctl::symbols::*;
 
@@ -62,14 +63,15 @@ fn kind(f: Failure) -> ErrorKind {
 
 fn usage(e: &Env, resource: &str) -> (i64, i64) {
     let u = e.svc.quota().usage(&e.svc.store.db().lock(), "p").unwrap();
+    // Size resources count bytes; these tests speak whole GiB.
     u.get(resource)
-        .map(|u| (u.in_use, u.reserved))
+        .map(|u| if u.sizes { (u.in_use >> 30, u.reserved >> 30) } else { (u.in_use, u.reserved) })
         .unwrap_or((0, 0))
 }
 
 fn request(e: &Env, size: u64) -> VolumeRequest {
     let req = CreateRequest {
-        size: Some(size),
+        size: Some(Bytes::gib(size)),
         project: "p".into(),
         ..Default::default()
     };
@@ -89,7 +91,7 @@ fn api_until(e: &Env, size: u64, upto: usize) -> Values {
     let mut store = inputs(
         "vol-1",
         &CreateRequest {
-            size: Some(size),
+            size: Some(Bytes::gib(size)),
             project: "p".into(),
             ..Default::default()
         },
@@ -106,7 +108,7 @@ fn extract_volume_request_normalises_and_validates() {
     let e = env(TWO_BACKENDS);
     let t = ExtractVolumeRequest(e.svc.clone());
     let ok = CreateRequest {
-        size: Some(3),
+        size: Some(Bytes::gib(3)),
         name: Some("data".into()),
         volume_type: Some("fast".into()),
         zone: Some("z1".into()),
@@ -116,7 +118,7 @@ fn extract_volume_request_normalises_and_validates() {
     };
     let out = execute_task(&t, &outputs().with(REQUEST, &ok)).unwrap();
     let r: VolumeRequest = serde_json::from_value(out["volume_request"].clone()).unwrap();
-    assert_eq!(r.size, 3);
+    assert_eq!(r.size, Bytes::gib(3));
     assert_eq!(r.type_name.as_deref(), Some("fast"));
     assert_eq!(r.extra_specs["capabilities:tier"], "ssd");
     assert_eq!(r.zone.as_deref(), Some("z1"));
@@ -126,7 +128,7 @@ fn extract_volume_request_normalises_and_validates() {
         |req: CreateRequest| kind(execute_task(&t, &outputs().with(REQUEST, &req)).unwrap_err());
     assert_eq!(
         bad(CreateRequest {
-            size: Some(0),
+            size: Some(Bytes::gib(0)),
             ..ok.clone()
         }),
         ErrorKind::Invalid
@@ -140,7 +142,7 @@ fn extract_volume_request_normalises_and_validates() {
     );
     assert_eq!(
         bad(CreateRequest {
-            size: Some(u64::MAX),
+            size: Some(Bytes(u64::MAX)),
             ..ok.clone()
         }),
         ErrorKind::Invalid
@@ -184,7 +186,7 @@ fn quota_reserve_reserves_and_its_revert_releases() {
     let r: Reservation = serde_json::from_value(out["reservation"].clone()).unwrap();
     assert_eq!(
         r.deltas,
-        vec![("volumes".to_string(), 1), ("gigabytes".to_string(), 4)]
+        vec![("volumes".to_string(), 1), ("gigabytes".to_string(), 4 << 30)]
     );
     assert_eq!(usage(&e, "gigabytes"), (0, 4));
     revert_task(
@@ -212,7 +214,7 @@ fn entry_create_makes_a_creating_row_and_its_revert_removes_it() {
     let out = execute_task(&t, &store).unwrap();
     let v = volumes::require(&e.svc.store.db().lock(), "vol-1").unwrap();
     assert_eq!(v.status, VolumeStatus::Creating);
-    assert_eq!(v.size, 2);
+    assert_eq!(v.size, Bytes::gib(2));
     assert!(!v.quota_held);
     assert!(v.reservation.is_some());
     revert_task(&t, &store, &Outcome::Success(out), &[]).unwrap();
@@ -523,7 +525,7 @@ fn create_volume_from_spec_makes_a_sparse_file_and_its_revert_removes_it() {
     let spec: VolumeSpec = serde_json::from_value(store["volume_spec"].clone()).unwrap();
     assert_eq!(
         (spec.kind, spec.size, spec.backend.as_str()),
-        (SourceKind::Raw, 3, "b")
+        (SourceKind::Raw, Bytes::gib(3), "b")
     );
     let t = CreateVolumeFromSpec(e.svc.clone());
     let out = execute_task(&t, &store).unwrap();

@@ -2,6 +2,7 @@
 //! outputs and effects; each revert given its result or failure.
 
 use std::sync::Arc;
+use volctl::units::Bytes;
 
 use volctl::backends::Obj;
 use volctl::error::{Error, ErrorKind};
@@ -40,8 +41,9 @@ fn kind(f: Failure) -> ErrorKind {
 
 fn usage(e: &Env, resource: &str) -> (i64, i64) {
     let u = e.svc.quota().usage(&e.svc.store.db().lock(), "p").unwrap();
+    // Size resources count bytes; these tests speak whole GiB.
     u.get(resource)
-        .map(|u| (u.in_use, u.reserved))
+        .map(|u| if u.sizes { (u.in_use >> 30, u.reserved >> 30) } else { (u.in_use, u.reserved) })
         .unwrap_or((0, 0))
 }
 
@@ -49,7 +51,7 @@ fn usage(e: &Env, resource: &str) -> (i64, i64) {
 fn available_volume(e: &Env) -> String {
     let ops = Ops::new(e.svc.clone(), e.svc.engine());
     let req = volctl::api::CreateRequest {
-        size: Some(2),
+        size: Some(Bytes::gib(2)),
         project: "p".into(),
         ..Default::default()
     };
@@ -169,7 +171,7 @@ fn snapshot_create_tasks_take_quota_make_the_object_and_revert_both() {
     let snap = snapshots::get(&e.svc.store.db().lock(), "snap-1")
         .unwrap()
         .unwrap();
-    assert_eq!((snap.status, snap.size), (SnapshotStatus::Creating, 2));
+    assert_eq!((snap.status, snap.size), (SnapshotStatus::Creating, Bytes::gib(2)));
     assert_eq!(usage(&e, "snapshots"), (1, 0));
     assert_eq!(usage(&e, "gigabytes"), (4, 0), "volume 2 + snapshot 2");
 

@@ -114,9 +114,23 @@ impl Volctl {
     pub fn usage(&self, resource: &str) -> (i64, i64) {
         let q = self.json(&["quota", "show"]);
         let r = &q[resource];
+        if r.is_null() {
+            return (0, 0);
+        }
+        let whole = |k: &str| {
+            r[k].as_i64()
+                .unwrap_or_else(|| panic!("{resource} {k} is {} (use usage_bytes)", r[k]))
+        };
+        (whole("in_use"), whole("reserved"))
+    }
+
+    /// A size resource's usage (in use, reserved), bytes.
+    pub fn usage_bytes(&self, resource: &str) -> (u64, u64) {
+        let q = self.json(&["quota", "show"]);
+        let r = &q[resource];
         (
-            r["in_use"].as_i64().unwrap_or(0),
-            r["reserved"].as_i64().unwrap_or(0),
+            r["in_use_bytes"].as_u64().unwrap(),
+            r["reserved_bytes"].as_u64().unwrap(),
         )
     }
 
