@@ -15,7 +15,7 @@ use crate::backends::{Driver, Obj, ObjectKind};
 use crate::dispatch;
 use crate::error::Result;
 use crate::ops::Ops;
-use crate::quota::{Deltas, amount, ReservationRow, UsageRow, snapshot_deltas, volume_deltas};
+use crate::quota::{Deltas, ReservationRow, UsageRow, amount, snapshot_deltas, volume_deltas};
 use crate::service::Service;
 use crate::store::flows::FlowMeta;
 use crate::store::images::{self, CacheEntry};
@@ -468,10 +468,7 @@ fn rows_have_objects(
             ),
             Some(n) if n != v.size => report.add(
                 Invariant::VolumeHasObject,
-                format!(
-                    "volume {}'s object on {b} is {n}, not {}",
-                    v.id, v.size
-                ),
+                format!("volume {}'s object on {b} is {n}, not {}", v.id, v.size),
                 None,
             ),
             Some(_) => {}

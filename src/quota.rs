@@ -647,7 +647,9 @@ mod tests {
         assert_eq!(figures(&q, &store, "volumes_fast"), (0, 0));
 
         let conn = store.db().lock();
-        let r = q.reserve(&conn, "p", &volume_deltas(Bytes::gib(1), None)).unwrap();
+        let r = q
+            .reserve(&conn, "p", &volume_deltas(Bytes::gib(1), None))
+            .unwrap();
         q.commit(&conn, &r.id).unwrap();
         q.release(&conn, "p", &r.deltas).unwrap();
         assert!(
@@ -662,7 +664,9 @@ mod tests {
         let q = Quota::new(&defaults);
         let conn = store.db().lock();
         // A create that vanished long ago left 8 of the 10 GiB reserved.
-        let old = q.reserve(&conn, "p", &volume_deltas(Bytes::gib(8), None)).unwrap();
+        let old = q
+            .reserve(&conn, "p", &volume_deltas(Bytes::gib(8), None))
+            .unwrap();
         conn.execute(
             "UPDATE reservations SET expire = 1 WHERE id = ?1",
             [&old.id],
@@ -700,7 +704,9 @@ mod tests {
             .unwrap_err();
         assert_eq!(e.kind, ErrorKind::OverQuota);
         assert!(
-            e.message.contains("requested 1 MiB, quota is 1 GiB and 0 B have been consumed (1 GiB more reserved"),
+            e.message.contains(
+                "requested 1 MiB, quota is 1 GiB and 0 B have been consumed (1 GiB more reserved"
+            ),
             "{}",
             e.message
         );
@@ -735,10 +741,15 @@ mod tests {
         let (_d, store, defaults) = setup();
         let q = Quota::new(&defaults);
         let conn = store.db().lock();
-        let r = q.reserve(&conn, "p", &volume_deltas(Bytes::gib(7), None)).unwrap();
+        let r = q
+            .reserve(&conn, "p", &volume_deltas(Bytes::gib(7), None))
+            .unwrap();
         q.commit(&conn, &r.id).unwrap();
-        q.reserve(&conn, "p", &volume_deltas(Bytes::gib(2), None)).unwrap();
-        let e = q.reserve(&conn, "p", &volume_deltas(Bytes::gib(2), None)).unwrap_err();
+        q.reserve(&conn, "p", &volume_deltas(Bytes::gib(2), None))
+            .unwrap();
+        let e = q
+            .reserve(&conn, "p", &volume_deltas(Bytes::gib(2), None))
+            .unwrap_err();
         assert_eq!(e.kind, ErrorKind::OverQuota);
         assert!(
             e.message.contains(
@@ -754,7 +765,8 @@ mod tests {
             "a refused reserve changes nothing"
         );
         let conn = store.db().lock();
-        q.reserve(&conn, "p", &volume_deltas(Bytes::gib(1), None)).unwrap();
+        q.reserve(&conn, "p", &volume_deltas(Bytes::gib(1), None))
+            .unwrap();
         let e = q
             .reserve(&conn, "p", &vec![("volumes".to_string(), 1)])
             .unwrap_err();
@@ -772,9 +784,12 @@ mod tests {
         let conn = store.db().lock();
         q.set_limit(&conn, "p", "gigabytes", 100).unwrap();
         q.set_limit(&conn, "p", "per_volume_gigabytes", 5).unwrap();
-        q.reserve(&conn, "p", &volume_deltas(Bytes::gib(50), None)).unwrap();
+        q.reserve(&conn, "p", &volume_deltas(Bytes::gib(50), None))
+            .unwrap();
         assert_eq!(
-            q.check_per_volume(&conn, "p", Bytes::gib(6)).unwrap_err().kind,
+            q.check_per_volume(&conn, "p", Bytes::gib(6))
+                .unwrap_err()
+                .kind,
             ErrorKind::OverQuota
         );
         q.check_per_volume(&conn, "p", Bytes::gib(5)).unwrap();

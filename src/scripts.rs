@@ -412,7 +412,11 @@ fn fnv1a(parts: &[&str]) -> u64 {
 fn differences(v: &Volume, want: &crate::api::VolumeRequest) -> Vec<String> {
     let mut d = Vec::new();
     if v.size != want.size {
-        d.push(format!("size {}, asked {}", v.size.human(), want.size.human()));
+        d.push(format!(
+            "size {}, asked {}",
+            v.size.human(),
+            want.size.human()
+        ));
     }
     if v.type_name != want.type_name {
         d.push(format!(

@@ -383,7 +383,10 @@ mod tests {
             #[serde(flatten, with = "super::size_fields")]
             size: Bytes,
         }
-        let new = R { id: 1, size: Bytes::mib(1536) };
+        let new = R {
+            id: 1,
+            size: Bytes::mib(1536),
+        };
         let json = serde_json::to_string(&new).unwrap();
         assert_eq!(json, r#"{"id":1,"size":1.5,"size_bytes":1610612736}"#);
         assert_eq!(serde_json::from_str::<R>(&json).unwrap(), new);

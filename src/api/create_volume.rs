@@ -12,7 +12,6 @@ use crate::dispatch::{self, Message};
 use crate::error::{Error, Result};
 use crate::flow::{ExecContext, Failure, Flow, RevertContext, Task, Values, ValuesExt, outputs};
 use crate::quota::{Reservation, volume_deltas};
-use crate::units::{Bytes, MIB};
 use crate::scheduler::{Retry, SchedulerRequest};
 use crate::service::Service;
 use crate::store::now;
@@ -21,6 +20,7 @@ use crate::store::volumes::{self, SourceKind, Volume, VolumeStatus};
 use crate::store::{images, types};
 use crate::symbols::{CAST_ID, REQUEST, RESERVATION, VOLUME_ID, VOLUME_REQUEST};
 use crate::task_signature;
+use crate::units::{Bytes, MIB};
 
 /// The flow's name.
 pub const FLOW: &str = "volume_create_api";

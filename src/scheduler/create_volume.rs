@@ -13,11 +13,11 @@ use crate::error::{Error, ErrorKind};
 use crate::flow::{ExecContext, Failure, Flow, RevertContext, Task, Values, ValuesExt, outputs};
 use crate::lifecycle::fail_create;
 use crate::manager::ManagerRequest;
+use crate::quota::{Deltas, volume_deltas};
 use crate::service::Service;
 use crate::store::volumes::{self, VolumeStatus};
 use crate::symbols::{BACKEND, MANAGER_CAST_ID, SCHEDULER_REQUEST, SCHEDULER_SPEC};
 use crate::task_signature;
-use crate::quota::{Deltas, volume_deltas};
 use crate::units::Bytes;
 use rusqlite::Connection;
 

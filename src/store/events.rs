@@ -1,7 +1,7 @@
 //! The event log: what happened to volumes, in order.
 
-use rusqlite::{Connection, params};
 use crate::units::Bytes;
+use rusqlite::{Connection, params};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 

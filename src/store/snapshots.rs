@@ -4,8 +4,8 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::{Deserialize, Serialize};
 
 use super::now;
-use crate::units::Bytes;
 use crate::error::{Error, Result};
+use crate::units::Bytes;
 
 crate::string_enum! {
     /// A snapshot's life-cycle state.

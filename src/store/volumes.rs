@@ -5,8 +5,8 @@ use serde::{Deserialize, Serialize};
 
 use super::now;
 use crate::backends::AttachMode;
-use crate::units::Bytes;
 use crate::error::{Error, Result};
+use crate::units::Bytes;
 
 crate::string_enum! {
     /// A volume's life-cycle state (Cinder's names).

@@ -329,7 +329,7 @@ fn check_finds_damage_and_repair_fixes_what_is_safe() {
     drop(f);
     let db = rusqlite::Connection::open(v.state.join("volctl.db")).unwrap();
     db.execute(
-        "UPDATE quota_usages SET in_use = in_use + 5 WHERE resource = 'gigabytes'",
+        "UPDATE quota_usages SET in_use = in_use + 5 * 1073741824 WHERE resource = 'gigabytes'",
         [],
     )
     .unwrap();
@@ -355,7 +355,8 @@ fn check_finds_damage_and_repair_fixes_what_is_safe() {
     }));
     assert!(
         msgs.iter()
-            .any(|m| m.contains("gigabytes: recorded in use 8 GiB, reserved 0 B; recount 3 GiB, 0 B"))
+            .any(|m| m
+                .contains("gigabytes: recorded in use 8 GiB, reserved 0 B; recount 3 GiB, 0 B"))
     );
 
     let r = v.run(&["check", "--repair"]);

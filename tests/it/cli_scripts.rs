@@ -462,10 +462,7 @@ fn apply_creates_what_is_missing_then_changes_nothing_and_reports_differences() 
 
     // Bad files change nothing.
     for (bad, says) in [
-        (
-            "[[volume]]\nname = \"x\"\nsize = \"0M\"\n",
-            "is zero",
-        ),
+        ("[[volume]]\nname = \"x\"\nsize = \"0M\"\n", "is zero"),
         (
             "[[volume]]\nname = \"x\"\nsize = 1\nflavour = \"big\"\n",
             "unknown field",

@@ -2,9 +2,9 @@
 //! inputs → outputs and effects; its revert given its result or failure.
 
 use std::sync::Arc;
-use volctl::units::Bytes;
 use volctl::dispatch::{self, Message, Topic};
 use volctl::symbols::*;
+use volctl::units::Bytes;
 
 use serde_json::json;
 use volctl::api::create_volume::*;
@@ -65,7 +65,13 @@ fn usage(e: &Env, resource: &str) -> (i64, i64) {
     let u = e.svc.quota().usage(&e.svc.store.db().lock(), "p").unwrap();
     // Size resources count bytes; these tests speak whole GiB.
     u.get(resource)
-        .map(|u| if u.sizes { (u.in_use >> 30, u.reserved >> 30) } else { (u.in_use, u.reserved) })
+        .map(|u| {
+            if u.sizes {
+                (u.in_use >> 30, u.reserved >> 30)
+            } else {
+                (u.in_use, u.reserved)
+            }
+        })
         .unwrap_or((0, 0))
 }
 
@@ -186,7 +192,10 @@ fn quota_reserve_reserves_and_its_revert_releases() {
     let r: Reservation = serde_json::from_value(out["reservation"].clone()).unwrap();
     assert_eq!(
         r.deltas,
-        vec![("volumes".to_string(), 1), ("gigabytes".to_string(), 4 << 30)]
+        vec![
+            ("volumes".to_string(), 1),
+            ("gigabytes".to_string(), 4 << 30)
+        ]
     );
     assert_eq!(usage(&e, "gigabytes"), (0, 4));
     revert_task(

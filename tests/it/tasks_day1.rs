@@ -43,7 +43,13 @@ fn usage(e: &Env, resource: &str) -> (i64, i64) {
     let u = e.svc.quota().usage(&e.svc.store.db().lock(), "p").unwrap();
     // Size resources count bytes; these tests speak whole GiB.
     u.get(resource)
-        .map(|u| if u.sizes { (u.in_use >> 30, u.reserved >> 30) } else { (u.in_use, u.reserved) })
+        .map(|u| {
+            if u.sizes {
+                (u.in_use >> 30, u.reserved >> 30)
+            } else {
+                (u.in_use, u.reserved)
+            }
+        })
         .unwrap_or((0, 0))
 }
 
@@ -171,7 +177,10 @@ fn snapshot_create_tasks_take_quota_make_the_object_and_revert_both() {
     let snap = snapshots::get(&e.svc.store.db().lock(), "snap-1")
         .unwrap()
         .unwrap();
-    assert_eq!((snap.status, snap.size), (SnapshotStatus::Creating, Bytes::gib(2)));
+    assert_eq!(
+        (snap.status, snap.size),
+        (SnapshotStatus::Creating, Bytes::gib(2))
+    );
     assert_eq!(usage(&e, "snapshots"), (1, 0));
     assert_eq!(usage(&e, "gigabytes"), (4, 0), "volume 2 + snapshot 2");
 

@@ -78,6 +78,36 @@ raw() {
     $V delete "$id" -q > /dev/null
 }
 
+# A size that is no whole number of the VG's extents (asked in MiB): made
+# rounded up to extents, said so, recorded as the LV's real size (so the
+# quota and `check` count what exists); extend rounds the same way; a
+# migrate onto the VG of a volume that is not whole extents is refused.
+extents() {
+    ext=$(lvm vgs --noheadings --units b --nosuffix -o vg_extent_size "$2" | tr -d ' ')
+    mib=1048576
+    want=$(( (5 * mib + ext - 1) / ext * ext ))
+    id=$($V create --size 5M --type "$1" -q 2> /tmp/extents.err)
+    if [ "$want" != $((5 * mib)) ]; then grep -q "rounded up" /tmp/extents.err; fi
+    lv=$(lvm lvs --noheadings --units b --nosuffix -o lv_size "$2/volume-$id" | tr -d ' ')
+    expect "$lv" "$want" "LV size"
+    expect "$($V show "$id" --json | sed -n 's/.*"size_bytes":\([0-9]*\).*/\1/p')" "$want" "recorded size"
+    grown=$(( (want + mib + ext - 1) / ext * ext ))
+    $V extend "$id" --size $(( want / mib + 1 ))M -q > /dev/null 2>> /tmp/extents.err
+    lv=$(lvm lvs --noheadings --units b --nosuffix -o lv_size "$2/volume-$id" | tr -d ' ')
+    expect "$lv" "$grown" "LV size after extend"
+    expect "$($V show "$id" --json | sed -n 's/.*"size_bytes":\([0-9]*\).*/\1/p')" "$grown" "recorded size after extend"
+    if [ "$ext" -gt "$mib" ]; then
+        small=$($V create --size 1M --type loop -q)
+        rc=0; $V retype "$small" --type "$1" --migrate -q 2> /tmp/extents.err || rc=$?
+        expect "$rc" 2 "migrate of a volume of no whole extents"
+        grep -q "extents" /tmp/extents.err
+        expect "$(field "$small" status)" available "refused migrate leaves it"
+        $V delete "$small" -q > /dev/null
+    fi
+    $V check -q
+    $V delete "$id" -q > /dev/null
+}
+
 # extend: the LV grows (thin or thick) and stays active; its data stays;
 # a shrink is refused; an extend killed after the grow resumes to the new
 # size or rolls back (the LV shrunk back: nothing holds it open).
@@ -443,6 +473,8 @@ second_store_refused() {
 
 run raw_thick raw thick vg0
 run raw_thin raw thin vg1
+run extents_thick extents thick vg0
+run extents_thin extents thin vg1
 run extend_thick extend thick vg0
 run extend_thin extend thin vg1
 run export_thick export_lv thick vg0
