@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Deserializer};
+use serde::{Deserialize, Deserializer, Serialize};
 use toml::Spanned;
 
 use crate::error::{Error, ErrorKind, Result};
@@ -276,8 +276,8 @@ pub struct BackendConfig {
     #[serde(default = "default_zone")]
     pub availability_zone: String,
     /// Capabilities matched against volume type extra specs.
-    #[serde(default, deserialize_with = "scalar_map")]
-    pub capabilities: BTreeMap<String, String>,
+    #[serde(default, deserialize_with = "capability_map")]
+    pub capabilities: BTreeMap<String, Capability>,
     /// LVM: the volume group.
     #[serde(default)]
     pub volume_group: Option<String>,
@@ -419,6 +419,57 @@ fn scalar_map<'de, D: Deserializer<'de>>(
                 }
             };
             Ok((k, s))
+        })
+        .collect()
+}
+
+/// A backend capability's value, of the TOML type it was written with (so
+/// JSON shows `true` and `5000`, not strings). Extra specs match it by its
+/// text, Cinder's: `True`/`False` for a boolean (`<is> True`), the digits
+/// of a number.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Capability {
+    /// A string.
+    Text(String),
+    /// An integer.
+    Integer(i64),
+    /// A float.
+    Float(f64),
+    /// A boolean.
+    Bool(bool),
+}
+
+impl std::fmt::Display for Capability {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Capability::Text(s) => f.write_str(s),
+            Capability::Integer(i) => write!(f, "{i}"),
+            Capability::Float(x) => write!(f, "{x}"),
+            Capability::Bool(b) => f.write_str(if *b { "True" } else { "False" }),
+        }
+    }
+}
+
+fn capability_map<'de, D: Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<BTreeMap<String, Capability>, D::Error> {
+    let raw = BTreeMap::<String, toml::Value>::deserialize(d)?;
+    raw.into_iter()
+        .map(|(k, v)| {
+            let c = match v {
+                toml::Value::String(s) => Capability::Text(s),
+                toml::Value::Integer(i) => Capability::Integer(i),
+                toml::Value::Float(f) => Capability::Float(f),
+                toml::Value::Boolean(b) => Capability::Bool(b),
+                other => {
+                    return Err(serde::de::Error::custom(format!(
+                        "`{k}` must be a string, number or boolean, not {}",
+                        other.type_str()
+                    )));
+                }
+            };
+            Ok((k, c))
         })
         .collect()
 }
@@ -682,8 +733,12 @@ extra_specs = { "capabilities:tier" = "ssd" }
         .unwrap();
         let b = cfg.backend("fast").unwrap();
         assert_eq!(b.capacity_gb, Some(100.0));
-        assert_eq!(b.capabilities["iops"], "5000");
-        assert_eq!(b.capabilities["replicated"], "True");
+        assert_eq!(b.capabilities["iops"], Capability::Integer(5000));
+        assert_eq!(b.capabilities["replicated"].to_string(), "True");
+        assert_eq!(
+            serde_json::to_value(&b.capabilities).unwrap(),
+            serde_json::json!({"tier": "ssd", "iops": 5000, "replicated": true})
+        );
         assert_eq!(cfg.volume_types[0].extra_specs["capabilities:tier"], "ssd");
     }
 

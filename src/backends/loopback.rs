@@ -279,20 +279,21 @@ impl Driver for Loopback {
         let at = existing_ancestor(&self.dir);
         let vfs = nix::sys::statvfs::statvfs(at)
             .map_err(|e| self.io_err(&format!("statvfs {}", at.display()), &io::Error::from(e)))?;
-        let frsize = vfs.fragment_size() as f64;
-        let fs_total = Bytes((vfs.blocks() as f64 * frsize) as u64).as_gib_f64();
-        let fs_free = Bytes((vfs.blocks_available() as f64 * frsize) as u64).as_gib_f64();
-        let (total_gb, free_gb) = match self.cfg.capacity_gb {
+        let frsize = vfs.fragment_size() as u64;
+        let fs_total = Bytes((vfs.blocks() as u64).saturating_mul(frsize));
+        let fs_free = Bytes((vfs.blocks_available() as u64).saturating_mul(frsize));
+        let (total, free) = match self.cfg.capacity_gb {
             None => (fs_total, fs_free),
             Some(cap) => {
-                let used = Bytes(self.allocated_bytes()).as_gib_f64();
-                (cap, (cap - used).max(0.0).min(fs_free))
+                let cap = Bytes((cap * (1u64 << 30) as f64) as u64);
+                let used = Bytes(self.allocated_bytes());
+                (cap, cap.saturating_sub(used).min(fs_free))
             }
         };
         Ok(Stats {
             allocation_unit: Bytes(0),
-            total_gb,
-            free_gb,
+            total,
+            free,
             thin: self.cfg.thin,
         })
     }

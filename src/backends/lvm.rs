@@ -25,8 +25,6 @@ use crate::config::BackendConfig;
 use crate::error::{Error, ErrorKind, Result};
 use crate::units::Bytes;
 
-/// Bytes in one GiB, for lvm's byte figures turned into capacity GiB.
-const GIB: f64 = crate::units::GiB(1).bytes().get() as f64;
 const CHUNK: usize = 4 << 20;
 /// `BLKZEROOUT` = `_IO(0x12, 127)`.
 const BLKZEROOUT: libc::c_ulong = 0x127f;
@@ -431,11 +429,11 @@ impl Driver for Lvm {
                         format!("backend `{}`: no thin pool {lv}", self.cfg.name()),
                     )
                 })?;
-                let total = num(&row, "lv_size") / GIB;
+                let total = num(&row, "lv_size");
                 let used = num(&row, "data_percent") / 100.0;
                 Ok(Stats {
-                    total_gb: total,
-                    free_gb: total * (1.0 - used),
+                    total: Bytes(total as u64),
+                    free: Bytes((total * (1.0 - used)).max(0.0) as u64),
                     thin: true,
                     allocation_unit: Bytes(num(&row, "vg_extent_size") as u64),
                 })
@@ -459,8 +457,8 @@ impl Driver for Lvm {
                     )
                 })?;
                 Ok(Stats {
-                    total_gb: num(&row, "vg_size") / GIB,
-                    free_gb: num(&row, "vg_free") / GIB,
+                    total: Bytes(num(&row, "vg_size") as u64),
+                    free: Bytes(num(&row, "vg_free") as u64),
                     thin: false,
                     allocation_unit: Bytes(num(&row, "vg_extent_size") as u64),
                 })

@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::{BackendConfig, Config, DriverKind};
+use crate::config::{BackendConfig, Capability, Config, DriverKind};
 use crate::error::{Error, Result};
 use crate::flow::CancelToken;
 pub use qemu_img::Format;
@@ -21,10 +21,10 @@ pub use qemu_img::Format;
 /// What a backend reports about itself.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Stats {
-    /// Capacity, GiB.
-    pub total_gb: f64,
-    /// Free space, GiB.
-    pub free_gb: f64,
+    /// Capacity.
+    pub total: crate::units::Bytes,
+    /// Free space.
+    pub free: crate::units::Bytes,
     /// Whether volumes are thin (sparse).
     pub thin: bool,
     /// What sizes are rounded up to beyond volctl's MiB (an LVM volume
@@ -329,17 +329,16 @@ pub trait Driver: Send + Sync {
 
 /// Capabilities every backend has, besides configured ones, for matching
 /// volume type extra specs.
-pub fn builtin_capabilities(cfg: &BackendConfig) -> BTreeMap<String, String> {
+pub fn builtin_capabilities(cfg: &BackendConfig) -> BTreeMap<String, Capability> {
     let mut c = cfg.capabilities.clone();
-    let bool_str = |b: bool| if b { "True" } else { "False" }.to_string();
     c.entry("volume_backend_name".into())
-        .or_insert_with(|| cfg.name().to_string());
+        .or_insert_with(|| Capability::Text(cfg.name().to_string()));
     c.entry("driver".into())
-        .or_insert_with(|| cfg.driver.to_string());
+        .or_insert_with(|| Capability::Text(cfg.driver.to_string()));
     c.entry("thin_provisioning_support".into())
-        .or_insert_with(|| bool_str(cfg.thin));
+        .or_insert(Capability::Bool(cfg.thin));
     c.entry("thick_provisioning_support".into())
-        .or_insert_with(|| bool_str(!cfg.thin));
+        .or_insert(Capability::Bool(!cfg.thin));
     c
 }
 

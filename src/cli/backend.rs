@@ -26,15 +26,13 @@ struct BackendInfo {
     driver: String,
     availability_zone: String,
     thin: bool,
-    total_gb: Option<f64>,
-    free_gb: Option<f64>,
-    #[serde(serialize_with = "crate::units::serialize_gib")]
-    provisioned_gb: crate::units::Bytes,
+    total_bytes: Option<crate::units::Bytes>,
+    free_bytes: Option<crate::units::Bytes>,
     provisioned_bytes: crate::units::Bytes,
     volumes: u64,
     max_over_subscription_ratio: f64,
     reserved_percentage: u32,
-    capabilities: BTreeMap<String, String>,
+    capabilities: BTreeMap<String, crate::config::Capability>,
     error: Option<String>,
 }
 
@@ -67,9 +65,8 @@ pub fn run(ctx: &Ctx, cmd: &BackendCommand) -> Result<()> {
                         driver: cfg.driver.to_string(),
                         availability_zone: cfg.availability_zone.clone(),
                         thin: cfg.thin,
-                        total_gb: stats.as_ref().ok().map(|s| s.total_gb),
-                        free_gb: stats.as_ref().ok().map(|s| s.free_gb),
-                        provisioned_gb: provisioned,
+                        total_bytes: stats.as_ref().ok().map(|s| s.total),
+                        free_bytes: stats.as_ref().ok().map(|s| s.free),
                         provisioned_bytes: provisioned,
                         volumes: volumes::count_on_backend(&conn, cfg.name())?,
                         max_over_subscription_ratio: cfg.max_over_subscription_ratio,
@@ -84,7 +81,10 @@ pub fn run(ctx: &Ctx, cmd: &BackendCommand) -> Result<()> {
                 output::json(&infos);
                 return Ok(());
             }
-            let gb = |x: Option<f64>| x.map(|x| format!("{x:.1}G")).unwrap_or_else(|| "?".into());
+            let gb = |x: Option<crate::units::Bytes>| {
+                x.map(crate::units::Bytes::human)
+                    .unwrap_or_else(|| "?".into())
+            };
             let rows: Vec<Vec<String>> = infos
                 .iter()
                 .map(|b| {
@@ -92,9 +92,9 @@ pub fn run(ctx: &Ctx, cmd: &BackendCommand) -> Result<()> {
                         b.name.clone(),
                         b.driver.clone(),
                         b.availability_zone.clone(),
-                        gb(b.total_gb),
+                        gb(b.total_bytes),
                         b.provisioned_bytes.human(),
-                        gb(b.free_gb),
+                        gb(b.free_bytes),
                         b.volumes.to_string(),
                         b.capabilities
                             .iter()

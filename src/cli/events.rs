@@ -25,7 +25,7 @@ pub struct EventsArgs {
 
 fn print(ctx: &Ctx, e: &Event) {
     if ctx.global.json {
-        output::json(e);
+        output::json(e); // --follow: a stream, one JSON object per line
         return;
     }
     let vol = e
@@ -40,13 +40,22 @@ fn print(ctx: &Ctx, e: &Event) {
     ));
 }
 
-/// Prints events in order (with `--json`, one JSON object per line).
+/// Prints events in order. With `--json`, one document (an array of
+/// them); with `--follow` too, a stream of them, one JSON object per line.
 pub fn run(ctx: &Ctx, a: &EventsArgs) -> Result<()> {
     let volume = match &a.volume {
         Some(key) => Some(ctx.reader().history_id(Some(&ctx.global.project), key)?),
         None => None,
     };
     let mut after = a.after;
+    if ctx.global.json && !a.follow {
+        output::json(&events::list(
+            &ctx.svc.store.db().lock(),
+            after,
+            volume.as_deref(),
+        )?);
+        return Ok(());
+    }
     loop {
         let evs = events::list(&ctx.svc.store.db().lock(), after, volume.as_deref())?;
         for e in &evs {

@@ -105,11 +105,7 @@ struct Shown {
     atoms: Vec<AtomRecord>,
 }
 
-fn show_one(ctx: &Ctx, info: FlowInfo, atoms: Vec<AtomRecord>) {
-    if ctx.global.json {
-        output::json(&Shown { info, atoms });
-        return;
-    }
+fn show_one(info: FlowInfo, atoms: Vec<AtomRecord>) {
     let r = &info.record;
     output::fields(&[
         ("flow", r.id.clone()),
@@ -142,7 +138,7 @@ fn show_one(ctx: &Ctx, info: FlowInfo, atoms: Vec<AtomRecord>) {
         .map(|a| {
             let took = match (a.started_at, a.finished_at) {
                 (Some(s), Some(f)) if f >= s => {
-                    human_duration(std::time::Duration::from_micros((f - s) as u64))
+                    human_duration(std::time::Duration::from_micros((f.get() - s.get()) as u64))
                 }
                 _ => "-".into(),
             };
@@ -171,8 +167,8 @@ fn show_one(ctx: &Ctx, info: FlowInfo, atoms: Vec<AtomRecord>) {
         .filter_map(|a| {
             Some((
                 a.name.as_str(),
-                a.started_at?,
-                a.finished_at.or(a.started_at)?,
+                a.started_at?.get(),
+                a.finished_at.or(a.started_at)?.get(),
             ))
         })
         .collect();
@@ -225,8 +221,9 @@ pub fn flow(ctx: &Ctx, cmd: &FlowCommand) -> Result<()> {
         }
         FlowCommand::Show { key } => {
             let store = ctx.svc.reading_engine().store().clone();
-            let ids = match store.load(key)? {
-                Some(_) => vec![key.clone()],
+            // One JSON document: the flow, or a volume's flows as an array.
+            let (ids, one) = match store.load(key)? {
+                Some(_) => (vec![key.clone()], true),
                 None => {
                     let id = ops
                         .history_id(Some(&ctx.global.project), key)
@@ -235,10 +232,11 @@ pub fn flow(ctx: &Ctx, cmd: &FlowCommand) -> Result<()> {
                     if ids.is_empty() {
                         return Err(Error::not_found(format!("no flow of volume {id}")));
                     }
-                    ids
+                    (ids, false)
                 }
             };
             let infos = ops.flows(true)?;
+            let mut shown = Vec::new();
             for id in ids {
                 let snap = store
                     .load(&id)?
@@ -253,7 +251,16 @@ pub fn flow(ctx: &Ctx, cmd: &FlowCommand) -> Result<()> {
                         orphaned: false,
                     });
                 let atoms = atoms_in_order(ctx, &snap.flow.name, snap.atoms);
-                show_one(ctx, info, atoms);
+                shown.push(Shown { info, atoms });
+            }
+            match (ctx.global.json, one) {
+                (true, true) => output::json(&shown.first()),
+                (true, false) => output::json(&shown),
+                (false, _) => {
+                    for s in shown {
+                        show_one(s.info, s.atoms);
+                    }
+                }
             }
         }
     }

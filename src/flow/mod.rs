@@ -58,7 +58,7 @@ pub use failure::Failure;
 pub use listener::{AtomEvent, FlowEvent, Listener, ProgressEvent};
 pub use pattern::{Backoff, Flow, FlowKind, RetryFilter, RetryPolicy, TaskNode};
 pub use sqlite::{SCHEMA as SQLITE_SCHEMA, SqliteFlowStore};
-pub use state::{AtomKind, AtomRecord, AtomState, FlowRecord, FlowState, now_us};
+pub use state::{AtomKind, AtomRecord, AtomState, FlowRecord, FlowState, Micros, now_us};
 pub use store::{FlowSnapshot, FlowStore, MemoryStore, StoreError};
 pub use string_enum::UnknownVariant;
 pub use symbol::Sym;

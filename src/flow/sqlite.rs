@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use super::db::Db;
 use super::failure::Failure;
-use super::state::{AtomRecord, FlowRecord, FlowState, now_us};
+use super::state::{AtomRecord, FlowRecord, FlowState, Micros, now_us};
 use super::store::{FlowSnapshot, FlowStore, StoreError};
 
 /// The tables this store needs. Applications that version their schema run
@@ -117,8 +117,8 @@ fn flow_record(cols: [Option<String>; 8], times: (i64, i64)) -> Result<FlowRecor
         revert_failure: parse(revert_failure)?,
         meta: parse::<Value>(meta)?.unwrap_or(Value::Null),
         owner,
-        created_at: times.0,
-        updated_at: times.1,
+        created_at: Micros(times.0),
+        updated_at: Micros(times.1),
     })
 }
 
@@ -257,8 +257,8 @@ impl FlowStore for SqliteFlowStore {
                         result: parse(res)?,
                         failure: parse(fail)?,
                         revert_failure: parse(rfail)?,
-                        started_at: s,
-                        finished_at: f,
+                        started_at: s.map(Micros),
+                        finished_at: f.map(Micros),
                     })
                 },
             )

@@ -128,10 +128,10 @@ pub struct AtomRecord {
     pub failure: Option<Failure>,
     /// The failure of its revert, if that failed.
     pub revert_failure: Option<Failure>,
-    /// Unix time in microseconds when it last started.
-    pub started_at: Option<i64>,
-    /// Unix time in microseconds when it last finished (or its revert did).
-    pub finished_at: Option<i64>,
+    /// When it last started.
+    pub started_at: Option<Micros>,
+    /// When it last finished (or its revert did).
+    pub finished_at: Option<Micros>,
 }
 
 impl AtomRecord {
@@ -172,18 +172,88 @@ pub struct FlowRecord {
     /// Who runs it (the application decides what an owner is and whether
     /// it is alive); `None` when nobody claimed it.
     pub owner: Option<String>,
-    /// Unix time in microseconds.
-    pub created_at: i64,
-    /// Unix time in microseconds.
-    pub updated_at: i64,
+    /// When it was made.
+    pub created_at: Micros,
+    /// When it last changed.
+    pub updated_at: Micros,
 }
 
-/// Unix time now, in microseconds.
-pub fn now_us() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_micros() as i64)
-        .unwrap_or(0)
+/// A point in time as the engine records it: Unix time in microseconds
+/// (an integer column in the store). Its JSON form is RFC 3339 with
+/// microseconds (`2026-12-01T19:50:09.196248Z`); an integer is read too.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Micros(pub i64);
+
+impl Micros {
+    /// Microseconds since the Unix epoch.
+    pub const fn get(self) -> i64 {
+        self.0
+    }
+
+    /// As a [`std::time::SystemTime`] (the epoch for a time before it).
+    pub fn system_time(self) -> std::time::SystemTime {
+        std::time::UNIX_EPOCH + std::time::Duration::from_micros(self.0.max(0) as u64)
+    }
+}
+
+impl std::fmt::Display for Micros {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}",
+            humantime::format_rfc3339_micros(self.system_time())
+        )
+    }
+}
+
+impl Serialize for Micros {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Micros {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Integer(i64),
+            Text(String),
+        }
+        match Wire::deserialize(d)? {
+            Wire::Integer(n) => Ok(Micros(n)),
+            Wire::Text(t) => {
+                let at = humantime::parse_rfc3339_weak(&t).map_err(serde::de::Error::custom)?;
+                let us = at
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_micros() as i64)
+                    .unwrap_or(0);
+                Ok(Micros(us))
+            }
+        }
+    }
+}
+
+impl rusqlite::ToSql for Micros {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        self.0.to_sql()
+    }
+}
+
+impl rusqlite::types::FromSql for Micros {
+    fn column_result(v: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
+        i64::column_result(v).map(Micros)
+    }
+}
+
+/// Now.
+pub fn now_us() -> Micros {
+    Micros(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_micros() as i64)
+            .unwrap_or(0),
+    )
 }
 
 #[cfg(test)]

@@ -24,7 +24,7 @@ pub struct Candidate {
     /// Thin over-subscription ratio.
     pub max_over_subscription_ratio: f64,
     /// Capabilities (configured and built-in).
-    pub capabilities: BTreeMap<String, String>,
+    pub capabilities: BTreeMap<String, crate::config::Capability>,
 }
 
 /// What is being scheduled.
@@ -62,8 +62,9 @@ pub struct BackendReport {
     pub verdicts: Vec<Verdict>,
     /// Whether every filter passed.
     pub passed: bool,
-    /// Virtual free GiB (the capacity weigher's raw figure).
-    pub virtual_free_gb: Option<f64>,
+    /// Virtual free space, bytes (the capacity weigher's raw figure;
+    /// negative when over-provisioned).
+    pub virtual_free_bytes: Option<i64>,
     /// Normalised weight in [0, 1] among passing backends.
     pub weight: Option<f64>,
 }
@@ -127,8 +128,8 @@ pub fn capacity(want: &Want, c: &Candidate) -> (bool, String, Option<f64>) {
         Ok(s) => s,
         Err(e) => return (false, format!("cannot read capacity: {e}"), None),
     };
-    let total = stats.total_gb;
-    let free = stats.free_gb;
+    let total = stats.total.as_gib_f64();
+    let free = stats.free.as_gib_f64();
     let reserved = (total * f64::from(c.reserved_percentage) / 100.0).floor();
     let provisioned = c.provisioned.as_gib_f64();
     let size = want.size.as_gib_f64();
@@ -249,7 +250,7 @@ pub fn capabilities(want: &Want, c: &Candidate) -> (bool, String) {
                     format!("has no capability `{cap_key}` (the type requires `{req}`)"),
                 );
             }
-            Some(have) if !spec_matches(have, req) => {
+            Some(have) if !spec_matches(&have.to_string(), req) => {
                 return (
                     false,
                     format!("{cap_key} is `{have}`, the type requires `{req}`"),
@@ -328,7 +329,7 @@ pub fn schedule(want: &Want, candidates: &[Candidate]) -> Decision {
                 backend: c.name.clone(),
                 verdicts,
                 passed,
-                virtual_free_gb: virtual_free,
+                virtual_free_bytes: virtual_free.map(|gib| (gib * (1u64 << 30) as f64) as i64),
                 weight: None,
             }
         })
@@ -338,7 +339,7 @@ pub fn schedule(want: &Want, candidates: &[Candidate]) -> Decision {
     let frees: Vec<f64> = reports
         .iter()
         .filter(|r| r.passed)
-        .filter_map(|r| r.virtual_free_gb)
+        .filter_map(|r| r.virtual_free_bytes.map(|b| b as f64))
         .collect();
     let (lo, hi) = frees
         .iter()
@@ -346,7 +347,7 @@ pub fn schedule(want: &Want, candidates: &[Candidate]) -> Decision {
             (lo.min(f), hi.max(f))
         });
     for r in reports.iter_mut().filter(|r| r.passed) {
-        let f = r.virtual_free_gb.unwrap_or(0.0);
+        let f = r.virtual_free_bytes.unwrap_or(0) as f64;
         r.weight = Some(if hi > lo { (f - lo) / (hi - lo) } else { 1.0 });
     }
     let chosen = reports
@@ -372,8 +373,8 @@ mod tests {
             name: name.into(),
             zone: "nova".into(),
             stats: Ok(Stats {
-                total_gb: total,
-                free_gb: free,
+                total: Bytes((total * (1u64 << 30) as f64) as u64),
+                free: Bytes((free * (1u64 << 30) as f64) as u64),
                 thin,
                 allocation_unit: Bytes(0),
             }),
@@ -457,7 +458,8 @@ mod tests {
     #[test]
     fn capabilities_filter_scopes() {
         let mut c = cand("a", 100.0, 50.0, 0, true);
-        c.capabilities.insert("tier".into(), "ssd".into());
+        c.capabilities
+            .insert("tier".into(), crate::config::Capability::Text("ssd".into()));
         let mut w = want(1);
         w.extra_specs
             .insert("capabilities:tier".into(), "ssd".into());

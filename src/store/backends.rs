@@ -17,7 +17,7 @@ pub fn cached(conn: &Connection, backend: &str, ttl_us: i64) -> Result<Option<St
         .query_row([backend], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
     match row {
-        Some((json, at)) if now_us() - at < ttl_us => Ok(serde_json::from_str(&json).ok()),
+        Some((json, at)) if now_us().get() - at < ttl_us => Ok(serde_json::from_str(&json).ok()),
         _ => Ok(None),
     }
 }

@@ -175,8 +175,8 @@ pub struct CacheEntry {
     pub hits: u64,
     /// RFC 3339.
     pub created_at: String,
-    /// Unix microseconds of its last use (for LRU eviction).
-    pub last_used: i64,
+    /// Its last use (for LRU eviction; RFC 3339 in JSON).
+    pub last_used: crate::flow::Micros,
     /// What the object was when filled (the backend's
     /// [`fingerprint`](crate::backends::Driver::fingerprint)): a hit on an
     /// object that changed since is a miss.

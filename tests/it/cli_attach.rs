@@ -113,10 +113,12 @@ fn a_read_only_attachment_refuses_writes_and_keeps_its_mode() {
     assert_eq!(s["attach_mode"]["read_only"], true, "{s}");
 
     let attach = v
-        .ok(&["events", "--volume", x["id"].as_str().unwrap(), "--json"])
-        .lines()
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .json(&["events", "--volume", x["id"].as_str().unwrap()])
+        .as_array()
+        .unwrap()
+        .iter()
         .rfind(|e| e["type"] == "volume.attach")
+        .cloned()
         .unwrap();
     assert_eq!(attach["payload"]["mode"]["read_only"], true, "{attach}");
 

@@ -85,7 +85,7 @@ max_over_subscription_ratio = 1.0
     assert_eq!(v.usage("volumes"), (live.len() as i64, 0));
     assert_eq!(v.usage("gigabytes"), (gb, 0));
     let backend = &v.json(&["backend", "list"])[0];
-    assert_eq!(backend["provisioned_gb"], gb);
+    assert_eq!(backend["provisioned_bytes"], gb << 30);
     assert_eq!(Volctl::files(&v.path("tight")).len(), live.len());
 
     // Never over-committed: replay creations and deletions in commit order.

@@ -388,8 +388,8 @@ extra_specs = { "capabilities:tier" = "ssd" }
     let b = v.json(&["backend", "list"]);
     let b = &b[0];
     assert_eq!(b["name"], "fast");
-    assert_eq!(b["total_gb"], 100.0);
-    assert_eq!(b["provisioned_gb"], 5);
+    assert_eq!(b["total_bytes"], 100u64 << 30, "integer bytes");
+    assert_eq!(b["provisioned_bytes"], 5u64 << 30);
     assert_eq!(b["volumes"], 1);
     assert_eq!(b["capabilities"]["tier"], "ssd");
     let text = v.ok(&["backend", "list"]);

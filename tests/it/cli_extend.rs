@@ -44,9 +44,11 @@ fn extend_grows_the_file_keeps_the_data_and_charges_the_difference() {
     assert_eq!(again["size"], 3);
     // `events --json` prints one object per line.
     let kinds: Vec<String> = v
-        .ok(&["events", "--volume", &id, "--json"])
-        .lines()
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["type"].to_string())
+        .json(&["events", "--volume", &id])
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["type"].to_string())
         .collect();
     assert!(
         kinds.ends_with(&[

@@ -34,12 +34,9 @@ capacity_gb = 100
 }
 
 fn events(v: &Volctl, args: &[&str]) -> Vec<Value> {
-    let mut a = vec!["events", "--json"];
+    let mut a = vec!["events"];
     a.extend_from_slice(args);
-    v.ok(&a)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
+    v.json(&a).as_array().unwrap().clone()
 }
 
 fn types(evs: &[Value]) -> Vec<String> {
@@ -418,7 +415,7 @@ availability_zone = "az2"
         .iter()
         .find(|b| b["backend"] == "thin")
         .unwrap();
-    assert_eq!(thin["virtual_free_gb"], 10.0);
+    assert_eq!(thin["virtual_free_bytes"], 10i64 << 30);
     assert!(thin["weight"].as_f64().unwrap() < 1.0);
 
     // The real create that finds no backend says the same.

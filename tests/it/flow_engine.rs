@@ -881,8 +881,8 @@ fn sqlite_and_memory_stores_record_the_same_history() {
             a.started_at = None;
             a.finished_at = None;
         }
-        snap.flow.created_at = 0;
-        snap.flow.updated_at = 0;
+        snap.flow.created_at = Default::default();
+        snap.flow.updated_at = Default::default();
         snaps.push(snap);
         assert_eq!(store.list(true).unwrap().len(), 1);
         assert!(
@@ -906,8 +906,8 @@ fn memory_store_transaction_rolls_back_only_its_writes() {
         revert_failure: None,
         meta: serde_json::Value::Null,
         owner: None,
-        created_at: 0,
-        updated_at: 0,
+        created_at: Default::default(),
+        updated_at: Default::default(),
     };
     store.create_flow(&rec).unwrap();
     store

@@ -13,6 +13,7 @@ mod cli_extend;
 mod cli_image_create;
 mod cli_images;
 mod cli_interrupt;
+mod cli_json;
 mod cli_manage;
 mod cli_migrate;
 mod cli_reschedule;
