@@ -37,6 +37,8 @@ crate::string_enum! {
         NoVolumeStuckCreating = "no-volume-stuck-creating",
         /// Each project's recorded usage equals a recount.
         UsageEqualsRecount = "usage-equals-recount",
+        /// Each backend's kept provisioned figure equals a recount.
+        ProvisionedEqualsRecount = "provisioned-equals-recount",
         /// A volume in `error` holds no quota; a live one holds its quota.
         VolumeQuotaMatchesStatus = "volume-quota-matches-status",
         /// Every backend is claimed by this store.
@@ -69,6 +71,9 @@ impl Invariant {
                 "every volume being created has a flow or request to finish it"
             }
             Invariant::UsageEqualsRecount => "recorded quota usage equals a recount",
+            Invariant::ProvisionedEqualsRecount => {
+                "each backend's provisioned figure equals a recount"
+            }
             Invariant::VolumeQuotaMatchesStatus => {
                 "a volume in error holds no quota, a live volume holds its quota"
             }
@@ -90,6 +95,10 @@ impl Invariant {
 #[derive(Clone, Debug, PartialEq)]
 enum Fix {
     SetUsage(UsageRow),
+    SetProvisioned {
+        backend: String,
+        bytes: i64,
+    },
     RollbackReservation(String),
     /// Move it aside (repair never deletes an object it cannot prove is
     /// not someone's data).
@@ -156,6 +165,8 @@ struct StoreView {
     cache: Vec<CacheEntry>,
     usages: Vec<UsageRow>,
     reservations: Vec<ReservationRow>,
+    /// Per backend: the kept provisioned figure and a recount.
+    provisioned: Vec<(String, i64, i64)>,
 }
 
 fn read(svc: &Service) -> Result<StoreView> {
@@ -167,6 +178,22 @@ fn read(svc: &Service) -> Result<StoreView> {
             cache: images::cache_list(conn, None, None)?,
             usages: quota.all_usages(conn)?,
             reservations: quota.all_reservations(conn)?,
+            provisioned: {
+                let kept: BTreeMap<String, i64> =
+                    crate::store::all_provisioned(conn)?.into_iter().collect();
+                let names: BTreeSet<String> = kept
+                    .keys()
+                    .cloned()
+                    .chain(svc.backends.all().iter().map(|d| d.name().to_string()))
+                    .collect();
+                names
+                    .into_iter()
+                    .map(|b| {
+                        let recount = crate::store::provisioned_recount(conn, &b)?.get() as i64;
+                        Ok((b.clone(), kept.get(&b).copied().unwrap_or(0), recount))
+                    })
+                    .collect::<Result<_>>()?
+            },
         };
         Ok((view, false))
     })
@@ -184,6 +211,7 @@ pub fn check(svc: &Service, ops: &Ops) -> Result<Report> {
     stuck_creates(&s, &busy, &mut report);
     volume_quota_matches_status(&s, &mut report);
     usage_equals_recount(&s, &mut report);
+    provisioned_equals_recount(&s, &mut report);
     unique_names(&s, &mut report);
     for driver in svc.backends.all() {
         // Another store's backend: its objects are not ours to judge.
@@ -411,6 +439,25 @@ fn usage_equals_recount(s: &StoreView, report: &mut Report) {
     }
 }
 
+fn provisioned_equals_recount(s: &StoreView, report: &mut Report) {
+    for (backend, kept, recount) in &s.provisioned {
+        if kept != recount {
+            report.add(
+                Invariant::ProvisionedEqualsRecount,
+                format!(
+                    "backend {backend}: provisioned recorded as {}, recount {}",
+                    Bytes((*kept).max(0) as u64).human(),
+                    Bytes((*recount).max(0) as u64).human()
+                ),
+                Some(Fix::SetProvisioned {
+                    backend: backend.clone(),
+                    bytes: *recount,
+                }),
+            );
+        }
+    }
+}
+
 /// The store's rows on one backend.
 struct OnBackend<'s> {
     name: &'s str,
@@ -632,6 +679,15 @@ pub fn repair(svc: &Service, report: &Report) -> Result<Vec<String>> {
                     .db()
                     .immediate(|c| quota.rollback_abandoned(c, id))?;
                 done.push(format!("rolled back expired reservation {id}"));
+            }
+            Fix::SetProvisioned { backend, bytes } => {
+                svc.store
+                    .db()
+                    .immediate(|c| crate::store::set_provisioned(c, backend, *bytes))?;
+                done.push(format!(
+                    "set backend {backend}'s provisioned figure to {}",
+                    Bytes((*bytes).max(0) as u64).human()
+                ));
             }
             Fix::SetUsage(u) => {
                 svc.store.db().immediate(|c| quota.set_usage(c, u))?;

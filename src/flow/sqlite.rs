@@ -24,6 +24,8 @@ CREATE TABLE IF NOT EXISTS flows (
     updated_at     INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS flows_state ON flows(state);
+CREATE INDEX IF NOT EXISTS flows_unfinished ON flows(created_at)
+    WHERE state NOT IN ('success', 'reverted');
 CREATE TABLE IF NOT EXISTS atoms (
     flow_id        TEXT NOT NULL REFERENCES flows(id) ON DELETE CASCADE,
     name           TEXT NOT NULL,

@@ -213,7 +213,12 @@ pub fn cache_get(conn: &Connection, backend: &str, image_id: &str) -> Result<Opt
 /// Records a new cache entry.
 pub fn cache_insert(conn: &Connection, e: &CacheEntry) -> Result<()> {
     conn.prepare_cached(&format!(
-        "INSERT OR REPLACE INTO image_cache ({CACHE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+        // An upsert, not `OR REPLACE` (which deletes without the delete
+        // triggers that keep the provisioned figures).
+        "INSERT INTO image_cache ({CACHE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+         ON CONFLICT (backend, image_id) DO UPDATE SET path = excluded.path,
+           size = excluded.size, hits = excluded.hits, created_at = excluded.created_at,
+           last_used = excluded.last_used, fingerprint = excluded.fingerprint"
     ))?
     .execute(params![
         e.backend,

@@ -91,9 +91,47 @@ pub fn new_id() -> String {
 }
 
 /// Space provisioned on a backend: volumes (in-flight creates included, so
-/// concurrent schedulers never count the same space twice), snapshots, and
-/// image cache entries.
+/// concurrent schedulers never count the same space twice; a migrating
+/// volume on its target too), snapshots, and image cache entries. Read
+/// from the figure triggers keep (schema V10): one row, whatever the store
+/// holds.
 pub fn provisioned(
+    conn: &rusqlite::Connection,
+    backend: &str,
+) -> crate::error::Result<crate::units::Bytes> {
+    use rusqlite::OptionalExtension;
+    let bytes: Option<i64> = conn
+        .prepare_cached("SELECT bytes FROM backend_provisioned WHERE backend = ?1")?
+        .query_row([backend], |r| r.get(0))
+        .optional()?;
+    Ok(crate::units::Bytes(bytes.unwrap_or(0).max(0) as u64))
+}
+
+/// Overwrites a backend's kept provisioned figure (repair, from a recount).
+pub fn set_provisioned(
+    conn: &rusqlite::Connection,
+    backend: &str,
+    bytes: i64,
+) -> crate::error::Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO backend_provisioned (backend, bytes) VALUES (?1, ?2)
+         ON CONFLICT (backend) DO UPDATE SET bytes = excluded.bytes",
+    )?
+    .execute(rusqlite::params![backend, bytes])?;
+    Ok(())
+}
+
+/// Every backend's kept provisioned figure (for `check`).
+pub fn all_provisioned(conn: &rusqlite::Connection) -> crate::error::Result<Vec<(String, i64)>> {
+    Ok(conn
+        .prepare_cached("SELECT backend, bytes FROM backend_provisioned ORDER BY backend")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?)
+}
+
+/// [`provisioned`] counted afresh from the rows (what `check` compares the
+/// kept figure with; a scan of every volume).
+pub fn provisioned_recount(
     conn: &rusqlite::Connection,
     backend: &str,
 ) -> crate::error::Result<crate::units::Bytes> {

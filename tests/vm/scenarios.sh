@@ -15,9 +15,15 @@ run() {
     name=$1; shift
     if [ -n "$only" ] && ! echo "$name" | grep -qE "$only"; then return 0; fi
     echo "=== $name"
-    # Not inside an `if`: there, `set -e` would be ignored.
-    ( set -e; "$@" ) > "/tmp/$name.log" 2>&1
+    # Not inside an `if`: there, `set -e` would be ignored. A scenario that
+    # hangs fails after 10 minutes, with what was running then in its log.
+    ( set -e; "$@" ) > "/tmp/$name.log" 2>&1 &
+    pid=$!
+    ( sleep 600; { echo "TIMED OUT after 600 s; running:"; ps; } >> "/tmp/$name.log"; kill -9 $pid ) 2>/dev/null &
+    watchdog=$!
+    wait $pid
     rc=$?
+    kill $watchdog 2>/dev/null
     if [ $rc -eq 0 ]; then
         echo "VMTEST $name PASS"
     else
