@@ -118,6 +118,9 @@ _volctl() {
             volctl__subcmd__flow,list)
                 cmd="volctl__subcmd__flow__subcmd__list"
                 ;;
+            volctl__subcmd__flow,prune)
+                cmd="volctl__subcmd__flow__subcmd__prune"
+                ;;
             volctl__subcmd__flow,show)
                 cmd="volctl__subcmd__flow__subcmd__show"
                 ;;
@@ -126,6 +129,9 @@ _volctl() {
                 ;;
             volctl__subcmd__flow__subcmd__help,list)
                 cmd="volctl__subcmd__flow__subcmd__help__subcmd__list"
+                ;;
+            volctl__subcmd__flow__subcmd__help,prune)
+                cmd="volctl__subcmd__flow__subcmd__help__subcmd__prune"
                 ;;
             volctl__subcmd__flow__subcmd__help,show)
                 cmd="volctl__subcmd__flow__subcmd__help__subcmd__show"
@@ -219,6 +225,9 @@ _volctl() {
                 ;;
             volctl__subcmd__help__subcmd__flow,list)
                 cmd="volctl__subcmd__help__subcmd__flow__subcmd__list"
+                ;;
+            volctl__subcmd__help__subcmd__flow,prune)
+                cmd="volctl__subcmd__help__subcmd__flow__subcmd__prune"
                 ;;
             volctl__subcmd__help__subcmd__flow,show)
                 cmd="volctl__subcmd__help__subcmd__flow__subcmd__show"
@@ -835,7 +844,7 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__flow)
-            opts="-q -v -h --state-dir --config --project --json --quiet --verbose --help list show help"
+            opts="-q -v -h --state-dir --config --project --json --quiet --verbose --help list show prune help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -861,7 +870,7 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__flow__subcmd__help)
-            opts="list show help"
+            opts="list show prune help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -902,6 +911,20 @@ _volctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        volctl__subcmd__flow__subcmd__help__subcmd__prune)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         volctl__subcmd__flow__subcmd__help__subcmd__show)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
@@ -923,6 +946,36 @@ _volctl() {
                 return 0
             fi
             case "${prev}" in
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --project)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        volctl__subcmd__flow__subcmd__prune)
+            opts="-q -v -h --older-than --state-dir --config --project --json --quiet --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --older-than)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --state-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1163,7 +1216,7 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__help__subcmd__flow)
-            opts="list show"
+            opts="list show prune"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1177,6 +1230,20 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__help__subcmd__flow__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        volctl__subcmd__help__subcmd__flow__subcmd__prune)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

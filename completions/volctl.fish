@@ -356,16 +356,17 @@ complete -c volctl -n "__fish_volctl_using_subcommand events" -l json -d 'Print 
 complete -c volctl -n "__fish_volctl_using_subcommand events" -s q -l quiet -d 'No progress on stderr'
 complete -c volctl -n "__fish_volctl_using_subcommand events" -s v -l verbose -d 'More diagnostics on stderr: -vv for every flow and task transition and every external command (VOLCTL_LOG, a tracing filter, overrides)'
 complete -c volctl -n "__fish_volctl_using_subcommand events" -s h -l help -d 'Print help'
-complete -c volctl -n "__fish_volctl_using_subcommand flow; and not __fish_seen_subcommand_from list show help" -l state-dir -d 'State directory (store, default backend) [default: /var/lib/volctl for root, else $XDG_DATA_HOME/volctl]' -r -F
-complete -c volctl -n "__fish_volctl_using_subcommand flow; and not __fish_seen_subcommand_from list show help" -l config -d 'Configuration file [default: <state-dir>/config.toml if it exists, else one loopback backend under the state directory]' -r -F
-complete -c volctl -n "__fish_volctl_using_subcommand flow; and not __fish_seen_subcommand_from list show help" -l project -d 'Project that owns the volumes and their quota' -r
-complete -c volctl -n "__fish_volctl_using_subcommand flow; and not __fish_seen_subcommand_from list show help" -l json -d 'Print results as JSON (one document on stdout)'
-complete -c volctl -n "__fish_volctl_using_subcommand flow; and not __fish_seen_subcommand_from list show help" -s q -l quiet -d 'No progress on stderr'
-complete -c volctl -n "__fish_volctl_using_subcommand flow; and not __fish_seen_subcommand_from list show help" -s v -l verbose -d 'More diagnostics on stderr: -vv for every flow and task transition and every external command (VOLCTL_LOG, a tracing filter, overrides)'
-complete -c volctl -n "__fish_volctl_using_subcommand flow; and not __fish_seen_subcommand_from list show help" -s h -l help -d 'Print help'
-complete -c volctl -n "__fish_volctl_using_subcommand flow; and not __fish_seen_subcommand_from list show help" -f -a "list" -d 'List unfinished flows (and whether their process is alive)'
-complete -c volctl -n "__fish_volctl_using_subcommand flow; and not __fish_seen_subcommand_from list show help" -f -a "show" -d 'Show a flow\'s tasks — state, attempts, duration, result, failure — and a timeline; given a volume, every flow of it'
-complete -c volctl -n "__fish_volctl_using_subcommand flow; and not __fish_seen_subcommand_from list show help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c volctl -n "__fish_volctl_using_subcommand flow; and not __fish_seen_subcommand_from list show prune help" -l state-dir -d 'State directory (store, default backend) [default: /var/lib/volctl for root, else $XDG_DATA_HOME/volctl]' -r -F
+complete -c volctl -n "__fish_volctl_using_subcommand flow; and not __fish_seen_subcommand_from list show prune help" -l config -d 'Configuration file [default: <state-dir>/config.toml if it exists, else one loopback backend under the state directory]' -r -F
+complete -c volctl -n "__fish_volctl_using_subcommand flow; and not __fish_seen_subcommand_from list show prune help" -l project -d 'Project that owns the volumes and their quota' -r
+complete -c volctl -n "__fish_volctl_using_subcommand flow; and not __fish_seen_subcommand_from list show prune help" -l json -d 'Print results as JSON (one document on stdout)'
+complete -c volctl -n "__fish_volctl_using_subcommand flow; and not __fish_seen_subcommand_from list show prune help" -s q -l quiet -d 'No progress on stderr'
+complete -c volctl -n "__fish_volctl_using_subcommand flow; and not __fish_seen_subcommand_from list show prune help" -s v -l verbose -d 'More diagnostics on stderr: -vv for every flow and task transition and every external command (VOLCTL_LOG, a tracing filter, overrides)'
+complete -c volctl -n "__fish_volctl_using_subcommand flow; and not __fish_seen_subcommand_from list show prune help" -s h -l help -d 'Print help'
+complete -c volctl -n "__fish_volctl_using_subcommand flow; and not __fish_seen_subcommand_from list show prune help" -f -a "list" -d 'List unfinished flows (and whether their process is alive)'
+complete -c volctl -n "__fish_volctl_using_subcommand flow; and not __fish_seen_subcommand_from list show prune help" -f -a "show" -d 'Show a flow\'s tasks — state, attempts, duration, result, failure — and a timeline; given a volume, every flow of it'
+complete -c volctl -n "__fish_volctl_using_subcommand flow; and not __fish_seen_subcommand_from list show prune help" -f -a "prune" -d 'Forget finished flows (and delivered events) older than an age (`[retention]`, 7 days by default; every command forgets a few)'
+complete -c volctl -n "__fish_volctl_using_subcommand flow; and not __fish_seen_subcommand_from list show prune help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c volctl -n "__fish_volctl_using_subcommand flow; and __fish_seen_subcommand_from list" -l state-dir -d 'State directory (store, default backend) [default: /var/lib/volctl for root, else $XDG_DATA_HOME/volctl]' -r -F
 complete -c volctl -n "__fish_volctl_using_subcommand flow; and __fish_seen_subcommand_from list" -l config -d 'Configuration file [default: <state-dir>/config.toml if it exists, else one loopback backend under the state directory]' -r -F
 complete -c volctl -n "__fish_volctl_using_subcommand flow; and __fish_seen_subcommand_from list" -l project -d 'Project that owns the volumes and their quota' -r
@@ -381,8 +382,17 @@ complete -c volctl -n "__fish_volctl_using_subcommand flow; and __fish_seen_subc
 complete -c volctl -n "__fish_volctl_using_subcommand flow; and __fish_seen_subcommand_from show" -s q -l quiet -d 'No progress on stderr'
 complete -c volctl -n "__fish_volctl_using_subcommand flow; and __fish_seen_subcommand_from show" -s v -l verbose -d 'More diagnostics on stderr: -vv for every flow and task transition and every external command (VOLCTL_LOG, a tracing filter, overrides)'
 complete -c volctl -n "__fish_volctl_using_subcommand flow; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
+complete -c volctl -n "__fish_volctl_using_subcommand flow; and __fish_seen_subcommand_from prune" -l older-than -d 'The age, e.g. 7d, 12h, 0s for every finished flow' -r
+complete -c volctl -n "__fish_volctl_using_subcommand flow; and __fish_seen_subcommand_from prune" -l state-dir -d 'State directory (store, default backend) [default: /var/lib/volctl for root, else $XDG_DATA_HOME/volctl]' -r -F
+complete -c volctl -n "__fish_volctl_using_subcommand flow; and __fish_seen_subcommand_from prune" -l config -d 'Configuration file [default: <state-dir>/config.toml if it exists, else one loopback backend under the state directory]' -r -F
+complete -c volctl -n "__fish_volctl_using_subcommand flow; and __fish_seen_subcommand_from prune" -l project -d 'Project that owns the volumes and their quota' -r
+complete -c volctl -n "__fish_volctl_using_subcommand flow; and __fish_seen_subcommand_from prune" -l json -d 'Print results as JSON (one document on stdout)'
+complete -c volctl -n "__fish_volctl_using_subcommand flow; and __fish_seen_subcommand_from prune" -s q -l quiet -d 'No progress on stderr'
+complete -c volctl -n "__fish_volctl_using_subcommand flow; and __fish_seen_subcommand_from prune" -s v -l verbose -d 'More diagnostics on stderr: -vv for every flow and task transition and every external command (VOLCTL_LOG, a tracing filter, overrides)'
+complete -c volctl -n "__fish_volctl_using_subcommand flow; and __fish_seen_subcommand_from prune" -s h -l help -d 'Print help'
 complete -c volctl -n "__fish_volctl_using_subcommand flow; and __fish_seen_subcommand_from help" -f -a "list" -d 'List unfinished flows (and whether their process is alive)'
 complete -c volctl -n "__fish_volctl_using_subcommand flow; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show a flow\'s tasks — state, attempts, duration, result, failure — and a timeline; given a volume, every flow of it'
+complete -c volctl -n "__fish_volctl_using_subcommand flow; and __fish_seen_subcommand_from help" -f -a "prune" -d 'Forget finished flows (and delivered events) older than an age (`[retention]`, 7 days by default; every command forgets a few)'
 complete -c volctl -n "__fish_volctl_using_subcommand flow; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c volctl -n "__fish_volctl_using_subcommand resume" -l state-dir -d 'State directory (store, default backend) [default: /var/lib/volctl for root, else $XDG_DATA_HOME/volctl]' -r -F
 complete -c volctl -n "__fish_volctl_using_subcommand resume" -l config -d 'Configuration file [default: <state-dir>/config.toml if it exists, else one loopback backend under the state directory]' -r -F
@@ -536,6 +546,7 @@ complete -c volctl -n "__fish_volctl_using_subcommand help; and __fish_seen_subc
 complete -c volctl -n "__fish_volctl_using_subcommand help; and __fish_seen_subcommand_from image" -f -a "delete" -d 'Delete an image and its cache entries'
 complete -c volctl -n "__fish_volctl_using_subcommand help; and __fish_seen_subcommand_from flow" -f -a "list" -d 'List unfinished flows (and whether their process is alive)'
 complete -c volctl -n "__fish_volctl_using_subcommand help; and __fish_seen_subcommand_from flow" -f -a "show" -d 'Show a flow\'s tasks — state, attempts, duration, result, failure — and a timeline; given a volume, every flow of it'
+complete -c volctl -n "__fish_volctl_using_subcommand help; and __fish_seen_subcommand_from flow" -f -a "prune" -d 'Forget finished flows (and delivered events) older than an age (`[retention]`, 7 days by default; every command forgets a few)'
 complete -c volctl -n "__fish_volctl_using_subcommand help; and __fish_seen_subcommand_from type" -f -a "create" -d 'Create a volume type'
 complete -c volctl -n "__fish_volctl_using_subcommand help; and __fish_seen_subcommand_from type" -f -a "list" -d 'List volume types'
 complete -c volctl -n "__fish_volctl_using_subcommand help; and __fish_seen_subcommand_from type" -f -a "delete" -d 'Delete a volume type no volume uses'

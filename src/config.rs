@@ -42,6 +42,9 @@ pub struct Config {
     /// Where events go besides the store.
     #[serde(default)]
     pub events: EventsConfig,
+    /// How long finished flows and delivered events are kept.
+    #[serde(default)]
+    pub retention: RetentionConfig,
     /// Where the configuration came from (`None`: built-in defaults).
     #[serde(skip)]
     pub source: Option<PathBuf>,
@@ -133,6 +136,34 @@ impl Default for EventsConfig {
             exec_timeout_seconds: default_exec_timeout(),
         }
     }
+}
+
+/// How long history is kept (see [`crate::retention`]): durations such as
+/// `7d`, `12h`, `30m`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RetentionConfig {
+    /// Finished flows (and their tasks' records), after they finished.
+    #[serde(deserialize_with = "duration")]
+    pub flows: std::time::Duration,
+    /// Events (once every sink has them).
+    #[serde(deserialize_with = "duration")]
+    pub events: std::time::Duration,
+}
+
+impl Default for RetentionConfig {
+    fn default() -> Self {
+        let week = std::time::Duration::from_secs(7 * 24 * 3600);
+        RetentionConfig {
+            flows: week,
+            events: week,
+        }
+    }
+}
+
+fn duration<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<std::time::Duration, D::Error> {
+    let s = String::deserialize(d)?;
+    crate::wait::parse_duration(&s).map_err(|e| serde::de::Error::custom(e.message))
 }
 
 fn default_exec_timeout() -> u64 {
@@ -497,6 +528,7 @@ impl Config {
             image_cache: ImageCacheConfig::default(),
             policy: PolicyConfig::default(),
             events: EventsConfig::default(),
+            retention: RetentionConfig::default(),
             source: None,
         }
     }

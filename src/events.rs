@@ -34,6 +34,21 @@ fn lines(evs: &[Event]) -> Result<Vec<u8>> {
     Ok(out)
 }
 
+/// The lowest event id every configured sink has received (events up to
+/// it may be forgotten); `None` when no sink is configured.
+pub fn lowest_cursor(svc: &Service, conn: &rusqlite::Connection) -> Result<Option<i64>> {
+    let cfg = &svc.config.events;
+    let sinks = [("jsonl", cfg.jsonl.is_some()), ("exec", cfg.exec.is_some())];
+    let mut lowest = None;
+    for (sink, configured) in sinks {
+        if configured {
+            let c = events::cursor(conn, sink)?;
+            lowest = Some(lowest.map_or(c, |l: i64| l.min(c)));
+        }
+    }
+    Ok(lowest)
+}
+
 /// Delivers undelivered events to the configured sinks. Cheap when none is
 /// configured.
 pub fn dispatch(svc: &Service) -> Result<()> {

@@ -53,6 +53,7 @@ pub mod ops;
 pub mod owner;
 pub mod quota;
 pub mod recovery;
+pub mod retention;
 pub mod scheduler;
 pub mod scripts;
 pub mod service;

@@ -27,6 +27,13 @@ pub enum FlowCommand {
         /// Flow id, or a volume's id or name
         key: String,
     },
+    /// Forget finished flows (and delivered events) older than an age
+    /// (`[retention]`, 7 days by default; every command forgets a few)
+    Prune {
+        /// The age, e.g. 7d, 12h, 0s for every finished flow
+        #[arg(long, value_name = "AGE")]
+        older_than: Option<String>,
+    },
 }
 
 /// `volctl resume`.
@@ -218,6 +225,22 @@ pub fn flow(ctx: &Ctx, cmd: &FlowCommand) -> Result<()> {
                 })
                 .collect();
             output::table(&["FLOW", "NAME", "STATE", "OWNER", "VOLUME"], &rows);
+        }
+        FlowCommand::Prune { older_than } => {
+            let age = older_than
+                .as_deref()
+                .map(crate::wait::parse_duration)
+                .transpose()?;
+            let p = crate::retention::prune_all(&ctx.svc, age)?;
+            ctx.render(&p, || {
+                output::line(&format!(
+                    "pruned {} finished flow{} and {} event{}",
+                    p.flows,
+                    if p.flows == 1 { "" } else { "s" },
+                    p.events,
+                    if p.events == 1 { "" } else { "s" }
+                ));
+            });
         }
         FlowCommand::Show { key } => {
             let store = ctx.svc.reading_engine().store().clone();

@@ -198,6 +198,10 @@ fn run(cli: &Cli) -> Result<()> {
     if let Err(e) = crate::events::dispatch(&ctx.svc) {
         output::note(&format!("warning: events not delivered: {}", e.message));
     }
+    // Then forget a bounded batch of old history (never fails the command).
+    if let Err(e) = crate::retention::after_command(&ctx.svc) {
+        tracing::warn!("old flows and events not pruned: {}", e.message);
+    }
     result
 }
 

@@ -100,7 +100,11 @@ impl Db {
                 "cannot switch the database to WAL mode (got {mode})"
             )));
         }
-        conn.execute_batch("PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;")?;
+        // journal_size_limit: after a checkpoint, the WAL file is cut back to
+        // 8 MiB (it otherwise keeps its largest size forever).
+        conn.execute_batch(
+            "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA journal_size_limit=8388608;",
+        )?;
         // Every volctl command is a short process. Checkpointing and deleting
         // the WAL when the last connection closes (two fsyncs and an unlink,
         // then a fresh WAL for the next process) would cost each command

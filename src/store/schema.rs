@@ -281,6 +281,8 @@ END;
 CREATE INDEX IF NOT EXISTS flows_unfinished ON flows(created_at)
     WHERE state NOT IN ('success', 'reverted');
 CREATE INDEX volumes_reservation ON volumes(reservation) WHERE reservation IS NOT NULL;
+CREATE INDEX flows_finished ON flows(updated_at) WHERE state IN ('success', 'reverted');
+CREATE INDEX events_at ON events(at);
 ";
 
 /// The migrations, oldest first.

@@ -502,6 +502,11 @@ capabilities = { tier = "ssd", iops = 5000, replicated = true }
     run("flow show", &["flow", "show", &id], flow_shown());
     run("flow show", &["flow", "show", "y"], arr(flow_shown()));
     run(
+        "flow prune",
+        &["flow", "prune", "--older-than", "7d"],
+        Obj(vec![("flows", Int), ("events", Int)]),
+    );
+    run(
         "events",
         &["events", "--after", "1"],
         arr(Obj(vec![

@@ -18,6 +18,7 @@ mod cli_manage;
 mod cli_migrate;
 mod cli_reschedule;
 mod cli_resume;
+mod cli_retention;
 mod cli_retype;
 mod cli_revert;
 mod cli_safety;
