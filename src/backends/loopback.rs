@@ -298,6 +298,13 @@ impl Driver for Loopback {
         })
     }
 
+    fn stats_ttl(&self) -> Option<std::time::Duration> {
+        // Only the allocated figure is costly (a walk of the directory).
+        self.cfg
+            .capacity_gb
+            .map(|_| std::time::Duration::from_secs(self.cfg.stats_cache_seconds))
+    }
+
     fn path(&self, obj: Obj<'_>) -> String {
         self.file(obj).to_string_lossy().into_owned()
     }

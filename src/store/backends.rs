@@ -39,8 +39,15 @@ pub fn save(conn: &Connection, backend: &str, driver: &str, stats: &Stats) -> Re
 }
 
 /// Forgets cached stats: the backend just changed.
+///
+/// A loopback backend's cached figures are kept (cached only with
+/// `capacity_gb`, whose allocated figure walks its directory): an
+/// estimate for their TTL, which the exact provisioned figure the
+/// capacity filter also applies bounds; a create must not pay the walk.
 pub fn invalidate(conn: &Connection, backend: &str) -> Result<()> {
-    conn.prepare_cached("UPDATE backends SET stats = NULL WHERE name = ?1")?
-        .execute([backend])?;
+    conn.prepare_cached(
+        "UPDATE backends SET stats = NULL WHERE name = ?1 AND driver != 'loopback'",
+    )?
+    .execute([backend])?;
     Ok(())
 }
