@@ -118,7 +118,7 @@ pub fn find(conn: &Connection, key: &str) -> Result<Image> {
     }
     let mut m = if key.len() >= 8 {
         conn.prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM images WHERE substr(id, 1, length(?1)) = ?1"
+            "SELECT {COLUMNS} FROM images WHERE id >= ?1 AND id < ?1 || '~'"
         ))?
         .query_map([key], from_row)?
         .collect::<rusqlite::Result<Vec<_>>>()?

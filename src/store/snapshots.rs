@@ -144,7 +144,7 @@ pub fn find(conn: &Connection, project: Option<&str>, key: &str) -> Result<Snaps
     if m.is_empty() && crate::api::looks_like_id_prefix(key) {
         m = conn
             .prepare_cached(&format!(
-                "SELECT {COLUMNS} FROM snapshots WHERE substr(id, 1, length(?1)) = ?1
+                "SELECT {COLUMNS} FROM snapshots WHERE id >= ?1 AND id < ?1 || '~'
                  AND (?2 IS NULL OR project = ?2)"
             ))?
             .query_map(params![key, project], from_row)?

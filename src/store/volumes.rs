@@ -279,10 +279,12 @@ pub fn find(conn: &Connection, project: Option<&str>, key: &str) -> Result<Volum
         ))?
         .query_map(params![key, project], from_row)?
         .collect::<rusqlite::Result<Vec<_>>>()?;
+    // An id prefix as a range of the primary key (ids are lowercase hex
+    // and dashes, all below `~`): an index search, not a scan.
     if matches.is_empty() && crate::api::looks_like_id_prefix(key) {
         matches = conn
             .prepare_cached(&format!(
-                "SELECT {COLUMNS} FROM volumes WHERE substr(id, 1, length(?1)) = ?1
+                "SELECT {COLUMNS} FROM volumes WHERE id >= ?1 AND id < ?1 || '~'
                  AND (?2 IS NULL OR project = ?2)"
             ))?
             .query_map(params![key, project], from_row)?
