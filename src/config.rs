@@ -434,24 +434,11 @@ fn positive_opt<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Option<f
 fn scalar_map<'de, D: Deserializer<'de>>(
     d: D,
 ) -> std::result::Result<BTreeMap<String, String>, D::Error> {
-    let raw = BTreeMap::<String, toml::Value>::deserialize(d)?;
-    raw.into_iter()
-        .map(|(k, v)| {
-            let s = match v {
-                toml::Value::String(s) => s,
-                toml::Value::Integer(i) => i.to_string(),
-                toml::Value::Float(f) => f.to_string(),
-                toml::Value::Boolean(b) => if b { "True" } else { "False" }.to_string(),
-                other => {
-                    return Err(serde::de::Error::custom(format!(
-                        "`{k}` must be a string, number or boolean, not {}",
-                        other.type_str()
-                    )));
-                }
-            };
-            Ok((k, s))
-        })
-        .collect()
+    // Extra specs are matched as text: the capability rules, stringified.
+    Ok(capability_map(d)?
+        .into_iter()
+        .map(|(k, v)| (k, v.to_string()))
+        .collect())
 }
 
 /// A backend capability's value, of the TOML type it was written with (so
