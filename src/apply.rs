@@ -122,9 +122,10 @@ pub struct Step {
     /// For a create: the request.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request: Option<CreateRequest>,
-    /// For a change: the size to grow to, bytes.
+    /// For a change: the size to grow to (a plan recorded before sizes
+    /// were bytes has whole GiB here: [`RecordedSize`] reads it so).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub extend_to: Option<Bytes>,
+    pub extend_to: Option<crate::units::RecordedSize>,
     /// For a change: the labels to set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub relabel: Option<Labels>,
@@ -360,6 +361,18 @@ impl Ops {
             ),
             Err(e) => return Err(e),
         };
+        // What its backend makes of the declared size (LVM rounds to
+        // extents), so a rounded volume is as declared.
+        let want_size = match v.backend.as_deref() {
+            Some(b) if want_size != v.size => crate::scheduler::allocated_size(
+                &self.svc,
+                &self.svc.store.db().lock(),
+                b,
+                want_size,
+                &format!("volume `{}`", v.name.as_deref().unwrap_or(&v.id)),
+            )?,
+            _ => want_size,
+        };
         let (want_kind, want_source_id) =
             want_source.unwrap_or((v.source_kind, v.source_id.clone()));
         let mut fixed = Vec::new();
@@ -372,7 +385,7 @@ impl Ops {
                 v.size.human(),
                 want_size.human()
             ));
-            extend_to = Some(want_size);
+            extend_to = Some(crate::units::RecordedSize(want_size));
         } else if want_size < v.size {
             other.push(format!(
                 "size {}, declared {} (volumes do not shrink)",
@@ -546,7 +559,7 @@ impl Task for ApplyChanges {
         for s in plan.steps.iter().filter(|s| s.action == Action::Change) {
             let Some(id) = &s.id else { continue };
             if let Some(size) = s.extend_to {
-                ops.extend(id, size)?;
+                ops.extend(id, size.0)?;
             }
             if let Some(labels) = &s.relabel {
                 let now = volumes::require(&self.0.store.db().lock(), id)?.labels;

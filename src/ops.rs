@@ -453,26 +453,16 @@ impl Ops {
         let new_size = new_size.round_up(crate::units::MIB);
         self.guard(volume_id)?;
         let v = self.refresh_device(volume_id)?;
-        let unit = match v.backend.as_deref() {
-            Some(b) => crate::scheduler::stats(
-                self.svc.backends.get(b)?.as_ref(),
+        let new_size = match v.backend.as_deref() {
+            Some(b) => crate::scheduler::allocated_size(
+                &self.svc,
                 &self.svc.store.db().lock(),
-            )
-            .map(|s| s.allocation_unit)
-            .unwrap_or_default(),
-            None => crate::units::Bytes(0),
+                b,
+                new_size,
+                &format!("volume {volume_id}"),
+            )?,
+            None => new_size,
         };
-        let rounded = new_size.round_up(unit.get());
-        if rounded != new_size {
-            tracing::warn!(
-                "volume {volume_id}: {} rounded up to {}, a whole number of extents of its \
-                 backend ({} each)",
-                new_size.human(),
-                rounded.human(),
-                unit.human()
-            );
-        }
-        let new_size = rounded;
         if v.size == new_size && matches!(v.status, VolumeStatus::Available | VolumeStatus::InUse) {
             return Ok(self.observed(&v));
         }

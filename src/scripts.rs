@@ -322,13 +322,21 @@ impl Ops {
         id: &str,
     ) -> Result<Ensured> {
         let mut v = volumes::require(&self.svc.store.db().lock(), id)?;
-        // Without a size asked for, any size it has now is the one asked.
+        // Without a size asked for, any size it has now is the one asked;
+        // one asked is what its backend made of it (LVM rounds to extents).
+        let size = match (req.size.is_some(), v.backend.as_deref()) {
+            (false, _) => v.size,
+            (true, Some(b)) if v.size != want.size => crate::scheduler::allocated_size(
+                &self.svc,
+                &self.svc.store.db().lock(),
+                b,
+                want.size,
+                &format!("volume {id}"),
+            )?,
+            (true, _) => want.size,
+        };
         let want = crate::api::VolumeRequest {
-            size: if req.size.is_some() {
-                want.size
-            } else {
-                v.size
-            },
+            size,
             ..want.clone()
         };
         let name = v.name.clone().unwrap_or_default();

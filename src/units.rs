@@ -116,14 +116,19 @@ impl Bytes {
         }
     }
 
-    /// For people: the largest binary unit that keeps at least 1 in front,
-    /// with at most two decimals and no trailing zeros (`512 MiB`,
-    /// `1.5 GiB`, `10 GiB`, `0 B`).
+    /// For people, exactly: the largest binary unit that keeps at least 1
+    /// in front and says the size with at most two decimals, no trailing
+    /// zeros (`512 MiB`, `1.5 GiB`, `10 GiB`, `0 B`); a size no such unit
+    /// says exactly is given in a smaller one (`2047 MiB`, not `2 GiB`).
     pub fn human(self) -> String {
         const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
         let mut unit = 0;
         while unit + 1 < UNITS.len() && self.0 >= 1 << (10 * (unit + 1)) {
             unit += 1;
+        }
+        // Exact with two decimals: 100 × bytes is a multiple of the unit.
+        while unit > 0 && (u128::from(self.0) * 100) % (1u128 << (10 * unit)) != 0 {
+            unit -= 1;
         }
         let value = self.0 as f64 / (1u64 << (10 * unit)) as f64;
         let text = format!("{value:.2}");
@@ -370,6 +375,10 @@ mod tests {
         assert_eq!(Bytes::mib(1536).human(), "1.5 GiB");
         assert_eq!(Bytes::gib(10).human(), "10 GiB");
         assert_eq!(Bytes::gib(2048).human(), "2 TiB");
+        assert_eq!(Bytes::mib(2047).human(), "2047 MiB", "never rounded");
+        assert_eq!(Bytes((1 << 20) - 1).human(), "1048575 B");
+        assert_eq!(Bytes::mib(1332).human(), "1332 MiB");
+        assert_eq!(Bytes::mib(1280).human(), "1.25 GiB");
         assert_eq!(Bytes::gib(3).gib_json().to_string(), "3");
         assert_eq!(Bytes::mib(512).gib_json().to_string(), "0.5");
         assert_eq!(Bytes::mib(1).gib_json().to_string(), "0.000977");

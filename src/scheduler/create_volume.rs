@@ -176,20 +176,13 @@ impl Task for ScheduleCreateVolume {
             Some(&zone),
             spec.retry.attempt,
         )?;
-        let unit = super::stats(self.0.backends.get(&backend)?.as_ref(), &conn)
-            .map(|s| s.allocation_unit)
-            .unwrap_or_default();
-        let size = spec.request.size.round_up(unit.get());
-        if size != spec.request.size {
-            tracing::warn!(
-                "volume {}: size rounded up from {} to {}, a whole number of extents of \
-                 backend `{backend}` ({} each)",
-                spec.volume_id,
-                spec.request.size.human(),
-                size.human(),
-                unit.human()
-            );
-        }
+        let size = super::allocated_size(
+            &self.0,
+            &conn,
+            &backend,
+            spec.request.size,
+            &format!("volume {}", spec.volume_id),
+        )?;
         record_size(&self.0, &conn, &spec.volume_id, size)?;
         let msg = ManagerRequest {
             volume_id: spec.volume_id.clone(),

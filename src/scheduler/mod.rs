@@ -89,6 +89,31 @@ fn candidate_of(d: &dyn crate::backends::Driver, conn: &Connection) -> Result<Ca
     })
 }
 
+/// The size a volume of `size` has on `backend`: rounded up to the
+/// backend's allocation unit (an LVM VG's extents), with a warning when
+/// that changes it. An unreadable backend is an error, not "no rounding":
+/// lvm2 would round anyway, and the record would be smaller than the LV.
+pub fn allocated_size(
+    svc: &Service,
+    conn: &Connection,
+    backend: &str,
+    size: crate::units::Bytes,
+    what: &str,
+) -> Result<crate::units::Bytes> {
+    let unit = stats(svc.backends.get(backend)?.as_ref(), conn)?.allocation_unit;
+    let rounded = size.round_up(unit.get());
+    if rounded != size {
+        tracing::warn!(
+            "{what}: {} rounded up to {}, a whole number of extents of backend `{backend}` \
+             ({} each)",
+            size.human(),
+            rounded.human(),
+            unit.human()
+        );
+    }
+    Ok(rounded)
+}
+
 /// A backend's stats, from the store's cache while fresh (slow drivers).
 pub fn stats(
     driver: &dyn crate::backends::Driver,

@@ -127,7 +127,7 @@ if grep -q '^VMINIT FATAL' "$log"; then
 fi
 pass=$(grep -c '^VMTEST .* PASS' "$log" || true)
 fail=$(grep -c '^VMTEST .* FAIL' "$log" || true)
-grep -E '^VMTEST|^    \| ' "$log" || true
+grep -E '^VMTEST|^VMHANG|^    \| ' "$log" || true
 grep -E '^VMBENCH' "$log" || true
 grep -E '^VMINIT pool' "$log" || true
 if ! grep -q '^VMRESULT done' "$log"; then
@@ -135,5 +135,7 @@ if ! grep -q '^VMRESULT done' "$log"; then
     tail -30 "$log"
     exit 1
 fi
+hung=$(grep -c '^VMHANG' "$log" || true)
+[ "$hung" -gt 0 ] && echo "!!! $hung scenario(s) hung once and were run again (VMHANG above) !!!"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ] && [ "$pass" -gt 0 ]
