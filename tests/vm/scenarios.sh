@@ -47,7 +47,7 @@ run() {
         # operator would, and the scenario run once more.
         echo "VMHANG $name: hung for 600 s; rolled back and run again. What ran:"
         tail -60 "/tmp/$name.log" | sed 's/^/    | /'
-        $V rollback --all -q > /dev/null 2>&1 || true
+        timeout 120 $V rollback --all -q > /dev/null 2>&1 || true
         try_once "$name" "$@"
         rc=$?
         retried=" (after a hang, run again)"
@@ -556,12 +556,16 @@ run final_check $V check -q
 if [ -z "$only" ] || echo bench | grep -qE "$only"; then
     # What the pools hold before the figures (so a slow or stuck bench can
     # be told from a full pool); the bench is bounded like every scenario.
-    lvm lvs -a -o lv_name,lv_size,data_percent,metadata_percent vg1 2>&1 | sed 's/^/VMINIT pool /'
+    # Bounded: after a hung bench the disk may not answer, and the run
+    # must still end (and say so).
+    timeout 60 lvm lvs -a -o lv_name,lv_size,data_percent,metadata_percent vg1 2>&1 | sed 's/^/VMINIT pool /'
     bench &
     bench_pid=$!
     ( sleep 600; echo "VMBENCH stopped: still running after 600 s"; kill -9 $bench_pid ) &
     watchdog=$!
     wait $bench_pid
     kill $watchdog 2>/dev/null
-    lvm lvs -a -o lv_name,lv_size,data_percent,metadata_percent vg1 2>&1 | sed 's/^/VMINIT pool /'
+    # Bounded: after a hung bench the disk may not answer, and the run
+    # must still end (and say so).
+    timeout 60 lvm lvs -a -o lv_name,lv_size,data_percent,metadata_percent vg1 2>&1 | sed 's/^/VMINIT pool /'
 fi
