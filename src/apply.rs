@@ -472,6 +472,10 @@ fn nested(svc: &Arc<Service>, cancel: &crate::flow::CancelToken, plan: &Plan) ->
 pub struct ApplyCreates(pub Arc<Service>);
 
 impl Task for ApplyCreates {
+    fn undone(&self, _: Option<&Values>) -> Option<String> {
+        Some("deleting the volumes this apply made".to_string())
+    }
+
     task_signature!("ApplyCreates", requires: [APPLY_PLAN], provides: [APPLIED]);
 
     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {

@@ -252,16 +252,12 @@ impl Task for QuotaReserve {
 
     fn summary(&self, out: &Values) -> Option<String> {
         let r: Reservation = out.read(RESERVATION)?;
-        Some(
-            r.deltas
-                .iter()
-                .map(|(k, v)| match crate::quota::counts_bytes(k) {
-                    true => format!("{k} +{}", crate::units::Bytes(*v as u64).human()),
-                    false => format!("{k} {v:+}"),
-                })
-                .collect::<Vec<_>>()
-                .join(", "),
-        )
+        Some(deltas_text(&r, '+'))
+    }
+
+    fn undone(&self, out: Option<&Values>) -> Option<String> {
+        let r: Reservation = out?.read(RESERVATION)?;
+        Some(format!("returning quota: {}", deltas_text(&r, '-')))
     }
 }
 
@@ -269,6 +265,10 @@ impl Task for QuotaReserve {
 pub struct EntryCreate(pub Arc<Service>);
 
 impl Task for EntryCreate {
+    fn undone(&self, _: Option<&Values>) -> Option<String> {
+        Some("removing the volume's entry".to_string())
+    }
+
     task_signature!("EntryCreate", requires: [VOLUME_ID, VOLUME_REQUEST, RESERVATION], provides: [], atomic);
 
     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
@@ -354,6 +354,10 @@ impl Task for QuotaCommit {
 pub struct VolumeCast(pub Arc<Service>);
 
 impl Task for VolumeCast {
+    fn undone(&self, _: Option<&Values>) -> Option<String> {
+        Some("withdrawing the request to the scheduler".to_string())
+    }
+
     task_signature!("VolumeCast", requires: [VOLUME_ID, VOLUME_REQUEST], provides: [CAST_ID], atomic);
 
     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
@@ -382,6 +386,18 @@ impl Task for VolumeCast {
     fn summary(&self, _: &Values) -> Option<String> {
         Some("→ scheduler".to_string())
     }
+}
+
+/// `volumes +1, gigabytes +10 GiB` (or with `-`, what is given back).
+fn deltas_text(r: &Reservation, sign: char) -> String {
+    r.deltas
+        .iter()
+        .map(|(k, v)| match crate::quota::counts_bytes(k) {
+            true => format!("{k} {sign}{}", crate::units::Bytes(v.unsigned_abs()).human()),
+            false => format!("{k} {sign}{}", v.unsigned_abs()),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The flow's initial store.

@@ -9,7 +9,7 @@ use std::os::fd::AsRawFd;
 use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::Path;
 
-use super::Io;
+use super::{Io, Phase};
 
 /// `FICLONE` = `_IOW(0x94, 9, int)`.
 const FICLONE: libc::c_ulong = 0x4004_9409;
@@ -246,7 +246,7 @@ fn copy_range(
             ));
         }
         pos += copied;
-        (io.progress)(pos, len);
+        io.report(Phase::Copying, pos, len);
     }
     Ok(())
 }
@@ -276,7 +276,7 @@ pub fn sparse_copy(src: &File, dst: &File, io: &Io<'_>) -> io::Result<()> {
     for (data, hole) in data_extents(src, len)? {
         copy_range(src, dst, data, hole, len, io)?;
     }
-    (io.progress)(len, len);
+    io.report(Phase::Copying, len, len);
     Ok(())
 }
 
@@ -297,7 +297,7 @@ pub fn clone_into(src: &Path, d: File, io: &Io<'_>) -> io::Result<Method> {
     }
     if reflink(&s, &d).is_ok() {
         let len = s.metadata()?.len();
-        (io.progress)(len, len);
+        io.report(Phase::Copying, len, len);
         return Ok(Method::Reflink);
     }
     sparse_copy(&s, &d, io)?;
@@ -326,8 +326,8 @@ mod tests {
     use crate::flow::CancelToken;
     use std::os::unix::fs::MetadataExt;
 
-    fn quiet() -> (CancelToken, impl Fn(u64, u64) + Sync) {
-        (CancelToken::new(), |_: u64, _: u64| {})
+    fn quiet() -> (CancelToken, impl Fn(Phase, u64, u64) + Sync) {
+        (CancelToken::new(), |_: Phase, _: u64, _: u64| {})
     }
 
     #[test]
@@ -345,6 +345,7 @@ mod tests {
         let io = Io {
             progress: &progress,
             cancel: &cancel,
+            phase: None,
         };
         let s = open_read(&src).unwrap();
         let d = create_write(&dst).unwrap();
@@ -376,10 +377,11 @@ mod tests {
         f.write_all_at(&[1u8; 1 << 20], 0).unwrap();
         let cancel = CancelToken::new();
         cancel.cancel();
-        let progress = |_: u64, _: u64| {};
+        let progress = |_: Phase, _: u64, _: u64| {};
         let io = Io {
             progress: &progress,
             cancel: &cancel,
+            phase: None,
         };
         let s = open_read(&src).unwrap();
         let d = create_write(&dir.path().join("dst")).unwrap();
@@ -398,6 +400,7 @@ mod tests {
         let io = Io {
             progress: &progress,
             cancel: &cancel,
+            phase: None,
         };
         assert!(clone_file(&dir.path().join("link"), &dir.path().join("dst"), &io).is_err());
     }

@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::{AttachMode, Driver, ImageSource, Io, Obj, ObjectKind, Stats, qemu_img};
+use super::{AttachMode, Driver, ImageSource, Io, Obj, ObjectKind, Phase, Stats, qemu_img};
 use crate::config::BackendConfig;
 use crate::error::{Error, ErrorKind, Result};
 use crate::units::Bytes;
@@ -373,7 +373,7 @@ impl Lvm {
             dst.write_all_at(&buf[..n], pos)
                 .map_err(|e| err("writing", e))?;
             pos += n as u64;
-            (io.progress)(pos, len);
+            io.report(Phase::Copying, pos, len);
         }
         dst.sync_all().map_err(|e| err("syncing", e))
     }
@@ -553,7 +553,7 @@ impl Driver for Lvm {
             let size = format!("{want}b");
             self.run(&["lvextend", "-y", "-L", &size, &self.lv(to)])?;
         }
-        (io.progress)(src_len, src_len);
+        io.report(Phase::Copying, src_len, src_len);
         Ok(self.device(to))
     }
 

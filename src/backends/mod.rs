@@ -121,12 +121,62 @@ impl<'a> Obj<'a> {
     }
 }
 
+/// What a long operation is doing, for a person watching its progress.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    /// qemu-img converting an image into an object.
+    Converting,
+    /// Copying a volume into the image cache, for the next create.
+    FillingCache,
+    /// Copying one object into another.
+    Copying,
+    /// Copying an image's cached copy into a volume.
+    CopyingFromCache,
+    /// Writing zeros over an object.
+    Zeroing,
+}
+
+impl Phase {
+    /// The label a progress display shows.
+    pub fn label(self) -> &'static str {
+        match self {
+            Phase::Converting => "converting image",
+            Phase::FillingCache => "filling the image cache",
+            Phase::Copying => "copying",
+            Phase::CopyingFromCache => "copying from the image cache",
+            Phase::Zeroing => "zeroing",
+        }
+    }
+}
+
+/// The progress callback of an [`Io`]: (phase, done, total) bytes.
+pub type ProgressFn<'a> = &'a (dyn Fn(Phase, u64, u64) + Sync);
+
 /// What long operations report to and are stopped by.
+#[derive(Clone, Copy)]
 pub struct Io<'a> {
-    /// Called with (done, total) units (bytes).
-    pub progress: &'a (dyn Fn(u64, u64) + Sync),
+    /// Called with (phase, done, total) units (bytes).
+    pub progress: ProgressFn<'a>,
     /// Checked between chunks; set means stop.
     pub cancel: &'a CancelToken,
+    /// The phase to report instead of the operation's own (a copy into the
+    /// image cache reports [`Phase::FillingCache`], not `Copying`).
+    pub phase: Option<Phase>,
+}
+
+impl<'a> Io<'a> {
+    /// Reports with the operation's own phase unless overridden.
+    pub fn report(&self, own: Phase, done: u64, total: u64) {
+        (self.progress)(self.phase.unwrap_or(own), done, total)
+    }
+
+    /// The same, reporting `phase` whatever the operation is.
+    pub fn as_phase(&self, phase: Phase) -> Io<'a> {
+        Io {
+            phase: Some(phase),
+            ..*self
+        }
+    }
 }
 
 /// An image to write into an object.

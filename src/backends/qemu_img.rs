@@ -12,7 +12,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::Io;
+use super::{Io, Phase};
 use crate::child;
 use crate::error::{Error, ErrorKind, Result};
 use crate::flow::CancelToken;
@@ -473,7 +473,11 @@ fn wait_convert(
                 }
                 pending.push_str(&String::from_utf8_lossy(&buf[..n]));
                 if let Some(pct) = parse_progress(&pending) {
-                    (io.progress)((pct / 100.0 * virtual_size as f64) as u64, virtual_size);
+                    io.report(
+                        Phase::Converting,
+                        (pct / 100.0 * virtual_size as f64) as u64,
+                        virtual_size,
+                    );
                 }
                 if let Some(cut) = pending.rfind('\r') {
                     pending.drain(..=cut);
@@ -514,7 +518,7 @@ fn wait_convert(
     });
     let status = status?;
     if status.success() {
-        (io.progress)(virtual_size, virtual_size);
+        io.report(Phase::Converting, virtual_size, virtual_size);
         return Ok(());
     }
     let msg = complaint(&errors);

@@ -1,44 +1,113 @@
-//! The console listener: one line per task as it finishes, every revert as
-//! it happens, on stderr; progress bars only on a terminal.
+//! The console listener, on stderr. By default a person sees the steps
+//! they care about (each task's [headline](crate::flow::Task::headline)),
+//! one progress bar per phase of a long copy, and every revert in words;
+//! with `-v`, every task with its time and output.
 
 use std::collections::HashMap;
 use std::io::{IsTerminal, Write};
-use std::time::Duration;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use parking_lot::Mutex;
 
-use crate::flow::{AtomEvent, AtomKind, AtomState, FlowEvent, FlowState, Listener, ProgressEvent};
+use super::style::{self, Tone};
+use crate::flow::{
+    AtomEvent, AtomKind, AtomState, Failure, FlowEvent, FlowState, Listener, ProgressEvent,
+};
+
+/// How much the console shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Detail {
+    /// The steps a person cares about, progress and reverts.
+    Steps,
+    /// Every task, with its time and output (`-v`).
+    Tasks,
+}
+
+/// The bars of this process, drawn together; notes print above them.
+fn drawn() -> &'static MultiProgress {
+    static BARS: OnceLock<MultiProgress> = OnceLock::new();
+    BARS.get_or_init(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr()))
+}
+
+/// Prints a line for people on stderr, above any progress bars (which are
+/// redrawn below it).
+pub fn note(text: &str) {
+    drawn().suspend(|| {
+        let _ = writeln!(std::io::stderr().lock(), "{text}");
+    });
+}
+
+/// Prints a line after a Ctrl-C: the terminal echoed `^C` where the cursor
+/// was, so the line starts over rather than after it.
+pub fn note_after_interrupt(text: &str) {
+    drawn().suspend(|| {
+        let mut err = std::io::stderr().lock();
+        if std::io::stderr().is_terminal() {
+            let _ = write!(err, "\r\x1b[2K");
+        }
+        let _ = writeln!(err, "{text}");
+    });
+}
+
+/// Clears every bar (on error, on Ctrl-C, at exit) so none stays on screen.
+pub fn clear_bars() {
+    let _ = drawn().clear();
+}
+
+/// One progress bar: what it measures and when it started.
+struct Bar {
+    bar: ProgressBar,
+    started: Instant,
+    detailed: bool,
+}
 
 /// Prints flow progress for a person.
 pub struct Console {
+    detail: Detail,
     tty: bool,
-    bars: Mutex<HashMap<String, ProgressBar>>,
+    bars: Mutex<HashMap<String, Bar>>,
+    /// Whether "undoing what was done" was said (once per process).
+    undoing_said: AtomicBool,
 }
 
 impl Console {
     /// A console on stderr.
-    pub fn new() -> Self {
+    pub fn new(detail: Detail) -> Self {
         Console {
+            detail,
             tty: std::io::stderr().is_terminal(),
             bars: Mutex::new(HashMap::new()),
+            undoing_said: AtomicBool::new(false),
         }
     }
 
-    fn line(&self, text: &str) {
-        let bars = self.bars.lock();
-        if let Some(bar) = bars.values().next() {
-            bar.println(text);
-        } else {
-            let _ = writeln!(std::io::stderr().lock(), "{text}");
+    fn finish_bars_of(&self, flow_id: &str, atom: &str) {
+        let prefix = format!("{flow_id}/{atom}/");
+        let mut bars = self.bars.lock();
+        bars.retain(|key, b| {
+            let mine = key.starts_with(&prefix);
+            if mine {
+                b.bar.finish_and_clear();
+                bars_remove(&b.bar);
+            }
+            !mine
+        });
+    }
+
+    /// The first revert a person hears about comes under a heading (the
+    /// error itself is the command's last line).
+    fn say_undoing(&self) {
+        if !self.undoing_said.swap(true, Ordering::SeqCst) {
+            note(&style::paint(Tone::Warn, "undoing what was done:"));
         }
     }
 }
 
-impl Default for Console {
-    fn default() -> Self {
-        Self::new()
-    }
+fn bars_remove(bar: &ProgressBar) {
+    drawn().remove(bar);
 }
 
 /// `volume_create_manager` → `manager`, `volume_delete` → `delete`.
@@ -60,23 +129,38 @@ pub fn human_duration(d: Duration) -> String {
     }
 }
 
+/// The first line of a failure's message.
+fn first_line(f: Option<&Failure>) -> &str {
+    let msg = f.map(|f| f.message.as_str()).unwrap_or("?");
+    msg.lines().next().unwrap_or(msg)
+}
+
+/// Why a flow reverts, in a person's words.
+fn why_reverting(failures: &[Failure]) -> String {
+    match failures.first() {
+        Some(f) if f.is(Failure::CANCELLED) => "cancelled by you".to_string(),
+        f => first_line(f).to_string(),
+    }
+}
+
 impl Listener for Console {
     fn flow_changed(&self, e: &FlowEvent<'_>) {
         let label = flow_label(e.flow_name);
         match e.state {
-            FlowState::Reverting => {
-                let why = e
-                    .failures
-                    .first()
-                    .map(|f| f.message.as_str())
-                    .unwrap_or("?");
-                let why = why.lines().next().unwrap_or(why);
-                self.line(&format!("{label:<12} reverting: {why}"));
+            FlowState::Reverting if self.detail == Detail::Tasks => {
+                let why = why_reverting(e.failures);
+                note(&format!(
+                    "{} {}",
+                    style::pad(label, 12),
+                    style::paint(Tone::Warn, &format!("reverting: {why}"))
+                ));
             }
             FlowState::RevertFailed => {
-                let rf = e.revert_failure.map(|f| f.message.as_str()).unwrap_or("?");
-                self.line(&format!(
-                    "{label:<12} REVERT FAILED: {rf} (flow {} is left to resume or roll back)",
+                clear_bars();
+                note(&format!(
+                    "{} {} (flow {} is left to resume or roll back)",
+                    style::paint(Tone::Bad, "REVERT FAILED:"),
+                    first_line(e.revert_failure),
                     e.flow_id
                 ));
             }
@@ -85,65 +169,152 @@ impl Listener for Console {
     }
 
     fn atom_changed(&self, e: &AtomEvent<'_>) {
-        let label = flow_label(e.flow_name);
-        let took = e.elapsed.map(human_duration).unwrap_or_default();
-        let text = match (e.kind, e.state) {
-            (AtomKind::Task, AtomState::Success) => {
-                format!(
-                    "{label:<12} {:<28} {took:>9}  {}",
-                    e.atom,
-                    e.summary.unwrap_or("")
-                )
-            }
-            (AtomKind::Task, AtomState::Failure) => {
-                let msg = e.failure.map(|f| f.message.as_str()).unwrap_or("?");
-                format!(
-                    "{label:<12} {:<28} {took:>9}  FAILED: {}",
-                    e.atom,
-                    msg.lines().next().unwrap_or(msg)
-                )
-            }
-            (AtomKind::Task, AtomState::Reverted) => {
-                format!("{label:<12} {:<28} {took:>9}  reverted", e.atom)
-            }
-            (_, AtomState::RevertFailed) => {
-                let msg = e.failure.map(|f| f.message.as_str()).unwrap_or("?");
-                format!("{label:<12} {:<28} {took:>9}  REVERT FAILED: {msg}", e.atom)
-            }
-            (AtomKind::Retry, AtomState::Running) if e.failure.is_some() => format!(
-                "{label:<12} {:<28} retrying (attempt {}): {}",
-                e.atom,
-                e.attempt + 1,
-                e.failure.map(|f| f.message.as_str()).unwrap_or("")
-            ),
-            _ => return,
-        };
-        if matches!(e.state, AtomState::Success | AtomState::Failure)
-            && let Some(bar) = self.bars.lock().remove(e.atom)
-        {
-            bar.finish_and_clear();
+        if matches!(
+            e.state,
+            AtomState::Success | AtomState::Failure | AtomState::Reverted | AtomState::RevertFailed
+        ) {
+            self.finish_bars_of(e.flow_id, e.atom);
         }
-        self.line(&text);
+        let text = match self.detail {
+            Detail::Steps => steps_line(self, e),
+            Detail::Tasks => tasks_line(self, e),
+        };
+        if let Some(text) = text {
+            note(&text);
+        }
     }
 
     fn progress(&self, e: &ProgressEvent<'_>) {
         if !self.tty || e.total == 0 {
             return;
         }
+        let key = format!("{}/{}/{}", e.flow_id, e.atom, e.phase);
         let mut bars = self.bars.lock();
-        let bar = bars.entry(e.atom.to_string()).or_insert_with(|| {
-            let bar = ProgressBar::with_draw_target(Some(e.total), ProgressDrawTarget::stderr());
-            bar.set_style(
-                ProgressStyle::with_template(
-                    "{msg:<38} [{bar:30}] {bytes}/{total_bytes} {binary_bytes_per_sec} ETA {eta}",
-                )
-                .unwrap_or_else(|_| ProgressStyle::default_bar())
-                .progress_chars("=> "),
+        if !bars.contains_key(&key) {
+            // A new phase of the same task ends the one before.
+            let prefix = format!("{}/{}/", e.flow_id, e.atom);
+            bars.retain(|k, b| {
+                let old = k.starts_with(&prefix);
+                if old {
+                    b.bar.finish_and_clear();
+                    bars_remove(&b.bar);
+                }
+                !old
+            });
+            let label = match (e.phase, self.detail) {
+                ("", _) => e.atom.to_string(),
+                (phase, Detail::Steps) => phase.to_string(),
+                (phase, Detail::Tasks) => format!("{:<12} {phase}", flow_label(e.flow_name)),
+            };
+            let bar = drawn().add(ProgressBar::new(e.total));
+            bar.set_style(bar_style(!e.phase.is_empty(), false));
+            bar.set_message(label);
+            bars.insert(
+                key.clone(),
+                Bar {
+                    bar,
+                    started: Instant::now(),
+                    detailed: false,
+                },
             );
-            bar.set_message(e.atom.to_string());
-            bar
-        });
-        bar.set_length(e.total);
-        bar.set_position(e.done);
+        }
+        let Some(b) = bars.get_mut(&key) else {
+            return;
+        };
+        // A rate and an ETA only once they mean something: a second in,
+        // with something done and something left.
+        if !b.detailed
+            && !e.phase.is_empty()
+            && b.started.elapsed() >= Duration::from_secs(1)
+            && e.done > 0
+            && e.done < e.total
+        {
+            b.bar.set_style(bar_style(true, true));
+            b.detailed = true;
+        }
+        b.bar.set_length(e.total);
+        b.bar.set_position(e.done);
     }
+}
+
+/// A bar's look: bytes or counts; with a rate and an ETA, or not yet. The
+/// bar takes what the terminal's width leaves.
+fn bar_style(bytes: bool, rate: bool) -> ProgressStyle {
+    let template = match (bytes, rate) {
+        (true, true) => {
+            "{msg} [{wide_bar}] {binary_bytes}/{binary_total_bytes} {binary_bytes_per_sec} ETA {eta}"
+        }
+        (true, false) => "{msg} [{wide_bar}] {binary_bytes}/{binary_total_bytes}",
+        (false, _) => "{msg} [{wide_bar}] {pos}/{len}",
+    };
+    ProgressStyle::with_template(template)
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> ")
+}
+
+/// The default display: headlines, reschedules and reverts in words.
+fn steps_line(c: &Console, e: &AtomEvent<'_>) -> Option<String> {
+    match (e.kind, e.state) {
+        (AtomKind::Task, AtomState::Success) => e.headline.map(|h| match h {
+            "available" => style::paint(Tone::Good, h),
+            h => h.to_string(),
+        }),
+        (AtomKind::Task, AtomState::Reverted) => {
+            let words = e.headline?;
+            c.say_undoing();
+            Some(format!("  {}", style::paint(Tone::Warn, words)))
+        }
+        (_, AtomState::RevertFailed) => Some(format!(
+            "  {} {}: {}",
+            style::paint(Tone::Bad, "REVERT FAILED"),
+            e.atom,
+            first_line(e.failure)
+        )),
+        (AtomKind::Retry, AtomState::Running) if e.failure.is_some() => Some(format!(
+            "{}: {}",
+            style::paint(Tone::Warn, "rescheduling"),
+            first_line(e.failure)
+        )),
+        _ => None,
+    }
+}
+
+/// The detailed display (`-v`): every task, its time and its output.
+fn tasks_line(c: &Console, e: &AtomEvent<'_>) -> Option<String> {
+    let label = style::pad(flow_label(e.flow_name), 12);
+    let atom = style::pad(e.atom, 28);
+    let took = e.elapsed.map(human_duration).unwrap_or_default();
+    let took = style::paint(Tone::Dim, &format!("{took:>9}"));
+    Some(match (e.kind, e.state) {
+        (AtomKind::Task, AtomState::Success) => {
+            format!("{label} {atom} {took}  {}", e.summary.unwrap_or(""))
+        }
+        (AtomKind::Task, AtomState::Failure) => format!(
+            "{label} {atom} {took}  {} {}",
+            style::paint(Tone::Bad, "FAILED:"),
+            first_line(e.failure)
+        ),
+        (AtomKind::Task, AtomState::Reverted) => {
+            c.undoing_said.store(true, Ordering::SeqCst);
+            match e.headline {
+                Some(words) => format!(
+                    "{label} {atom} {took}  {}: {words}",
+                    style::paint(Tone::Warn, "reverted")
+                ),
+                None => format!("{label} {atom} {took}  {}", style::paint(Tone::Warn, "reverted")),
+            }
+        }
+        (_, AtomState::RevertFailed) => format!(
+            "{label} {atom} {took}  {} {}",
+            style::paint(Tone::Bad, "REVERT FAILED:"),
+            first_line(e.failure)
+        ),
+        (AtomKind::Retry, AtomState::Running) if e.failure.is_some() => format!(
+            "{label} {atom} {} (attempt {}): {}",
+            style::paint(Tone::Warn, "retrying"),
+            e.attempt + 1,
+            first_line(e.failure)
+        ),
+        _ => return None,
+    })
 }

@@ -11,6 +11,7 @@ mod quota;
 mod scripts;
 mod signals;
 mod snapshot;
+pub mod style;
 mod types;
 mod volume;
 
@@ -54,13 +55,18 @@ pub struct Global {
     /// Print results as JSON (one document on stdout)
     #[arg(long, global = true)]
     json: bool,
-    /// No progress on stderr
-    #[arg(short, long, global = true)]
+    /// Print nothing but the result (and errors)
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
     quiet: bool,
-    /// More diagnostics on stderr: -vv for every flow and task transition
-    /// and every external command (VOLCTL_LOG, a tracing filter, overrides)
+    /// Show every task with its time and output; -vv adds every flow and
+    /// task transition and every external command (VOLCTL_LOG, a tracing
+    /// filter, overrides)
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     verbose: u8,
+    /// Colour states and verdicts: auto (on a terminal, unless NO_COLOR is
+    /// set), always, never
+    #[arg(long, global = true, value_name = "WHEN", default_value = "auto")]
+    color: style::ColorChoice,
 }
 
 #[derive(Subcommand, Debug)]
@@ -164,7 +170,11 @@ impl Ctx {
         if self.global.quiet {
             return Ops::new(self.svc.clone(), engine);
         }
-        engine = engine.with_listener(Arc::new(console::Console::new()));
+        let detail = match self.global.verbose {
+            0 => console::Detail::Steps,
+            _ => console::Detail::Tasks,
+        };
+        engine = engine.with_listener(Arc::new(console::Console::new(detail)));
         Ops::new(self.svc.clone(), engine).with_notes(Arc::new(|n: &str| output::note(n)))
     }
 
@@ -239,14 +249,23 @@ fn dispatch(ctx: &Ctx, cli: &Cli) -> Result<()> {
 
 /// Reports an error the way the output mode wants; returns the exit code.
 fn report(e: &Error, json: bool) -> i32 {
+    console::clear_bars();
+    let code = e.kind.exit_code();
     if e.reported {
-        return e.kind.exit_code();
+        return code;
     }
     if json {
         output::json(&output::error_json(e));
     }
-    output::note(&format!("error: {}", e.message));
-    e.kind.exit_code()
+    let message = match e.kind {
+        // The user's own Ctrl-C, whatever task it stopped.
+        crate::error::ErrorKind::Cancelled => {
+            format!("cancelled by you; what was done is undone (exit {code})")
+        }
+        _ => e.message.clone(),
+    };
+    output::note(&format!("{} {message}", style::paint(style::Tone::Bad, "error:")));
+    code
 }
 
 /// Arguments clap refused (or `--help`, `--version`): its message on
@@ -268,11 +287,11 @@ fn usage_error(e: &clap::Error) -> i32 {
 /// Diagnostics on stderr through `tracing`: warnings a person must see (a
 /// cache not filled, an object moved aside) by default; `VOLCTL_LOG` (a
 /// tracing filter such as `debug` or `volctl::backends=trace`) for more.
-fn init_diagnostics(verbose: u8) {
+fn init_diagnostics(verbose: u8, quiet: bool) {
     use tracing_subscriber::EnvFilter;
     let default = match verbose {
-        0 => "warn",
-        1 => "info",
+        0 if quiet => "error",
+        0 | 1 => "warn",
         2 => "debug",
         _ => "trace",
     };
@@ -283,6 +302,7 @@ fn init_diagnostics(verbose: u8) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(style::enabled())
         .without_time()
         .with_target(false)
         .try_init();
@@ -296,9 +316,12 @@ pub fn main() -> i32 {
         Ok(cli) => cli,
         Err(e) => return usage_error(&e),
     };
-    init_diagnostics(cli.global.verbose);
-    match run(&cli) {
+    style::init(cli.global.color);
+    init_diagnostics(cli.global.verbose, cli.global.quiet);
+    let code = match run(&cli) {
         Ok(()) => 0,
         Err(e) => report(&e, cli.global.json),
-    }
+    };
+    console::clear_bars();
+    code
 }

@@ -20,9 +20,9 @@ pub fn line(text: &str) {
     let _ = writeln!(std::io::stdout().lock(), "{text}");
 }
 
-/// Prints a note for people on stderr.
+/// Prints a note for people on stderr (above any progress bars).
 pub fn note(text: &str) {
-    let _ = writeln!(std::io::stderr().lock(), "{text}");
+    super::console::note(text);
 }
 
 /// Prints rows under headers, columns aligned.

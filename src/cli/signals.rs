@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, Signal, sigaction};
 
-use super::output;
+use super::console;
 use crate::backends::qemu_img;
 use crate::flow::CancelToken;
 
@@ -49,14 +49,15 @@ pub fn cancel_token(quiet: bool) -> CancelToken {
                 if n == 1 {
                     cancel.cancel();
                     if !quiet {
-                        output::note(
-                            "cancelling: the current task stops and everything done is reverted \
+                        console::note_after_interrupt(
+                            "cancelled by you: the current task stops and what was done is undone \
                              (Ctrl-C again to stop at once and leave it to resume)",
                         );
                     }
                 } else {
                     qemu_img::kill_running();
-                    output::note(
+                    console::clear_bars();
+                    console::note_after_interrupt(
                         "stopped at once; every step so far is recorded: `volctl resume --all` \
                          continues it, `volctl rollback VOLUME` undoes it (`volctl flow list` shows it)",
                     );

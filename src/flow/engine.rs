@@ -543,7 +543,8 @@ impl<'e> Runner<'e> {
         running.failure = None;
         running.revert_failure = None;
 
-        let progress = |done: u64, total: u64| self.notify_progress(i, done, total, false);
+        let progress =
+            |phase: &str, done: u64, total: u64| self.notify_progress(i, phase, done, total, false);
         let ctx = ExecContext::new(&inputs, &self.engine.cancel, &progress);
         let t0 = Instant::now();
         let execute = || -> Result<Values, Failure> {
@@ -619,7 +620,8 @@ impl<'e> Runner<'e> {
         rec.state = AtomState::Reverting;
         rec.revert_failure = None;
         let inputs = self.inputs_for(i);
-        let progress = |done: u64, total: u64| self.notify_progress(i, done, total, true);
+        let progress =
+            |phase: &str, done: u64, total: u64| self.notify_progress(i, phase, done, total, true);
         let ctx = RevertContext::new(&inputs, &outcome, failures, &progress);
         let t0 = Instant::now();
         let revert = || {
@@ -697,6 +699,14 @@ impl<'e> Runner<'e> {
             (Some(t), Some(out)) => t.summary(out),
             _ => None,
         };
+        let headline = match (&atom.task, rec.state, &rec.result) {
+            (Some(t), AtomState::Success, Some(Value::Object(out))) => t.headline(out),
+            (Some(t), AtomState::Reverted, result) => t.undone(match result {
+                Some(Value::Object(out)) => Some(out),
+                _ => None,
+            }),
+            _ => None,
+        };
         let failure = match rec.state {
             AtomState::RevertFailed => rec.revert_failure.as_ref(),
             _ => rec.failure.as_ref(),
@@ -712,17 +722,19 @@ impl<'e> Runner<'e> {
             outputs,
             failure,
             summary: summary.as_deref(),
+            headline: headline.as_deref(),
         };
         for l in &self.engine.listeners {
             l.atom_changed(&ev);
         }
     }
 
-    fn notify_progress(&self, i: usize, done: u64, total: u64, reverting: bool) {
+    fn notify_progress(&self, i: usize, phase: &str, done: u64, total: u64, reverting: bool) {
         let ev = ProgressEvent {
             flow_id: &self.id,
             flow_name: &self.plan.name,
             atom: &self.plan.atoms[i].name,
+            phase,
             done,
             total,
             reverting,
@@ -763,7 +775,7 @@ fn checked_outputs(name: &str, provides: &[String], mut out: Values) -> Result<V
 /// Runs one task alone, outside any flow: for unit tests of tasks.
 pub fn execute_task(task: &dyn Task, inputs: &Values) -> Result<Values, Failure> {
     let cancel = CancelToken::new();
-    let progress = |_: u64, _: u64| {};
+    let progress = |_: &str, _: u64, _: u64| {};
     task.execute(&ExecContext::new(inputs, &cancel, &progress))
 }
 
@@ -774,7 +786,7 @@ pub fn revert_task(
     outcome: &Outcome,
     flow_failures: &[Failure],
 ) -> Result<(), Failure> {
-    let progress = |_: u64, _: u64| {};
+    let progress = |_: &str, _: u64, _: u64| {};
     task.revert(&RevertContext::new(
         inputs,
         outcome,

@@ -47,6 +47,9 @@ pub struct AtomEvent<'a> {
     pub failure: Option<&'a Failure>,
     /// The task's own summary of its outputs.
     pub summary: Option<&'a str>,
+    /// On `success`, the task's [`headline`](crate::flow::Task::headline);
+    /// on `reverted`, what the revert [undid](crate::flow::Task::undone).
+    pub headline: Option<&'a str>,
 }
 
 /// A task reported progress.
@@ -58,6 +61,8 @@ pub struct ProgressEvent<'a> {
     pub flow_name: &'a str,
     /// The atom reporting.
     pub atom: &'a str,
+    /// The phase of the task (`""` when it has one phase only).
+    pub phase: &'a str,
     /// Units done.
     pub done: u64,
     /// Units in all.

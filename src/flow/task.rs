@@ -65,6 +65,22 @@ pub trait Task: Send + Sync {
         let _ = outputs;
         None
     }
+
+    /// What a person is told when the task succeeds, when it is a step
+    /// they care about (`scheduled on fast`, `available`). `None`, the
+    /// default: an internal step, shown only in a detailed display.
+    fn headline(&self, outputs: &Values) -> Option<String> {
+        let _ = outputs;
+        None
+    }
+
+    /// What the task's revert undid, in words (`returning quota: volumes
+    /// -1`), given its outputs if it had succeeded. `None`, the default:
+    /// the revert has nothing a person needs to hear about.
+    fn undone(&self, outputs: Option<&Values>) -> Option<String> {
+        let _ = outputs;
+        None
+    }
 }
 
 /// Reads a typed value out of a set of named values.
@@ -87,7 +103,7 @@ fn typed<T: DeserializeOwned>(values: &Values, name: &str) -> Result<T, Failure>
 pub struct ExecContext<'a> {
     pub(crate) inputs: &'a Values,
     pub(crate) cancel: &'a CancelToken,
-    pub(crate) progress: &'a (dyn Fn(u64, u64) + Sync),
+    pub(crate) progress: &'a (dyn Fn(&str, u64, u64) + Sync),
 }
 
 impl<'a> ExecContext<'a> {
@@ -96,7 +112,7 @@ impl<'a> ExecContext<'a> {
     pub fn new(
         inputs: &'a Values,
         cancel: &'a CancelToken,
-        progress: &'a (dyn Fn(u64, u64) + Sync),
+        progress: &'a (dyn Fn(&str, u64, u64) + Sync),
     ) -> Self {
         ExecContext {
             inputs,
@@ -132,7 +148,13 @@ impl<'a> ExecContext<'a> {
 
     /// Reports progress (`done` of `total` units, for example bytes).
     pub fn progress(&self, done: u64, total: u64) {
-        (self.progress)(done, total)
+        (self.progress)("", done, total)
+    }
+
+    /// Reports progress of one phase of the task (`converting`, `copying`):
+    /// a display shows one bar per phase, labelled with it.
+    pub fn progress_in(&self, phase: &str, done: u64, total: u64) {
+        (self.progress)(phase, done, total)
     }
 
     /// The flow's cancellation token: long tasks poll it and give up with
@@ -165,7 +187,7 @@ pub struct RevertContext<'a> {
     pub(crate) inputs: &'a Values,
     pub(crate) outcome: &'a Outcome,
     pub(crate) flow_failures: &'a [Failure],
-    pub(crate) progress: &'a (dyn Fn(u64, u64) + Sync),
+    pub(crate) progress: &'a (dyn Fn(&str, u64, u64) + Sync),
 }
 
 impl<'a> RevertContext<'a> {
@@ -174,7 +196,7 @@ impl<'a> RevertContext<'a> {
         inputs: &'a Values,
         outcome: &'a Outcome,
         flow_failures: &'a [Failure],
-        progress: &'a (dyn Fn(u64, u64) + Sync),
+        progress: &'a (dyn Fn(&str, u64, u64) + Sync),
     ) -> Self {
         RevertContext {
             inputs,
@@ -231,7 +253,7 @@ impl<'a> RevertContext<'a> {
 
     /// Reports progress of a long revert.
     pub fn progress(&self, done: u64, total: u64) {
-        (self.progress)(done, total)
+        (self.progress)("", done, total)
     }
 }
 

@@ -18,7 +18,7 @@ use super::{catalog_path, check_source, inspect};
 use crate::api::check_name;
 use crate::backends::copy::{clone_into, create_object};
 use crate::backends::qemu_img::{Format, Info};
-use crate::backends::{Io, Obj};
+use crate::backends::{Io, Obj, Phase};
 use crate::error::{Error, ErrorKind};
 use crate::flow::{ExecContext, Failure, Flow, RevertContext, Task, Values, ValuesExt, outputs};
 use crate::service::Service;
@@ -193,6 +193,10 @@ impl Task for CheckImageFile {
 pub struct CopyIntoCatalog(pub Arc<Service>);
 
 impl Task for CopyIntoCatalog {
+    fn undone(&self, _: Option<&Values>) -> Option<String> {
+        Some("removing the image's copy in the catalog".to_string())
+    }
+
     task_signature!("CopyIntoCatalog", requires: [IMAGE_ID, SOURCE], provides: [IMAGE_PATH, IMAGE_BYTES]);
 
     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
@@ -201,10 +205,11 @@ impl Task for CopyIntoCatalog {
         let dst = catalog_path(&self.0, &id);
         let dir = dst.parent().expect("catalog path has a directory");
         crate::trust::ensure_dir(dir, "image catalog")?;
-        let progress = |d, t| ctx.progress(d, t);
+        let progress = |p: Phase, d, t| ctx.progress_in(p.label(), d, t);
         let io = Io {
             progress: &progress,
             cancel: ctx.cancel_token(),
+            phase: None,
         };
         // A new catalog file, O_EXCL: a file already there that is not this
         // store's is refused, never adopted.
@@ -265,6 +270,10 @@ impl Task for InspectImage {
 pub struct RegisterImage(pub Arc<Service>);
 
 impl Task for RegisterImage {
+    fn undone(&self, _: Option<&Values>) -> Option<String> {
+        Some("removing the image's entry".to_string())
+    }
+
     task_signature!(
         "RegisterImage",
         requires: [IMAGE_ID, IMAGE_NAME, IMAGE_FORMAT, IMAGE_INFO, IMAGE_PATH, IMAGE_BYTES, SOURCE],
@@ -312,6 +321,10 @@ impl Task for RegisterImage {
 pub struct ImageDeleteStart(pub Arc<Service>);
 
 impl Task for ImageDeleteStart {
+    fn undone(&self, _: Option<&Values>) -> Option<String> {
+        Some("marking the image active again".to_string())
+    }
+
     task_signature!("ImageDeleteStart", requires: [IMAGE_ID], provides: [IMAGE, CACHE_ENTRIES], atomic);
 
     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use crate::backends::copy::open_read;
 use crate::backends::qemu_img::{self, Detected, Format};
-use crate::backends::{Driver, ImageSource, Io, Obj};
+use crate::backends::{Driver, ImageSource, Io, Obj, Phase};
 use crate::error::{Error, ErrorKind, Result};
 use crate::flow::now_us;
 use crate::locks::FileLock;
@@ -201,6 +201,7 @@ pub fn write_image(
     }
     let backend = driver.name();
     let cache = Obj::cache(&image.id);
+    let from_cache = io.as_phase(Phase::CopyingFromCache);
     let _lock = FileLock::lock(&cache_lock(svc, backend, &image.id), io.cancel).map_err(|e| {
         if e.kind() == std::io::ErrorKind::Interrupted {
             Error::new(
@@ -218,7 +219,7 @@ pub fn write_image(
             .as_ref()
             .is_none_or(|f| driver.fingerprint(cache).as_ref() == Some(f));
         if same && driver.size(cache)? == Some(cache_bytes(image)) {
-            let path = driver.copy(cache, volume, Some(size_bytes), io)?;
+            let path = driver.copy(cache, volume, Some(size_bytes), &from_cache)?;
             images::cache_touch(&svc.store.db().lock(), backend, &image.id)?;
             return Ok(path);
         }
@@ -236,13 +237,13 @@ pub fn write_image(
         fill(driver, cache, || {
             driver.import_image(&src, cache, cache_bytes(image), io)
         })?;
-        driver.copy(cache, volume, Some(size_bytes), io)?
+        driver.copy(cache, volume, Some(size_bytes), &from_cache)?
     } else {
         let path = driver.import_image(&src, volume, size_bytes, io)?;
         // The volume is made; a failure to fill the cache only costs the
         // next create its speed (a cancellation still stops the create).
         match fill(driver, cache, || {
-            driver.copy(volume, cache, Some(cache_bytes(image)), io)
+            driver.copy(volume, cache, Some(cache_bytes(image)), &io.as_phase(Phase::FillingCache))
         }) {
             Err(e) if e.kind == ErrorKind::Cancelled => return Err(e),
             Err(e) => {

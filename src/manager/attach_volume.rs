@@ -41,6 +41,10 @@ pub fn detach_flow(svc: &Arc<Service>) -> Flow {
 pub struct AttachStart(pub Arc<Service>);
 
 impl Task for AttachStart {
+    fn undone(&self, _: Option<&Values>) -> Option<String> {
+        Some("marking the volume available again".to_string())
+    }
+
     task_signature!("AttachStart", requires: [VOLUME_ID], provides: [VOLUME], atomic);
 
     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
@@ -75,6 +79,10 @@ impl Task for AttachStart {
 pub struct AttachDevice(pub Arc<Service>);
 
 impl Task for AttachDevice {
+    fn undone(&self, _: Option<&Values>) -> Option<String> {
+        Some("detaching the loop device".to_string())
+    }
+
     task_signature!("AttachDevice", requires: [VOLUME], optional: [ATTACH_MODE], provides: [DEVICE]);
 
     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
@@ -156,6 +164,10 @@ impl Task for RecordAttachment {
 pub struct DetachStart(pub Arc<Service>);
 
 impl Task for DetachStart {
+    fn undone(&self, _: Option<&Values>) -> Option<String> {
+        Some("marking the volume in-use again".to_string())
+    }
+
     task_signature!("DetachStart", requires: [VOLUME_ID], provides: [VOLUME], atomic);
 
     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
@@ -204,6 +216,10 @@ pub fn refuse_busy(svc: &Service, v: &Volume) -> Result<(), Error> {
 pub struct DetachDevice(pub Arc<Service>);
 
 impl Task for DetachDevice {
+    fn undone(&self, _: Option<&Values>) -> Option<String> {
+        Some("attaching the volume again as it was".to_string())
+    }
+
     task_signature!("DetachDevice", requires: [VOLUME], provides: []);
 
     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {

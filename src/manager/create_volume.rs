@@ -9,7 +9,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use super::ManagerRequest;
-use crate::backends::{Io, Obj};
+use crate::backends::{Io, Obj, Phase};
 use std::time::Duration;
 
 use crate::config::PolicyConfig;
@@ -269,15 +269,20 @@ impl Task for NotifyVolumeAction {
 pub struct CreateVolumeFromSpec(pub Arc<Service>);
 
 impl Task for CreateVolumeFromSpec {
+    fn undone(&self, _: Option<&Values>) -> Option<String> {
+        Some("removing what was made of the volume on its backend".to_string())
+    }
+
     task_signature!("CreateVolumeFromSpec", requires: [VOLUME_SPEC], provides: [PATH]);
 
     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
         let s: VolumeSpec = ctx.get(VOLUME_SPEC)?;
         let driver = self.0.backends.get(&s.backend)?;
-        let progress = |d, t| ctx.progress(d, t);
+        let progress = |p: Phase, d, t| ctx.progress_in(p.label(), d, t);
         let io = Io {
             progress: &progress,
             cancel: ctx.cancel_token(),
+            phase: None,
         };
         let volume = Obj::volume(&s.volume_id);
         let bytes = s.size;
@@ -347,6 +352,10 @@ impl Task for CreateVolumeOnFinish {
     }
 
     fn summary(&self, _: &Values) -> Option<String> {
+        Some("available".to_string())
+    }
+
+    fn headline(&self, _: &Values) -> Option<String> {
         Some("available".to_string())
     }
 }

@@ -53,6 +53,10 @@ pub struct DeleteStart(pub Arc<Service>);
 pub struct CascadeDeleteStart(pub Arc<Service>);
 
 impl Task for CascadeDeleteStart {
+    fn undone(&self, _: Option<&Values>) -> Option<String> {
+        Some("putting the volume's status back".to_string())
+    }
+
     task_signature!("DeleteStart", requires: [VOLUME_ID, FORCE], provides: [VOLUME], atomic);
 
     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
@@ -88,6 +92,10 @@ impl Task for DeleteSnapshotsOfVolume {
 }
 
 impl Task for DeleteStart {
+    fn undone(&self, _: Option<&Values>) -> Option<String> {
+        Some("putting the volume's status back".to_string())
+    }
+
     task_signature!("DeleteStart", requires: [VOLUME_ID, FORCE], provides: [VOLUME], atomic);
 
     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {

@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::backends::{Format, Io, Obj, qemu_img};
+use crate::backends::{Format, Io, Obj, Phase, qemu_img};
 use crate::error::Error;
 use crate::flow::{ExecContext, Failure, Flow, RevertContext, Task, Values, ValuesExt, outputs};
 use crate::service::Service;
@@ -141,6 +141,10 @@ impl ExportStart {
 }
 
 impl Task for ExportStart {
+    fn undone(&self, _: Option<&Values>) -> Option<String> {
+        Some("putting the status back".to_string())
+    }
+
     task_signature!("ExportStart", requires: [EXPORT], provides: [EXPORT_SOURCE], atomic);
 
     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
@@ -278,6 +282,10 @@ fn target_is(req: &ExportRequest, id: (u64, u64)) -> bool {
 }
 
 impl Task for ExportToFile {
+    fn undone(&self, _: Option<&Values>) -> Option<String> {
+        Some("removing the export's work directory".to_string())
+    }
+
     task_signature!("ExportToFile", requires: [EXPORT, EXPORT_SOURCE], provides: [EXPORT_STAGED]);
 
     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
@@ -292,10 +300,11 @@ impl Task for ExportToFile {
                 .create(&src.work_dir)
                 .map_err(|e| io_err(format!("creating {}", src.work_dir.display()), &e))?;
         }
-        let progress = |d, t| ctx.progress(d, t);
+        let progress = |p: Phase, d, t| ctx.progress_in(p.label(), d, t);
         let io = Io {
             progress: &progress,
             cancel: ctx.cancel_token(),
+            phase: None,
         };
         let how = qemu_img::Conversion {
             from: Format::Raw,
@@ -333,6 +342,10 @@ impl Task for ExportToFile {
 pub struct PlaceExport(pub Arc<Service>);
 
 impl Task for PlaceExport {
+    fn undone(&self, _: Option<&Values>) -> Option<String> {
+        Some("removing the exported file this run made".to_string())
+    }
+
     task_signature!("PlaceExport", requires: [EXPORT, EXPORT_SOURCE, EXPORT_STAGED], provides: [EXPORTED]);
 
     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {

@@ -88,6 +88,10 @@ impl ExtendStart {
 }
 
 impl Task for ExtendStart {
+    fn undone(&self, _: Option<&Values>) -> Option<String> {
+        Some("putting the volume's status back".to_string())
+    }
+
     task_signature!("ExtendStart", requires: [VOLUME_ID, NEW_SIZE], provides: [VOLUME, RESERVATION], atomic);
 
     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
@@ -184,6 +188,10 @@ fn commit_or_charge(
 pub struct ExtendOnBackend(pub Arc<Service>);
 
 impl Task for ExtendOnBackend {
+    fn undone(&self, _: Option<&Values>) -> Option<String> {
+        Some("shrinking the object back where that is safe".to_string())
+    }
+
     task_signature!("ExtendOnBackend", requires: [VOLUME, NEW_SIZE], provides: []);
 
     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
@@ -219,6 +227,10 @@ impl Task for ExtendOnBackend {
 pub struct ExtendFinish(pub Arc<Service>);
 
 impl Task for ExtendFinish {
+    fn undone(&self, _: Option<&Values>) -> Option<String> {
+        Some("putting the old size back, its quota reserved again".to_string())
+    }
+
     task_signature!("ExtendFinish", requires: [VOLUME, NEW_SIZE, RESERVATION], provides: [], atomic);
 
     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {

@@ -33,6 +33,10 @@ pub fn inputs(volume_id: &str, change: &crate::labels::Change) -> Values {
 pub struct LabelVolume(pub Arc<Service>);
 
 impl Task for LabelVolume {
+    fn undone(&self, _: Option<&Values>) -> Option<String> {
+        Some("putting the old labels back".to_string())
+    }
+
     task_signature!("LabelVolume", requires: [VOLUME_ID, LABEL_CHANGE], provides: [VOLUME], atomic);
 
     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {

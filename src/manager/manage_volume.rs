@@ -86,6 +86,10 @@ pub fn released_name(volume_id: &str) -> String {
 pub struct ManageStart(pub Arc<Service>);
 
 impl Task for ManageStart {
+    fn undone(&self, _: Option<&Values>) -> Option<String> {
+        Some("removing the entry and returning its quota".to_string())
+    }
+
     task_signature!("ManageStart", requires: [VOLUME_ID, MANAGE], provides: [VOLUME, FOREIGN_NAME], atomic);
 
     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
@@ -159,6 +163,10 @@ impl Task for ManageStart {
 pub struct AdoptObject(pub Arc<Service>);
 
 impl Task for AdoptObject {
+    fn undone(&self, _: Option<&Values>) -> Option<String> {
+        Some("giving the object its own name back".to_string())
+    }
+
     task_signature!("AdoptObject", requires: [VOLUME, FOREIGN_NAME], provides: [PATH]);
 
     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
@@ -213,6 +221,10 @@ impl Task for ManageFinish {
 pub struct UnmanageStart(pub Arc<Service>);
 
 impl Task for UnmanageStart {
+    fn undone(&self, _: Option<&Values>) -> Option<String> {
+        Some("marking the volume available again".to_string())
+    }
+
     task_signature!("UnmanageStart", requires: [VOLUME_ID], provides: [VOLUME], atomic);
 
     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
@@ -258,6 +270,10 @@ impl Task for UnmanageStart {
 pub struct ReleaseObject(pub Arc<Service>);
 
 impl Task for ReleaseObject {
+    fn undone(&self, _: Option<&Values>) -> Option<String> {
+        Some("adopting the object back".to_string())
+    }
+
     task_signature!("ReleaseObject", requires: [VOLUME], provides: [PATH]);
 
     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
@@ -285,6 +301,10 @@ impl Task for ReleaseObject {
 pub struct UnmanageEntry(pub Arc<Service>);
 
 impl Task for UnmanageEntry {
+    fn undone(&self, _: Option<&Values>) -> Option<String> {
+        Some("restoring the volume's entry and its quota".to_string())
+    }
+
     task_signature!("UnmanageEntry", requires: [VOLUME, PATH], provides: [], atomic);
 
     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {

@@ -16,7 +16,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::backends::{Format, ImageSource, Io, Obj, qemu_img};
+use crate::backends::{Format, ImageSource, Io, Obj, Phase, qemu_img};
 use crate::error::{Error, ErrorKind};
 use crate::flow::{ExecContext, Failure, Flow, RevertContext, Task, Values, ValuesExt, outputs};
 use crate::scheduler::filters::{Want, capabilities, capacity};
@@ -55,6 +55,10 @@ pub fn inputs(volume_id: &str, target: &str, for_type: Option<&str>) -> Values {
 pub struct MigrateStart(pub Arc<Service>);
 
 impl Task for MigrateStart {
+    fn undone(&self, _: Option<&Values>) -> Option<String> {
+        Some("marking the volume available again".to_string())
+    }
+
     task_signature!("MigrateStart", requires: [VOLUME_ID, TARGET_BACKEND, TARGET_TYPE], provides: [VOLUME], atomic);
 
     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
@@ -144,6 +148,10 @@ impl Task for MigrateStart {
 pub struct CopyToTarget(pub Arc<Service>);
 
 impl Task for CopyToTarget {
+    fn undone(&self, _: Option<&Values>) -> Option<String> {
+        Some("removing the copy on the target backend".to_string())
+    }
+
     task_signature!("CopyToTarget", requires: [VOLUME, TARGET_BACKEND], provides: [PATH]);
 
     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
@@ -157,10 +165,11 @@ impl Task for CopyToTarget {
         let obj = Obj::volume(&v.id);
         let src_path = source.path(obj);
         let size = v.size;
-        let progress = |d, t| ctx.progress(d, t);
+        let progress = |p: Phase, d, t| ctx.progress_in(p.label(), d, t);
         let io = Io {
             progress: &progress,
             cancel: ctx.cancel_token(),
+            phase: None,
         };
         let image = ImageSource {
             path: Path::new(&src_path),
@@ -222,6 +231,10 @@ impl Task for CopyToTarget {
 pub struct SwitchBackend(pub Arc<Service>);
 
 impl Task for SwitchBackend {
+    fn undone(&self, _: Option<&Values>) -> Option<String> {
+        Some("switching the volume back to its source backend".to_string())
+    }
+
     task_signature!("SwitchBackend", requires: [VOLUME, TARGET_BACKEND, PATH], provides: [], atomic);
 
     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {

@@ -35,6 +35,10 @@ pub fn inputs(volume_id: &str, new_name: &str) -> Values {
 pub struct RenameVolume(pub Arc<Service>);
 
 impl Task for RenameVolume {
+    fn undone(&self, _: Option<&Values>) -> Option<String> {
+        Some("putting the old name back".to_string())
+    }
+
     task_signature!("RenameVolume", requires: [VOLUME_ID, NEW_NAME], provides: [VOLUME], atomic);
 
     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {

@@ -67,6 +67,10 @@ pub fn backend_satisfies(
 pub struct RetypeVolume(pub Arc<Service>);
 
 impl Task for RetypeVolume {
+    fn undone(&self, _: Option<&Values>) -> Option<String> {
+        Some("putting the old type and its quota back".to_string())
+    }
+
     task_signature!("RetypeVolume", requires: [VOLUME_ID, NEW_TYPE], provides: [VOLUME], atomic);
 
     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {

@@ -20,7 +20,7 @@
 
 use std::sync::Arc;
 
-use crate::backends::{Io, Obj};
+use crate::backends::{Io, Obj, Phase};
 use crate::error::Error;
 use crate::flow::{ExecContext, Failure, Flow, RevertContext, Task, Values, ValuesExt, outputs};
 use crate::manager::attach_volume::{DetachDevice, rebind, refuse_busy};
@@ -57,6 +57,10 @@ pub fn inputs(snapshot_id: &str, force: bool) -> Values {
 pub struct RevertStart(pub Arc<Service>);
 
 impl Task for RevertStart {
+    fn undone(&self, _: Option<&Values>) -> Option<String> {
+        Some("putting the statuses back".to_string())
+    }
+
     task_signature!("RevertStart", requires: [SNAPSHOT_ID], optional: [FORCE], provides: [SNAPSHOT, VOLUME], atomic);
 
     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
@@ -136,6 +140,10 @@ fn settle(svc: &Service, snapshot_id: &str, volume_id: &str) -> Result<(), Error
 pub struct UnbindForRevert(pub Arc<Service>);
 
 impl Task for UnbindForRevert {
+    fn undone(&self, _: Option<&Values>) -> Option<String> {
+        Some("attaching the volume again as it was".to_string())
+    }
+
     task_signature!("UnbindForRevert", requires: [VOLUME], provides: []);
 
     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
@@ -164,14 +172,19 @@ impl Task for RebindAfterRevert {
 pub struct RevertOnBackend(pub Arc<Service>);
 
 impl Task for RevertOnBackend {
+    fn undone(&self, _: Option<&Values>) -> Option<String> {
+        Some("removing the copy of the snapshot not swapped in".to_string())
+    }
+
     task_signature!("RevertOnBackend", requires: [SNAPSHOT, VOLUME], provides: []);
 
     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
         let s = ctx.get(SNAPSHOT)?;
-        let progress = |d, t| ctx.progress(d, t);
+        let progress = |p: Phase, d, t| ctx.progress_in(p.label(), d, t);
         let io = Io {
             progress: &progress,
             cancel: ctx.cancel_token(),
+            phase: None,
         };
         self.0.backends.get(&s.backend)?.revert_to(
             Obj::volume(&s.volume_id),

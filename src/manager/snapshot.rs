@@ -9,7 +9,7 @@
 use std::sync::Arc;
 
 use crate::api::check_name;
-use crate::backends::{Io, Obj};
+use crate::backends::{Io, Obj, Phase};
 use crate::error::Error;
 use crate::flow::{ExecContext, Failure, Flow, RevertContext, Task, Values, ValuesExt, outputs};
 use crate::quota::snapshot_deltas;
@@ -55,6 +55,10 @@ pub fn create_inputs(snapshot_id: &str, volume_id: &str, name: Option<&str>) -> 
 pub struct SnapshotEntryCreate(pub Arc<Service>);
 
 impl Task for SnapshotEntryCreate {
+    fn undone(&self, _: Option<&Values>) -> Option<String> {
+        Some("returning the snapshot's quota and removing its entry".to_string())
+    }
+
     task_signature!("SnapshotEntryCreate", requires: [SNAPSHOT_ID, VOLUME_ID, NAME], provides: [SNAPSHOT], atomic);
 
     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
@@ -143,14 +147,19 @@ impl Task for SnapshotEntryCreate {
 pub struct CreateSnapshotOnBackend(pub Arc<Service>);
 
 impl Task for CreateSnapshotOnBackend {
+    fn undone(&self, _: Option<&Values>) -> Option<String> {
+        Some("removing the snapshot from the backend".to_string())
+    }
+
     task_signature!("CreateSnapshotOnBackend", requires: [SNAPSHOT], provides: [PATH]);
 
     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {
         let snap: Snapshot = ctx.get(SNAPSHOT)?;
-        let progress = |d, t| ctx.progress(d, t);
+        let progress = |p: Phase, d, t| ctx.progress_in(p.label(), d, t);
         let io = Io {
             progress: &progress,
             cancel: ctx.cancel_token(),
+            phase: None,
         };
         let path = self.0.backends.get(&snap.backend)?.copy(
             Obj::volume(&snap.volume_id),
@@ -205,6 +214,10 @@ impl Task for SnapshotOnFinish {
 pub struct SnapshotDeleteStart(pub Arc<Service>);
 
 impl Task for SnapshotDeleteStart {
+    fn undone(&self, _: Option<&Values>) -> Option<String> {
+        Some("marking the snapshot `error_deleting`".to_string())
+    }
+
     task_signature!("SnapshotDeleteStart", requires: [SNAPSHOT_ID], provides: [SNAPSHOT], atomic);
 
     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {

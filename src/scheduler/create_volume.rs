@@ -65,6 +65,10 @@ impl Task for ExtractSchedulerSpec {
 pub struct ChangeStatusNotifyOnFailure(pub Arc<Service>);
 
 impl Task for ChangeStatusNotifyOnFailure {
+    fn undone(&self, _: Option<&Values>) -> Option<String> {
+        Some("marking the volume `error`, its quota returned".to_string())
+    }
+
     task_signature!("ChangeStatusNotifyOnFailure", requires: [SCHEDULER_SPEC], provides: [], atomic);
 
     fn execute(&self, _: &ExecContext<'_>) -> Result<Values, Failure> {
@@ -207,6 +211,15 @@ impl Task for ScheduleCreateVolume {
 
     fn summary(&self, out: &Values) -> Option<String> {
         Some(format!("→ {}", out.read(BACKEND)?))
+    }
+
+    fn headline(&self, out: &Values) -> Option<String> {
+        Some(format!("scheduled on {}", out.read(BACKEND)?))
+    }
+
+    fn undone(&self, out: Option<&Values>) -> Option<String> {
+        let backend: String = out?.read(BACKEND)?;
+        Some(format!("giving up the place on {backend}"))
     }
 }
 
