@@ -472,7 +472,7 @@ fn nested(svc: &Arc<Service>, cancel: &crate::flow::CancelToken, plan: &Plan) ->
 pub struct ApplyCreates(pub Arc<Service>);
 
 impl Task for ApplyCreates {
-    fn undone(&self, _: Option<&Values>) -> Option<String> {
+    fn undone(&self, _: &Values, _: Option<&Values>, _: &[Failure]) -> Option<String> {
         Some("deleting the volumes this apply made".to_string())
     }
 

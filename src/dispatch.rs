@@ -219,12 +219,12 @@ impl Ops {
             if let Message::Schedule(msg) = &cast.message
                 && msg.retry.attempt > 1
             {
-                self.note(&format!(
+                self.note(crate::ops::Note::Step(&format!(
                     "rescheduling (attempt {} of {}): {}",
                     msg.retry.attempt,
                     self.svc.config.scheduler.max_attempts,
                     msg.retry.failures.last().map(String::as_str).unwrap_or("?")
-                ));
+                )));
             }
             if let Some(out) = self.consume(&cast)?
                 && !out.is_success()
@@ -244,7 +244,7 @@ impl Ops {
         let Some(failure) = last else {
             return Ok(());
         };
-        self.svc.store.db().immediate(|conn| {
+        let closed = self.svc.store.db().immediate(|conn| {
             if still_creating(conn, volume_id)? && next_for_volume(conn, volume_id)?.is_none() {
                 lifecycle::fail_create(
                     &self.svc.quota(),
@@ -254,9 +254,16 @@ impl Ops {
                     &failure.message,
                     &Event::create_error(Error::from_failure(failure).kind, &failure.message),
                 )?;
+                return Ok::<_, Error>(true);
             }
-            Ok(())
-        })
+            Ok(false)
+        })?;
+        if closed {
+            self.note(crate::ops::Note::Undone(lifecycle::fail_create_words(
+                failure,
+            )));
+        }
+        Ok(())
     }
 
     /// Takes a cast off the queue and runs the flow that consumes it; `None`

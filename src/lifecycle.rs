@@ -55,6 +55,15 @@ pub fn discard(quota: &Quota<'_>, conn: &Connection, volume_id: &str, reason: &s
     Ok(())
 }
 
+/// What [`fail_create`] does, in words, for a person watching.
+pub fn fail_create_words(failure: &crate::flow::Failure) -> &'static str {
+    if failure.is(crate::flow::Failure::CANCELLED) {
+        "removing the volume's entry and returning its quota"
+    } else {
+        "marking the volume `error`, its quota returned"
+    }
+}
+
 /// What a failed create leaves: nothing when the user cancelled it, else
 /// a volume in `error` explaining why (in `event`).
 pub fn fail_create(

@@ -53,8 +53,18 @@ pub fn definition(name: &str, svc: &Arc<Service>) -> Option<Flow> {
     })
 }
 
-/// Receives notes for a person (reschedules).
-pub type Notes = Arc<dyn Fn(&str) + Send + Sync>;
+/// Something a person at the terminal should hear about that no task's
+/// transition says.
+#[derive(Clone, Copy, Debug)]
+pub enum Note<'a> {
+    /// A step of the operation (a reschedule).
+    Step(&'a str),
+    /// Something undone outside any task's revert, in words.
+    Undone(&'a str),
+}
+
+/// Receives notes for a person.
+pub type Notes = Arc<dyn Fn(Note<'_>) + Send + Sync>;
 
 /// Runs volctl's operations with one engine (and its listeners).
 pub struct Ops {
@@ -219,9 +229,9 @@ impl Ops {
 
     /// Tells the person at the terminal something (a reschedule), if one
     /// listens.
-    pub(crate) fn note(&self, text: &str) {
+    pub(crate) fn note(&self, note: Note<'_>) {
         if let Some(notes) = &self.notes {
-            notes(text);
+            notes(note);
         }
     }
 

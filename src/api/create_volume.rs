@@ -255,7 +255,7 @@ impl Task for QuotaReserve {
         Some(deltas_text(&r, '+'))
     }
 
-    fn undone(&self, out: Option<&Values>) -> Option<String> {
+    fn undone(&self, _: &Values, out: Option<&Values>, _: &[Failure]) -> Option<String> {
         let r: Reservation = out?.read(RESERVATION)?;
         Some(format!("returning quota: {}", deltas_text(&r, '-')))
     }
@@ -265,7 +265,7 @@ impl Task for QuotaReserve {
 pub struct EntryCreate(pub Arc<Service>);
 
 impl Task for EntryCreate {
-    fn undone(&self, _: Option<&Values>) -> Option<String> {
+    fn undone(&self, _: &Values, _: Option<&Values>, _: &[Failure]) -> Option<String> {
         Some("removing the volume's entry".to_string())
     }
 
@@ -354,7 +354,7 @@ impl Task for QuotaCommit {
 pub struct VolumeCast(pub Arc<Service>);
 
 impl Task for VolumeCast {
-    fn undone(&self, _: Option<&Values>) -> Option<String> {
+    fn undone(&self, _: &Values, _: Option<&Values>, _: &[Failure]) -> Option<String> {
         Some("withdrawing the request to the scheduler".to_string())
     }
 
@@ -393,7 +393,10 @@ fn deltas_text(r: &Reservation, sign: char) -> String {
     r.deltas
         .iter()
         .map(|(k, v)| match crate::quota::counts_bytes(k) {
-            true => format!("{k} {sign}{}", crate::units::Bytes(v.unsigned_abs()).human()),
+            true => format!(
+                "{k} {sign}{}",
+                crate::units::Bytes(v.unsigned_abs()).human()
+            ),
             false => format!("{k} {sign}{}", v.unsigned_abs()),
         })
         .collect::<Vec<_>>()

@@ -69,8 +69,17 @@ pub struct Console {
     detail: Detail,
     tty: bool,
     bars: Mutex<HashMap<String, Bar>>,
-    /// Whether "undoing what was done" was said (once per process).
-    undoing_said: AtomicBool,
+}
+
+/// Whether "undoing what was done" was said (once per process).
+static UNDOING_SAID: AtomicBool = AtomicBool::new(false);
+
+/// Tells a person something was undone: under one heading, the first time.
+pub fn undone(words: &str) {
+    if !UNDOING_SAID.swap(true, Ordering::SeqCst) {
+        note(&style::paint(Tone::Warn, "undoing what was done:"));
+    }
+    note(&format!("  {}", style::paint(Tone::Warn, words)));
 }
 
 impl Console {
@@ -80,7 +89,6 @@ impl Console {
             detail,
             tty: std::io::stderr().is_terminal(),
             bars: Mutex::new(HashMap::new()),
-            undoing_said: AtomicBool::new(false),
         }
     }
 
@@ -95,14 +103,6 @@ impl Console {
             }
             !mine
         });
-    }
-
-    /// The first revert a person hears about comes under a heading (the
-    /// error itself is the command's last line).
-    fn say_undoing(&self) {
-        if !self.undoing_said.swap(true, Ordering::SeqCst) {
-            note(&style::paint(Tone::Warn, "undoing what was done:"));
-        }
     }
 }
 
@@ -176,8 +176,8 @@ impl Listener for Console {
             self.finish_bars_of(e.flow_id, e.atom);
         }
         let text = match self.detail {
-            Detail::Steps => steps_line(self, e),
-            Detail::Tasks => tasks_line(self, e),
+            Detail::Steps => steps_line(e),
+            Detail::Tasks => tasks_line(e),
         };
         if let Some(text) = text {
             note(&text);
@@ -253,16 +253,16 @@ fn bar_style(bytes: bool, rate: bool) -> ProgressStyle {
 }
 
 /// The default display: headlines, reschedules and reverts in words.
-fn steps_line(c: &Console, e: &AtomEvent<'_>) -> Option<String> {
+fn steps_line(e: &AtomEvent<'_>) -> Option<String> {
     match (e.kind, e.state) {
         (AtomKind::Task, AtomState::Success) => e.headline.map(|h| match h {
             "available" => style::paint(Tone::Good, h),
             h => h.to_string(),
         }),
         (AtomKind::Task, AtomState::Reverted) => {
-            let words = e.headline?;
-            c.say_undoing();
-            Some(format!("  {}", style::paint(Tone::Warn, words)))
+            // The error itself is the command's last line.
+            undone(e.headline?);
+            None
         }
         (_, AtomState::RevertFailed) => Some(format!(
             "  {} {}: {}",
@@ -271,8 +271,9 @@ fn steps_line(c: &Console, e: &AtomEvent<'_>) -> Option<String> {
             first_line(e.failure)
         )),
         (AtomKind::Retry, AtomState::Running) if e.failure.is_some() => Some(format!(
-            "{}: {}",
-            style::paint(Tone::Warn, "rescheduling"),
+            "{} (attempt {}): {}",
+            style::paint(Tone::Warn, "retrying"),
+            e.attempt + 1,
             first_line(e.failure)
         )),
         _ => None,
@@ -280,7 +281,7 @@ fn steps_line(c: &Console, e: &AtomEvent<'_>) -> Option<String> {
 }
 
 /// The detailed display (`-v`): every task, its time and its output.
-fn tasks_line(c: &Console, e: &AtomEvent<'_>) -> Option<String> {
+fn tasks_line(e: &AtomEvent<'_>) -> Option<String> {
     let label = style::pad(flow_label(e.flow_name), 12);
     let atom = style::pad(e.atom, 28);
     let took = e.elapsed.map(human_duration).unwrap_or_default();
@@ -295,13 +296,16 @@ fn tasks_line(c: &Console, e: &AtomEvent<'_>) -> Option<String> {
             first_line(e.failure)
         ),
         (AtomKind::Task, AtomState::Reverted) => {
-            c.undoing_said.store(true, Ordering::SeqCst);
+            UNDOING_SAID.store(true, Ordering::SeqCst);
             match e.headline {
                 Some(words) => format!(
                     "{label} {atom} {took}  {}: {words}",
                     style::paint(Tone::Warn, "reverted")
                 ),
-                None => format!("{label} {atom} {took}  {}", style::paint(Tone::Warn, "reverted")),
+                None => format!(
+                    "{label} {atom} {took}  {}",
+                    style::paint(Tone::Warn, "reverted")
+                ),
             }
         }
         (_, AtomState::RevertFailed) => format!(

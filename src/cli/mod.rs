@@ -175,7 +175,10 @@ impl Ctx {
             _ => console::Detail::Tasks,
         };
         engine = engine.with_listener(Arc::new(console::Console::new(detail)));
-        Ops::new(self.svc.clone(), engine).with_notes(Arc::new(|n: &str| output::note(n)))
+        Ops::new(self.svc.clone(), engine).with_notes(Arc::new(|n: crate::ops::Note<'_>| match n {
+            crate::ops::Note::Step(text) => output::note(text),
+            crate::ops::Note::Undone(words) => console::undone(words),
+        }))
     }
 
     /// The one way a command prints its result: `value` as one JSON
@@ -264,7 +267,10 @@ fn report(e: &Error, json: bool) -> i32 {
         }
         _ => e.message.clone(),
     };
-    output::note(&format!("{} {message}", style::paint(style::Tone::Bad, "error:")));
+    output::note(&format!(
+        "{} {message}",
+        style::paint(style::Tone::Bad, "error:")
+    ));
     code
 }
 

@@ -701,10 +701,14 @@ impl<'e> Runner<'e> {
         };
         let headline = match (&atom.task, rec.state, &rec.result) {
             (Some(t), AtomState::Success, Some(Value::Object(out))) => t.headline(out),
-            (Some(t), AtomState::Reverted, result) => t.undone(match result {
-                Some(Value::Object(out)) => Some(out),
-                _ => None,
-            }),
+            (Some(t), AtomState::Reverted, result) => {
+                let failures = self.st.lock().flow.failures.clone();
+                let out = match result {
+                    Some(Value::Object(out)) => Some(out),
+                    _ => None,
+                };
+                t.undone(&self.inputs_for(i), out, &failures)
+            }
             _ => None,
         };
         let failure = match rec.state {

@@ -75,10 +75,16 @@ pub trait Task: Send + Sync {
     }
 
     /// What the task's revert undid, in words (`returning quota: volumes
-    /// -1`), given its outputs if it had succeeded. `None`, the default:
-    /// the revert has nothing a person needs to hear about.
-    fn undone(&self, outputs: Option<&Values>) -> Option<String> {
-        let _ = outputs;
+    /// -1`), given its inputs, its outputs if it had succeeded and the
+    /// failures that made the flow revert. `None`, the default: the revert
+    /// has nothing a person needs to hear about.
+    fn undone(
+        &self,
+        inputs: &Values,
+        outputs: Option<&Values>,
+        failures: &[Failure],
+    ) -> Option<String> {
+        let _ = (inputs, outputs, failures);
         None
     }
 }

@@ -193,7 +193,7 @@ impl Task for CheckImageFile {
 pub struct CopyIntoCatalog(pub Arc<Service>);
 
 impl Task for CopyIntoCatalog {
-    fn undone(&self, _: Option<&Values>) -> Option<String> {
+    fn undone(&self, _: &Values, _: Option<&Values>, _: &[Failure]) -> Option<String> {
         Some("removing the image's copy in the catalog".to_string())
     }
 
@@ -270,7 +270,7 @@ impl Task for InspectImage {
 pub struct RegisterImage(pub Arc<Service>);
 
 impl Task for RegisterImage {
-    fn undone(&self, _: Option<&Values>) -> Option<String> {
+    fn undone(&self, _: &Values, _: Option<&Values>, _: &[Failure]) -> Option<String> {
         Some("removing the image's entry".to_string())
     }
 
@@ -321,7 +321,7 @@ impl Task for RegisterImage {
 pub struct ImageDeleteStart(pub Arc<Service>);
 
 impl Task for ImageDeleteStart {
-    fn undone(&self, _: Option<&Values>) -> Option<String> {
+    fn undone(&self, _: &Values, _: Option<&Values>, _: &[Failure]) -> Option<String> {
         Some("marking the image active again".to_string())
     }
 

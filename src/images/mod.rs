@@ -243,7 +243,12 @@ pub fn write_image(
         // The volume is made; a failure to fill the cache only costs the
         // next create its speed (a cancellation still stops the create).
         match fill(driver, cache, || {
-            driver.copy(volume, cache, Some(cache_bytes(image)), &io.as_phase(Phase::FillingCache))
+            driver.copy(
+                volume,
+                cache,
+                Some(cache_bytes(image)),
+                &io.as_phase(Phase::FillingCache),
+            )
         }) {
             Err(e) if e.kind == ErrorKind::Cancelled => return Err(e),
             Err(e) => {

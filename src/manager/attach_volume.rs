@@ -41,7 +41,7 @@ pub fn detach_flow(svc: &Arc<Service>) -> Flow {
 pub struct AttachStart(pub Arc<Service>);
 
 impl Task for AttachStart {
-    fn undone(&self, _: Option<&Values>) -> Option<String> {
+    fn undone(&self, _: &Values, _: Option<&Values>, _: &[Failure]) -> Option<String> {
         Some("marking the volume available again".to_string())
     }
 
@@ -79,7 +79,7 @@ impl Task for AttachStart {
 pub struct AttachDevice(pub Arc<Service>);
 
 impl Task for AttachDevice {
-    fn undone(&self, _: Option<&Values>) -> Option<String> {
+    fn undone(&self, _: &Values, _: Option<&Values>, _: &[Failure]) -> Option<String> {
         Some("detaching the loop device".to_string())
     }
 
@@ -164,7 +164,7 @@ impl Task for RecordAttachment {
 pub struct DetachStart(pub Arc<Service>);
 
 impl Task for DetachStart {
-    fn undone(&self, _: Option<&Values>) -> Option<String> {
+    fn undone(&self, _: &Values, _: Option<&Values>, _: &[Failure]) -> Option<String> {
         Some("marking the volume in-use again".to_string())
     }
 
@@ -216,7 +216,7 @@ pub fn refuse_busy(svc: &Service, v: &Volume) -> Result<(), Error> {
 pub struct DetachDevice(pub Arc<Service>);
 
 impl Task for DetachDevice {
-    fn undone(&self, _: Option<&Values>) -> Option<String> {
+    fn undone(&self, _: &Values, _: Option<&Values>, _: &[Failure]) -> Option<String> {
         Some("attaching the volume again as it was".to_string())
     }
 

@@ -19,7 +19,7 @@ use crate::flow::{
     Backoff, ExecContext, Failure, Flow, RetryPolicy, RevertContext, Task, Values, ValuesExt,
     outputs,
 };
-use crate::lifecycle::fail_create;
+use crate::lifecycle::{fail_create, fail_create_words};
 use crate::scheduler::{Retry, SchedulerRequest};
 use crate::service::Service;
 use crate::store::volumes::{self, SourceKind, Volume, VolumeStatus};
@@ -100,6 +100,16 @@ impl Task for OnFailureReschedule {
 
     fn execute(&self, _: &ExecContext<'_>) -> Result<Values, Failure> {
         Ok(outputs())
+    }
+
+    fn undone(&self, inputs: &Values, _: Option<&Values>, failures: &[Failure]) -> Option<String> {
+        let spec: ManagerRequest = inputs.read(MANAGER_REQUEST)?;
+        let failure = failures.first()?;
+        let kind = Error::from_failure(failure).kind;
+        let rescheduled = self.0.config.policy.reschedule.contains(&kind)
+            && spec.retry.attempt < self.0.config.scheduler.max_attempts;
+        // A reschedule is told as a step of its own.
+        (!rescheduled).then(|| fail_create_words(failure).to_string())
     }
 
     fn revert(&self, ctx: &RevertContext<'_>) -> Result<(), Failure> {
@@ -269,7 +279,7 @@ impl Task for NotifyVolumeAction {
 pub struct CreateVolumeFromSpec(pub Arc<Service>);
 
 impl Task for CreateVolumeFromSpec {
-    fn undone(&self, _: Option<&Values>) -> Option<String> {
+    fn undone(&self, _: &Values, _: Option<&Values>, _: &[Failure]) -> Option<String> {
         Some("removing what was made of the volume on its backend".to_string())
     }
 
@@ -352,10 +362,6 @@ impl Task for CreateVolumeOnFinish {
     }
 
     fn summary(&self, _: &Values) -> Option<String> {
-        Some("available".to_string())
-    }
-
-    fn headline(&self, _: &Values) -> Option<String> {
         Some("available".to_string())
     }
 }

@@ -53,7 +53,7 @@ pub struct DeleteStart(pub Arc<Service>);
 pub struct CascadeDeleteStart(pub Arc<Service>);
 
 impl Task for CascadeDeleteStart {
-    fn undone(&self, _: Option<&Values>) -> Option<String> {
+    fn undone(&self, _: &Values, _: Option<&Values>, _: &[Failure]) -> Option<String> {
         Some("putting the volume's status back".to_string())
     }
 
@@ -92,7 +92,7 @@ impl Task for DeleteSnapshotsOfVolume {
 }
 
 impl Task for DeleteStart {
-    fn undone(&self, _: Option<&Values>) -> Option<String> {
+    fn undone(&self, _: &Values, _: Option<&Values>, _: &[Failure]) -> Option<String> {
         Some("putting the volume's status back".to_string())
     }
 

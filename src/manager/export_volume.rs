@@ -141,7 +141,7 @@ impl ExportStart {
 }
 
 impl Task for ExportStart {
-    fn undone(&self, _: Option<&Values>) -> Option<String> {
+    fn undone(&self, _: &Values, _: Option<&Values>, _: &[Failure]) -> Option<String> {
         Some("putting the status back".to_string())
     }
 
@@ -282,7 +282,7 @@ fn target_is(req: &ExportRequest, id: (u64, u64)) -> bool {
 }
 
 impl Task for ExportToFile {
-    fn undone(&self, _: Option<&Values>) -> Option<String> {
+    fn undone(&self, _: &Values, _: Option<&Values>, _: &[Failure]) -> Option<String> {
         Some("removing the export's work directory".to_string())
     }
 
@@ -342,7 +342,7 @@ impl Task for ExportToFile {
 pub struct PlaceExport(pub Arc<Service>);
 
 impl Task for PlaceExport {
-    fn undone(&self, _: Option<&Values>) -> Option<String> {
+    fn undone(&self, _: &Values, _: Option<&Values>, _: &[Failure]) -> Option<String> {
         Some("removing the exported file this run made".to_string())
     }
 

@@ -88,7 +88,7 @@ impl ExtendStart {
 }
 
 impl Task for ExtendStart {
-    fn undone(&self, _: Option<&Values>) -> Option<String> {
+    fn undone(&self, _: &Values, _: Option<&Values>, _: &[Failure]) -> Option<String> {
         Some("putting the volume's status back".to_string())
     }
 
@@ -188,7 +188,7 @@ fn commit_or_charge(
 pub struct ExtendOnBackend(pub Arc<Service>);
 
 impl Task for ExtendOnBackend {
-    fn undone(&self, _: Option<&Values>) -> Option<String> {
+    fn undone(&self, _: &Values, _: Option<&Values>, _: &[Failure]) -> Option<String> {
         Some("shrinking the object back where that is safe".to_string())
     }
 
@@ -227,7 +227,7 @@ impl Task for ExtendOnBackend {
 pub struct ExtendFinish(pub Arc<Service>);
 
 impl Task for ExtendFinish {
-    fn undone(&self, _: Option<&Values>) -> Option<String> {
+    fn undone(&self, _: &Values, _: Option<&Values>, _: &[Failure]) -> Option<String> {
         Some("putting the old size back, its quota reserved again".to_string())
     }
 

@@ -33,7 +33,7 @@ pub fn inputs(volume_id: &str, change: &crate::labels::Change) -> Values {
 pub struct LabelVolume(pub Arc<Service>);
 
 impl Task for LabelVolume {
-    fn undone(&self, _: Option<&Values>) -> Option<String> {
+    fn undone(&self, _: &Values, _: Option<&Values>, _: &[Failure]) -> Option<String> {
         Some("putting the old labels back".to_string())
     }
 

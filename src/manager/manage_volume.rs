@@ -86,7 +86,7 @@ pub fn released_name(volume_id: &str) -> String {
 pub struct ManageStart(pub Arc<Service>);
 
 impl Task for ManageStart {
-    fn undone(&self, _: Option<&Values>) -> Option<String> {
+    fn undone(&self, _: &Values, _: Option<&Values>, _: &[Failure]) -> Option<String> {
         Some("removing the entry and returning its quota".to_string())
     }
 
@@ -163,7 +163,7 @@ impl Task for ManageStart {
 pub struct AdoptObject(pub Arc<Service>);
 
 impl Task for AdoptObject {
-    fn undone(&self, _: Option<&Values>) -> Option<String> {
+    fn undone(&self, _: &Values, _: Option<&Values>, _: &[Failure]) -> Option<String> {
         Some("giving the object its own name back".to_string())
     }
 
@@ -221,7 +221,7 @@ impl Task for ManageFinish {
 pub struct UnmanageStart(pub Arc<Service>);
 
 impl Task for UnmanageStart {
-    fn undone(&self, _: Option<&Values>) -> Option<String> {
+    fn undone(&self, _: &Values, _: Option<&Values>, _: &[Failure]) -> Option<String> {
         Some("marking the volume available again".to_string())
     }
 
@@ -270,7 +270,7 @@ impl Task for UnmanageStart {
 pub struct ReleaseObject(pub Arc<Service>);
 
 impl Task for ReleaseObject {
-    fn undone(&self, _: Option<&Values>) -> Option<String> {
+    fn undone(&self, _: &Values, _: Option<&Values>, _: &[Failure]) -> Option<String> {
         Some("adopting the object back".to_string())
     }
 
@@ -301,7 +301,7 @@ impl Task for ReleaseObject {
 pub struct UnmanageEntry(pub Arc<Service>);
 
 impl Task for UnmanageEntry {
-    fn undone(&self, _: Option<&Values>) -> Option<String> {
+    fn undone(&self, _: &Values, _: Option<&Values>, _: &[Failure]) -> Option<String> {
         Some("restoring the volume's entry and its quota".to_string())
     }
 

@@ -55,7 +55,7 @@ pub fn inputs(volume_id: &str, target: &str, for_type: Option<&str>) -> Values {
 pub struct MigrateStart(pub Arc<Service>);
 
 impl Task for MigrateStart {
-    fn undone(&self, _: Option<&Values>) -> Option<String> {
+    fn undone(&self, _: &Values, _: Option<&Values>, _: &[Failure]) -> Option<String> {
         Some("marking the volume available again".to_string())
     }
 
@@ -148,7 +148,7 @@ impl Task for MigrateStart {
 pub struct CopyToTarget(pub Arc<Service>);
 
 impl Task for CopyToTarget {
-    fn undone(&self, _: Option<&Values>) -> Option<String> {
+    fn undone(&self, _: &Values, _: Option<&Values>, _: &[Failure]) -> Option<String> {
         Some("removing the copy on the target backend".to_string())
     }
 
@@ -231,7 +231,7 @@ impl Task for CopyToTarget {
 pub struct SwitchBackend(pub Arc<Service>);
 
 impl Task for SwitchBackend {
-    fn undone(&self, _: Option<&Values>) -> Option<String> {
+    fn undone(&self, _: &Values, _: Option<&Values>, _: &[Failure]) -> Option<String> {
         Some("switching the volume back to its source backend".to_string())
     }
 

@@ -35,7 +35,7 @@ pub fn inputs(volume_id: &str, new_name: &str) -> Values {
 pub struct RenameVolume(pub Arc<Service>);
 
 impl Task for RenameVolume {
-    fn undone(&self, _: Option<&Values>) -> Option<String> {
+    fn undone(&self, _: &Values, _: Option<&Values>, _: &[Failure]) -> Option<String> {
         Some("putting the old name back".to_string())
     }
 

@@ -67,7 +67,7 @@ pub fn backend_satisfies(
 pub struct RetypeVolume(pub Arc<Service>);
 
 impl Task for RetypeVolume {
-    fn undone(&self, _: Option<&Values>) -> Option<String> {
+    fn undone(&self, _: &Values, _: Option<&Values>, _: &[Failure]) -> Option<String> {
         Some("putting the old type and its quota back".to_string())
     }
 

@@ -57,7 +57,7 @@ pub fn inputs(snapshot_id: &str, force: bool) -> Values {
 pub struct RevertStart(pub Arc<Service>);
 
 impl Task for RevertStart {
-    fn undone(&self, _: Option<&Values>) -> Option<String> {
+    fn undone(&self, _: &Values, _: Option<&Values>, _: &[Failure]) -> Option<String> {
         Some("putting the statuses back".to_string())
     }
 
@@ -140,7 +140,7 @@ fn settle(svc: &Service, snapshot_id: &str, volume_id: &str) -> Result<(), Error
 pub struct UnbindForRevert(pub Arc<Service>);
 
 impl Task for UnbindForRevert {
-    fn undone(&self, _: Option<&Values>) -> Option<String> {
+    fn undone(&self, _: &Values, _: Option<&Values>, _: &[Failure]) -> Option<String> {
         Some("attaching the volume again as it was".to_string())
     }
 
@@ -172,7 +172,7 @@ impl Task for RebindAfterRevert {
 pub struct RevertOnBackend(pub Arc<Service>);
 
 impl Task for RevertOnBackend {
-    fn undone(&self, _: Option<&Values>) -> Option<String> {
+    fn undone(&self, _: &Values, _: Option<&Values>, _: &[Failure]) -> Option<String> {
         Some("removing the copy of the snapshot not swapped in".to_string())
     }
 

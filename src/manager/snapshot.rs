@@ -55,7 +55,7 @@ pub fn create_inputs(snapshot_id: &str, volume_id: &str, name: Option<&str>) -> 
 pub struct SnapshotEntryCreate(pub Arc<Service>);
 
 impl Task for SnapshotEntryCreate {
-    fn undone(&self, _: Option<&Values>) -> Option<String> {
+    fn undone(&self, _: &Values, _: Option<&Values>, _: &[Failure]) -> Option<String> {
         Some("returning the snapshot's quota and removing its entry".to_string())
     }
 
@@ -147,7 +147,7 @@ impl Task for SnapshotEntryCreate {
 pub struct CreateSnapshotOnBackend(pub Arc<Service>);
 
 impl Task for CreateSnapshotOnBackend {
-    fn undone(&self, _: Option<&Values>) -> Option<String> {
+    fn undone(&self, _: &Values, _: Option<&Values>, _: &[Failure]) -> Option<String> {
         Some("removing the snapshot from the backend".to_string())
     }
 
@@ -214,7 +214,7 @@ impl Task for SnapshotOnFinish {
 pub struct SnapshotDeleteStart(pub Arc<Service>);
 
 impl Task for SnapshotDeleteStart {
-    fn undone(&self, _: Option<&Values>) -> Option<String> {
+    fn undone(&self, _: &Values, _: Option<&Values>, _: &[Failure]) -> Option<String> {
         Some("marking the snapshot `error_deleting`".to_string())
     }
 

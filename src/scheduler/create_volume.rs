@@ -65,8 +65,9 @@ impl Task for ExtractSchedulerSpec {
 pub struct ChangeStatusNotifyOnFailure(pub Arc<Service>);
 
 impl Task for ChangeStatusNotifyOnFailure {
-    fn undone(&self, _: Option<&Values>) -> Option<String> {
-        Some("marking the volume `error`, its quota returned".to_string())
+    fn undone(&self, _: &Values, _: Option<&Values>, failures: &[Failure]) -> Option<String> {
+        let first = failures.first()?;
+        Some(crate::lifecycle::fail_create_words(first).to_string())
     }
 
     task_signature!("ChangeStatusNotifyOnFailure", requires: [SCHEDULER_SPEC], provides: [], atomic);
@@ -217,7 +218,7 @@ impl Task for ScheduleCreateVolume {
         Some(format!("scheduled on {}", out.read(BACKEND)?))
     }
 
-    fn undone(&self, out: Option<&Values>) -> Option<String> {
+    fn undone(&self, _: &Values, out: Option<&Values>, _: &[Failure]) -> Option<String> {
         let backend: String = out?.read(BACKEND)?;
         Some(format!("giving up the place on {backend}"))
     }

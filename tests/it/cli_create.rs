@@ -67,10 +67,26 @@ fn create_show_list_delete() {
 }
 
 #[test]
-fn progress_goes_to_stderr_one_line_per_task() {
+fn progress_goes_to_stderr_the_steps_by_default_every_task_with_v() {
     let v = Volctl::new();
     let r = v.run(&["create", "--size", "1"]);
-    assert_eq!(r.code, 0);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let lines: Vec<&str> = r.stderr.lines().collect();
+    assert_eq!(
+        lines.len(),
+        2,
+        "by default, the steps a person cares about: {}",
+        r.stderr
+    );
+    assert_eq!(lines[0], "scheduled on default");
+    assert!(
+        lines[1].starts_with("volume ") && lines[1].contains(" available: 1 GiB on default at "),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(r.stdout.lines().count(), 1);
+    let r = v.run(&["create", "--size", "1", "-v"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
     for task in [
         "ExtractVolumeRequest",
         "QuotaReserve",
@@ -106,9 +122,10 @@ fn over_quota_creates_leave_usage_unchanged() {
         "{}",
         r.stderr
     );
-    assert!(
-        r.stderr.contains("QuotaReserve") && r.stderr.contains("FAILED"),
-        "{}",
+    assert_eq!(
+        r.stderr.lines().count(),
+        1,
+        "a refused request prints only the error: {}",
         r.stderr
     );
     v.ok(&["create", "--size", "1"]);
@@ -276,7 +293,13 @@ path = "@/ro"
     let r = v.run(&["create", "--size", "1"]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(r.stderr.contains("Read-only file system"), "{}", r.stderr);
-    assert!(r.stderr.contains("CreateVolumeFromSpec"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains(
+            "undoing what was done:\n  removing what was made of the volume on its backend\n"
+        ),
+        "the reverts, in words: {}",
+        r.stderr
+    );
     assert!(r.stderr.contains("attempt 1: ro failed"), "{}", r.stderr);
     let list = v.json(&["list"]);
     assert_eq!(list[0]["status"], "error");

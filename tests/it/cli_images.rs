@@ -481,7 +481,11 @@ capacity_gb = 100
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(r.stderr.contains("No space left on device"), "{}", r.stderr);
     assert!(
-        r.stderr.contains("CreateVolumeFromSpec") && r.stderr.contains("reverted"),
+        r.stderr.contains("undoing what was done:")
+            && r.stderr
+                .contains("removing what was made of the volume on its backend")
+            && r.stderr
+                .contains("marking the volume `error`, its quota returned"),
         "{}",
         r.stderr
     );

@@ -238,9 +238,17 @@ fn ctrl_c_at_several_moments_of_a_create_from_image_reverts_cleanly() {
     ] {
         let r = interrupted_create(&v, point, &[Signal::SIGINT]);
         assert_eq!(r.code, 130, "Ctrl-C at {point}: {}", r.stderr);
-        assert!(r.stderr.contains("cancelling"), "{point}: {}", r.stderr);
         assert!(
-            r.stderr.contains("reverted"),
+            r.stderr.contains("cancelled by you"),
+            "{point}: {}",
+            r.stderr
+        );
+        assert!(
+            r.stderr.contains("undoing what was done:\n")
+                && r.stderr.contains("returning")
+                && r.stderr.contains("quota")
+                && r.stderr
+                    .ends_with("error: cancelled by you; what was done is undone (exit 130)\n"),
             "{point}: the reverts are shown: {}",
             r.stderr
         );
