@@ -116,25 +116,39 @@ impl Bytes {
         }
     }
 
-    /// For people, exactly: the largest binary unit that keeps at least 1
-    /// in front and says the size with at most two decimals, no trailing
-    /// zeros (`512 MiB`, `1.5 GiB`, `10 GiB`, `0 B`); a size no such unit
-    /// says exactly is given in a smaller one (`2047 MiB`, not `2 GiB`).
+    /// For people: the largest binary unit that keeps at least 1 in front,
+    /// with at most two decimals. A size that unit says exactly has no
+    /// trailing zeros (`512 MiB`, `1.5 GiB`, `10 GiB`, `0 B`); one it does
+    /// not is given in a smaller unit while that says it exactly in under
+    /// 10 000 (`2047 MiB`, not `2 GiB`), and else rounded to two decimals,
+    /// kept (`251.97 GiB`, `10.00 GiB`: the zeros say it is rounded).
     pub fn human(self) -> String {
         const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
-        let mut unit = 0;
-        while unit + 1 < UNITS.len() && self.0 >= 1 << (10 * (unit + 1)) {
-            unit += 1;
+        let mut top = 0;
+        while top + 1 < UNITS.len() && self.0 >= 1 << (10 * (top + 1)) {
+            top += 1;
         }
         // Exact with two decimals: 100 × bytes is a multiple of the unit.
-        while unit > 0 && (u128::from(self.0) * 100) % (1u128 << (10 * unit)) != 0 {
+        let exact = |unit: usize| (u128::from(self.0) * 100) % (1u128 << (10 * unit)) == 0;
+        let value = |unit: usize| self.0 as f64 / (1u64 << (10 * unit)) as f64;
+        let mut unit = top;
+        while !exact(unit) && unit > 0 && value(unit - 1) < 10_000.0 {
             unit -= 1;
         }
-        let value = self.0 as f64 / (1u64 << (10 * unit)) as f64;
-        let text = format!("{value:.2}");
-        let text = text.trim_end_matches('0').trim_end_matches('.');
-        format!("{text} {}", UNITS[unit])
+        if exact(unit) {
+            let text = format!("{:.2}", value(unit));
+            let text = text.trim_end_matches('0').trim_end_matches('.');
+            format!("{text} {}", UNITS[unit])
+        } else {
+            format!("{:.2} {}", value(top), UNITS[top])
+        }
     }
+}
+
+/// A count with its noun, singular or plural: `1 use`, `3 uses`.
+pub fn count(n: impl Into<u64>, one: &str, many: &str) -> String {
+    let n = n.into();
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// Serializes a size as its GiB figure ([`Bytes::gib_json`]).
@@ -376,7 +390,9 @@ mod tests {
         assert_eq!(Bytes::gib(10).human(), "10 GiB");
         assert_eq!(Bytes::gib(2048).human(), "2 TiB");
         assert_eq!(Bytes::mib(2047).human(), "2047 MiB", "never rounded");
-        assert_eq!(Bytes((1 << 20) - 1).human(), "1048575 B");
+        assert_eq!(Bytes((1 << 20) - 1).human(), "1024.00 KiB", "rounded, and says so");
+        assert_eq!(Bytes(270_553_174_016).human(), "251.97 GiB");
+        assert_eq!(Bytes::mib(10241).human(), "10.00 GiB");
         assert_eq!(Bytes::mib(1332).human(), "1332 MiB");
         assert_eq!(Bytes::mib(1280).human(), "1.25 GiB");
         assert_eq!(Bytes::gib(3).gib_json().to_string(), "3");

@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use super::Ctx;
 use super::output;
+use super::style::{self, Tone};
 use crate::backends::builtin_capabilities;
 use crate::error::Result;
 use crate::store::volumes;
@@ -95,7 +96,20 @@ pub fn run(ctx: &Ctx, cmd: &BackendCommand) -> Result<()> {
                         gb(b.total_bytes),
                         b.provisioned_bytes.human(),
                         gb(b.free_bytes),
+                        // Thin backends promise more than they hold: up to
+                        // capacity × ratio is handed out.
+                        match b.thin {
+                            true => format!("thin, up to {}×", b.max_over_subscription_ratio),
+                            false => "thick".to_string(),
+                        },
                         b.volumes.to_string(),
+                        match &b.error {
+                            None => style::paint(Tone::Good, "ok"),
+                            Some(e) => style::paint(
+                                Tone::Bad,
+                                &format!("cannot report: {}", e.lines().next().unwrap_or(e)),
+                            ),
+                        },
                         b.capabilities
                             .iter()
                             .map(|(k, v)| format!("{k}={v}"))
@@ -112,7 +126,9 @@ pub fn run(ctx: &Ctx, cmd: &BackendCommand) -> Result<()> {
                     "CAPACITY",
                     "ALLOCATED",
                     "FREE",
+                    "PROVISIONING",
                     "VOLUMES",
+                    "STATUS",
                     "CAPABILITIES",
                 ],
                 &rows,

@@ -136,7 +136,7 @@ pub fn run(ctx: &Ctx, cmd: &ImageCommand) -> Result<()> {
                             i.format.to_string(),
                             gib(i.virtual_size),
                             gib(i.size),
-                            i.status.to_string(),
+                            super::style::state(&i.status.to_string()),
                         ]
                     })
                     .collect();
@@ -170,7 +170,7 @@ pub fn run(ctx: &Ctx, cmd: &ImageCommand) -> Result<()> {
                         format!("{} ({} bytes)", gib(image.virtual_size), image.virtual_size),
                     ),
                     ("file_size", gib(image.size)),
-                    ("status", image.status.to_string()),
+                    ("status", super::style::state(&image.status.to_string())),
                     ("path", image.path.clone()),
                     ("source", or_dash(image.source.as_deref())),
                     ("created_at", image.created_at.clone()),
@@ -181,7 +181,7 @@ pub fn run(ctx: &Ctx, cmd: &ImageCommand) -> Result<()> {
                         } else {
                             cache
                                 .iter()
-                                .map(|c| format!("{} ({} uses)", c.backend, c.hits))
+                                .map(|c| format!("{} ({})", c.backend, crate::units::count(c.hits, "use", "uses")))
                                 .collect::<Vec<_>>()
                                 .join(", ")
                         },

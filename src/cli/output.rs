@@ -6,6 +6,7 @@ use std::io::Write;
 
 use serde::Serialize;
 
+use super::style;
 use crate::error::Error;
 use crate::store::volumes::Volume;
 
@@ -27,10 +28,12 @@ pub fn note(text: &str) {
 
 /// Prints rows under headers, columns aligned.
 pub fn table(headers: &[&str], rows: &[Vec<String>]) {
-    let mut widths: Vec<usize> = headers.iter().map(|h| h.len()).collect();
+    // Terminal cells, not characters: wide characters count two, colour
+    // codes nothing.
+    let mut widths: Vec<usize> = headers.iter().map(|h| style::width(h)).collect();
     for row in rows {
         for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
+            *w = (*w).max(style::width(cell));
         }
     }
     let fmt = |cells: Vec<&str>| {
@@ -42,7 +45,7 @@ pub fn table(headers: &[&str], rows: &[Vec<String>]) {
                 if i == last {
                     c.to_string()
                 } else {
-                    format!("{c:<w$}", w = widths[i])
+                    style::pad(c, widths[i])
                 }
             })
             .collect::<Vec<_>>()
@@ -74,7 +77,7 @@ pub fn volume_fields(v: &Volume) {
     fields(&[
         ("id", v.id.clone()),
         ("name", or_dash(v.name.as_deref())),
-        ("status", v.status.to_string()),
+        ("status", style::state(&v.status.to_string())),
         ("size", v.size.human()),
         ("project", v.project.clone()),
         ("type", or_dash(v.type_name.as_deref())),

@@ -47,13 +47,21 @@ fn show(ctx: &Ctx) -> Result<()> {
         .map(|(r, u)| {
             vec![
                 r.clone(),
-                if u.limit < 0 {
-                    "unlimited".into()
-                } else {
-                    u.limit.to_string()
+                match (u.limit, r.as_str()) {
+                    (l, _) if l < 0 => "unlimited".into(),
+                    (l, "per_volume_gigabytes") => crate::units::Bytes::gib(l as u64).human(),
+                    (l, _) if u.sizes => crate::units::Bytes::gib(l as u64).human(),
+                    (l, _) => l.to_string(),
                 },
-                u.show(u.in_use),
-                u.show(u.reserved),
+                // A per-volume limit has no usage of its own.
+                match r.as_str() {
+                    "per_volume_gigabytes" => "-".into(),
+                    _ => u.show(u.in_use),
+                },
+                match r.as_str() {
+                    "per_volume_gigabytes" => "-".into(),
+                    _ => u.show(u.reserved),
+                },
             ]
         })
         .collect();

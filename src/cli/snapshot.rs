@@ -58,7 +58,7 @@ fn fields(s: &Snapshot) {
     output::fields(&[
         ("id", s.id.clone()),
         ("name", or_dash(s.name.as_deref())),
-        ("status", s.status.to_string()),
+        ("status", super::style::state(&s.status.to_string())),
         ("size", s.size.human()),
         ("volume", s.volume_id.clone()),
         ("backend", s.backend.clone()),
@@ -110,7 +110,7 @@ pub fn run(ctx: &Ctx, cmd: &SnapshotCommand) -> Result<()> {
                             s.id.clone(),
                             or_dash(s.name.as_deref()),
                             s.size.human(),
-                            s.status.to_string(),
+                            super::style::state(&s.status.to_string()),
                             s.volume_id.clone(),
                             s.backend.clone(),
                         ]

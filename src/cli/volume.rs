@@ -386,7 +386,7 @@ pub fn list(ctx: &Ctx, a: &ListArgs) -> Result<()> {
                 v.id.clone(),
                 or_dash(v.name.as_deref()),
                 v.size.human(),
-                v.status.to_string(),
+                super::style::state(&v.status.to_string()),
                 or_dash(v.backend.as_deref()),
                 or_dash(v.device.as_deref()),
                 or_dash(v.type_name.as_deref()),
