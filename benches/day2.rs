@@ -34,6 +34,7 @@ struct Store {
 impl Store {
     fn new(tmp: &Path, name: &str, dir: &Path) -> Store {
         let config = tmp.join(format!("{name}.toml"));
+        std::fs::create_dir_all(dir.join("backend")).unwrap();
         std::fs::write(
             &config,
             format!(
@@ -145,6 +146,7 @@ fn main() {
     // migrate of that volume between two loopback backends on one
     // filesystem vs a bare `cp --sparse=always` (synced) of its file.
     let two = tmp.path().join("two.toml");
+    std::fs::create_dir_all(local.join("other")).unwrap();
     std::fs::write(
         &two,
         format!(

@@ -100,6 +100,7 @@ fn main() {
     std::fs::remove_file(&raw).unwrap();
 
     let config = tmp.path().join("config.toml");
+    std::fs::create_dir_all(fs_dir.join("backend")).unwrap();
     std::fs::write(
         &config,
         format!(

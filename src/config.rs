@@ -523,15 +523,50 @@ impl Config {
     /// Parses `text` (read from `path`), checks it, and fills defaults that
     /// depend on the state directory.
     pub fn parse(text: &str, path: &Path, state_dir: &Path) -> Result<Config> {
-        let mut cfg: Config = toml::from_str(text)
-            .map_err(|e| Error::invalid(format!("config {}: {e}", path.display())))?;
+        let mut cfg: Config = toml::from_str(text).map_err(|e| {
+            Error::invalid(format!("config {}: {}", path.display(), explain(&e, text)))
+        })?;
         cfg.source = Some(path.to_path_buf());
         cfg.check(text)
             .map_err(|m| Error::invalid(format!("config {}: {m}", path.display())))?;
         cfg.fill_defaults(state_dir);
+        cfg.check_paths(text, state_dir)
+            .map_err(|m| Error::invalid(format!("config {}: {m}", path.display())))?;
         cfg.check_shared_storage()
             .map_err(|m| Error::invalid(format!("config {}: {m}", path.display())))?;
         Ok(cfg)
+    }
+
+    /// A loopback backend's directory must be one: an existing directory,
+    /// or one volctl may make because it is inside the state directory.
+    /// volctl never makes directories elsewhere (a typo would otherwise
+    /// fill the root filesystem).
+    fn check_paths(&self, text: &str, state_dir: &Path) -> std::result::Result<(), String> {
+        for b in &self.backends {
+            let Some(p) = &b.path else { continue };
+            let at = line_of(text, b.name.span());
+            match std::fs::metadata(p) {
+                Ok(m) if m.is_dir() => {}
+                Ok(_) => {
+                    return Err(format!(
+                        "line {at}: backend `{}`: path {} is not a directory",
+                        b.name(),
+                        p.display()
+                    ));
+                }
+                Err(_) if p.starts_with(state_dir) => {}
+                Err(e) => {
+                    return Err(format!(
+                        "line {at}: backend `{}`: path {}: {e}; volctl makes backend directories \
+                         only inside its state directory ({}): make it first",
+                        b.name(),
+                        p.display(),
+                        state_dir.display()
+                    ));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Two backends on the same storage would each take the other's objects
@@ -611,9 +646,7 @@ impl Config {
 
     /// Cross-field checks, each naming the line of the offending entry.
     fn check(&self, text: &str) -> std::result::Result<(), String> {
-        let line = |span: std::ops::Range<usize>| {
-            text[..span.start.min(text.len())].lines().count().max(1)
-        };
+        let line = |span: std::ops::Range<usize>| line_of(text, span);
         let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
         for b in &self.backends {
             let name = b.name.get_ref().as_str();
@@ -672,6 +705,10 @@ impl Config {
                     "line {at}: volume_type.name `{name}` is already used on line {first}"
                 ));
             }
+            for key in t.extra_specs.keys() {
+                crate::store::types::check_spec_key(key)
+                    .map_err(|m| format!("line {at}: volume_type `{name}`: {m}"))?;
+            }
         }
         Ok(())
     }
@@ -691,6 +728,72 @@ impl Config {
         z.sort_unstable();
         z.dedup();
         z
+    }
+}
+
+/// The line (from 1) where `span` starts in `text`.
+fn line_of(text: &str, span: std::ops::Range<usize>) -> usize {
+    text[..span.start.min(text.len())].lines().count().max(1)
+}
+
+/// A TOML or type error in volctl's words: the line, the key, and what the
+/// value must be, not the deserializer's Rust type names.
+fn explain(e: &toml::de::Error, text: &str) -> String {
+    let msg = e.message().trim();
+    let Some(span) = e.span() else {
+        return msg.to_string();
+    };
+    let at = line_of(text, span.clone())
+        + usize::from(text[..span.start.min(text.len())].ends_with('\n'));
+    let line = text.lines().nth(at - 1).unwrap_or_default();
+    let key = line
+        .split_once('=')
+        .map(|(k, _)| k.trim().trim_matches('"'))
+        .filter(|k| !k.is_empty() && !k.starts_with('['));
+    let wording = [
+        ("expected f64", "must be a number"),
+        ("expected f32", "must be a number"),
+        ("expected u64", "must be a whole number, 0 or more"),
+        ("expected u32", "must be a whole number, 0 or more"),
+        ("expected u16", "must be a whole number, 0 or more"),
+        ("expected u8", "must be a whole number, 0 or more"),
+        ("expected i64", "must be a whole number"),
+        ("expected i32", "must be a whole number"),
+        ("expected a boolean", "must be true or false"),
+        ("expected a string", "must be a string in quotes"),
+        ("number too large to fit in target type", "is too large"),
+        ("number too small to fit in target type", "is too small"),
+    ];
+    let ranges = [
+        ("expected u8", u64::from(u8::MAX)),
+        ("expected u16", u64::from(u16::MAX)),
+        ("expected u32", u64::from(u32::MAX)),
+        ("expected u64", u64::MAX),
+    ];
+    let out_of_range = msg
+        .contains("invalid value: integer")
+        .then(|| ranges.iter().find(|(rust, _)| msg.contains(rust)))
+        .flatten()
+        .map(|(_, max)| format!("is out of range: a whole number from 0 to {max}"));
+    let explained = out_of_range.or_else(|| {
+        wording
+            .iter()
+            .find(|(rust, _)| msg.contains(rust))
+            .map(|(_, ours)| {
+                let got = msg
+                    .split_once("invalid type: ")
+                    .or_else(|| msg.split_once("invalid value: "))
+                    .map(|(_, rest)| rest.split(", expected").next().unwrap_or(rest))
+                    .map(|g| format!(" (got {g})"))
+                    .unwrap_or_default();
+                format!("{ours}{got}")
+            })
+    });
+    match (key, explained) {
+        (Some(k), Some(x)) => format!("line {at}: `{k}` {x}"),
+        (None, Some(x)) => format!("line {at}: the value {x}"),
+        (Some(k), None) => format!("line {at}: `{k}`: {msg}"),
+        (None, None) => format!("line {at}: {msg}"),
     }
 }
 
@@ -737,7 +840,7 @@ max_attempts = 3
 [[backend]]
 name = "fast"
 driver = "loopback"
-path = "/srv/volctl/fast"
+path = "/state/fast"
 capacity_gb = 100
 thin = true
 max_over_subscription_ratio = 20.0
@@ -837,5 +940,83 @@ extra_specs = { "capabilities:tier" = "ssd" }
     fn missing_explicit_config_is_an_error_naming_it() {
         let e = Config::load(Some(Path::new("/no/such.toml")), Path::new("/s")).unwrap_err();
         assert!(e.message.contains("/no/such.toml"));
+    }
+
+    #[test]
+    fn a_backend_path_must_be_a_directory_that_exists_or_is_inside_the_state_dir() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("file");
+        std::fs::write(&file, b"x").unwrap();
+        let cfg = |path: &Path| {
+            format!(
+                "[[backend]]\nname = \"b\"\ndriver = \"loopback\"\npath = \"{}\"\n",
+                path.display()
+            )
+        };
+        let err = parse(&cfg(&file)).unwrap_err().message;
+        assert!(
+            err.contains("line 2: backend `b`: path") && err.contains("is not a directory"),
+            "{err}"
+        );
+        let err = parse(&cfg(Path::new("/nonexistent/dir/x")))
+            .unwrap_err()
+            .message;
+        assert!(
+            err.contains("No such file or directory") && err.contains("make it first"),
+            "{err}"
+        );
+        parse(&cfg(dir.path())).unwrap();
+        parse(&cfg(Path::new("/state/backends/new"))).unwrap();
+    }
+
+    #[test]
+    fn a_misspelt_extra_spec_scope_is_an_error_with_a_suggestion() {
+        let err = parse(
+            "[[volume_type]]\nname = \"t\"\nextra_specs = { \"capabilites:tier\" = \"ssd\" }\n",
+        )
+        .unwrap_err()
+        .message;
+        assert!(
+            err.contains("line 2: volume_type `t`: extra spec `capabilites:tier`: unknown scope `capabilites` (did you mean `capabilities`?)"),
+            "{err}"
+        );
+        let err =
+            parse("[[volume_type]]\nname = \"t\"\nextra_specs = { \"volctl:wip\" = \"zero\" }\n")
+                .unwrap_err()
+                .message;
+        assert!(err.contains("did you mean `volctl:wipe`?"), "{err}");
+    }
+
+    #[test]
+    fn out_of_range_and_mistyped_numbers_are_explained_with_key_and_line() {
+        let err = parse("[scheduler]\nmax_attempts = 99999999999\n")
+            .unwrap_err()
+            .message;
+        assert!(
+            err.contains(
+                "line 2: `max_attempts` is out of range: a whole number from 0 to 4294967295"
+            ),
+            "{err}"
+        );
+        let err = parse("[scheduler]\nmax_attempts = 99999999999999999999\n")
+            .unwrap_err()
+            .message;
+        assert!(err.contains("line 2: `max_attempts`"), "{err}");
+        let err =
+            parse("[[backend]]\nname = \"b\"\ndriver = \"loopback\"\ncapacity_gb = \"ten\"\n")
+                .unwrap_err()
+                .message;
+        assert!(
+            err.contains("line 4: `capacity_gb` must be a number (got string \"ten\")"),
+            "{err}"
+        );
+        assert!(!err.contains("f64"), "{err}");
+        let err = parse("[[backend]]\nname = \"b\"\ndriver = \"loopback\"\nthin = 1\n")
+            .unwrap_err()
+            .message;
+        assert!(
+            err.contains("line 4: `thin` must be true or false"),
+            "{err}"
+        );
     }
 }

@@ -58,6 +58,7 @@ pub mod scheduler;
 pub mod scripts;
 pub mod service;
 pub mod store;
+pub mod suggest;
 pub mod symbols;
 #[cfg(feature = "test-hooks")]
 pub mod testhooks;

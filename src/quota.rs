@@ -20,6 +20,33 @@ use crate::units::Bytes;
 /// The resources with a default limit.
 pub const BASE_RESOURCES: [&str; 3] = ["volumes", "gigabytes", "snapshots"];
 
+/// Checks that `resource` is one quotas count: a base resource,
+/// `per_volume_gigabytes`, or a base resource of an existing volume type
+/// (`gigabytes_fast`). A limit on anything else would never apply.
+pub fn check_resource(conn: &Connection, resource: &str) -> Result<()> {
+    if BASE_RESOURCES.contains(&resource) || resource == "per_volume_gigabytes" {
+        return Ok(());
+    }
+    let types = crate::store::types::list(conn)?;
+    let mut known: Vec<String> = BASE_RESOURCES
+        .iter()
+        .chain(["per_volume_gigabytes"].iter())
+        .map(|r| r.to_string())
+        .collect();
+    for t in &types {
+        known.extend(BASE_RESOURCES.iter().map(|r| format!("{r}_{}", t.name)));
+    }
+    if known.iter().any(|k| k == resource) {
+        return Ok(());
+    }
+    Err(Error::invalid(format!(
+        "unknown quota resource `{resource}`{}; the resources are volumes, gigabytes, snapshots, \
+         per_volume_gigabytes, and volumes_TYPE, gigabytes_TYPE, snapshots_TYPE for an existing \
+         volume type",
+        crate::suggest::did_you_mean(resource, known.iter().map(String::as_str))
+    )))
+}
+
 /// A set of changes to usage, by resource.
 pub type Deltas = Vec<(String, i64)>;
 
@@ -267,6 +294,7 @@ impl<'a> Quota<'a> {
                 "quota limit for {resource} must be -1 (unlimited) or more, not {limit}"
             )));
         }
+        check_resource(conn, resource)?;
         conn.prepare_cached(
             "INSERT INTO quotas (project, resource, hard_limit) VALUES (?1, ?2, ?3)
              ON CONFLICT (project, resource) DO UPDATE SET hard_limit = excluded.hard_limit",

@@ -390,7 +390,11 @@ mod tests {
         assert_eq!(Bytes::gib(10).human(), "10 GiB");
         assert_eq!(Bytes::gib(2048).human(), "2 TiB");
         assert_eq!(Bytes::mib(2047).human(), "2047 MiB", "never rounded");
-        assert_eq!(Bytes((1 << 20) - 1).human(), "1024.00 KiB", "rounded, and says so");
+        assert_eq!(
+            Bytes((1 << 20) - 1).human(),
+            "1024.00 KiB",
+            "rounded, and says so"
+        );
         assert_eq!(Bytes(270_553_174_016).human(), "251.97 GiB");
         assert_eq!(Bytes::mib(10241).human(), "10.00 GiB");
         assert_eq!(Bytes::mib(1332).human(), "1332 MiB");

@@ -181,7 +181,13 @@ pub fn run(ctx: &Ctx, cmd: &ImageCommand) -> Result<()> {
                         } else {
                             cache
                                 .iter()
-                                .map(|c| format!("{} ({})", c.backend, crate::units::count(c.hits, "use", "uses")))
+                                .map(|c| {
+                                    format!(
+                                        "{} ({})",
+                                        c.backend,
+                                        crate::units::count(c.hits, "use", "uses")
+                                    )
+                                })
                                 .collect::<Vec<_>>()
                                 .join(", ")
                         },

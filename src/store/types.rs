@@ -71,6 +71,38 @@ pub fn find(conn: &Connection, key: &str) -> Result<VolumeType> {
 /// `zero`), overriding its backend's.
 pub const WIPE_SPEC: &str = "volctl:wipe";
 
+/// The scopes an extra spec's key may have (`scope:key`): `capabilities:`
+/// keys are matched against backend capabilities (as unscoped keys are),
+/// `volctl:` keys are volctl's own settings.
+pub const SPEC_SCOPES: [&str; 2] = ["capabilities", "volctl"];
+
+/// volctl's own extra specs.
+pub const VOLCTL_SPECS: [&str; 1] = [WIPE_SPEC];
+
+/// Checks an extra spec's key: a scope volctl does not know, or a
+/// `volctl:` key it does not have, would be silently ignored by the
+/// scheduler, so the type would schedule anywhere.
+pub fn check_spec_key(key: &str) -> std::result::Result<(), String> {
+    let Some((scope, _)) = key.split_once(':') else {
+        return Ok(());
+    };
+    if !SPEC_SCOPES.contains(&scope) {
+        return Err(format!(
+            "extra spec `{key}`: unknown scope `{scope}`{}; the scopes are `capabilities:` \
+             (matched against backend capabilities, as a key without a scope is) and `volctl:`",
+            crate::suggest::did_you_mean(scope, SPEC_SCOPES)
+        ));
+    }
+    if scope == "volctl" && !VOLCTL_SPECS.contains(&key) {
+        return Err(format!(
+            "extra spec `{key}`: volctl has no such setting{}; it has {}",
+            crate::suggest::did_you_mean(key, VOLCTL_SPECS),
+            VOLCTL_SPECS.map(|k| format!("`{k}`")).join(", ")
+        ));
+    }
+    Ok(())
+}
+
 impl VolumeType {
     /// The wipe policy the type sets, if any.
     pub fn wipe(&self) -> Result<Option<crate::config::Wipe>> {
@@ -103,6 +135,9 @@ pub fn create(
         return Err(Error::conflict(format!(
             "volume type `{name}` already exists"
         )));
+    }
+    for key in extra_specs.keys() {
+        check_spec_key(key).map_err(Error::invalid)?;
     }
     let t = VolumeType {
         id: new_id(),

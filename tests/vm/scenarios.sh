@@ -6,6 +6,9 @@
 
 export VOLCTL_STATE_DIR=/tmp/state VOLCTL_CONFIG=/etc/volctl.toml
 V=/bin/volctl
+# The loopback backend's directory (outside the state directory: made by
+# the operator, as volctl requires).
+mkdir -p /tmp/loop
 
 # --- helpers ---------------------------------------------------------------
 

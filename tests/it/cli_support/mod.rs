@@ -57,11 +57,20 @@ impl Volctl {
     pub fn with_config(toml: &str) -> Self {
         let mut v = Self::new();
         let path = v.dir.path().join("config.toml");
-        std::fs::write(
-            &path,
-            toml.replace('@', &v.dir.path().display().to_string()),
-        )
-        .unwrap();
+        let text = toml.replace('@', &v.dir.path().display().to_string());
+        // As an operator would, make the backends' directories first:
+        // volctl makes them only inside its state directory.
+        for line in text.lines() {
+            if let Some(dir) = line
+                .trim()
+                .strip_prefix("path = \"")
+                .and_then(|p| p.strip_suffix('"'))
+                && !Path::new(dir).exists()
+            {
+                std::fs::create_dir_all(dir).unwrap();
+            }
+        }
+        std::fs::write(&path, text).unwrap();
         v.config = Some(path);
         v
     }
