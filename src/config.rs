@@ -14,7 +14,7 @@ use toml::Spanned;
 use crate::error::{Error, ErrorKind, Result};
 
 /// The whole configuration.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     /// Default quota limits for every project.
@@ -52,7 +52,7 @@ pub struct Config {
 
 /// The failure policy of the manager flow. Failures are typed: the kinds
 /// are checked here, never matched against messages.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct PolicyConfig {
     /// Failure kinds retried in place (same backend) before anything else,
@@ -115,7 +115,7 @@ fn backend_kind_map<'de, D: Deserializer<'de>>(
 /// Event sinks: every event is also appended as a JSON line to `jsonl`
 /// and/or piped (JSON lines on stdin) to the command `exec` (run by
 /// `sh -c`). Delivery is at least once: each event carries its `id`.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct EventsConfig {
     /// A file to append JSON lines to.
@@ -140,14 +140,14 @@ impl Default for EventsConfig {
 
 /// How long history is kept (see [`crate::retention`]): durations such as
 /// `7d`, `12h`, `30m`.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RetentionConfig {
     /// Finished flows (and their tasks' records), after they finished.
-    #[serde(deserialize_with = "duration")]
+    #[serde(deserialize_with = "duration", serialize_with = "show_duration")]
     pub flows: std::time::Duration,
     /// Events (once every sink has them).
-    #[serde(deserialize_with = "duration")]
+    #[serde(deserialize_with = "duration", serialize_with = "show_duration")]
     pub events: std::time::Duration,
 }
 
@@ -166,12 +166,26 @@ fn duration<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<std::time::D
     crate::wait::parse_duration(&s).map_err(|e| serde::de::Error::custom(e.message))
 }
 
+/// A duration as the configuration writes it (`7d`, `12h`, `90s`).
+fn show_duration<S: serde::Serializer>(
+    d: &std::time::Duration,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    let secs = d.as_secs();
+    let text = [(86_400, "d"), (3600, "h"), (60, "m")]
+        .iter()
+        .find(|(unit, _)| secs > 0 && secs % unit == 0)
+        .map(|(unit, suffix)| format!("{}{suffix}", secs / unit))
+        .unwrap_or_else(|| format!("{secs}s"));
+    s.serialize_str(&text)
+}
+
 fn default_exec_timeout() -> u64 {
     10
 }
 
 /// Limits on imported images.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ImagesConfig {
     /// Largest virtual size accepted, GiB.
@@ -194,7 +208,7 @@ impl Default for ImagesConfig {
 
 /// The image cache: the first volume made from an image on a backend leaves
 /// a raw copy there; later ones are copies (reflinks) of it.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ImageCacheConfig {
     /// On by default.
@@ -213,7 +227,7 @@ impl Default for ImageCacheConfig {
 }
 
 /// Default limits; `-1` means unlimited.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct QuotaDefaults {
     /// Number of volumes.
@@ -241,7 +255,7 @@ impl Default for QuotaDefaults {
 }
 
 /// Scheduler settings.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SchedulerConfig {
     /// Scheduling attempts per volume in all (1 disables rescheduling).
@@ -280,7 +294,7 @@ impl fmt::Display for DriverKind {
 }
 
 /// One backend.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct BackendConfig {
     /// Unique name (letters, digits, `-`, `_`, `.`).
@@ -364,7 +378,7 @@ fn default_stats_cache() -> u64 {
 }
 
 /// A volume type from the configuration.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct VolumeTypeConfig {
     /// Unique name.

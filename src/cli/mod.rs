@@ -2,6 +2,7 @@
 //! and the console listener.
 
 mod backend;
+mod config;
 pub mod console;
 mod events;
 mod flows;
@@ -135,6 +136,10 @@ enum Command {
     /// Backends
     #[command(subcommand)]
     Backend(backend::BackendCommand),
+    /// The configuration: what is in effect and where each value came
+    /// from; check a file before using it
+    #[command(subcommand)]
+    Config(config::ConfigCommand),
 }
 
 /// What a command runs with.
@@ -204,6 +209,10 @@ pub fn command() -> clap::Command {
 }
 
 fn run(cli: &Cli) -> Result<()> {
+    // The configuration is read, never the store.
+    if let Command::Config(c) = &cli.command {
+        return config::run(&cli.global, c);
+    }
     let ctx = Ctx::open(&cli.global)?;
     let result = dispatch(&ctx, cli);
     // Deliver this command's events (and any left by others) to the sinks;
@@ -247,6 +256,7 @@ fn dispatch(ctx: &Ctx, cli: &Cli) -> Result<()> {
         Command::Type(c) => types::run(ctx, c),
         Command::Quota(c) => quota::run(ctx, c),
         Command::Backend(c) => backend::run(ctx, c),
+        Command::Config(c) => config::run(&ctx.global, c),
     }
 }
 

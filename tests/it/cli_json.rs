@@ -444,6 +444,41 @@ capabilities = { tier = "ssd", iops = 5000, replicated = true }
         backends[1]["capabilities"]["thin_provisioning_support"],
         true
     );
+    let setting = |extra: Vec<(&'static str, S)>| {
+        with(
+            Obj(vec![("key", Str), ("value", Any), ("source", Str)]),
+            extra,
+        )
+    };
+    let setting = OneOf(vec![
+        setting(vec![]),
+        setting(vec![("file", Str), ("line", Int)]),
+        setting(vec![("variable", Str)]),
+        setting(vec![("flag", Str)]),
+    ]);
+    let shown = run(
+        "config show",
+        &["config", "show"],
+        Obj(vec![
+            ("state_dir", setting.clone()),
+            ("config_file", setting.clone()),
+            ("project", setting.clone()),
+            ("settings", arr(setting)),
+        ]),
+    );
+    assert_eq!(shown["state_dir"]["source"], "environment");
+    assert_eq!(shown["config_file"]["source"], "environment");
+    let config = v.config.clone().unwrap();
+    run(
+        "config check",
+        &["config", "check", config.to_str().unwrap()],
+        Obj(vec![
+            ("file", Str),
+            ("valid", Bool),
+            ("backends", Int),
+            ("volume_types", Int),
+        ]),
+    );
     run("quota show", &["quota", "show"], map(usage()));
     run(
         "quota set",

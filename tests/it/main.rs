@@ -7,6 +7,7 @@ mod support;
 
 mod cli_attach;
 mod cli_concurrency;
+mod cli_config;
 mod cli_create;
 mod cli_export;
 mod cli_extend;
