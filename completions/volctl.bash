@@ -28,6 +28,9 @@ _volctl() {
             volctl,check)
                 cmd="volctl__subcmd__check"
                 ;;
+            volctl,config)
+                cmd="volctl__subcmd__config"
+                ;;
             volctl,create)
                 cmd="volctl__subcmd__create"
                 ;;
@@ -64,6 +67,9 @@ _volctl() {
             volctl,list)
                 cmd="volctl__subcmd__list"
                 ;;
+            volctl,ls)
+                cmd="volctl__subcmd__list"
+                ;;
             volctl,manage)
                 cmd="volctl__subcmd__manage"
                 ;;
@@ -81,6 +87,9 @@ _volctl() {
                 ;;
             volctl,retype)
                 cmd="volctl__subcmd__retype"
+                ;;
+            volctl,rm)
+                cmd="volctl__subcmd__delete"
                 ;;
             volctl,rollback)
                 cmd="volctl__subcmd__rollback"
@@ -106,16 +115,40 @@ _volctl() {
             volctl__subcmd__backend,list)
                 cmd="volctl__subcmd__backend__subcmd__list"
                 ;;
+            volctl__subcmd__backend,ls)
+                cmd="volctl__subcmd__backend__subcmd__list"
+                ;;
             volctl__subcmd__backend__subcmd__help,help)
                 cmd="volctl__subcmd__backend__subcmd__help__subcmd__help"
                 ;;
             volctl__subcmd__backend__subcmd__help,list)
                 cmd="volctl__subcmd__backend__subcmd__help__subcmd__list"
                 ;;
+            volctl__subcmd__config,check)
+                cmd="volctl__subcmd__config__subcmd__check"
+                ;;
+            volctl__subcmd__config,help)
+                cmd="volctl__subcmd__config__subcmd__help"
+                ;;
+            volctl__subcmd__config,show)
+                cmd="volctl__subcmd__config__subcmd__show"
+                ;;
+            volctl__subcmd__config__subcmd__help,check)
+                cmd="volctl__subcmd__config__subcmd__help__subcmd__check"
+                ;;
+            volctl__subcmd__config__subcmd__help,help)
+                cmd="volctl__subcmd__config__subcmd__help__subcmd__help"
+                ;;
+            volctl__subcmd__config__subcmd__help,show)
+                cmd="volctl__subcmd__config__subcmd__help__subcmd__show"
+                ;;
             volctl__subcmd__flow,help)
                 cmd="volctl__subcmd__flow__subcmd__help"
                 ;;
             volctl__subcmd__flow,list)
+                cmd="volctl__subcmd__flow__subcmd__list"
+                ;;
+            volctl__subcmd__flow,ls)
                 cmd="volctl__subcmd__flow__subcmd__list"
                 ;;
             volctl__subcmd__flow,prune)
@@ -147,6 +180,9 @@ _volctl() {
                 ;;
             volctl__subcmd__help,check)
                 cmd="volctl__subcmd__help__subcmd__check"
+                ;;
+            volctl__subcmd__help,config)
+                cmd="volctl__subcmd__help__subcmd__config"
                 ;;
             volctl__subcmd__help,create)
                 cmd="volctl__subcmd__help__subcmd__create"
@@ -223,6 +259,12 @@ _volctl() {
             volctl__subcmd__help__subcmd__backend,list)
                 cmd="volctl__subcmd__help__subcmd__backend__subcmd__list"
                 ;;
+            volctl__subcmd__help__subcmd__config,check)
+                cmd="volctl__subcmd__help__subcmd__config__subcmd__check"
+                ;;
+            volctl__subcmd__help__subcmd__config,show)
+                cmd="volctl__subcmd__help__subcmd__config__subcmd__show"
+                ;;
             volctl__subcmd__help__subcmd__flow,list)
                 cmd="volctl__subcmd__help__subcmd__flow__subcmd__list"
                 ;;
@@ -292,6 +334,12 @@ _volctl() {
             volctl__subcmd__image,list)
                 cmd="volctl__subcmd__image__subcmd__list"
                 ;;
+            volctl__subcmd__image,ls)
+                cmd="volctl__subcmd__image__subcmd__list"
+                ;;
+            volctl__subcmd__image,rm)
+                cmd="volctl__subcmd__image__subcmd__delete"
+                ;;
             volctl__subcmd__image,show)
                 cmd="volctl__subcmd__image__subcmd__show"
                 ;;
@@ -343,8 +391,14 @@ _volctl() {
             volctl__subcmd__snapshot,list)
                 cmd="volctl__subcmd__snapshot__subcmd__list"
                 ;;
+            volctl__subcmd__snapshot,ls)
+                cmd="volctl__subcmd__snapshot__subcmd__list"
+                ;;
             volctl__subcmd__snapshot,revert)
                 cmd="volctl__subcmd__snapshot__subcmd__revert"
+                ;;
+            volctl__subcmd__snapshot,rm)
+                cmd="volctl__subcmd__snapshot__subcmd__delete"
                 ;;
             volctl__subcmd__snapshot,show)
                 cmd="volctl__subcmd__snapshot__subcmd__show"
@@ -379,6 +433,12 @@ _volctl() {
             volctl__subcmd__type,list)
                 cmd="volctl__subcmd__type__subcmd__list"
                 ;;
+            volctl__subcmd__type,ls)
+                cmd="volctl__subcmd__type__subcmd__list"
+                ;;
+            volctl__subcmd__type,rm)
+                cmd="volctl__subcmd__type__subcmd__delete"
+                ;;
             volctl__subcmd__type__subcmd__help,create)
                 cmd="volctl__subcmd__type__subcmd__help__subcmd__create"
                 ;;
@@ -398,7 +458,7 @@ _volctl() {
 
     case "${cmd}" in
         volctl)
-            opts="-q -v -h -V --state-dir --config --project --json --quiet --verbose --help --version create list show delete extend rename label gc wait apply export migrate retype manage unmanage attach detach snapshot image events flow resume rollback check type quota backend help"
+            opts="-q -v -h -V --state-dir --config --project --json --quiet --verbose --color --help --version create list ls show delete rm extend rename label gc wait apply export migrate retype manage unmanage attach detach snapshot image events flow resume rollback check type quota backend config help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -416,6 +476,10 @@ _volctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -424,7 +488,7 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__apply)
-            opts="-f -q -v -h --file --dry-run --prune --force --state-dir --config --project --json --quiet --verbose --help"
+            opts="-f -q -v -h --file --dry-run --prune --force --state-dir --config --project --json --quiet --verbose --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -450,6 +514,10 @@ _volctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -458,7 +526,7 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__attach)
-            opts="-q -v -h --all --all-projects --read-only --partscan --state-dir --config --project --json --quiet --verbose --help"
+            opts="-q -v -h --all --all-projects --read-only --partscan --state-dir --config --project --json --quiet --verbose --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -474,6 +542,10 @@ _volctl() {
                     ;;
                 --project)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -484,7 +556,7 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__backend)
-            opts="-q -v -h --state-dir --config --project --json --quiet --verbose --help list help"
+            opts="-q -v -h --state-dir --config --project --json --quiet --verbose --color --help list ls help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -500,6 +572,10 @@ _volctl() {
                     ;;
                 --project)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -552,7 +628,7 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__backend__subcmd__list)
-            opts="-q -v -h --state-dir --config --project --json --quiet --verbose --help"
+            opts="-q -v -h --state-dir --config --project --json --quiet --verbose --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -570,6 +646,10 @@ _volctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -578,7 +658,7 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__check)
-            opts="-q -v -h --repair --purge-orphans --state-dir --config --project --json --quiet --verbose --help"
+            opts="-q -v -h --repair --purge-orphans --state-dir --config --project --json --quiet --verbose --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -596,6 +676,156 @@ _volctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        volctl__subcmd__config)
+            opts="-q -v -h --state-dir --config --project --json --quiet --verbose --color --help show check help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --project)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        volctl__subcmd__config__subcmd__check)
+            opts="-q -v -h --state-dir --config --project --json --quiet --verbose --color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --project)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        volctl__subcmd__config__subcmd__help)
+            opts="show check help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        volctl__subcmd__config__subcmd__help__subcmd__check)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        volctl__subcmd__config__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        volctl__subcmd__config__subcmd__help__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        volctl__subcmd__config__subcmd__show)
+            opts="-q -v -h --state-dir --config --project --json --quiet --verbose --color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --project)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -604,7 +834,7 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__create)
-            opts="-s -n -t -z -l -q -v -h --size --name --type --zone --from-image --from-snapshot --from-volume --attach --label --ttl --expires-at --if-not-exists --dry-run --state-dir --config --project --json --quiet --verbose --help"
+            opts="-s -n -t -z -l -q -v -h --size --name --type --zone --from-image --from-snapshot --from-volume --attach --label --ttl --expires-at --if-not-exists --dry-run --state-dir --config --project --json --quiet --verbose --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -682,6 +912,10 @@ _volctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -690,7 +924,7 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__delete)
-            opts="-q -v -h --label --ignore-not-found --force --cascade --state-dir --config --project --json --quiet --verbose --help"
+            opts="-q -v -h --label --ignore-not-found --force --cascade --state-dir --config --project --json --quiet --verbose --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -712,6 +946,10 @@ _volctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -720,7 +958,7 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__detach)
-            opts="-q -v -h --state-dir --config --project --json --quiet --verbose --help"
+            opts="-q -v -h --state-dir --config --project --json --quiet --verbose --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -738,6 +976,10 @@ _volctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -746,7 +988,7 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__events)
-            opts="-f -q -v -h --follow --volume --after --state-dir --config --project --json --quiet --verbose --help"
+            opts="-f -q -v -h --follow --volume --after --state-dir --config --project --json --quiet --verbose --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -772,6 +1014,10 @@ _volctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -780,7 +1026,7 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__export)
-            opts="-q -v -h --snapshot --format --compress --force --state-dir --config --project --json --quiet --verbose --help"
+            opts="-q -v -h --snapshot --format --compress --force --state-dir --config --project --json --quiet --verbose --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -806,6 +1052,10 @@ _volctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -814,7 +1064,7 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__extend)
-            opts="-q -v -h --size --state-dir --config --project --json --quiet --verbose --help"
+            opts="-q -v -h --size --state-dir --config --project --json --quiet --verbose --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -836,6 +1086,10 @@ _volctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -844,7 +1098,7 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__flow)
-            opts="-q -v -h --state-dir --config --project --json --quiet --verbose --help list show prune help"
+            opts="-q -v -h --state-dir --config --project --json --quiet --verbose --color --help list ls show prune help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -860,6 +1114,10 @@ _volctl() {
                     ;;
                 --project)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -940,7 +1198,7 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__flow__subcmd__list)
-            opts="-q -v -h --all --state-dir --config --project --json --quiet --verbose --help"
+            opts="-q -v -h --all --state-dir --config --project --json --quiet --verbose --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -958,6 +1216,10 @@ _volctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -966,7 +1228,7 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__flow__subcmd__prune)
-            opts="-q -v -h --older-than --state-dir --config --project --json --quiet --verbose --help"
+            opts="-q -v -h --older-than --state-dir --config --project --json --quiet --verbose --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -988,6 +1250,10 @@ _volctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -996,7 +1262,7 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__flow__subcmd__show)
-            opts="-q -v -h --state-dir --config --project --json --quiet --verbose --help"
+            opts="-q -v -h --state-dir --config --project --json --quiet --verbose --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1014,6 +1280,10 @@ _volctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1022,7 +1292,7 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__gc)
-            opts="-q -v -h --dry-run --all-projects --state-dir --config --project --json --quiet --verbose --help"
+            opts="-q -v -h --dry-run --all-projects --state-dir --config --project --json --quiet --verbose --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1040,6 +1310,10 @@ _volctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1048,7 +1322,7 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__help)
-            opts="create list show delete extend rename label gc wait apply export migrate retype manage unmanage attach detach snapshot image events flow resume rollback check type quota backend help"
+            opts="create list show delete extend rename label gc wait apply export migrate retype manage unmanage attach detach snapshot image events flow resume rollback check type quota backend config help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1120,6 +1394,48 @@ _volctl() {
         volctl__subcmd__help__subcmd__check)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        volctl__subcmd__help__subcmd__config)
+            opts="show check"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        volctl__subcmd__help__subcmd__config__subcmd__check)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        volctl__subcmd__help__subcmd__config__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1720,7 +2036,7 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__image)
-            opts="-q -v -h --state-dir --config --project --json --quiet --verbose --help import create list show delete help"
+            opts="-q -v -h --state-dir --config --project --json --quiet --verbose --color --help import create list ls show delete rm help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1738,6 +2054,10 @@ _volctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1746,7 +2066,7 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__image__subcmd__create)
-            opts="-n -q -v -h --name --from-volume --from-snapshot --format --state-dir --config --project --json --quiet --verbose --help"
+            opts="-n -q -v -h --name --from-volume --from-snapshot --format --state-dir --config --project --json --quiet --verbose --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1784,6 +2104,10 @@ _volctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1792,7 +2116,7 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__image__subcmd__delete)
-            opts="-q -v -h --state-dir --config --project --json --quiet --verbose --help"
+            opts="-q -v -h --state-dir --config --project --json --quiet --verbose --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1808,6 +2132,10 @@ _volctl() {
                     ;;
                 --project)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1916,7 +2244,7 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__image__subcmd__import)
-            opts="-n -q -v -h --name --format --state-dir --config --project --json --quiet --verbose --help"
+            opts="-n -q -v -h --name --format --state-dir --config --project --json --quiet --verbose --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1946,6 +2274,10 @@ _volctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1954,7 +2286,7 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__image__subcmd__list)
-            opts="-q -v -h --state-dir --config --project --json --quiet --verbose --help"
+            opts="-q -v -h --state-dir --config --project --json --quiet --verbose --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1970,6 +2302,10 @@ _volctl() {
                     ;;
                 --project)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1980,7 +2316,7 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__image__subcmd__show)
-            opts="-q -v -h --state-dir --config --project --json --quiet --verbose --help"
+            opts="-q -v -h --state-dir --config --project --json --quiet --verbose --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1998,6 +2334,10 @@ _volctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2006,7 +2346,7 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__label)
-            opts="-q -v -h --state-dir --config --project --json --quiet --verbose --help"
+            opts="-q -v -h --state-dir --config --project --json --quiet --verbose --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2024,6 +2364,10 @@ _volctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2032,7 +2376,7 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__list)
-            opts="-q -v -h --all-projects --status --name --backend --type --label --ids --state-dir --config --project --json --quiet --verbose --help"
+            opts="-q -v -h --all-projects --status --name --backend --type --label --ids --state-dir --config --project --json --quiet --verbose --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2070,6 +2414,10 @@ _volctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2078,7 +2426,7 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__manage)
-            opts="-n -q -v -h --backend --name --state-dir --config --project --json --quiet --verbose --help"
+            opts="-n -q -v -h --backend --name --state-dir --config --project --json --quiet --verbose --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2108,6 +2456,10 @@ _volctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2116,7 +2468,7 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__migrate)
-            opts="-q -v -h --backend --state-dir --config --project --json --quiet --verbose --help"
+            opts="-q -v -h --backend --state-dir --config --project --json --quiet --verbose --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2138,6 +2490,10 @@ _volctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2146,7 +2502,7 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__quota)
-            opts="-q -v -h --state-dir --config --project --json --quiet --verbose --help show set help"
+            opts="-q -v -h --state-dir --config --project --json --quiet --verbose --color --help show set help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2162,6 +2518,10 @@ _volctl() {
                     ;;
                 --project)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2228,7 +2588,7 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__quota__subcmd__set)
-            opts="-q -v -h --volumes --gigabytes --snapshots --per-volume-gigabytes --resource --state-dir --config --project --json --quiet --verbose --help"
+            opts="-q -v -h --volumes --gigabytes --snapshots --per-volume-gigabytes --resource --state-dir --config --project --json --quiet --verbose --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2266,6 +2626,10 @@ _volctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2274,7 +2638,7 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__quota__subcmd__show)
-            opts="-q -v -h --state-dir --config --project --json --quiet --verbose --help"
+            opts="-q -v -h --state-dir --config --project --json --quiet --verbose --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2292,6 +2656,10 @@ _volctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2300,7 +2668,7 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__rename)
-            opts="-q -v -h --state-dir --config --project --json --quiet --verbose --help"
+            opts="-q -v -h --state-dir --config --project --json --quiet --verbose --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2316,6 +2684,10 @@ _volctl() {
                     ;;
                 --project)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2326,7 +2698,7 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__resume)
-            opts="-q -v -h --all --state-dir --config --project --json --quiet --verbose --help"
+            opts="-q -v -h --all --state-dir --config --project --json --quiet --verbose --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2344,6 +2716,10 @@ _volctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2352,7 +2728,7 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__retype)
-            opts="-q -v -h --type --migrate --state-dir --config --project --json --quiet --verbose --help"
+            opts="-q -v -h --type --migrate --state-dir --config --project --json --quiet --verbose --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2374,6 +2750,10 @@ _volctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2382,7 +2762,7 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__rollback)
-            opts="-q -v -h --all --state-dir --config --project --json --quiet --verbose --help"
+            opts="-q -v -h --all --state-dir --config --project --json --quiet --verbose --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2398,6 +2778,10 @@ _volctl() {
                     ;;
                 --project)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2408,7 +2792,7 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__show)
-            opts="-q -v -h --state-dir --config --project --json --quiet --verbose --help"
+            opts="-q -v -h --state-dir --config --project --json --quiet --verbose --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2424,6 +2808,10 @@ _volctl() {
                     ;;
                 --project)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2434,7 +2822,7 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__snapshot)
-            opts="-q -v -h --state-dir --config --project --json --quiet --verbose --help create list show revert delete help"
+            opts="-q -v -h --state-dir --config --project --json --quiet --verbose --color --help create list ls show revert delete rm help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2452,6 +2840,10 @@ _volctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2460,7 +2852,7 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__snapshot__subcmd__create)
-            opts="-n -q -v -h --name --force --state-dir --config --project --json --quiet --verbose --help"
+            opts="-n -q -v -h --name --force --state-dir --config --project --json --quiet --verbose --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2486,6 +2878,10 @@ _volctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2494,7 +2890,7 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__snapshot__subcmd__delete)
-            opts="-q -v -h --state-dir --config --project --json --quiet --verbose --help"
+            opts="-q -v -h --state-dir --config --project --json --quiet --verbose --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2510,6 +2906,10 @@ _volctl() {
                     ;;
                 --project)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2618,7 +3018,7 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__snapshot__subcmd__list)
-            opts="-q -v -h --volume --state-dir --config --project --json --quiet --verbose --help"
+            opts="-q -v -h --volume --state-dir --config --project --json --quiet --verbose --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2640,6 +3040,10 @@ _volctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2648,7 +3052,7 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__snapshot__subcmd__revert)
-            opts="-q -v -h --force --state-dir --config --project --json --quiet --verbose --help"
+            opts="-q -v -h --force --state-dir --config --project --json --quiet --verbose --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2664,6 +3068,10 @@ _volctl() {
                     ;;
                 --project)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2674,7 +3082,7 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__snapshot__subcmd__show)
-            opts="-q -v -h --state-dir --config --project --json --quiet --verbose --help"
+            opts="-q -v -h --state-dir --config --project --json --quiet --verbose --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2692,6 +3100,10 @@ _volctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2700,7 +3112,7 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__type)
-            opts="-q -v -h --state-dir --config --project --json --quiet --verbose --help create list delete help"
+            opts="-q -v -h --state-dir --config --project --json --quiet --verbose --color --help create list ls delete rm help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2718,6 +3130,10 @@ _volctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2726,7 +3142,7 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__type__subcmd__create)
-            opts="-q -v -h --spec --state-dir --config --project --json --quiet --verbose --help"
+            opts="-q -v -h --spec --state-dir --config --project --json --quiet --verbose --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2748,6 +3164,10 @@ _volctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2756,7 +3176,7 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__type__subcmd__delete)
-            opts="-q -v -h --state-dir --config --project --json --quiet --verbose --help"
+            opts="-q -v -h --state-dir --config --project --json --quiet --verbose --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2772,6 +3192,10 @@ _volctl() {
                     ;;
                 --project)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2852,7 +3276,7 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__type__subcmd__list)
-            opts="-q -v -h --state-dir --config --project --json --quiet --verbose --help"
+            opts="-q -v -h --state-dir --config --project --json --quiet --verbose --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2870,6 +3294,10 @@ _volctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2878,7 +3306,7 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__unmanage)
-            opts="-q -v -h --state-dir --config --project --json --quiet --verbose --help"
+            opts="-q -v -h --state-dir --config --project --json --quiet --verbose --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2896,6 +3324,10 @@ _volctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2904,7 +3336,7 @@ _volctl() {
             return 0
             ;;
         volctl__subcmd__wait)
-            opts="-q -v -h --for --timeout --state-dir --config --project --json --quiet --verbose --help"
+            opts="-q -v -h --for --timeout --state-dir --config --project --json --quiet --verbose --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2928,6 +3360,10 @@ _volctl() {
                     ;;
                 --project)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)

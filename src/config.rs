@@ -818,6 +818,171 @@ impl BackendConfig {
     }
 }
 
+/// Every setting of the configuration file, with what it means: the
+/// volctl.toml(5) page and `config show` are made from it and from
+/// [`Config::builtin`]'s values (a test checks it names every setting).
+pub const REFERENCE: &[(&str, &str)] = &[
+    (
+        "quota.volumes",
+        "Default limit on the number of volumes of a project (-1: unlimited).",
+    ),
+    (
+        "quota.gigabytes",
+        "Default limit on the GiB of a project's volumes and snapshots (-1: unlimited).",
+    ),
+    (
+        "quota.snapshots",
+        "Default limit on the number of snapshots of a project (-1: unlimited).",
+    ),
+    (
+        "quota.per_volume_gigabytes",
+        "Largest single volume, GiB (-1: unlimited).",
+    ),
+    (
+        "quota.reservation_expire",
+        "Seconds after which a reservation no flow committed is given back.",
+    ),
+    (
+        "scheduler.max_attempts",
+        "Scheduling attempts per volume in all; 1 disables rescheduling onto another backend.",
+    ),
+    (
+        "scheduler.default_availability_zone",
+        "Zone for requests that name none and have no source (default: any).",
+    ),
+    (
+        "backend[].name",
+        "Unique name of the backend (letters, digits, -, _ and .).",
+    ),
+    (
+        "backend[].driver",
+        "\"loopback\" (sparse files in a directory) or \"lvm\" (logical volumes of a volume group).",
+    ),
+    (
+        "backend[].path",
+        "Loopback: the directory of volume files; an existing directory, or one inside the state directory (default <state-dir>/backends/<name>).",
+    ),
+    (
+        "backend[].capacity_gb",
+        "Capacity to report, GiB (default: the filesystem's or the volume group's size).",
+    ),
+    (
+        "backend[].thin",
+        "Thin provisioning (sparse files; for LVM, set by thin_pool).",
+    ),
+    (
+        "backend[].max_over_subscription_ratio",
+        "How far thin volumes may over-subscribe the real capacity: up to capacity × ratio is handed out.",
+    ),
+    (
+        "backend[].reserved_percentage",
+        "Percentage of the capacity kept free (0-100).",
+    ),
+    (
+        "backend[].availability_zone",
+        "The zone of the backend: a named group of backends a request can ask for.",
+    ),
+    (
+        "backend[].capabilities",
+        "What the backend offers, matched by volume types' extra specs: { tier = \"ssd\", iops = 5000 }.",
+    ),
+    ("backend[].volume_group", "LVM: the volume group."),
+    (
+        "backend[].thin_pool",
+        "LVM: a thin pool in the volume group (thin volumes); without it, volumes are thick LVs.",
+    ),
+    (
+        "backend[].stats_cache_seconds",
+        "How long capacity figures are cached in the store, seconds; every change volctl makes refreshes them.",
+    ),
+    (
+        "backend[].clear_on_delete",
+        "LVM, thick: zero a volume's LV when it is deleted, so no new volume shows old data.",
+    ),
+    (
+        "backend[].wipe",
+        "What deleting a volume does to its data: \"none\", \"discard\" or \"zero\" (a type's volctl:wipe overrides it).",
+    ),
+    (
+        "volume_type[].name",
+        "Name of a volume type defined by the configuration.",
+    ),
+    (
+        "volume_type[].extra_specs",
+        "Its extra specs: requirements a backend's capabilities must meet (\"capabilities:tier\" = \"ssd\"), or volctl's own settings (\"volctl:wipe\").",
+    ),
+    (
+        "images.max_virtual_size_gb",
+        "Largest virtual size of an image accepted into the catalog, GiB.",
+    ),
+    (
+        "images.inspect_timeout_seconds",
+        "Wall-clock limit of each inspection of an image (qemu-img info, check), seconds.",
+    ),
+    (
+        "image_cache.enabled",
+        "Keep a copy of each image on each backend it was used on, so the next create from it is a copy.",
+    ),
+    (
+        "image_cache.max_size_gb",
+        "Largest size of a backend's image cache, GiB; least recently used entries are evicted past it.",
+    ),
+    (
+        "policy.retry_in_place",
+        "Failure kinds retried on the same backend first, and how many times: { transient = 2 }.",
+    ),
+    (
+        "policy.reschedule",
+        "Failure kinds that reschedule a create onto another backend (backend, no_space, transient).",
+    ),
+    (
+        "policy.backoff_ms",
+        "First wait before a retry in place, milliseconds (doubling).",
+    ),
+    (
+        "policy.max_backoff_ms",
+        "Longest wait between retries in place, milliseconds.",
+    ),
+    (
+        "events.jsonl",
+        "A file every event is appended to, as a JSON line.",
+    ),
+    (
+        "events.exec",
+        "A shell command every event is piped to, as JSON lines on its stdin.",
+    ),
+    (
+        "events.exec_timeout_seconds",
+        "How long events.exec may run before it is killed (its events are sent again next time).",
+    ),
+    (
+        "retention.flows",
+        "How long finished flows are kept (7d, 12h, 30m).",
+    ),
+    (
+        "retention.events",
+        "How long events are kept once every sink has them.",
+    ),
+];
+
+/// The [`REFERENCE`] entry a dotted key (`backend[0].path`,
+/// `policy.retry_in_place.transient`) falls under.
+pub fn reference_of(key: &str) -> Option<&'static str> {
+    let mut general = String::new();
+    let mut rest = key;
+    while let Some(open) = rest.find('[') {
+        general.push_str(&rest[..open]);
+        general.push_str("[]");
+        rest = rest[open..].split_once(']').map(|(_, r)| r).unwrap_or("");
+    }
+    general.push_str(rest);
+    REFERENCE
+        .iter()
+        .filter(|(k, _)| general == *k || general.starts_with(&format!("{k}.")))
+        .map(|(_, d)| *d)
+        .next()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1032,5 +1197,49 @@ extra_specs = { "capabilities:tier" = "ssd" }
             err.contains("line 4: `thin` must be true or false"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn the_reference_names_every_setting() {
+        let mut cfg = Config::builtin();
+        cfg.fill_defaults(Path::new("/state"));
+        let full = parse(
+            "[scheduler]\ndefault_availability_zone = \"z\"\n[events]\njsonl = \"/tmp/e\"\nexec = \"cat\"\n\
+             [[backend]]\nname = \"l\"\ndriver = \"lvm\"\nvolume_group = \"vg\"\nthin_pool = \"p\"\ncapacity_gb = 1\nwipe = \"zero\"\n\
+             [[volume_type]]\nname = \"t\"\nextra_specs = { a = \"b\" }\n",
+        )
+        .unwrap();
+        fn keys(prefix: &str, v: &serde_json::Value, out: &mut Vec<String>) {
+            match v {
+                serde_json::Value::Object(m) if !m.is_empty() => {
+                    for (k, v) in m {
+                        keys(
+                            &if prefix.is_empty() {
+                                k.clone()
+                            } else {
+                                format!("{prefix}.{k}")
+                            },
+                            v,
+                            out,
+                        )
+                    }
+                }
+                serde_json::Value::Array(a) if a.iter().all(|e| e.is_object()) && !a.is_empty() => {
+                    for (i, v) in a.iter().enumerate() {
+                        keys(&format!("{prefix}[{i}]"), v, out)
+                    }
+                }
+                _ => out.push(prefix.to_string()),
+            }
+        }
+        let mut all = Vec::new();
+        keys("", &serde_json::to_value(&cfg).unwrap(), &mut all);
+        keys("", &serde_json::to_value(&full).unwrap(), &mut all);
+        for key in all.iter().filter(|k| *k != "volume_type") {
+            assert!(
+                reference_of(key).is_some(),
+                "config::REFERENCE does not explain `{key}`"
+            );
+        }
     }
 }

@@ -16,7 +16,7 @@ use crate::store::volumes;
 pub enum BackendCommand {
     /// List backends: capacity, allocated, free, capabilities (read fresh,
     /// refreshing the figures cached for the scheduler)
-    #[command(alias = "ls")]
+    #[command(visible_alias = "ls")]
     List,
 }
 

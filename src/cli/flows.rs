@@ -15,7 +15,7 @@ use crate::recovery::FlowInfo;
 #[derive(Subcommand, Debug)]
 pub enum FlowCommand {
     /// List unfinished flows (and whether their process is alive)
-    #[command(alias = "ls")]
+    #[command(visible_alias = "ls")]
     List {
         /// Finished flows too
         #[arg(long)]
@@ -42,7 +42,8 @@ pub struct ResumeArgs {
     /// The flow to resume
     #[arg(required_unless_present = "all", conflicts_with = "all")]
     flow: Option<String>,
-    /// Every orphaned flow and queued request
+    /// Every orphaned flow and queued request (a cast: the message one
+    /// flow leaves for the next, such as api's request to the scheduler)
     #[arg(long)]
     all: bool,
 }
@@ -53,7 +54,8 @@ pub struct RollbackArgs {
     /// A flow id, or a volume (id or name): every stopped flow of it
     #[arg(required_unless_present = "all", conflicts_with = "all")]
     key: Option<String>,
-    /// Every orphaned flow and queued request
+    /// Every orphaned flow and queued request (a cast: the message one
+    /// flow leaves for the next, such as api's request to the scheduler)
     #[arg(long)]
     all: bool,
 }

@@ -46,7 +46,7 @@ pub enum ImageCommand {
         format: String,
     },
     /// List images
-    #[command(alias = "ls")]
+    #[command(visible_alias = "ls")]
     List,
     /// Show one image and where it is cached
     Show {
@@ -54,7 +54,7 @@ pub enum ImageCommand {
         image: String,
     },
     /// Delete an image and its cache entries
-    #[command(alias = "rm")]
+    #[command(visible_alias = "rm")]
     Delete {
         /// Image name or id
         image: String,

@@ -4,6 +4,7 @@
 mod backend;
 mod config;
 pub mod console;
+pub mod docs;
 mod events;
 mod flows;
 mod image;
@@ -39,8 +40,9 @@ pub struct Cli {
     command: Command,
 }
 
-/// Options every command takes.
+/// Options every command takes (shown after a command's own).
 #[derive(Args, Debug, Clone)]
+#[command(next_help_heading = "Global options")]
 pub struct Global {
     /// State directory (store, default backend) [default: /var/lib/volctl
     /// for root, else $XDG_DATA_HOME/volctl]
@@ -75,12 +77,12 @@ enum Command {
     /// Create a volume
     Create(volume::CreateArgs),
     /// List volumes
-    #[command(alias = "ls")]
+    #[command(visible_alias = "ls")]
     List(volume::ListArgs),
     /// Show one volume
     Show(volume::ShowArgs),
     /// Delete volumes (attached ones only with --force)
-    #[command(alias = "rm")]
+    #[command(visible_alias = "rm")]
     Delete(volume::DeleteArgs),
     /// Grow a volume (attached or not) to a new size
     Extend(volume::ExtendArgs),
@@ -203,9 +205,10 @@ impl Ctx {
     }
 }
 
-/// The clap command, for generating man pages and completions.
+/// The clap command, with every command's examples in its help: what
+/// parses the arguments, and what man pages and completions come from.
 pub fn command() -> clap::Command {
-    Cli::command()
+    docs::with_examples(Cli::command(), "")
 }
 
 fn run(cli: &Cli) -> Result<()> {
@@ -328,7 +331,11 @@ pub fn main() -> i32 {
     // Everything volctl creates (database, locks, objects, directories) is
     // the invoking user's alone, whatever umask it was started with.
     nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o077));
-    let cli = match Cli::try_parse() {
+    use clap::FromArgMatches;
+    let cli = match command()
+        .try_get_matches()
+        .and_then(|m| Cli::from_arg_matches(&m))
+    {
         Ok(cli) => cli,
         Err(e) => return usage_error(&e),
     };

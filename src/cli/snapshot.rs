@@ -23,7 +23,7 @@ pub enum SnapshotCommand {
         force: bool,
     },
     /// List snapshots
-    #[command(alias = "ls")]
+    #[command(visible_alias = "ls")]
     List {
         /// Only those of this volume
         #[arg(long)]
@@ -46,7 +46,7 @@ pub enum SnapshotCommand {
         force: bool,
     },
     /// Delete snapshots
-    #[command(alias = "rm")]
+    #[command(visible_alias = "rm")]
     Delete {
         /// Snapshot ids, id prefixes or names
         #[arg(required = true)]

@@ -11,20 +11,23 @@ use crate::store::types::{self, VolumeType};
 
 #[derive(Subcommand, Debug)]
 pub enum TypeCommand {
-    /// Create a volume type
+    /// Create a volume type: a named set of extra specs, the requirements
+    /// a backend must meet to hold the type's volumes
     Create {
         /// Name
         name: String,
-        /// Extra spec matched against backend capabilities, e.g.
-        /// `capabilities:tier=ssd` or `volume_backend_name=fast`
+        /// An extra spec (repeatable): a requirement KEY=VALUE that a
+        /// backend's capability must meet, e.g. `capabilities:tier=ssd` or
+        /// `volume_backend_name=fast` (a value may compare: `<= 100`,
+        /// `<in> a b`); or one of volctl's own settings, `volctl:wipe=zero`
         #[arg(long = "spec", value_name = "KEY=VALUE")]
         specs: Vec<String>,
     },
     /// List volume types
-    #[command(alias = "ls")]
+    #[command(visible_alias = "ls")]
     List,
     /// Delete a volume type no volume uses
-    #[command(alias = "rm")]
+    #[command(visible_alias = "rm")]
     Delete {
         /// Name or id
         name: String,

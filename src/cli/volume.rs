@@ -28,7 +28,9 @@ pub struct CreateArgs {
     /// Volume type (name or id)
     #[arg(long = "type", short = 't', value_name = "TYPE")]
     volume_type: Option<String>,
-    /// Availability zone
+    /// Availability zone: a named group of backends (each backend says
+    /// which it is in; the default is `nova`, as in OpenStack); the volume
+    /// goes to a backend in this one [default: any]
     #[arg(long, short = 'z')]
     zone: Option<String>,
     /// Make it from an image in the catalog (name or id)
@@ -89,7 +91,8 @@ pub struct ListArgs {
 /// Which volumes (`list`, `delete`): every filter given must match.
 #[derive(Args, Debug, Default)]
 pub struct FilterArgs {
-    /// In this status (available, in-use, error, ...)
+    /// In this status (available, in-use, error, downloading — being
+    /// filled from an image —, ...)
     #[arg(long)]
     status: Option<crate::store::volumes::VolumeStatus>,
     /// Named so: a glob (* any run, ? one character)
