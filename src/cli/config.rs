@@ -144,10 +144,7 @@ fn show(global: &Global, state_dir: &Path) -> Result<()> {
             Setting { key, value, origin }
         })
         .collect::<Vec<_>>();
-    let config_origin = match global_origin("--config", "VOLCTL_CONFIG") {
-        Origin::Default => Origin::Default,
-        o => o,
-    };
+    let config_origin = global_origin("--config", "VOLCTL_CONFIG");
     let shown = Shown {
         state_dir: Setting {
             key: "state_dir".into(),

@@ -2,6 +2,7 @@
 //! and the console listener.
 
 mod backend;
+pub mod complete;
 mod config;
 pub mod console;
 pub mod docs;
@@ -142,6 +143,14 @@ enum Command {
     /// from; check a file before using it
     #[command(subcommand)]
     Config(config::ConfigCommand),
+    /// What a word of a command line can become, for the shell completion
+    /// scripts
+    #[command(name = "__complete", hide = true)]
+    Complete {
+        /// The words after `volctl`, the last one being completed
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0..)]
+        words: Vec<String>,
+    },
 }
 
 /// What a command runs with.
@@ -216,6 +225,13 @@ fn run(cli: &Cli) -> Result<()> {
     if let Command::Config(c) = &cli.command {
         return config::run(&cli.global, c);
     }
+    // The store is only read, and never made.
+    if let Command::Complete { words } = &cli.command {
+        for c in complete::candidates(&command(), words) {
+            output::line(&c);
+        }
+        return Ok(());
+    }
     let ctx = Ctx::open(&cli.global)?;
     let result = dispatch(&ctx, cli);
     // Deliver this command's events (and any left by others) to the sinks;
@@ -260,6 +276,7 @@ fn dispatch(ctx: &Ctx, cli: &Cli) -> Result<()> {
         Command::Quota(c) => quota::run(ctx, c),
         Command::Backend(c) => backend::run(ctx, c),
         Command::Config(c) => config::run(&ctx.global, c),
+        Command::Complete { .. } => Ok(()),
     }
 }
 

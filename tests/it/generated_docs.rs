@@ -6,8 +6,6 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
 
-use clap_complete::Shell;
-
 /// Escapes text for roff.
 fn roff(text: &str) -> String {
     text.replace('\\', "\\e")
@@ -182,13 +180,12 @@ fn generated() -> BTreeMap<String, Vec<u8>> {
     pages(&cmd, "", None, &mut files);
     files.insert("man/volctl.toml.5".to_string(), config_page());
     for (shell, name) in [
-        (Shell::Bash, "volctl.bash"),
-        (Shell::Zsh, "_volctl"),
-        (Shell::Fish, "volctl.fish"),
+        ("bash", "volctl.bash"),
+        ("zsh", "_volctl"),
+        ("fish", "volctl.fish"),
     ] {
-        let mut buf = Vec::new();
-        clap_complete::generate(shell, &mut volctl::cli::command(), "volctl", &mut buf);
-        files.insert(format!("completions/{name}"), buf);
+        let script = volctl::cli::complete::script(shell).unwrap();
+        files.insert(format!("completions/{name}"), script.as_bytes().to_vec());
     }
     files
 }

@@ -6,6 +6,7 @@ mod cli_support;
 mod support;
 
 mod cli_attach;
+mod cli_complete;
 mod cli_concurrency;
 mod cli_config;
 mod cli_create;
