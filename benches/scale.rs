@@ -21,6 +21,9 @@ use support::{median, run};
 
 const BIN: &str = env!("CARGO_BIN_EXE_volctl");
 
+/// Volumes named so far (names are unique per project).
+static NAMED: AtomicUsize = AtomicUsize::new(0);
+
 struct Store {
     state: PathBuf,
     config: PathBuf,
@@ -43,11 +46,13 @@ fn fill(s: &Store, n: usize) {
     std::thread::scope(|scope| {
         for _ in 0..8 {
             scope.spawn(|| {
+                // Named, so completing a name has names to find.
                 while left
                     .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |l| l.checked_sub(1))
                     .is_ok()
                 {
-                    s.volctl(&["create", "--size", "1M", "-q"]);
+                    let name = format!("vol-{}", NAMED.fetch_add(1, Ordering::SeqCst));
+                    s.volctl(&["create", "--size", "1M", "-q", "--name", &name]);
                 }
             });
         }
@@ -69,13 +74,20 @@ fn measure(s: &Store, live: usize) -> String {
     let show = median((0..5).map(|_| s.volctl(&["show", &id, "-q"]).0).collect());
     let list = median((0..3).map(|_| s.volctl(&["list", "--json"]).0).collect());
     let check = median((0..3).map(|_| s.volctl(&["check", "-q"]).0).collect());
+    // What TAB after `volctl show vol-` costs (bash's script runs this).
+    let complete = median(
+        (0..9)
+            .map(|_| s.volctl(&["__complete", "--", "show", "vol-"]).0)
+            .collect(),
+    );
     format!(
         "{{\"live\": {live}, \"create_ms\": {}, \"show_ms\": {}, \"list_json_ms\": {}, \
-         \"check_ms\": {}, \"db_mb\": {:.1}, \"wal_mb\": {:.1}}}",
+         \"check_ms\": {}, \"complete_ms\": {}, \"db_mb\": {:.1}, \"wal_mb\": {:.1}}}",
         ms(create),
         ms(show),
         ms(list),
         ms(check),
+        ms(complete),
         s.file_mb("volctl.db"),
         s.file_mb("volctl.db-wal")
     )

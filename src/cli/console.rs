@@ -29,7 +29,53 @@ pub enum Detail {
 /// The bars of this process, drawn together; notes print above them.
 fn drawn() -> &'static MultiProgress {
     static BARS: OnceLock<MultiProgress> = OnceLock::new();
-    BARS.get_or_init(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr()))
+    BARS.get_or_init(|| {
+        MultiProgress::with_draw_target(ProgressDrawTarget::term_like_with_hz(
+            Box::new(Margin(console::Term::stderr())),
+            20,
+        ))
+    })
+}
+
+/// stderr's terminal, said to be two columns narrower than it is. indicatif
+/// pads every bar line to the terminal's width; the `^C` a Ctrl-C echoes
+/// after a full-width line wraps onto a line of its own, and indicatif,
+/// counting one line fewer, would then leave the bar on screen when it
+/// clears it.
+#[derive(Debug)]
+struct Margin(console::Term);
+
+impl indicatif::TermLike for Margin {
+    fn width(&self) -> u16 {
+        self.0.size().1.saturating_sub(2).max(20)
+    }
+    fn height(&self) -> u16 {
+        self.0.size().0
+    }
+    fn move_cursor_up(&self, n: usize) -> std::io::Result<()> {
+        self.0.move_cursor_up(n)
+    }
+    fn move_cursor_down(&self, n: usize) -> std::io::Result<()> {
+        self.0.move_cursor_down(n)
+    }
+    fn move_cursor_right(&self, n: usize) -> std::io::Result<()> {
+        self.0.move_cursor_right(n)
+    }
+    fn move_cursor_left(&self, n: usize) -> std::io::Result<()> {
+        self.0.move_cursor_left(n)
+    }
+    fn write_line(&self, s: &str) -> std::io::Result<()> {
+        self.0.write_line(s)
+    }
+    fn write_str(&self, s: &str) -> std::io::Result<()> {
+        self.0.write_str(s)
+    }
+    fn clear_line(&self) -> std::io::Result<()> {
+        self.0.clear_line()
+    }
+    fn flush(&self) -> std::io::Result<()> {
+        self.0.flush()
+    }
 }
 
 /// Prints a line for people on stderr, above any progress bars (which are
@@ -60,6 +106,7 @@ pub fn clear_bars() {
 /// One progress bar: what it measures and when it started.
 struct Bar {
     bar: ProgressBar,
+    label: String,
     started: Instant,
     detailed: bool,
 }
@@ -207,12 +254,13 @@ impl Listener for Console {
                 (phase, Detail::Tasks) => format!("{:<12} {phase}", flow_label(e.flow_name)),
             };
             let bar = drawn().add(ProgressBar::new(e.total));
-            bar.set_style(bar_style(!e.phase.is_empty(), false));
-            bar.set_message(label);
+            bar.set_style(bar_style(&label, !e.phase.is_empty(), false));
+            bar.set_message(label.clone());
             bars.insert(
                 key.clone(),
                 Bar {
                     bar,
+                    label,
                     started: Instant::now(),
                     detailed: false,
                 },
@@ -229,7 +277,7 @@ impl Listener for Console {
             && e.done > 0
             && e.done < e.total
         {
-            b.bar.set_style(bar_style(true, true));
+            b.bar.set_style(bar_style(&b.label, true, true));
             b.detailed = true;
         }
         b.bar.set_length(e.total);
@@ -238,16 +286,29 @@ impl Listener for Console {
 }
 
 /// A bar's look: bytes or counts; with a rate and an ETA, or not yet. The
-/// bar takes what the terminal's width leaves.
-fn bar_style(bytes: bool, rate: bool) -> ProgressStyle {
+/// line fits the terminal with a margin: a line that filled it would make
+/// the `^C` a Ctrl-C echoes wrap onto a line of its own, and the bar could
+/// no longer be cleared.
+fn bar_style(label: &str, bytes: bool, rate: bool) -> ProgressStyle {
+    let columns = console::Term::stderr()
+        .size_checked()
+        .map_or(80, |(_, cols)| usize::from(cols));
+    // `[`, `]`, the figures (`1023.99 MiB/1023.99 MiB`), the rate and ETA
+    // (` 1023.99 MiB/s ETA 59m`), and the margin.
+    let rest = 4 + 23 + if rate { 22 } else { 0 } + 4;
+    let width = columns
+        .saturating_sub(style::width(label) + rest)
+        .clamp(10, 60);
     let template = match (bytes, rate) {
-        (true, true) => {
-            "{msg} [{wide_bar}] {binary_bytes}/{binary_total_bytes} {binary_bytes_per_sec} ETA {eta}"
+        (true, true) => format!(
+            "{{msg}} [{{bar:{width}}}] {{binary_bytes}}/{{binary_total_bytes}} {{binary_bytes_per_sec}} ETA {{eta}}"
+        ),
+        (true, false) => {
+            format!("{{msg}} [{{bar:{width}}}] {{binary_bytes}}/{{binary_total_bytes}}")
         }
-        (true, false) => "{msg} [{wide_bar}] {binary_bytes}/{binary_total_bytes}",
-        (false, _) => "{msg} [{wide_bar}] {pos}/{len}",
+        (false, _) => format!("{{msg}} [{{bar:{width}}}] {{pos}}/{{len}}"),
     };
-    ProgressStyle::with_template(template)
+    ProgressStyle::with_template(&template)
         .unwrap_or_else(|_| ProgressStyle::default_bar())
         .progress_chars("=> ")
 }

@@ -179,6 +179,15 @@ impl Ctx {
     fn ops(&self) -> Ops {
         let cancel = signals::cancel_token(self.global.quiet);
         let mut engine = self.svc.engine().with_cancel(cancel);
+        let detail = match self.global.verbose {
+            0 => console::Detail::Steps,
+            _ => console::Detail::Tasks,
+        };
+        if !self.global.quiet {
+            engine = engine.with_listener(Arc::new(console::Console::new(detail)));
+        }
+        // After the console: a test paused at a point sees what a person
+        // would at that moment.
         #[cfg(feature = "test-hooks")]
         {
             engine = engine.with_listener(Arc::new(crate::testhooks::Hooks));
@@ -186,11 +195,6 @@ impl Ctx {
         if self.global.quiet {
             return Ops::new(self.svc.clone(), engine);
         }
-        let detail = match self.global.verbose {
-            0 => console::Detail::Steps,
-            _ => console::Detail::Tasks,
-        };
-        engine = engine.with_listener(Arc::new(console::Console::new(detail)));
         Ops::new(self.svc.clone(), engine).with_notes(Arc::new(|n: crate::ops::Note<'_>| match n {
             crate::ops::Note::Step(text) => output::note(text),
             crate::ops::Note::Undone(words) => console::undone(words),

@@ -50,8 +50,8 @@ pub fn cancel_token(quiet: bool) -> CancelToken {
                     cancel.cancel();
                     if !quiet {
                         console::note_after_interrupt(
-                            "cancelled by you: the current task stops and what was done is undone \
-                             (Ctrl-C again to stop at once and leave it to resume)",
+                            "cancelled by you: stopping, then undoing what was done \
+                             (Ctrl-C again: stop at once, resume later)",
                         );
                     }
                 } else {

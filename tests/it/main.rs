@@ -26,6 +26,7 @@ mod cli_revert;
 mod cli_safety;
 mod cli_scripts;
 mod cli_sizes;
+mod cli_terminal;
 mod cli_wipe;
 mod flow_engine;
 mod flow_props;
