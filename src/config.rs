@@ -341,6 +341,10 @@ pub struct BackendConfig {
     /// `volctl:wipe` extra spec overrides it); see [`BackendConfig::default_wipe`].
     #[serde(default)]
     pub wipe: Option<Wipe>,
+    /// Loopback: whether volctl may make `path` when it is missing — only
+    /// inside the state directory (set when the configuration is loaded).
+    #[serde(skip)]
+    pub make_dir: bool,
 }
 
 crate::string_enum! {
@@ -544,43 +548,46 @@ impl Config {
         cfg.check(text)
             .map_err(|m| Error::invalid(format!("config {}: {m}", path.display())))?;
         cfg.fill_defaults(state_dir);
-        cfg.check_paths(text, state_dir)
+        cfg.check_paths(text)
             .map_err(|m| Error::invalid(format!("config {}: {m}", path.display())))?;
         cfg.check_shared_storage()
             .map_err(|m| Error::invalid(format!("config {}: {m}", path.display())))?;
         Ok(cfg)
     }
 
-    /// A loopback backend's directory must be one: an existing directory,
-    /// or one volctl may make because it is inside the state directory.
-    /// volctl never makes directories elsewhere (a typo would otherwise
-    /// fill the root filesystem).
-    fn check_paths(&self, text: &str, state_dir: &Path) -> std::result::Result<(), String> {
+    /// A loopback backend's path must not be anything but a directory. A
+    /// missing one is not an error here — a disk not mounted yet must not
+    /// stop every command — but volctl makes it only inside the state
+    /// directory (a typo would otherwise fill the root filesystem): the
+    /// backend cannot be used, and says why, until it exists.
+    /// [`Config::missing_paths`] lists those for `config check`.
+    fn check_paths(&self, text: &str) -> std::result::Result<(), String> {
         for b in &self.backends {
             let Some(p) = &b.path else { continue };
             let at = line_of(text, b.name.span());
-            match std::fs::metadata(p) {
-                Ok(m) if m.is_dir() => {}
-                Ok(_) => {
-                    return Err(format!(
-                        "line {at}: backend `{}`: path {} is not a directory",
-                        b.name(),
-                        p.display()
-                    ));
-                }
-                Err(_) if p.starts_with(state_dir) => {}
-                Err(e) => {
-                    return Err(format!(
-                        "line {at}: backend `{}`: path {}: {e}; volctl makes backend directories \
-                         only inside its state directory ({}): make it first",
-                        b.name(),
-                        p.display(),
-                        state_dir.display()
-                    ));
-                }
+            if let Ok(m) = std::fs::symlink_metadata(p)
+                && !m.is_dir()
+            {
+                return Err(format!(
+                    "line {at}: backend `{}`: path {} is not a directory",
+                    b.name(),
+                    p.display()
+                ));
             }
         }
         Ok(())
+    }
+
+    /// The backends whose directory is missing and that volctl will not
+    /// make (outside the state directory), each with why.
+    pub fn missing_paths(&self) -> Vec<String> {
+        self.backends
+            .iter()
+            .filter_map(|b| {
+                let p = b.path.as_ref()?;
+                (!b.make_dir && !p.exists()).then(|| missing_dir_message(b.name(), p))
+            })
+            .collect()
     }
 
     /// Two backends on the same storage would each take the other's objects
@@ -645,12 +652,14 @@ impl Config {
                 stats_cache_seconds: default_stats_cache(),
                 clear_on_delete: true,
                 wipe: None,
+                make_dir: false,
             });
         }
         for b in &mut self.backends {
             if b.driver == DriverKind::Loopback && b.path.is_none() {
                 b.path = Some(state_dir.join("backends").join(b.name.get_ref()));
             }
+            b.make_dir = b.path.as_ref().is_some_and(|p| p.starts_with(state_dir));
             // An LVM backend is thin exactly when it has a thin pool.
             if b.driver == DriverKind::Lvm {
                 b.thin = b.thin_pool.is_some();
@@ -743,6 +752,15 @@ impl Config {
         z.dedup();
         z
     }
+}
+
+/// Why a loopback backend cannot be used while its directory is missing.
+pub fn missing_dir_message(backend: &str, path: &Path) -> String {
+    format!(
+        "backend `{backend}`: directory {} does not exist; volctl makes backend directories only \
+         inside its state directory: make it, or correct `path`",
+        path.display()
+    )
 }
 
 /// The line (from 1) where `span` starts in `text`.
@@ -1122,7 +1140,7 @@ extra_specs = { "capabilities:tier" = "ssd" }
     }
 
     #[test]
-    fn a_backend_path_must_be_a_directory_that_exists_or_is_inside_the_state_dir() {
+    fn a_backend_path_must_be_a_directory_and_is_made_only_inside_the_state_dir() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("file");
         std::fs::write(&file, b"x").unwrap();
@@ -1137,15 +1155,13 @@ extra_specs = { "capabilities:tier" = "ssd" }
             err.contains("line 2: backend `b`: path") && err.contains("is not a directory"),
             "{err}"
         );
-        let err = parse(&cfg(Path::new("/nonexistent/dir/x")))
-            .unwrap_err()
-            .message;
-        assert!(
-            err.contains("No such file or directory") && err.contains("make it first"),
-            "{err}"
-        );
-        parse(&cfg(dir.path())).unwrap();
-        parse(&cfg(Path::new("/state/backends/new"))).unwrap();
+        let missing = parse(&cfg(Path::new("/nonexistent/dir/x"))).unwrap();
+        assert!(!missing.backends[0].make_dir);
+        assert_eq!(missing.missing_paths().len(), 1);
+        assert!(missing.missing_paths()[0].contains("does not exist"));
+        assert!(parse(&cfg(dir.path())).unwrap().missing_paths().is_empty());
+        let inside = parse(&cfg(Path::new("/state/backends/new"))).unwrap();
+        assert!(inside.backends[0].make_dir && inside.missing_paths().is_empty());
     }
 
     #[test]

@@ -303,6 +303,14 @@ impl<'a> Quota<'a> {
         Ok(())
     }
 
+    /// Removes `project`'s own limit on `resource` (the default applies
+    /// again); removing one that is not set is not an error.
+    pub fn unset_limit(&self, conn: &Connection, project: &str, resource: &str) -> Result<()> {
+        conn.prepare_cached("DELETE FROM quotas WHERE project = ?1 AND resource = ?2")?
+            .execute(params![project, resource])?;
+        Ok(())
+    }
+
     fn usage_of(conn: &Connection, project: &str, resource: &str) -> Result<(i64, i64)> {
         Ok(conn
             .prepare_cached(

@@ -148,7 +148,21 @@ impl Loopback {
         Error::backend_io(format!("backend `{}`: {what}", self.cfg.name()), e)
     }
 
+    /// A missing directory outside the state directory is not made (see
+    /// [`crate::config::BackendConfig::make_dir`]): the backend cannot be
+    /// used until someone makes it (or mounts what holds it).
+    fn missing(&self) -> Result<()> {
+        if !self.cfg.make_dir && !self.dir.exists() {
+            return Err(Error::new(
+                ErrorKind::Backend,
+                crate::config::missing_dir_message(self.cfg.name(), &self.dir),
+            ));
+        }
+        Ok(())
+    }
+
     fn ensure_dir(&self) -> Result<()> {
+        self.missing()?;
         // Volumes are created in it as root: a directory someone else can
         // write is refused (they could plant or swap objects).
         // A backend whose directory cannot be used is a backend fault: the
@@ -276,6 +290,7 @@ impl Driver for Loopback {
     }
 
     fn stats(&self) -> Result<Stats> {
+        self.missing()?;
         let at = existing_ancestor(&self.dir);
         let vfs = nix::sys::statvfs::statvfs(at)
             .map_err(|e| self.io_err(&format!("statvfs {}", at.display()), &io::Error::from(e)))?;

@@ -93,6 +93,14 @@ pub fn run(global: &Global, cmd: &ConfigCommand) -> Result<()> {
 
 fn check(global: &Global, state_dir: &Path, file: &Path) -> Result<()> {
     let cfg = Config::load(Some(file), state_dir)?;
+    // Loading accepts a missing backend directory (the backend is unusable
+    // until it exists); a file being checked should not have one.
+    if let Some(missing) = cfg.missing_paths().first() {
+        return Err(crate::error::Error::invalid(format!(
+            "config {}: {missing}",
+            file.display()
+        )));
+    }
     #[derive(Serialize)]
     struct Checked<'a> {
         file: &'a Path,

@@ -1,4 +1,4 @@
-//! `volctl quota show|set`.
+//! `volctl quota show|set|unset`.
 
 use clap::{Args, Subcommand};
 
@@ -12,6 +12,13 @@ pub enum QuotaCommand {
     Show,
     /// Set limits of a project (-1: unlimited)
     Set(SetArgs),
+    /// Remove limits set for a project, so the defaults apply again (any
+    /// resource name: one an older volctl accepted can be removed)
+    Unset {
+        /// The resources (`volumes`, `gigabytes_fast`, ...)
+        #[arg(required = true, value_name = "RESOURCE")]
+        resources: Vec<String>,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -72,6 +79,16 @@ fn show(ctx: &Ctx) -> Result<()> {
 pub fn run(ctx: &Ctx, cmd: &QuotaCommand) -> Result<()> {
     match cmd {
         QuotaCommand::Show => show(ctx),
+        QuotaCommand::Unset { resources } => {
+            crate::api::check_project(&ctx.global.project)?;
+            let quota = ctx.svc.quota();
+            ctx.svc.store.db().immediate(|c| {
+                resources
+                    .iter()
+                    .try_for_each(|r| quota.unset_limit(c, &ctx.global.project, r))
+            })?;
+            show(ctx)
+        }
         QuotaCommand::Set(a) => {
             let mut limits: Vec<(String, i64)> = [
                 ("volumes", a.volumes),

@@ -72,7 +72,7 @@ fn config_check_validates_a_file_without_touching_the_store() {
 }
 
 #[test]
-fn a_backend_path_outside_the_state_dir_must_exist_and_be_a_directory() {
+fn a_backend_path_outside_the_state_dir_is_never_made_and_never_a_file() {
     let v = Volctl::new();
     let missing = write_config(
         &v,
@@ -81,15 +81,31 @@ fn a_backend_path_outside_the_state_dir_must_exist_and_be_a_directory() {
     let r = v.run(&[
         "--config",
         missing.to_str().unwrap(),
+        "config",
+        "check",
+        missing.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("does not exist") && r.stderr.contains("make it, or correct `path`"),
+        "{}",
+        r.stderr
+    );
+    // Loaded, the backend is there but unusable, and says why.
+    let r = v.run(&[
+        "--config",
+        missing.to_str().unwrap(),
         "create",
         "--size",
         "1M",
     ]);
-    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert_eq!(r.code, 4, "no valid backend: {}", r.stderr);
+    assert!(r.stderr.contains("does not exist"), "{}", r.stderr);
+    let r = v.run(&["--config", missing.to_str().unwrap(), "backend", "list"]);
     assert!(
-        r.stderr.contains("line 2: backend `b`: path") && r.stderr.contains("make it first"),
+        r.stdout.contains("cannot report: backend `b`: directory"),
         "{}",
-        r.stderr
+        r.stdout
     );
     assert!(
         !v.path("nonexistent").exists(),
@@ -157,6 +173,19 @@ fn an_unknown_quota_resource_is_refused_and_no_row_is_made() {
     let q = v.json(&["quota", "show"]);
     assert!(q.get("bogus").is_none() && q.get("volums").is_none(), "{q}");
     v.ok(&["type", "create", "gold"]);
-    v.ok(&["quota", "set", "--resource", "gigabytes_gold=5"]);
+    v.ok(&[
+        "quota",
+        "set",
+        "--resource",
+        "gigabytes_gold=5",
+        "--volumes",
+        "3",
+    ]);
     assert_eq!(v.json(&["quota", "show"])["gigabytes_gold"]["limit"], 5);
+    v.ok(&["quota", "unset", "volumes"]);
+    assert_eq!(
+        v.json(&["quota", "show"])["volumes"]["limit"],
+        10,
+        "the default again"
+    );
 }

@@ -314,9 +314,11 @@ fn one_doc(v: &Volctl, args: &[&str], s: &S, want_ok: bool) -> Value {
 
 /// Every leaf subcommand's path, e.g. `snapshot create`.
 fn leaves(c: &clap::Command, prefix: &str, out: &mut BTreeSet<String>) {
+    // Hidden commands (the completion helper) are for scripts of volctl's
+    // own and print no JSON.
     let subs: Vec<&clap::Command> = c
         .get_subcommands()
-        .filter(|s| s.get_name() != "help")
+        .filter(|s| s.get_name() != "help" && !s.is_hide_set())
         .collect();
     if subs.is_empty() {
         out.insert(prefix.trim().to_string());
@@ -480,6 +482,11 @@ capabilities = { tier = "ssd", iops = 5000, replicated = true }
         ]),
     );
     run("quota show", &["quota", "show"], map(usage()));
+    run(
+        "quota unset",
+        &["quota", "unset", "snapshots"],
+        map(usage()),
+    );
     run(
         "quota set",
         &["quota", "set", "--volumes", "50"],

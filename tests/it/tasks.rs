@@ -30,6 +30,17 @@ fn env(config: &str) -> Env {
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("config.toml");
     let text = config.replace("@", &dir.path().display().to_string());
+    // The backends' directories, made as an operator would (volctl makes
+    // only those inside its state directory).
+    for line in text.lines() {
+        if let Some(d) = line
+            .trim()
+            .strip_prefix("path = \"")
+            .and_then(|p| p.strip_suffix('"'))
+        {
+            std::fs::create_dir_all(d).unwrap();
+        }
+    }
     std::fs::write(&cfg, text).unwrap();
     let svc = Service::open(&dir.path().join("state"), Some(&cfg)).unwrap();
     Env { dir, svc }
@@ -576,6 +587,8 @@ fn create_volume_from_spec_makes_a_sparse_file_and_its_revert_removes_it() {
 #[test]
 fn create_volume_from_spec_fails_as_a_backend_fault_on_an_unusable_path() {
     let e = env(TWO_BACKENDS);
+    // Replaced by a file after the configuration was loaded.
+    std::fs::remove_dir(e.dir.path().join("a")).unwrap();
     std::fs::write(e.dir.path().join("a"), "not a directory").unwrap();
     let mut store = manager_request(&e, 1, "a", 1);
     for t in [

@@ -31,6 +31,9 @@ fn env() -> Env {
         dir.path().display()
     );
     std::fs::write(&cfg, text).unwrap();
+    // The backend's directory, made as an operator would (volctl makes
+    // only those inside its state directory).
+    std::fs::create_dir_all(dir.path().join("a")).unwrap();
     let svc = Service::open(&dir.path().join("state"), Some(&cfg)).unwrap();
     Env { dir, svc }
 }
