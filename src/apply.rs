@@ -341,7 +341,10 @@ impl Ops {
             return Ok(step(Action::Differs, vec![e.message]));
         }
         if !matches!(v.status, VolumeStatus::Available | VolumeStatus::InUse) {
-            return Ok(step(Action::Differs, vec![format!("it is {}", v.status)]));
+            return Ok(step(
+                Action::Differs,
+                vec![format!("it is {}", v.status.phrase())],
+            ));
         }
         let resolved = crate::api::create_volume::ExtractVolumeRequest(self.svc.clone()).extract(
             &CreateRequest {

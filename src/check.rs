@@ -330,7 +330,11 @@ fn stuck_creates(s: &StoreView, busy: &Busy, report: &mut Report) {
         {
             report.add(
                 Invariant::NoVolumeStuckCreating,
-                format!("volume {} is {} and nothing will finish it", v.id, v.status),
+                format!(
+                    "volume {} is {} and nothing will finish it",
+                    v.id,
+                    v.status.phrase()
+                ),
                 Some(Fix::FailVolume(v.id.clone())),
             );
         }
@@ -360,7 +364,11 @@ fn volume_quota_matches_status(s: &StoreView, report: &mut Report) {
         if is_ready(v.status) && !v.quota_held {
             report.add(
                 Invariant::VolumeQuotaMatchesStatus,
-                format!("volume {} is {} but holds no quota", v.id, v.status),
+                format!(
+                    "volume {} is {} but holds no quota",
+                    v.id,
+                    v.status.phrase()
+                ),
                 None,
             );
         }

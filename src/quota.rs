@@ -836,6 +836,11 @@ mod tests {
         );
         q.check_per_volume(&conn, "other", Bytes::gib(500)).unwrap();
         assert!(q.set_limit(&conn, "p", "volumes", -2).is_err());
+        assert!(
+            q.set_limit(&conn, "p", "gigabytes_gold", 3).is_err(),
+            "no such type yet: the limit would never apply"
+        );
+        crate::store::types::create(&conn, "gold", &Default::default()).unwrap();
         q.set_limit(&conn, "p", "gigabytes_gold", 3).unwrap();
         assert_eq!(q.usage(&conn, "p").unwrap()["gigabytes_gold"].limit, 3);
         assert_eq!(

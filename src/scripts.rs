@@ -198,7 +198,7 @@ impl Ops {
             v.status,
             VolumeStatus::Available | VolumeStatus::InUse | VolumeStatus::Error
         ) {
-            return Ok(Some(format!("it is {}", v.status)));
+            return Ok(Some(format!("it is {}", v.status.phrase())));
         }
         Ok(None)
     }
@@ -223,7 +223,7 @@ impl Ops {
             {
                 Poll::Done(Err(Error::conflict(format!(
                     "volume {volume_id} is {}{}: it will not become {until} by itself",
-                    v.status,
+                    v.status.phrase(),
                     v.error
                         .as_deref()
                         .map(|e| format!(" ({e})"))
@@ -356,7 +356,8 @@ impl Ops {
                 existing: true,
             }),
             other => Err(Error::conflict(format!(
-                "volume `{name}` ({id}) exists but is {other}{}: delete or rename it first",
+                "volume `{name}` ({id}) exists but is {}{}: delete or rename it first",
+                other.phrase(),
                 v.error
                     .as_deref()
                     .map(|e| format!(" ({e})"))

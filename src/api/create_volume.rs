@@ -169,7 +169,8 @@ fn resolve_source(
             if !matches!(v.status, VolumeStatus::Available | VolumeStatus::InUse) {
                 return Err(Error::conflict(format!(
                     "volume {} is {}; only an available or in-use volume can be cloned",
-                    v.id, v.status
+                    v.id,
+                    v.status.phrase()
                 )));
             }
             Source {

@@ -54,7 +54,7 @@ impl Task for AttachStart {
         if v.status != VolumeStatus::Available {
             return Err(Error::conflict(format!(
                 "volume {id} is {}; only an available volume can be attached",
-                v.status
+                v.status.phrase()
             ))
             .into());
         }
@@ -175,9 +175,11 @@ impl Task for DetachStart {
         let conn = self.0.store.db().lock();
         let v = volumes::require(&conn, &id)?;
         if v.device.is_none() || v.status != VolumeStatus::InUse {
-            return Err(
-                Error::conflict(format!("volume {id} is {}, not attached", v.status)).into(),
-            );
+            return Err(Error::conflict(format!(
+                "volume {id} is {}, not attached",
+                v.status.phrase()
+            ))
+            .into());
         }
         refuse_busy(&self.0, &v)?;
         volumes::set_status(&conn, &id, VolumeStatus::Detaching, None)?;

@@ -81,9 +81,12 @@ impl Task for ExtractVolumeRef {
             ))
         })?;
         if !matches!(v.status, VolumeStatus::Creating | VolumeStatus::Downloading) {
-            return Err(
-                Error::conflict(format!("volume {} is {}, not creating", v.id, v.status)).into(),
-            );
+            return Err(Error::conflict(format!(
+                "volume {} is {}, not being created",
+                v.id,
+                v.status.phrase()
+            ))
+            .into());
         }
         Ok(outputs().with(VOLUME, v))
     }

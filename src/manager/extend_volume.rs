@@ -102,7 +102,7 @@ impl Task for ExtendStart {
         if !matches!(v.status, VolumeStatus::Available | VolumeStatus::InUse) {
             return Err(Error::conflict(format!(
                 "volume {id} is {}; only an available or in-use volume can be extended",
-                v.status
+                v.status.phrase()
             ))
             .into());
         }

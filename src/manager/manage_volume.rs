@@ -234,7 +234,7 @@ impl Task for UnmanageStart {
         if v.status != VolumeStatus::Available || v.device.is_some() {
             return Err(Error::conflict(format!(
                 "volume {id} is {}; only an available, detached volume can be unmanaged",
-                v.status
+                v.status.phrase()
             ))
             .into());
         }

@@ -69,7 +69,7 @@ impl Task for MigrateStart {
         if v.status != VolumeStatus::Available || v.device.is_some() {
             return Err(Error::conflict(format!(
                 "volume {id} is {}; only an available, detached volume can be migrated",
-                v.status
+                v.status.phrase()
             ))
             .into());
         }

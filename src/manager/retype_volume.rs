@@ -81,7 +81,7 @@ impl Task for RetypeVolume {
         if !matches!(v.status, VolumeStatus::Available | VolumeStatus::InUse) {
             return Err(Error::conflict(format!(
                 "volume {id} is {}; only an available or in-use volume can be retyped",
-                v.status
+                v.status.phrase()
             ))
             .into());
         }

@@ -70,7 +70,8 @@ impl Task for SnapshotEntryCreate {
         if !matches!(v.status, VolumeStatus::Available | VolumeStatus::InUse) {
             return Err(Error::conflict(format!(
                 "volume {} is {}; only an available or in-use volume can be snapshotted",
-                v.id, v.status
+                v.id,
+                v.status.phrase()
             ))
             .into());
         }

@@ -47,9 +47,12 @@ impl Task for ExtractSchedulerSpec {
             ))
         })?;
         if v.status != VolumeStatus::Creating {
-            return Err(
-                Error::conflict(format!("volume {} is {}, not creating", v.id, v.status)).into(),
-            );
+            return Err(Error::conflict(format!(
+                "volume {} is {}, not being created",
+                v.id,
+                v.status.phrase()
+            ))
+            .into());
         }
         Ok(outputs().with(SCHEDULER_SPEC, spec))
     }

@@ -42,6 +42,29 @@ crate::string_enum! {
     }
 }
 
+impl VolumeStatus {
+    /// The status in a sentence (`volume X is in error`, `... is being
+    /// deleted`): one wording for every message.
+    pub fn phrase(self) -> &'static str {
+        match self {
+            VolumeStatus::Creating => "being created",
+            VolumeStatus::Downloading => "being filled from an image (downloading)",
+            VolumeStatus::Available => "available",
+            VolumeStatus::InUse => "in use",
+            VolumeStatus::Attaching => "being attached",
+            VolumeStatus::Detaching => "being detached",
+            VolumeStatus::Deleting => "being deleted",
+            VolumeStatus::Extending => "being extended",
+            VolumeStatus::Exporting => "being exported",
+            VolumeStatus::Reverting => "being reverted to a snapshot",
+            VolumeStatus::Unmanaging => "being unmanaged",
+            VolumeStatus::Migrating => "being migrated",
+            VolumeStatus::Error => "in error",
+            VolumeStatus::ErrorDeleting => "in error_deleting (a delete stopped part-way)",
+        }
+    }
+}
+
 crate::string_enum! {
     /// What a volume is made from.
     SourceKind {

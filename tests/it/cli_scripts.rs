@@ -582,7 +582,7 @@ fn a_failed_create_is_never_reported_as_existing() {
     // Again: the row in error holds the name; it is not an answer.
     let r = v.run(&["create", "--size", "5", "--name", "big", "--if-not-exists"]);
     assert_eq!(r.code, 6, "{}", r.stderr);
-    assert!(r.stderr.contains("is error"), "{}", r.stderr);
+    assert!(r.stderr.contains("is in error"), "{}", r.stderr);
     // apply likewise: a volume that cannot be made fails the apply.
     let file = v.path("f.toml");
     std::fs::write(&file, "[[volume]]\nname = \"huge\"\nsize = 9\n").unwrap();
