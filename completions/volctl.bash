@@ -3,12 +3,12 @@
 # flow names from the store). Source it, or put it in
 # /usr/share/bash-completion/completions/volctl.
 _volctl() {
-    local cur=${COMP_WORDS[COMP_CWORD]} IFS=$'\n' out
-    out=$("${COMP_WORDS[0]}" __complete -- "${COMP_WORDS[@]:1:COMP_CWORD}" 2>/dev/null) || return 0
-    if [[ $out == ":files" ]]; then
-        COMPREPLY=($(compgen -f -- "$cur"))
-    else
-        COMPREPLY=($(compgen -W "$out" -- "$cur"))
+    local cur=${COMP_WORDS[COMP_CWORD]}
+    # volctl filters by the prefix itself: its lines are taken as they are,
+    # never expanded (a volume may be named `$(...)` or `*`).
+    mapfile -t COMPREPLY < <("${COMP_WORDS[0]}" __complete -- "${COMP_WORDS[@]:1:COMP_CWORD}" 2>/dev/null)
+    if [[ ${COMPREPLY[0]-} == ":files" ]]; then
+        mapfile -t COMPREPLY < <(compgen -f -- "$cur")
     fi
 }
 complete -F _volctl volctl

@@ -116,6 +116,10 @@ fn locate<'a>(root: &'a Command, words: &[String]) -> (Vec<&'a Command>, Positio
     let done = &words[..words.len().saturating_sub(1)];
     for w in done {
         let cmd = *path.last().unwrap_or(&root);
+        // bash splits `--opt=value` at the `=` (COMP_WORDBREAKS).
+        if w == "=" && pending.is_some() {
+            continue;
+        }
         if let Some(arg) = pending.take() {
             match arg.get_id().as_str() {
                 "state_dir" => state_dir = Some(PathBuf::from(w)),
@@ -126,7 +130,13 @@ fn locate<'a>(root: &'a Command, words: &[String]) -> (Vec<&'a Command>, Positio
             continue;
         }
         if w.starts_with('-') && w.len() > 1 {
-            if w.contains('=') {
+            if let Some((opt, value)) = w.split_once('=') {
+                match find_option(&options(&path), opt).map(|a| a.get_id().as_str()) {
+                    Some("state_dir") => state_dir = Some(PathBuf::from(value)),
+                    Some("config") => config = Some(PathBuf::from(value)),
+                    Some("project") => project = Some(value.to_string()),
+                    _ => {}
+                }
                 continue;
             }
             if let Some(a) = find_option(&options(&path), w)
@@ -222,18 +232,22 @@ pub fn candidates(root: &Command, words: &[String]) -> Vec<String> {
 /// Names (and, for flows, ids) of `kind` starting with `prefix`, from the
 /// store and the configuration.
 fn names(pos: &Position<'_>, kind: Kind, prefix: &str) -> Vec<String> {
+    // As clap reads them: an empty variable is no value.
+    let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty());
     let state_dir = pos
         .state_dir
         .clone()
-        .or_else(|| std::env::var_os("VOLCTL_STATE_DIR").map(PathBuf::from))
+        .or_else(|| env("VOLCTL_STATE_DIR").map(PathBuf::from))
         .unwrap_or_else(default_state_dir);
-    let project = pos.project.clone().unwrap_or_else(|| {
-        std::env::var("VOLCTL_PROJECT").unwrap_or_else(|_| "default".to_string())
-    });
+    let project = pos
+        .project
+        .clone()
+        .or_else(|| env("VOLCTL_PROJECT").map(|p| p.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "default".to_string());
     let config_path = pos
         .config
         .clone()
-        .or_else(|| std::env::var_os("VOLCTL_CONFIG").map(PathBuf::from));
+        .or_else(|| env("VOLCTL_CONFIG").map(PathBuf::from));
     let mut out = Vec::new();
     if matches!(kind, Kind::Backend | Kind::Type)
         && let Ok(cfg) = Config::load(config_path.as_deref(), &state_dir)
@@ -258,35 +272,56 @@ fn from_store(
     prefix: &str,
 ) -> rusqlite::Result<Vec<String>> {
     let db = state_dir.join("volctl.db");
-    if !db.exists() {
+    // Trusted as every command trusts it (a directory and a database only
+    // this user or root can write; a regular file, not a symlink or a FIFO),
+    // or not read at all: completion runs as whoever presses TAB.
+    let trusted = crate::trust::check_dir_if_exists(state_dir, "state directory").is_ok()
+        && std::fs::symlink_metadata(&db).is_ok_and(|m| m.is_file())
+        && crate::trust::check_file_if_exists(&db, "database").is_ok();
+    if !trusted {
         return Ok(Vec::new());
     }
+    // Nothing is made: with no write-ahead log (no volctl running), the
+    // file is read as immutable (no -wal or -shm files created); with one,
+    // read-only through it (its -shm exists, or the open fails).
+    let wal = state_dir.join("volctl.db-wal").exists();
+    let uri = format!(
+        "file:{}{}",
+        db.display()
+            .to_string()
+            .replace('%', "%25")
+            .replace('?', "%3f")
+            .replace('#', "%23"),
+        if wal { "" } else { "?immutable=1" }
+    );
     let conn = Connection::open_with_flags(
-        &db,
-        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        uri,
+        OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI,
     )?;
     conn.busy_timeout(Duration::from_millis(200))?;
     let limit = LIMIT as i64;
     let sql = match kind {
         Kind::Volume => {
-            "SELECT name FROM volumes WHERE project = ?1 AND name >= ?2 AND name < ?2 || '~' \
+            "SELECT name FROM volumes WHERE project = ?1 AND name >= ?2 AND name < ?2 || char(1114111) \
              AND name IS NOT NULL ORDER BY name LIMIT ?3"
         }
         Kind::Snapshot => {
-            "SELECT name FROM snapshots WHERE project = ?1 AND name >= ?2 AND name < ?2 || '~' \
+            "SELECT name FROM snapshots WHERE project = ?1 AND name >= ?2 AND name < ?2 || char(1114111) \
              AND name IS NOT NULL ORDER BY name LIMIT ?3"
         }
         Kind::Image => {
-            "SELECT name FROM images WHERE ?1 = ?1 AND name >= ?2 AND name < ?2 || '~' \
+            "SELECT name FROM images WHERE ?1 = ?1 AND name >= ?2 AND name < ?2 || char(1114111) \
              ORDER BY name LIMIT ?3"
         }
         Kind::Type => {
-            "SELECT name FROM volume_types WHERE ?1 = ?1 AND name >= ?2 AND name < ?2 || '~' \
+            "SELECT name FROM volume_types WHERE ?1 = ?1 AND name >= ?2 AND name < ?2 || char(1114111) \
              ORDER BY name LIMIT ?3"
         }
         Kind::Flow => {
-            "SELECT id FROM flows INDEXED BY flows_unfinished WHERE ?1 = ?1 AND ?2 = ?2 \
-             AND state NOT IN ('success', 'reverted') ORDER BY created_at DESC LIMIT ?3"
+            "SELECT id FROM flows WHERE ?1 = ?1 AND id >= ?2 AND id < ?2 || char(1114111) \
+             ORDER BY id LIMIT ?3"
         }
         _ => return Ok(Vec::new()),
     };
@@ -313,12 +348,12 @@ const BASH: &str = r#"# bash completion for volctl: every word is asked of `volc
 # flow names from the store). Source it, or put it in
 # /usr/share/bash-completion/completions/volctl.
 _volctl() {
-    local cur=${COMP_WORDS[COMP_CWORD]} IFS=$'\n' out
-    out=$("${COMP_WORDS[0]}" __complete -- "${COMP_WORDS[@]:1:COMP_CWORD}" 2>/dev/null) || return 0
-    if [[ $out == ":files" ]]; then
-        COMPREPLY=($(compgen -f -- "$cur"))
-    else
-        COMPREPLY=($(compgen -W "$out" -- "$cur"))
+    local cur=${COMP_WORDS[COMP_CWORD]}
+    # volctl filters by the prefix itself: its lines are taken as they are,
+    # never expanded (a volume may be named `$(...)` or `*`).
+    mapfile -t COMPREPLY < <("${COMP_WORDS[0]}" __complete -- "${COMP_WORDS[@]:1:COMP_CWORD}" 2>/dev/null)
+    if [[ ${COMPREPLY[0]-} == ":files" ]]; then
+        mapfile -t COMPREPLY < <(compgen -f -- "$cur")
     fi
 }
 complete -F _volctl volctl

@@ -90,6 +90,26 @@ fn bash_completes_names_from_the_store_and_nothing_where_nothing_fits() {
 }
 
 #[test]
+fn hostile_names_are_offered_as_they_are_never_run_or_expanded() {
+    let v = Volctl::new();
+    let canary = v.path("canary");
+    let evil = format!("a$(touch${{IFS}}{})", canary.display());
+    v.ok(&["create", "--size", "1M", "--name", &evil]);
+    v.ok(&["create", "--size", "1M", "--name", "b*"]);
+    v.ok(&["create", "--size", "1M", "--name", "éa"]);
+    std::fs::write(v.path("bfile"), b"").unwrap();
+    assert_eq!(complete(&v, &["show", "a"]), [evil.clone()]);
+    assert!(!canary.exists(), "a volume's name ran a command");
+    assert_eq!(
+        complete(&v, &["show", "b"]),
+        ["b*"],
+        "not a glob over the directory"
+    );
+    assert_eq!(complete(&v, &["show", "é"]), ["éa"], "names beyond ASCII");
+    assert_eq!(complete(&v, &["--project=default", "show", "é"]), ["éa"]);
+}
+
+#[test]
 fn completion_never_makes_a_store() {
     let v = Volctl::new();
     assert_eq!(complete(&v, &["show", ""]), Vec::<String>::new());
@@ -97,4 +117,39 @@ fn completion_never_makes_a_store() {
         !v.state.exists(),
         "the state directory was made by completing"
     );
+    // Nor any file in an existing one (a -wal or -shm made as root could
+    // lock the owner out).
+    v.ok(&["create", "--size", "1M", "--name", "x"]);
+    let files = || Volctl::files(&v.state);
+    let before = files();
+    assert_eq!(complete(&v, &["show", ""]), ["x"]);
+    assert_eq!(files(), before, "completion made or removed files");
+    // As SQLite leaves it when the last connection closes cleanly: no log.
+    let conn = rusqlite::Connection::open(v.state.join("volctl.db")).unwrap();
+    conn.pragma_update(None, "journal_mode", "DELETE").unwrap();
+    drop(conn);
+    assert!(!v.state.join("volctl.db-wal").exists());
+    let before = files();
+    assert_eq!(
+        complete(&v, &["show", ""]),
+        ["x"],
+        "read without a log, as immutable"
+    );
+    assert_eq!(files(), before, "completion made a -wal or -shm");
+    // A database that is not a regular file is not read (a FIFO would hang).
+    let fifo = v.dir.path().join("fifo-state");
+    std::fs::create_dir(&fifo).unwrap();
+    nix::unistd::mkfifo(&fifo.join("volctl.db"), nix::sys::stat::Mode::S_IRUSR).unwrap();
+    let out = std::process::Command::new(bin())
+        .args([
+            "__complete",
+            "--",
+            "--state-dir",
+            fifo.to_str().unwrap(),
+            "show",
+            "",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success() && out.stdout.is_empty());
 }
