@@ -231,12 +231,16 @@ impl Default for ImageCacheConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct QuotaDefaults {
     /// Number of volumes.
+    #[serde(deserialize_with = "limit")]
     pub volumes: i64,
     /// GiB of volumes and snapshots.
+    #[serde(deserialize_with = "limit")]
     pub gigabytes: i64,
     /// Number of snapshots.
+    #[serde(deserialize_with = "limit")]
     pub snapshots: i64,
     /// Largest single volume, GiB.
+    #[serde(deserialize_with = "limit")]
     pub per_volume_gigabytes: i64,
     /// Seconds after which an uncommitted reservation expires.
     pub reservation_expire: u64,
@@ -402,30 +406,37 @@ fn default_zone() -> String {
     "nova".to_string()
 }
 
-fn at_least_one<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<u32, D::Error> {
-    let v = u32::deserialize(d)?;
-    if v == 0 {
-        return Err(serde::de::Error::custom("must be at least 1"));
-    }
-    Ok(v)
-}
-
-fn at_least_one_u64<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<u64, D::Error> {
-    let v = u64::deserialize(d)?;
-    if v == 0 {
-        return Err(serde::de::Error::custom("must be at least 1"));
-    }
-    Ok(v)
-}
-
-fn percentage<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<u32, D::Error> {
-    let v = u32::deserialize(d)?;
-    if v > 100 {
+/// An integer in `min..=max`, read wide so that any integer written gets
+/// the range in the message, not a deserializer's type name.
+fn in_range<'de, D: Deserializer<'de>>(
+    d: D,
+    min: i64,
+    max: i64,
+) -> std::result::Result<i64, D::Error> {
+    let v = i64::deserialize(d)?;
+    if !(min..=max).contains(&v) {
         return Err(serde::de::Error::custom(format!(
-            "must be between 0 and 100 (got {v})"
+            "is out of range: a whole number from {min} to {max} (got {v})"
         )));
     }
     Ok(v)
+}
+
+fn at_least_one<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<u32, D::Error> {
+    Ok(in_range(d, 1, i64::from(u32::MAX))? as u32)
+}
+
+fn at_least_one_u64<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<u64, D::Error> {
+    Ok(in_range(d, 1, i64::MAX)? as u64)
+}
+
+fn percentage<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<u32, D::Error> {
+    Ok(in_range(d, 0, 100)? as u32)
+}
+
+/// A quota limit: -1 (unlimited) or more.
+fn limit<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<i64, D::Error> {
+    in_range(d, -1, i64::MAX)
 }
 
 fn ratio<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<f64, D::Error> {
@@ -565,7 +576,9 @@ impl Config {
         for b in &self.backends {
             let Some(p) = &b.path else { continue };
             let at = line_of(text, b.name.span());
-            if let Ok(m) = std::fs::symlink_metadata(p)
+            // A symlink to a directory is a directory (its target is
+            // checked, as the state directory's is, when it is used).
+            if let Ok(m) = std::fs::metadata(p)
                 && !m.is_dir()
             {
                 return Err(format!(
@@ -699,6 +712,16 @@ impl Config {
                             p.display()
                         ));
                     }
+                    // `..` would let a path look inside the state directory
+                    // (where volctl makes missing directories) and be outside.
+                    if let Some(p) = &b.path
+                        && p.components().any(|c| c == std::path::Component::ParentDir)
+                    {
+                        return Err(format!(
+                            "line {at}: backend `{name}`: path must not contain `..` (got {})",
+                            p.display()
+                        ));
+                    }
                 }
                 DriverKind::Lvm => {
                     if b.volume_group.is_none() {
@@ -771,7 +794,8 @@ fn line_of(text: &str, span: std::ops::Range<usize>) -> usize {
 /// A TOML or type error in volctl's words: the line, the key, and what the
 /// value must be, not the deserializer's Rust type names.
 fn explain(e: &toml::de::Error, text: &str) -> String {
-    let msg = e.message().trim();
+    let msg = e.message().trim().replace(" as i128", "");
+    let msg = msg.as_str();
     let Some(span) = e.span() else {
         return msg.to_string();
     };
@@ -1070,7 +1094,7 @@ extra_specs = { "capabilities:tier" = "ssd" }
         assert!(e.message.contains("/etc/v.toml"), "{}", e.message);
         assert!(e.message.contains("line 4"), "{}", e.message);
         assert!(e.message.contains("reserved_percentage"), "{}", e.message);
-        assert!(e.message.contains("between 0 and 100"), "{}", e.message);
+        assert!(e.message.contains("from 0 to 100 (got 150)"), "{}", e.message);
 
         let e = parse("[quota]\nvolumez = 3\n").unwrap_err();
         assert!(
@@ -1105,7 +1129,7 @@ extra_specs = { "capabilities:tier" = "ssd" }
 
         let e = parse("[scheduler]\nmax_attempts = 0\n").unwrap_err();
         assert!(
-            e.message.contains("max_attempts") && e.message.contains("at least 1"),
+            e.message.contains("max_attempts") && e.message.contains("from 1 to"),
             "{}",
             e.message
         );
@@ -1189,14 +1213,38 @@ extra_specs = { "capabilities:tier" = "ssd" }
             .message;
         assert!(
             err.contains(
-                "line 2: `max_attempts` is out of range: a whole number from 0 to 4294967295"
+                "line 2: `max_attempts`: is out of range: a whole number from 1 to 4294967295 (got 99999999999)"
             ),
             "{err}"
         );
         let err = parse("[scheduler]\nmax_attempts = 99999999999999999999\n")
             .unwrap_err()
             .message;
-        assert!(err.contains("line 2: `max_attempts`"), "{err}");
+        assert!(
+            err.contains("line 2: `max_attempts`") && !err.contains("i128"),
+            "{err}"
+        );
+        for (text, want) in [
+            (
+                "[scheduler]\nmax_attempts = 0\n",
+                "from 1 to 4294967295 (got 0)",
+            ),
+            (
+                "[scheduler]\nmax_attempts = -1\n",
+                "from 1 to 4294967295 (got -1)",
+            ),
+            (
+                "[quota]\nvolumes = -7\n",
+                "`volumes`: is out of range: a whole number from -1 to",
+            ),
+            (
+                "[[backend]]\nname = \"b\"\ndriver = \"loopback\"\nreserved_percentage = -1\n",
+                "`reserved_percentage`: is out of range: a whole number from 0 to 100 (got -1)",
+            ),
+        ] {
+            let err = parse(text).unwrap_err().message;
+            assert!(err.contains(want), "{text}: {err}");
+        }
         let err =
             parse("[[backend]]\nname = \"b\"\ndriver = \"loopback\"\ncapacity_gb = \"ten\"\n")
                 .unwrap_err()

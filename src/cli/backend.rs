@@ -104,8 +104,8 @@ pub fn run(ctx: &Ctx, cmd: &BackendCommand) -> Result<()> {
                         },
                         b.volumes.to_string(),
                         match &b.error {
-                            None => style::paint(Tone::Good, "ok"),
-                            Some(e) => style::paint(
+                            None => style::paint_out(Tone::Good, "ok"),
+                            Some(e) => style::paint_out(
                                 Tone::Bad,
                                 &format!("cannot report: {}", e.lines().next().unwrap_or(e)),
                             ),

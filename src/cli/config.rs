@@ -120,7 +120,7 @@ fn check(global: &Global, state_dir: &Path, file: &Path) -> Result<()> {
         output::line(&format!(
             "{}: {} ({}, {})",
             file.display(),
-            style::paint(style::Tone::Good, "valid"),
+            style::paint_out(style::Tone::Good, "valid"),
             crate::units::count(checked.backends as u64, "backend", "backends"),
             crate::units::count(checked.volume_types as u64, "volume type", "volume types"),
         ));
@@ -208,7 +208,7 @@ fn show(global: &Global, state_dir: &Path) -> Result<()> {
         output::line(&format!(
             "{}  {}",
             style::pad(&setting, w),
-            style::paint(style::Tone::Dim, &format!("# {origin}"))
+            style::paint_out(style::Tone::Dim, &format!("# {origin}"))
         ));
     }
     Ok(())

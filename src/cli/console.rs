@@ -121,6 +121,11 @@ pub struct Console {
 /// Whether "undoing what was done" was said (once per process).
 static UNDOING_SAID: AtomicBool = AtomicBool::new(false);
 
+/// Whether anything was undone (and said) in this process.
+pub fn undid_something() -> bool {
+    UNDOING_SAID.load(Ordering::SeqCst)
+}
+
 /// Tells a person something was undone: under one heading, the first time.
 pub fn undone(words: &str) {
     if !UNDOING_SAID.swap(true, Ordering::SeqCst) {
@@ -232,7 +237,8 @@ impl Listener for Console {
     }
 
     fn progress(&self, e: &ProgressEvent<'_>) {
-        if !self.tty || e.total == 0 {
+        // A task's own count of steps (no phase) is detail, for `-v`.
+        if !self.tty || e.total == 0 || (e.phase.is_empty() && self.detail == Detail::Steps) {
             return;
         }
         let key = format!("{}/{}/{}", e.flow_id, e.atom, e.phase);
@@ -276,6 +282,7 @@ impl Listener for Console {
             && b.started.elapsed() >= Duration::from_secs(1)
             && e.done > 0
             && e.done < e.total
+            && bar_width(&b.label, true).is_some()
         {
             b.bar.set_style(bar_style(&b.label, true, true));
             b.detailed = true;
@@ -290,15 +297,7 @@ impl Listener for Console {
 /// the `^C` a Ctrl-C echoes wrap onto a line of its own, and the bar could
 /// no longer be cleared.
 fn bar_style(label: &str, bytes: bool, rate: bool) -> ProgressStyle {
-    let columns = console::Term::stderr()
-        .size_checked()
-        .map_or(80, |(_, cols)| usize::from(cols));
-    // `[`, `]`, the figures (`1023.99 MiB/1023.99 MiB`), the rate and ETA
-    // (` 1023.99 MiB/s ETA 59m`), and the margin.
-    let rest = 4 + 23 + if rate { 22 } else { 0 } + 4;
-    let width = columns
-        .saturating_sub(style::width(label) + rest)
-        .clamp(10, 60);
+    let width = bar_width(label, rate).unwrap_or(10);
     let template = match (bytes, rate) {
         (true, true) => format!(
             "{{msg}} [{{bar:{width}}}] {{binary_bytes}}/{{binary_total_bytes}} {{binary_bytes_per_sec}} ETA {{eta}}"
@@ -311,6 +310,20 @@ fn bar_style(label: &str, bytes: bool, rate: bool) -> ProgressStyle {
     ProgressStyle::with_template(&template)
         .unwrap_or_else(|_| ProgressStyle::default_bar())
         .progress_chars("=> ")
+}
+
+/// How many cells the bar itself gets on this terminal next to `label` and
+/// the figures (with the rate and ETA if `rate`); `None` if fewer than 10
+/// would be left.
+fn bar_width(label: &str, rate: bool) -> Option<usize> {
+    let columns = console::Term::stderr()
+        .size_checked()
+        .map_or(80, |(_, cols)| usize::from(cols));
+    // `[`, `]`, the figures (`1023.99 MiB/1023.99 MiB`), the rate and ETA
+    // (` 1023.99 MiB/s ETA 59m`), and the margin.
+    let rest = 4 + 23 + if rate { 22 } else { 0 } + 4;
+    let width = columns.checked_sub(style::width(label) + rest)?;
+    (width >= 10).then_some(width.min(60))
 }
 
 /// The default display: headlines, reschedules and reverts in words.

@@ -295,9 +295,14 @@ fn report(e: &Error, json: bool) -> i32 {
         output::json(&output::error_json(e));
     }
     let message = match e.kind {
-        // The user's own Ctrl-C, whatever task it stopped.
+        // The user's own Ctrl-C (or a SIGTERM), whatever task it stopped;
+        // "undone" only when something was.
+        crate::error::ErrorKind::Cancelled if console::undid_something() => format!(
+            "cancelled by {}; what was done is undone (exit {code})",
+            signals::canceller()
+        ),
         crate::error::ErrorKind::Cancelled => {
-            format!("cancelled by you; what was done is undone (exit {code})")
+            format!("cancelled by {} (exit {code})", signals::canceller())
         }
         _ => e.message.clone(),
     };
@@ -353,8 +358,11 @@ pub fn main() -> i32 {
     // the invoking user's alone, whatever umask it was started with.
     nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o077));
     use clap::FromArgMatches;
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let color = style::ColorChoice::from_args(&args);
     let cli = match command()
-        .try_get_matches()
+        .color(color.for_clap())
+        .try_get_matches_from(&args)
         .and_then(|m| Cli::from_arg_matches(&m))
     {
         Ok(cli) => cli,

@@ -14,12 +14,23 @@ use crate::backends::qemu_img;
 use crate::flow::CancelToken;
 
 static HITS: AtomicUsize = AtomicUsize::new(0);
+/// The last signal received.
+static LAST: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
 static INSTALL: Once = Once::new();
 static TOKEN: OnceLock<CancelToken> = OnceLock::new();
 
-extern "C" fn on_signal(_: libc::c_int) {
-    // Async-signal-safe: an atomic increment, nothing else.
+extern "C" fn on_signal(sig: libc::c_int) {
+    // Async-signal-safe: atomic stores, nothing else.
+    LAST.store(sig, Ordering::SeqCst);
     HITS.fetch_add(1, Ordering::SeqCst);
+}
+
+/// Who cancelled, in words: `you` for Ctrl-C, else the signal.
+pub fn canceller() -> &'static str {
+    match LAST.load(Ordering::SeqCst) {
+        libc::SIGTERM => "SIGTERM",
+        _ => "you",
+    }
 }
 
 /// Exit code of an immediate stop: the flow is left resumable.
@@ -49,10 +60,11 @@ pub fn cancel_token(quiet: bool) -> CancelToken {
                 if n == 1 {
                     cancel.cancel();
                     if !quiet {
-                        console::note_after_interrupt(
-                            "cancelled by you: stopping, then undoing what was done \
+                        console::note_after_interrupt(&format!(
+                            "cancelled by {}: stopping, then undoing what was done \
                              (Ctrl-C again: stop at once, resume later)",
-                        );
+                            canceller()
+                        ));
                     }
                 } else {
                     qemu_img::kill_running();

@@ -18,24 +18,71 @@ pub enum ColorChoice {
     Never,
 }
 
-static ON: AtomicBool = AtomicBool::new(false);
+/// Whether stderr, and stdout, are coloured.
+static ERR: AtomicBool = AtomicBool::new(false);
+static OUT: AtomicBool = AtomicBool::new(false);
 
-/// Decides once, at start, whether this process colours its output.
-pub fn init(choice: ColorChoice) {
-    let on = match choice {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-                && std::io::stderr().is_terminal()
+impl ColorChoice {
+    /// The choice the command line makes, read before clap parses it (so
+    /// that clap's own messages follow it too): the last `--color WHEN` or
+    /// `--color=WHEN`, else `auto`.
+    pub fn from_args(args: &[std::ffi::OsString]) -> ColorChoice {
+        let mut choice = ColorChoice::Auto;
+        let mut next_is_value = false;
+        for a in args.iter().filter_map(|a| a.to_str()) {
+            let value = match a.strip_prefix("--color=") {
+                Some(v) => Some(v),
+                None if next_is_value => Some(a),
+                None => None,
+            };
+            next_is_value = a == "--color";
+            if let Some(v) = value.and_then(|v| ColorChoice::from_str(v, true).ok()) {
+                choice = v;
+            }
         }
-    };
-    ON.store(on, Ordering::Relaxed);
+        choice
+    }
+
+    /// Whether a stream that `is_terminal` is coloured.
+    fn colours(self, is_terminal: bool) -> bool {
+        match self {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && is_terminal
+            }
+        }
+    }
+
+    /// The same choice for clap's own messages.
+    pub fn for_clap(self) -> clap::ColorChoice {
+        match self {
+            ColorChoice::Always => clap::ColorChoice::Always,
+            ColorChoice::Never => clap::ColorChoice::Never,
+            ColorChoice::Auto if self.colours(std::io::stderr().is_terminal()) => {
+                clap::ColorChoice::Auto
+            }
+            ColorChoice::Auto => clap::ColorChoice::Never,
+        }
+    }
 }
 
-/// Whether output is coloured.
+/// Decides once, at start, whether this process colours what it writes to
+/// stderr and to stdout (each: a terminal, unless `NO_COLOR`).
+pub fn init(choice: ColorChoice) {
+    ERR.store(
+        choice.colours(std::io::stderr().is_terminal()),
+        Ordering::Relaxed,
+    );
+    OUT.store(
+        choice.colours(std::io::stdout().is_terminal()),
+        Ordering::Relaxed,
+    );
+}
+
+/// Whether stderr is coloured.
 pub fn enabled() -> bool {
-    ON.load(Ordering::Relaxed)
+    ERR.load(Ordering::Relaxed)
 }
 
 /// What a piece of text means, which decides its colour.
@@ -51,9 +98,19 @@ pub enum Tone {
     Dim,
 }
 
-/// `text` in the colour of `tone`, when colour is on.
+/// `text` in the colour of `tone`, for stderr, when it is coloured.
 pub fn paint(tone: Tone, text: &str) -> String {
-    if !enabled() || text.is_empty() {
+    paint_if(enabled(), tone, text)
+}
+
+/// `text` in the colour of `tone`, for stdout (results, tables), when it is
+/// coloured: a pipe gets plain text.
+pub fn paint_out(tone: Tone, text: &str) -> String {
+    paint_if(OUT.load(Ordering::Relaxed), tone, text)
+}
+
+fn paint_if(on: bool, tone: Tone, text: &str) -> String {
+    if !on || text.is_empty() {
         return text.to_string();
     }
     let code = match tone {
@@ -77,10 +134,10 @@ pub fn tone_of_state(state: &str) -> Option<Tone> {
     }
 }
 
-/// A state word, coloured by [`tone_of_state`].
+/// A state word, coloured by [`tone_of_state`], for stdout.
 pub fn state(word: &str) -> String {
     match tone_of_state(word) {
-        Some(t) => paint(t, word),
+        Some(t) => paint_out(t, word),
         None => word.to_string(),
     }
 }
