@@ -1094,7 +1094,11 @@ extra_specs = { "capabilities:tier" = "ssd" }
         assert!(e.message.contains("/etc/v.toml"), "{}", e.message);
         assert!(e.message.contains("line 4"), "{}", e.message);
         assert!(e.message.contains("reserved_percentage"), "{}", e.message);
-        assert!(e.message.contains("from 0 to 100 (got 150)"), "{}", e.message);
+        assert!(
+            e.message.contains("from 0 to 100 (got 150)"),
+            "{}",
+            e.message
+        );
 
         let e = parse("[quota]\nvolumez = 3\n").unwrap_err();
         assert!(

@@ -201,7 +201,13 @@ fn show(global: &Global, state_dir: &Path) -> Result<()> {
     let rows: Vec<(String, String)> = shown
         .settings
         .iter()
-        .map(|s| (format!("{} = {}", s.key, s.value), s.origin.to_string()))
+        .map(|s| {
+            let value = match &s.value {
+                Value::Null => "(unset)".to_string(),
+                v => v.to_string(),
+            };
+            (format!("{} = {value}", s.key), s.origin.to_string())
+        })
         .collect();
     let w = rows.iter().map(|(l, _)| style::width(l)).max().unwrap_or(0);
     for (setting, origin) in rows {
@@ -231,7 +237,8 @@ fn dotted(prefix: &str, key: &str) -> String {
 }
 
 /// Every leaf of `v` by its dotted key (`scheduler.max_attempts`,
-/// `backend[0].path`); a list of scalars and an empty table are leaves.
+/// `backend[0].path`); a list of scalars, an empty table and an unset
+/// setting (null) are leaves.
 fn leaves(prefix: &str, v: &Value, out: &mut Vec<(String, Value)>) {
     match v {
         Value::Object(m) if !m.is_empty() => {
@@ -244,7 +251,6 @@ fn leaves(prefix: &str, v: &Value, out: &mut Vec<(String, Value)>) {
                 leaves(&format!("{prefix}[{i}]"), v, out);
             }
         }
-        Value::Null => {}
         v => out.push((prefix.to_string(), v.clone())),
     }
 }

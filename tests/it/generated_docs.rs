@@ -134,9 +134,13 @@ fn config_page() -> Vec<u8> {
     let items: Vec<(String, String)> = volctl::config::REFERENCE
         .iter()
         .map(|(key, text)| {
-            let term = match defaults.get(*key) {
-                Some(d) => format!("{key} (default {d})"),
-                None => key.to_string(),
+            // A backend's name and driver are required, and its path
+            // follows its name: the built-in backend's are no defaults.
+            let term = match (*key, defaults.get(*key)) {
+                ("backend[].name" | "backend[].driver", _) => format!("{key} (required)"),
+                ("backend[].path", _) => format!("{key} (default <state-dir>/backends/<name>)"),
+                (_, Some(d)) => format!("{key} (default {d})"),
+                (_, None) => key.to_string(),
             };
             (term, text.to_string())
         })
