@@ -104,6 +104,121 @@ pub const EXAMPLES: &[Example] = &[
         does: "the project's limits: 50 volumes, 500 GiB",
     },
     Example {
+        command: "show",
+        run: "volctl show scratch --json",
+        does: "one volume, by name, id or an id prefix of 8 or more",
+    },
+    Example {
+        command: "rename",
+        run: "volctl rename scratch build-cache",
+        does: "give scratch a new name (names are unique per project)",
+    },
+    Example {
+        command: "label",
+        run: "volctl label scratch keep=yes stale-",
+        does: "set the label keep=yes and remove the label stale",
+    },
+    Example {
+        command: "gc",
+        run: "volctl gc --dry-run",
+        does: "list the volumes whose --ttl has passed, without deleting them",
+    },
+    Example {
+        command: "wait",
+        run: "volctl wait ci-42 --for available --timeout 60s",
+        does: "block until ci-42 is available (exit 8 after 60 s)",
+    },
+    Example {
+        command: "export",
+        run: "volctl export scratch disk.qcow2 --format qcow2 --compress",
+        does: "write scratch to a compressed qcow2 file (never over an existing file without --force)",
+    },
+    Example {
+        command: "migrate",
+        run: "volctl migrate scratch --backend lvm-thin",
+        does: "copy scratch to another backend, verify it, switch to it; same id",
+    },
+    Example {
+        command: "retype",
+        run: "volctl retype scratch --type fast --migrate",
+        does: "give scratch the type fast, moving it if its backend cannot hold that type",
+    },
+    Example {
+        command: "manage",
+        run: "volctl manage old.img --backend default",
+        does: "take a raw file already in the backend's directory in as a volume",
+    },
+    Example {
+        command: "unmanage",
+        run: "volctl unmanage old",
+        does: "forget the volume, keep its data (renamed unmanaged-<id>)",
+    },
+    Example {
+        command: "detach",
+        run: "volctl detach scratch",
+        does: "release its loop device (nothing may have it open)",
+    },
+    Example {
+        command: "snapshot list",
+        run: "volctl snapshot list --volume scratch",
+        does: "the snapshots of one volume",
+    },
+    Example {
+        command: "snapshot delete",
+        run: "volctl snapshot delete before-upgrade",
+        does: "delete a snapshot (its quota is returned)",
+    },
+    Example {
+        command: "image create",
+        run: "volctl image create --name golden --from-volume scratch --format qcow2",
+        does: "make an image in the catalog from a volume",
+    },
+    Example {
+        command: "image list",
+        run: "volctl image list",
+        does: "the catalog: each image's format, sizes and status",
+    },
+    Example {
+        command: "events",
+        run: "volctl events --follow --volume scratch",
+        does: "what happens to scratch, as it happens (--json: one event per line)",
+    },
+    Example {
+        command: "flow show",
+        run: "volctl flow show scratch",
+        does: "every flow of scratch: each task's state, tries, time and result",
+    },
+    Example {
+        command: "flow prune",
+        run: "volctl flow prune --older-than 1d",
+        does: "forget finished flows older than a day (every command forgets a few)",
+    },
+    Example {
+        command: "rollback",
+        run: "volctl rollback scratch",
+        does: "undo the stopped flows of scratch, from where they stopped",
+    },
+    Example {
+        command: "quota show",
+        run: "volctl quota show --project ci",
+        does: "limits, usage and reservations of the project ci",
+    },
+    Example {
+        command: "quota unset",
+        run: "volctl quota unset volumes gigabytes",
+        does: "back to the configured defaults for those two",
+    },
+    Example {
+        command: "backend list",
+        run: "volctl backend list",
+        does: "capacity, allocated and free space, provisioning and status of each backend",
+    },
+    Example {
+        command: "type list",
+        run: "volctl type list --json",
+        does: "every volume type with its extra specs",
+    },
+    Example {
         command: "config show",
         run: "volctl config show",
         does: "every setting in effect, with the file line, variable or default it came from",
