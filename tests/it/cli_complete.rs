@@ -98,7 +98,7 @@ fn hostile_names_are_offered_as_they_are_never_run_or_expanded() {
     v.ok(&["create", "--size", "1M", "--name", "b*"]);
     v.ok(&["create", "--size", "1M", "--name", "éa"]);
     std::fs::write(v.path("bfile"), b"").unwrap();
-    assert_eq!(complete(&v, &["show", "a"]), [evil.clone()]);
+    assert_eq!(complete(&v, &["show", "a"]), [evil]);
     assert!(!canary.exists(), "a volume's name ran a command");
     assert_eq!(
         complete(&v, &["show", "b"]),
