@@ -145,17 +145,21 @@ impl Console {
     }
 
     fn finish_bars_of(&self, flow_id: &str, atom: &str) {
-        let prefix = format!("{flow_id}/{atom}/");
-        let mut bars = self.bars.lock();
-        bars.retain(|key, b| {
-            let mine = key.starts_with(&prefix);
-            if mine {
-                b.bar.finish_and_clear();
-                bars_remove(&b.bar);
-            }
-            !mine
-        });
+        finish_bars(&mut self.bars.lock(), flow_id, atom);
     }
+}
+
+/// Clears and forgets the bars of one task (all its phases).
+fn finish_bars(bars: &mut HashMap<String, Bar>, flow_id: &str, atom: &str) {
+    let prefix = format!("{flow_id}/{atom}/");
+    bars.retain(|key, b| {
+        let mine = key.starts_with(&prefix);
+        if mine {
+            b.bar.finish_and_clear();
+            bars_remove(&b.bar);
+        }
+        !mine
+    });
 }
 
 fn bars_remove(bar: &ProgressBar) {
@@ -245,15 +249,7 @@ impl Listener for Console {
         let mut bars = self.bars.lock();
         if !bars.contains_key(&key) {
             // A new phase of the same task ends the one before.
-            let prefix = format!("{}/{}/", e.flow_id, e.atom);
-            bars.retain(|k, b| {
-                let old = k.starts_with(&prefix);
-                if old {
-                    b.bar.finish_and_clear();
-                    bars_remove(&b.bar);
-                }
-                !old
-            });
+            finish_bars(&mut bars, e.flow_id, e.atom);
             let label = match (e.phase, self.detail) {
                 ("", _) => e.atom.to_string(),
                 (phase, Detail::Steps) => phase.to_string(),

@@ -133,16 +133,14 @@ fn bar_lines(screen: &str) -> Vec<&str> {
         .collect()
 }
 
-#[test]
-fn a_create_from_an_image_shows_its_steps_and_a_labelled_bar_then_clears_it() {
-    if !need_root("a_create_from_an_image_shows_its_steps_and_a_labelled_bar_then_clears_it") {
-        return;
-    }
-    let v = Volctl::new();
-    image(&v);
+/// A create from a 256 MiB image, started in a pane, that pauses at its
+/// first progress report (after the console drew it) until `pause` is
+/// removed.
+fn paused_create(v: &Volctl, args: &str) -> (Pane, PathBuf) {
+    image(v);
     let pause = v.path("pause");
     let pane = Pane::start(
-        &v,
+        v,
         &[
             (
                 "VOLCTL_PAUSE_AT",
@@ -150,8 +148,18 @@ fn a_create_from_an_image_shows_its_steps_and_a_labelled_bar_then_clears_it() {
             ),
             ("VOLCTL_PAUSE_FILE", &pause),
         ],
-        "create --from-image disk --name vm",
+        &format!("create --from-image disk {args}"),
     );
+    (pane, pause)
+}
+
+#[test]
+fn a_create_from_an_image_shows_its_steps_and_a_labelled_bar_then_clears_it() {
+    if !need_root("a_create_from_an_image_shows_its_steps_and_a_labelled_bar_then_clears_it") {
+        return;
+    }
+    let v = Volctl::new();
+    let (pane, pause) = paused_create(&v, "--name vm");
     let during = pane.wait_for("converting image");
     let bars = bar_lines(&during);
     assert_eq!(bars.len(), 1, "one bar, for the phase under way:\n{during}");
@@ -245,19 +253,7 @@ fn ctrl_c_reads_as_cancelled_by_you_then_each_revert_then_exit_130() {
         return;
     }
     let v = Volctl::new();
-    image(&v);
-    let pause = v.path("pause");
-    let pane = Pane::start(
-        &v,
-        &[
-            (
-                "VOLCTL_PAUSE_AT",
-                Path::new("volume_create_manager/CreateVolumeFromSpec/progress"),
-            ),
-            ("VOLCTL_PAUSE_FILE", &pause),
-        ],
-        "create --from-image disk",
-    );
+    let (pane, pause) = paused_create(&v, "");
     pane.wait_for("converting image");
     while !pause.exists() {
         std::thread::sleep(Duration::from_millis(5));
