@@ -130,18 +130,25 @@ impl Bytes {
         }
         // Exact with two decimals: 100 × bytes is a multiple of the unit.
         let exact = |unit: usize| (u128::from(self.0) * 100) % (1u128 << (10 * unit)) == 0;
+        let whole = |unit: usize| u128::from(self.0) % (1u128 << (10 * unit)) == 0;
         let value = |unit: usize| self.0 as f64 / (1u64 << (10 * unit)) as f64;
-        let mut unit = top;
-        while !exact(unit) && unit > 0 && value(unit - 1) < 10_000.0 {
-            unit -= 1;
-        }
-        if exact(unit) {
+        let trimmed = |unit: usize| {
             let text = format!("{:.2}", value(unit));
-            let text = text.trim_end_matches('0').trim_end_matches('.');
+            let text = text.trim_end_matches('0').trim_end_matches('.').to_string();
             format!("{text} {}", UNITS[unit])
-        } else {
-            format!("{:.2} {}", value(top), UNITS[top])
+        };
+        if exact(top) {
+            return trimmed(top);
         }
+        // A whole number of a smaller unit, while it stays short.
+        let mut unit = top;
+        while unit > 0 && value(unit - 1) < 10_000.0 {
+            unit -= 1;
+            if whole(unit) {
+                return trimmed(unit);
+            }
+        }
+        format!("{:.2} {}", value(top), UNITS[top])
     }
 }
 
@@ -397,6 +404,7 @@ mod tests {
         );
         assert_eq!(Bytes(270_553_174_016).human(), "251.97 GiB");
         assert_eq!(Bytes::mib(10241).human(), "10.00 GiB");
+        assert_eq!(Bytes(6_907_158_528).human(), "6.43 GiB", "not 6587.25 MiB");
         assert_eq!(Bytes::mib(1332).human(), "1332 MiB");
         assert_eq!(Bytes::mib(1280).human(), "1.25 GiB");
         assert_eq!(Bytes::gib(3).gib_json().to_string(), "3");

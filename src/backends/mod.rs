@@ -132,8 +132,6 @@ pub enum Phase {
     Copying,
     /// Copying an image's cached copy into a volume.
     CopyingFromCache,
-    /// Writing zeros over an object.
-    Zeroing,
 }
 
 impl Phase {
@@ -144,7 +142,6 @@ impl Phase {
             Phase::FillingCache => "filling the image cache",
             Phase::Copying => "copying",
             Phase::CopyingFromCache => "copying from the image cache",
-            Phase::Zeroing => "zeroing",
         }
     }
 }

@@ -59,7 +59,7 @@ pub struct Global {
     /// Print results as JSON (one document on stdout)
     #[arg(long, global = true)]
     json: bool,
-    /// Print nothing but the result (and errors)
+    /// Print nothing but the result, warnings and errors
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     quiet: bool,
     /// Show every task with its time and output; -vv adds every flow and
@@ -332,10 +332,11 @@ fn usage_error(e: &clap::Error) -> i32 {
 /// Diagnostics on stderr through `tracing`: warnings a person must see (a
 /// cache not filled, an object moved aside) by default; `VOLCTL_LOG` (a
 /// tracing filter such as `debug` or `volctl::backends=trace`) for more.
-fn init_diagnostics(verbose: u8, quiet: bool) {
+fn init_diagnostics(verbose: u8) {
     use tracing_subscriber::EnvFilter;
     let default = match verbose {
-        0 if quiet => "error",
+        // `-q` too: a warning a person must see (a size rounded up to the
+        // backend's extents, an object moved aside) is not progress.
         0 | 1 => "warn",
         2 => "debug",
         _ => "trace",
@@ -369,7 +370,7 @@ pub fn main() -> i32 {
         Err(e) => return usage_error(&e),
     };
     style::init(cli.global.color);
-    init_diagnostics(cli.global.verbose, cli.global.quiet);
+    init_diagnostics(cli.global.verbose);
     let code = match run(&cli) {
         Ok(()) => 0,
         Err(e) => report(&e, cli.global.json),

@@ -148,6 +148,10 @@ impl Task for MigrateStart {
 pub struct CopyToTarget(pub Arc<Service>);
 
 impl Task for CopyToTarget {
+    fn headline(&self, _: &Values) -> Option<String> {
+        Some("copied to the target backend and verified".to_string())
+    }
+
     fn undone(&self, _: &Values, _: Option<&Values>, _: &[Failure]) -> Option<String> {
         Some("removing the copy on the target backend".to_string())
     }
@@ -231,6 +235,10 @@ impl Task for CopyToTarget {
 pub struct SwitchBackend(pub Arc<Service>);
 
 impl Task for SwitchBackend {
+    fn headline(&self, _: &Values) -> Option<String> {
+        Some("switched to the target backend".to_string())
+    }
+
     fn undone(&self, _: &Values, _: Option<&Values>, _: &[Failure]) -> Option<String> {
         Some("switching the volume back to its source backend".to_string())
     }
@@ -282,6 +290,10 @@ impl Task for SwitchBackend {
 pub struct DeleteSource(pub Arc<Service>);
 
 impl Task for DeleteSource {
+    fn headline(&self, _: &Values) -> Option<String> {
+        Some("removed the source backend's copy".to_string())
+    }
+
     task_signature!("DeleteSource", requires: [VOLUME], provides: []);
 
     fn execute(&self, ctx: &ExecContext<'_>) -> Result<Values, Failure> {

@@ -148,6 +148,10 @@ impl Task for SnapshotEntryCreate {
 pub struct CreateSnapshotOnBackend(pub Arc<Service>);
 
 impl Task for CreateSnapshotOnBackend {
+    fn headline(&self, _: &Values) -> Option<String> {
+        Some("snapshot taken on the backend".to_string())
+    }
+
     fn undone(&self, _: &Values, _: Option<&Values>, _: &[Failure]) -> Option<String> {
         Some("removing the snapshot from the backend".to_string())
     }
