@@ -1,6 +1,7 @@
 //! `volctl create --size 1` through the real binary, process start to exit:
 //! one at a time (criterion group `create`, function `raw_1g`), then 8
-//! processes in parallel (volumes per second, failures).
+//! processes in parallel (volumes per second, failures), then bursts of
+//! 100 processes started at once (latency p50/p99, failures).
 //!
 //! `cargo bench --bench create`
 
@@ -88,10 +89,63 @@ fn parallel() {
     assert_eq!(failures, 0, "parallel creates failed");
 }
 
+/// 100 processes started at once, each creating one volume (what a
+/// cluster provisioner does): failures, "database is locked" errors, and
+/// the latency of each create from the common start.
+fn burst() {
+    const PROCS: usize = 100;
+    const RUNS: usize = 3;
+    let mut latencies = Vec::new();
+    let (mut failures, mut locked) = (0, 0);
+    for _ in 0..RUNS {
+        let dir = fresh_state();
+        let start = std::sync::Barrier::new(PROCS);
+        let results: Vec<(Duration, bool, String)> = std::thread::scope(|s| {
+            let hs: Vec<_> = (0..PROCS)
+                .map(|_| {
+                    s.spawn(|| {
+                        let mut c = Command::new(BIN);
+                        c.args(["create", "--size", "1", "-q"])
+                            .env("VOLCTL_STATE_DIR", dir.path())
+                            .env_remove("VOLCTL_CONFIG")
+                            .stdout(Stdio::null())
+                            .stderr(Stdio::piped());
+                        start.wait();
+                        let t0 = Instant::now();
+                        let out = c.output().unwrap();
+                        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+                        (t0.elapsed(), out.status.success(), err)
+                    })
+                })
+                .collect();
+            hs.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        for (t, ok, err) in results {
+            latencies.push(t);
+            failures += usize::from(!ok);
+            locked += usize::from(err.contains("locked"));
+            if !ok {
+                eprintln!("create/burst100: a create failed: {}", err.trim());
+            }
+        }
+    }
+    latencies.sort();
+    let pct = |p: usize| latencies[(latencies.len() * p / 100).min(latencies.len() - 1)];
+    println!(
+        "create/burst100: {RUNS} runs of {PROCS} creates started at once: p50 {:.1} ms, p99 {:.1} ms, \
+         max {:.1} ms, {failures} failed, {locked} \"database is locked\"",
+        pct(50).as_secs_f64() * 1e3,
+        pct(99).as_secs_f64() * 1e3,
+        latencies[latencies.len() - 1].as_secs_f64() * 1e3,
+    );
+    assert_eq!(failures, 0, "burst creates failed");
+}
+
 criterion_group!(benches, single);
 
 fn main() {
     benches();
     parallel();
+    burst();
     Criterion::default().configure_from_args().final_summary();
 }

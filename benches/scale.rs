@@ -2,7 +2,8 @@
 //! the loopback backend (in the temp directory): one store, volumes
 //! created and kept; at 15, 2 015, 10 015 and 20 015 live volumes, the
 //! median of 15 sequential `create --size 1`, of 5 `show`, of 3 `list
-//! --json` and of 3 `check`, and the database's size (with its WAL). Then
+//! --json` and of 3 `check`, the largest peak RSS of any of them, and the
+//! database's size (with its WAL). Then
 //! 100 000 finished flows are added (copies of the store's own finished
 //! flows, with their atoms, made in SQL: creating that many for real would
 //! take an hour) and `create` is timed again. `volctl --version` is the
@@ -17,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 mod support;
-use support::{median, run};
+use support::{median, peak_rss_kib, run};
 
 const BIN: &str = env!("CARGO_BIN_EXE_volctl");
 
@@ -80,14 +81,29 @@ fn measure(s: &Store, live: usize) -> String {
             .map(|_| s.volctl(&["__complete", "--", "show", "vol-"]).0)
             .collect(),
     );
+    // The most memory any of them takes (`list --json` and `check` read
+    // every volume).
+    let env = Some((s.state.as_path(), s.config.as_path()));
+    let rss_kib = [
+        &["create", "--size", "1", "-q"][..],
+        &["list", "--json"],
+        &["check", "-q"],
+        &["show", &id],
+    ]
+    .iter()
+    .map(|args| peak_rss_kib(BIN, args, env))
+    .max()
+    .unwrap_or(0);
     format!(
         "{{\"live\": {live}, \"create_ms\": {}, \"show_ms\": {}, \"list_json_ms\": {}, \
-         \"check_ms\": {}, \"complete_ms\": {}, \"db_mb\": {:.1}, \"wal_mb\": {:.1}}}",
+         \"check_ms\": {}, \"complete_ms\": {}, \"peak_rss_mib\": {:.1}, \"db_mb\": {:.1}, \
+         \"wal_mb\": {:.1}}}",
         ms(create),
         ms(show),
         ms(list),
         ms(check),
         ms(complete),
+        rss_kib as f64 / 1024.0,
         s.file_mb("volctl.db"),
         s.file_mb("volctl.db-wal")
     )
@@ -159,7 +175,7 @@ fn main() {
         fill(&s, target - live);
         live = target;
         stages.push(measure(&s, live + 15));
-        live += 16;
+        live += 17;
         eprintln!("scale: {}", stages.last().unwrap());
     }
     add_finished_flows(&s.state, 100_000);

@@ -62,6 +62,7 @@ pub mod suggest;
 pub mod symbols;
 #[cfg(feature = "test-hooks")]
 pub mod testhooks;
+pub mod timings;
 pub mod trust;
 pub mod units;
 pub mod wait;

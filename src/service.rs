@@ -44,9 +44,12 @@ impl Service {
         // name a command to run.
         crate::trust::ensure_dir(state_dir, "state directory")?;
         let config = Config::load(config, state_dir)?;
+        crate::timings::mark("load configuration");
         let store = Store::open(state_dir)?;
         types::sync_config(store.db(), &config.volume_types)?;
+        crate::timings::mark("sync volume types");
         let backends = Backends::from_config(&config, store.id())?;
+        crate::timings::mark("open backends");
         // A database that is not the one these backends were claimed with
         // (replaced, restored from elsewhere, a second state directory on
         // the same backend) would take every volume there for an orphan.

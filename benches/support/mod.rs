@@ -42,3 +42,27 @@ impl Drop for Mount {
         let _ = Command::new("umount").arg(&self.0).status();
     }
 }
+
+/// Runs `cmd args` (expecting success) and returns its peak resident set
+/// size in KiB, from the kernel's accounting of the child (`wait4`).
+#[allow(dead_code)] // not every bench measures memory
+pub fn peak_rss_kib(cmd: &str, args: &[&str], env: Option<(&Path, &Path)>) -> u64 {
+    let mut c = Command::new(cmd);
+    c.args(args).stdout(Stdio::null()).stderr(Stdio::null());
+    if let Some((state, config)) = env {
+        c.env("VOLCTL_STATE_DIR", state)
+            .env("VOLCTL_CONFIG", config);
+    }
+    let child = c.spawn().unwrap();
+    let pid = child.id() as libc::pid_t;
+    let mut status = 0;
+    // SAFETY: plain out-parameters; the child is ours and not yet reaped.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let reaped = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(reaped, pid, "wait4 {cmd}");
+    assert!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        "{cmd} {args:?} failed"
+    );
+    usage.ru_maxrss as u64
+}

@@ -238,6 +238,7 @@ fn run(cli: &Cli) -> Result<()> {
     }
     let ctx = Ctx::open(&cli.global)?;
     let result = dispatch(&ctx, cli);
+    crate::timings::mark("command");
     // Deliver this command's events (and any left by others) to the sinks;
     // a sink's failure does not change the command's outcome.
     if let Err(e) = crate::events::dispatch(&ctx.svc) {
@@ -247,6 +248,7 @@ fn run(cli: &Cli) -> Result<()> {
     if let Err(e) = crate::retention::after_command(&ctx.svc) {
         tracing::warn!("old flows and events not pruned: {}", e.message);
     }
+    crate::timings::mark("events and retention");
     result
 }
 
@@ -355,6 +357,7 @@ fn init_diagnostics(verbose: u8) {
 }
 
 pub fn main() -> i32 {
+    crate::timings::start();
     // Everything volctl creates (database, locks, objects, directories) is
     // the invoking user's alone, whatever umask it was started with.
     nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o077));
@@ -369,12 +372,16 @@ pub fn main() -> i32 {
         Ok(cli) => cli,
         Err(e) => return usage_error(&e),
     };
+    crate::timings::mark("parse arguments");
     style::init(cli.global.color);
     init_diagnostics(cli.global.verbose);
+    crate::timings::mark("diagnostics");
     let code = match run(&cli) {
         Ok(()) => 0,
         Err(e) => report(&e, cli.global.json),
     };
+    crate::timings::mark("close");
     console::clear_bars();
+    crate::timings::report();
     code
 }

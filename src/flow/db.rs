@@ -19,7 +19,9 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use parking_lot::{ReentrantMutex, ReentrantMutexGuard};
+use std::thread::ThreadId;
+
+use parking_lot::{Mutex, ReentrantMutex, ReentrantMutexGuard};
 use rusqlite::Connection;
 
 /// How long a writer waits for another process's write lock before giving up.
@@ -33,6 +35,10 @@ pub struct Db {
     /// replaced or removed under a running process is noticed at the next
     /// write transaction, which then fails instead of writing to a ghost.
     file: Option<Arc<(std::path::PathBuf, (u64, u64))>>,
+    /// The open [`Db::hold`]s, innermost last: the thread that holds the
+    /// connection and whether that hold began the transaction. Only the
+    /// thread that owns the connection's lock touches it.
+    holds: Arc<Mutex<Vec<(ThreadId, bool)>>>,
 }
 
 impl std::fmt::Debug for Db {
@@ -117,12 +123,68 @@ impl Db {
         Ok(Db {
             conn: Arc::new(ReentrantMutex::new(conn)),
             file: None,
+            holds: Arc::default(),
         })
     }
 
     /// Locks the connection for the current thread (reentrant).
     pub fn lock(&self) -> ReentrantMutexGuard<'_, Connection> {
         self.conn.lock()
+    }
+
+    /// Keeps one write transaction open, and the connection to this thread,
+    /// until the matching [`Db::release`]: every write in between commits
+    /// together. The flow engine holds the database across a flow's steps
+    /// that only write to it, so a create is a few commits instead of one
+    /// per step. Other threads wait for the release; other processes wait
+    /// for the write lock, so a hold must never span slow work.
+    ///
+    /// Inside a transaction already open on this thread a hold only counts:
+    /// the outer transaction commits.
+    pub fn hold(&self) -> rusqlite::Result<()> {
+        let conn = self.conn.lock();
+        let opens = conn.is_autocommit();
+        if opens {
+            self.check_file()?;
+            conn.execute_batch("BEGIN IMMEDIATE")?;
+        }
+        self.holds.lock().push((std::thread::current().id(), opens));
+        // The lock stays taken until `release` (which unlocks it).
+        std::mem::forget(conn);
+        Ok(())
+    }
+
+    /// Ends this thread's innermost [`Db::hold`], committing the transaction
+    /// it began. Whether there was one to end (a thread without a hold has
+    /// nothing to release).
+    pub fn release(&self) -> rusqlite::Result<bool> {
+        let conn = self.conn.lock();
+        let me = std::thread::current().id();
+        let top = {
+            let mut holds = self.holds.lock();
+            match holds.last() {
+                Some((t, _)) if *t == me => holds.pop(),
+                _ => None,
+            }
+        };
+        let Some((_, opened)) = top else {
+            return Ok(false);
+        };
+        let committed = if opened {
+            let r = conn.execute_batch("COMMIT");
+            if r.is_err() && !conn.is_autocommit() {
+                let _ = conn.execute_batch("ROLLBACK");
+            }
+            r
+        } else {
+            Ok(())
+        };
+        drop(conn);
+        // SAFETY: this thread took the lock in `hold` and forgot that guard
+        // (the hold recorded above is this thread's), so it owns one level
+        // of the lock without a guard: give that level back.
+        unsafe { self.conn.force_unlock() };
+        committed.map(|()| true)
     }
 
     /// Runs `f` in a write transaction: `BEGIN IMMEDIATE` when none is open,

@@ -166,10 +166,15 @@ impl Engine {
         let plan = compile(flow, inputs.keys().map(String::as_str))?;
         let mut record = new_record(flow, id, inputs, meta, FlowState::Running);
         record.owner = self.owner.clone();
-        self.store.create_flow(&record)?;
-        let runner = Runner::new(self, &plan, record, Vec::new());
-        runner.notify_flow();
-        runner.drive(false)?;
+        let runner = Runner::new(self, &plan, record.clone(), Vec::new());
+        runner.held(|| {
+            // Recorded before any task runs: once it has started, a flow is
+            // one that `resume` finds.
+            self.store.create_flow(&record)?;
+            runner.unheld(|| ())?;
+            runner.notify_flow();
+            runner.drive(false)
+        })?;
         Ok(runner.into_outcome())
     }
 
@@ -226,8 +231,10 @@ impl Engine {
         }
         let runner = Runner::new(self, &plan, snap.flow, snap.atoms);
         if !runner.st.lock().flow.state.is_finished() {
-            runner.notify_flow();
-            runner.drive(rollback)?;
+            runner.held(|| {
+                runner.notify_flow();
+                runner.drive(rollback)
+            })?;
         }
         Ok(runner.into_outcome())
     }
@@ -332,6 +339,27 @@ impl<'e> Runner<'e> {
         }
     }
 
+    /// Runs `f` holding the store (see [`FlowStore::hold`]): the flow's
+    /// steps that only write to the store commit together, up to the next
+    /// step that works outside it (see [`Runner::unheld`]).
+    fn held(&self, f: impl FnOnce() -> Result<(), StoreError>) -> Result<(), StoreError> {
+        self.store().hold()?;
+        let result = f();
+        let released = self.store().release();
+        result.and(released.map(|_| ()))
+    }
+
+    /// Runs `f` — work outside the store, or waiting — with what is held
+    /// made durable and the store free for others, then holds it again.
+    fn unheld<T>(&self, f: impl FnOnce() -> T) -> Result<T, StoreError> {
+        let released = self.store().release()?;
+        let out = f();
+        if released {
+            self.store().hold()?;
+        }
+        Ok(out)
+    }
+
     /// Forward (or straight to revert), then record the end state.
     fn drive(&self, rollback: bool) -> Result<(), StoreError> {
         let state = self.st.lock().flow.state;
@@ -377,34 +405,37 @@ impl<'e> Runner<'e> {
     }
 
     fn run_unordered(&self, members: &[PlanNode]) -> Result<(), Halt> {
-        let results: Vec<Result<(), Halt>> = if self.engine.parallel && members.len() > 1 {
-            std::thread::scope(|s| {
-                let handles: Vec<_> = members[1..]
-                    .iter()
-                    .map(|m| s.spawn(move || self.run_node(m)))
-                    .collect();
-                let mut results = vec![self.run_node(&members[0])];
-                for h in handles {
-                    results.push(
-                        h.join()
-                            .unwrap_or_else(|p| Err(Halt::Failed(vec![Failure::from_panic(p)]))),
-                    );
+        let results: Vec<Result<(), Halt>> =
+            if self.engine.parallel && members.len() > 1 {
+                // The members' threads need the store.
+                self.unheld(|| {
+                    std::thread::scope(|s| {
+                        let handles: Vec<_> = members[1..]
+                            .iter()
+                            .map(|m| s.spawn(move || self.run_node(m)))
+                            .collect();
+                        let mut results = vec![self.run_node(&members[0])];
+                        for h in handles {
+                            results.push(h.join().unwrap_or_else(|p| {
+                                Err(Halt::Failed(vec![Failure::from_panic(p)]))
+                            }));
+                        }
+                        results
+                    })
+                })?
+            } else {
+                // One after another; stop starting members after a failure.
+                let mut results = Vec::new();
+                for m in members {
+                    let r = self.run_node(m);
+                    let failed = r.is_err();
+                    results.push(r);
+                    if failed {
+                        break;
+                    }
                 }
                 results
-            })
-        } else {
-            // One after another; stop starting members after a failure.
-            let mut results = Vec::new();
-            for m in members {
-                let r = self.run_node(m);
-                let failed = r.is_err();
-                results.push(r);
-                if failed {
-                    break;
-                }
-            }
-            results
-        };
+            };
         let mut failures = Vec::new();
         let mut revert_failed = None;
         for r in results {
@@ -481,9 +512,12 @@ impl<'e> Runner<'e> {
         work: impl FnOnce() -> AtomRecord,
     ) -> Result<AtomRecord, StoreError> {
         if !atomic {
+            // The start is durable before the work outside the store begins.
             self.save(started)?;
-            self.notify_atom(i, started, None);
-            let rec = work();
+            let rec = self.unheld(|| {
+                self.notify_atom(i, started, None);
+                work()
+            })?;
             self.save(&rec)?;
             return Ok(rec);
         }
@@ -659,6 +693,10 @@ impl<'e> Runner<'e> {
     ) -> Result<(), StoreError> {
         self.store()
             .set_flow_state(&self.id, state, &failures, revert_failure.as_ref())?;
+        if state.is_finished() {
+            // How a flow ended is durable before anyone is told.
+            self.store().release()?;
+        }
         {
             let mut st = self.st.lock();
             st.flow.state = state;

@@ -307,4 +307,12 @@ impl FlowStore for SqliteFlowStore {
     ) -> Result<(), StoreError> {
         self.db.transact(|_| body().map(|commit| ((), commit)))
     }
+
+    fn hold(&self) -> Result<(), StoreError> {
+        Ok(self.db.hold()?)
+    }
+
+    fn release(&self) -> Result<bool, StoreError> {
+        Ok(self.db.release()?)
+    }
 }

@@ -38,7 +38,8 @@ pub struct FlowSnapshot {
 }
 
 /// Persistence of flow state. Every method is durable when it returns (to the
-/// store's own standard: process death for SQLite with `synchronous=NORMAL`).
+/// store's own standard: process death for SQLite with `synchronous=NORMAL`),
+/// except inside a [`FlowStore::hold`], which defers that to its release.
 pub trait FlowStore: Send + Sync {
     /// Records a new flow.
     fn create_flow(&self, flow: &FlowRecord) -> Result<(), StoreError>;
@@ -78,6 +79,22 @@ pub trait FlowStore: Send + Sync {
         &self,
         body: &mut dyn FnMut() -> Result<bool, StoreError>,
     ) -> Result<(), StoreError>;
+
+    /// Until the matching [`FlowStore::release`] on this thread, lets the
+    /// writes made on it commit together. The engine holds the store while
+    /// a flow does nothing but write to it, and releases it before a task's
+    /// work outside the store: what a task does outside is still preceded
+    /// by a durable record of its start. A store whose writes cost nothing
+    /// to make durable needs neither (the default).
+    fn hold(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    /// Ends this thread's innermost [`FlowStore::hold`], making its writes
+    /// durable; whether there was one.
+    fn release(&self) -> Result<bool, StoreError> {
+        Ok(false)
+    }
 }
 
 /// A [`FlowStore`] in memory: fast, and gone with the process.

@@ -36,8 +36,11 @@ impl Store {
         for f in ["volctl.db", "volctl.db-wal"] {
             crate::trust::check_file_if_exists(&dir.join(f), "database")?;
         }
+        crate::timings::mark("trust checks");
         let db = Db::open(&path).ctx(format!("opening {}", path.display()))?;
+        crate::timings::mark("open database");
         schema::migrate(&db)?;
+        crate::timings::mark("check schema version");
         let id: String = db
             .lock()
             .query_row(

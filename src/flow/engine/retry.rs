@@ -70,7 +70,9 @@ impl Runner<'_> {
             self.save(&rec)?;
             self.commit_atom(r, rec.clone(), None);
             self.revert_scope(&atom.body, &fs)?;
-            if !self.engine.cancel.sleep(policy.backoff.delay(rec.attempts)) {
+            // Nobody waits on the store while this one sleeps.
+            let delay = policy.backoff.delay(rec.attempts);
+            if !self.unheld(|| self.engine.cancel.sleep(delay))? {
                 let mut fs = fs;
                 fs.push(Failure::cancelled());
                 return Err(Halt::Failed(fs));
