@@ -738,6 +738,108 @@ fn atomic_task_commits_its_writes_with_its_result_or_not_at_all() {
     assert_eq!(side_rows(&db), ["three"]);
 }
 
+/// A task that works outside the store: what another process sees of the
+/// store while it works.
+struct Outside {
+    file: std::path::PathBuf,
+    seen: Arc<Mutex<Option<(Vec<String>, Vec<(String, String)>, bool)>>>,
+}
+
+impl Task for Outside {
+    fn name(&self) -> &str {
+        "outside"
+    }
+    fn execute(&self, _: &ExecContext<'_>) -> Result<Values, Failure> {
+        let other = rusqlite::Connection::open(&self.file).unwrap();
+        let side: Vec<String> = other
+            .prepare("SELECT k FROM side ORDER BY k")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        let atoms: Vec<(String, String)> = other
+            .prepare("SELECT name, state FROM atoms ORDER BY seq")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        // Free to write: nobody holds the write lock during this work.
+        let writable = other.execute_batch("BEGIN IMMEDIATE; ROLLBACK").is_ok();
+        *self.seen.lock() = Some((side, atoms, writable));
+        Ok(outputs())
+    }
+}
+
+#[test]
+fn steps_that_only_write_the_store_commit_together_before_work_outside_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("f.db");
+    let db = Db::open(&file).unwrap();
+    db.lock()
+        .execute_batch("CREATE TABLE side (k TEXT PRIMARY KEY)")
+        .unwrap();
+    let store = Arc::new(SqliteFlowStore::open(db.clone()).unwrap());
+    let engine = Engine::new(store);
+    let seen = Arc::new(Mutex::new(None));
+    let insert = |key| Insert {
+        db: db.clone(),
+        key,
+        fail_after_write: false,
+    };
+    let flow = Flow::linear("f")
+        .add(insert("one"))
+        .add(insert("two"))
+        .add(Outside {
+            file: file.clone(),
+            seen: seen.clone(),
+        })
+        .add(insert("three"));
+    // An empty WAL, so its commits can be counted.
+    db.lock()
+        .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+        .unwrap();
+    let commits_before = wal_commits(&file);
+    let out = engine.run(&flow, outputs()).unwrap();
+    assert_eq!(out.state, FlowState::Success);
+    let (side, atoms, writable) = seen.lock().take().expect("outside ran");
+    assert_eq!(side, ["one", "two"], "the steps before are durable");
+    assert_eq!(
+        atoms,
+        [
+            ("one".to_string(), "success".to_string()),
+            ("two".to_string(), "success".to_string()),
+            ("outside".to_string(), "running".to_string())
+        ],
+        "so is the start of the work outside"
+    );
+    assert!(writable, "the store is not held during the work outside");
+    assert_eq!(side_rows(&db), ["one", "three", "two"]);
+    // The flow's start, the steps up to the work outside, and the rest with
+    // the flow's end: three commits for six records of atoms and two of the
+    // flow.
+    assert_eq!(wal_commits(&file) - commits_before, 3);
+}
+
+/// Commits in the WAL since it was last emptied.
+fn wal_commits(file: &std::path::Path) -> usize {
+    let wal = std::fs::read(file.with_extension("db-wal")).unwrap_or_default();
+    if wal.len() < 32 {
+        return 0;
+    }
+    let page = u32::from_be_bytes(wal[8..12].try_into().unwrap()) as usize;
+    let salt = &wal[16..24];
+    let (mut at, mut commits) = (32, 0);
+    while at + 24 + page <= wal.len() && &wal[at + 8..at + 16] == salt {
+        if wal[at + 4..at + 8] != [0, 0, 0, 0] {
+            commits += 1;
+        }
+        at += 24 + page;
+    }
+    commits
+}
+
 #[test]
 fn resume_continues_where_the_flow_stopped() {
     // Simulate a process that recorded `a` success and `b` running, then died.
