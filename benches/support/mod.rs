@@ -53,6 +53,8 @@ pub fn peak_rss_kib(cmd: &str, args: &[&str], env: Option<(&Path, &Path)>) -> u6
         c.env("VOLCTL_STATE_DIR", state)
             .env("VOLCTL_CONFIG", config);
     }
+    // Reaped by `wait4` below, which also reports its memory.
+    #[allow(clippy::zombie_processes)]
     let child = c.spawn().unwrap();
     let pid = child.id() as libc::pid_t;
     let mut status = 0;

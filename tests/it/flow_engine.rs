@@ -738,11 +738,15 @@ fn atomic_task_commits_its_writes_with_its_result_or_not_at_all() {
     assert_eq!(side_rows(&db), ["three"]);
 }
 
+/// What another process saw of the store: the side table's keys, each
+/// atom's name and state, and whether it could take the write lock.
+type Seen = (Vec<String>, Vec<(String, String)>, bool);
+
 /// A task that works outside the store: what another process sees of the
 /// store while it works.
 struct Outside {
     file: std::path::PathBuf,
-    seen: Arc<Mutex<Option<(Vec<String>, Vec<(String, String)>, bool)>>>,
+    seen: Arc<Mutex<Option<Seen>>>,
 }
 
 impl Task for Outside {
