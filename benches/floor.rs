@@ -3,17 +3,23 @@
 //! their medians side by side, then where a create's milliseconds go
 //! (median of each step, from `VOLCTL_TIMINGS=1`; see `src/timings.rs`).
 //!
-//! `cargo bench --bench floor` (`FLOOR_RUNS=N` to change the 200 runs).
+//! `cargo bench --bench floor` (`FLOOR_RUNS=N` to change the 200 runs;
+//! `VOLCTL_BIN=PATH` measures another build, without the steps if it
+//! predates `VOLCTL_TIMINGS`).
 
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-const BIN: &str = env!("CARGO_BIN_EXE_volctl");
+/// The binary measured: this build's, or `VOLCTL_BIN` (to compare builds
+/// in one session).
+fn bin() -> String {
+    std::env::var("VOLCTL_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_volctl").to_string())
+}
 
 fn volctl(state: &Path, args: &[&str]) -> Command {
-    let mut c = Command::new(BIN);
+    let mut c = Command::new(bin());
     c.args(args)
         .env("VOLCTL_STATE_DIR", state)
         .env_remove("VOLCTL_CONFIG")
