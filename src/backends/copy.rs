@@ -309,7 +309,16 @@ pub fn dir_supports_reflink(dir: &Path) -> bool {
     let a = dir.join(format!(".reflink-probe-{}-a", std::process::id()));
     let b = dir.join(format!(".reflink-probe-{}-b", std::process::id()));
     let ok = (|| -> io::Result<()> {
-        let fa = create_write(&a)?;
+        // FICLONE reads its source: a write-only one is refused (EBADF),
+        // which once made every XFS look unable to reflink.
+        let fa = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .custom_flags(libc::O_CLOEXEC | libc::O_NOFOLLOW)
+            .open(&a)?;
         fa.write_all_at(&[1u8; 4096], 0)?;
         let fb = create_write(&b)?;
         reflink(&fa, &fb)

@@ -112,6 +112,9 @@ pub struct Info {
     pub corrupt: bool,
     /// Whether it is encrypted (refused).
     pub encrypted: bool,
+    /// Whether it has compressed clusters (from `qemu-img check`, qcow2).
+    #[serde(default)]
+    pub compressed: bool,
 }
 
 /// Limits for inspecting untrusted images: address space and CPU seconds.
@@ -327,13 +330,15 @@ pub fn info(path: &Path, format: Format, how: &Inspection<'_>) -> Result<Info> {
         data_file: data["data-file"].as_str().map(str::to_string),
         corrupt: data["corrupt"].as_bool().unwrap_or(false),
         encrypted: v["encrypted"].as_bool().unwrap_or(false) || !data["encrypt"].is_null(),
+        compressed: false,
     })
 }
 
-/// Runs `qemu-img check` (qcow2): refuses corrupt or truncated images.
-pub fn check(path: &Path, format: Format, how: &Inspection<'_>) -> Result<()> {
+/// Runs `qemu-img check` (qcow2): refuses corrupt or truncated images;
+/// whether the image has compressed clusters.
+pub fn check(path: &Path, format: Format, how: &Inspection<'_>) -> Result<bool> {
     if format != Format::Qcow2 {
-        return Ok(());
+        return Ok(false);
     }
     let p = path.to_string_lossy();
     let out = inspect_run(
@@ -364,7 +369,7 @@ pub fn check(path: &Path, format: Format, how: &Inspection<'_>) -> Result<()> {
             format!("the image is damaged or truncated (qemu-img check: {detail})"),
         ));
     }
-    Ok(())
+    Ok(v["compressed-clusters"].as_u64().unwrap_or(0) > 0)
 }
 
 /// Parses `qemu-img convert -p` progress text: `    (12.34/100%)`.

@@ -27,6 +27,9 @@ struct BackendInfo {
     driver: String,
     availability_zone: String,
     thin: bool,
+    /// Copies are reflinks or thin snapshots: the image cache is filled on
+    /// every miss (see `images::fill_pays`).
+    cheap_copies: bool,
     total_bytes: Option<crate::units::Bytes>,
     free_bytes: Option<crate::units::Bytes>,
     provisioned_bytes: crate::units::Bytes,
@@ -71,6 +74,7 @@ pub fn run(ctx: &Ctx, cmd: &BackendCommand) -> Result<()> {
                         provisioned_bytes: provisioned,
                         volumes: volumes::count_on_backend(&conn, cfg.name())?,
                         max_over_subscription_ratio: cfg.max_over_subscription_ratio,
+                        cheap_copies: d.cheap_copies(),
                         reserved_percentage: cfg.reserved_percentage,
                         capabilities: builtin_capabilities(cfg),
                         error: stats.err().map(|e| e.message),

@@ -170,6 +170,11 @@ pub fn run(ctx: &Ctx, cmd: &ImageCommand) -> Result<()> {
                         format!("{} ({} bytes)", gib(image.virtual_size), image.virtual_size),
                     ),
                     ("file_size", gib(image.size)),
+                    (
+                        "compressed",
+                        if image.compressed { "yes" } else { "no" }.to_string(),
+                    ),
+                    ("volumes_made", image.uses.to_string()),
                     ("status", super::style::state(&image.status.to_string())),
                     ("path", image.path.clone()),
                     ("source", or_dash(image.source.as_deref())),

@@ -293,6 +293,8 @@ impl Task for RegisterImage {
             status: images::ImageStatus::Active,
             source: Some(ctx.get(SOURCE)?.to_string_lossy().into_owned()),
             created_at: now(),
+            compressed: info.compressed,
+            uses: 0,
         };
         let conn = self.0.store.db().lock();
         images::insert(&conn, &image)?;

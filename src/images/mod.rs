@@ -149,8 +149,8 @@ pub fn inspect(
             Bytes(info.virtual_size).as_gib_f64()
         )));
     }
-    qemu_img::check(copy, format, limits)?;
-    Ok(info)
+    let compressed = qemu_img::check(copy, format, limits)?;
+    Ok(qemu_img::Info { compressed, ..info })
 }
 
 /// Where the catalog keeps image `id`.
@@ -173,13 +173,28 @@ fn cache_bytes(image: &Image) -> Bytes {
     Bytes(image.virtual_size.div_ceil(4 << 20) << 22)
 }
 
+/// Whether a cache miss should fill the cache, given whether the backend's
+/// copies are cheap (a reflink, a thin snapshot), whether the image is
+/// compressed and which use of it this is (1 for the first volume made
+/// from it).
+///
+/// Where copies are cheap a hit costs nothing: always fill. Where a copy
+/// reads and writes every byte, a fill costs a second pass over the data
+/// and a hit is such a copy, so filling pays only if hits will come and
+/// each is cheaper than converting: when the image is compressed (a copy
+/// beats decompressing), or from its second use (it is being reused).
+pub fn fill_pays(cheap_copies: bool, compressed: bool, use_number: u64) -> bool {
+    cheap_copies || compressed || use_number >= 2
+}
+
 /// Writes image `image` into volume `volume_id` on `driver`, through the
 /// image cache when it is on: a hit is a copy (a reflink where the backend
-/// can) of the cached raw image; a miss fills the cache — converting into
-/// the cache and copying from it where copies are cheap, else converting
-/// into the volume and copying that into the cache. One process fills a
-/// given image's cache entry at a time (a per-image lock), so concurrent
-/// creates wait and then hit.
+/// can) of the cached raw image; a miss converts the image into the volume
+/// and, when [`fill_pays`], fills the cache — converting into the cache and
+/// copying from it where copies are cheap, else converting into the volume
+/// and copying that into the cache. One process fills a given image's
+/// cache entry at a time (a per-image lock), so concurrent creates wait and
+/// then hit.
 pub fn write_image(
     svc: &Service,
     driver: &dyn Driver,
@@ -199,10 +214,11 @@ pub fn write_image(
     if !svc.config.image_cache.enabled {
         return driver.import_image(&src, volume, size_bytes, io);
     }
+    let use_number = images::record_use(&svc.store.db().lock(), &image.id)?;
     let backend = driver.name();
     let cache = Obj::cache(&image.id);
     let from_cache = io.as_phase(Phase::CopyingFromCache);
-    let _lock = FileLock::lock(&cache_lock(svc, backend, &image.id), io.cancel).map_err(|e| {
+    let lock = FileLock::lock(&cache_lock(svc, backend, &image.id), io.cancel).map_err(|e| {
         if e.kind() == std::io::ErrorKind::Interrupted {
             Error::new(
                 ErrorKind::Cancelled,
@@ -232,6 +248,12 @@ pub fn write_image(
             );
         }
         images::cache_remove(&svc.store.db().lock(), backend, &image.id)?;
+    }
+    if !fill_pays(driver.cheap_copies(), image.compressed, use_number) {
+        // A plain conversion, at the speed of a bare `qemu-img convert`;
+        // other creates need not wait for it.
+        drop(lock);
+        return driver.import_image(&src, volume, size_bytes, io);
     }
     let path = if driver.cheap_copies() {
         fill(driver, cache, || {
@@ -331,4 +353,23 @@ fn record(svc: &Service, driver: &dyn Driver, image: &Image) -> Result<()> {
         driver.delete(Obj::cache(&id))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fill_pays;
+
+    #[test]
+    fn filling_the_cache_pays_where_copies_are_cheap_or_hits_will_be_cheaper() {
+        // Reflink or thin snapshot: a hit costs nothing.
+        assert!(fill_pays(true, false, 1));
+        // Plain copies: not for a first use of an uncompressed image (a hit
+        // would be a copy, as slow as the conversion)…
+        assert!(!fill_pays(false, false, 1));
+        // …but for a compressed one (a copy beats decompressing), and from
+        // the second use.
+        assert!(fill_pays(false, true, 1));
+        assert!(fill_pays(false, false, 2));
+        assert!(fill_pays(false, false, 7));
+    }
 }

@@ -38,6 +38,11 @@ pub struct Image {
     pub source: Option<String>,
     /// RFC 3339.
     pub created_at: String,
+    /// Whether it has compressed clusters (qcow2), as `qemu-img check`
+    /// counted them at import.
+    pub compressed: bool,
+    /// How many volumes were made from it (attempts included).
+    pub uses: u64,
 }
 
 impl Image {
@@ -48,7 +53,8 @@ impl Image {
     }
 }
 
-const COLUMNS: &str = "id, name, format, virtual_size, size, path, status, source, created_at";
+const COLUMNS: &str =
+    "id, name, format, virtual_size, size, path, status, source, created_at, compressed, uses";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Image> {
     let format: String = r.get(2)?;
@@ -64,6 +70,8 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Image> {
         status: r.get(6)?,
         source: r.get(7)?,
         created_at: r.get(8)?,
+        compressed: r.get(9)?,
+        uses: r.get::<_, i64>(10)? as u64,
     })
 }
 
@@ -71,7 +79,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Image> {
 pub fn insert(conn: &Connection, i: &Image) -> Result<()> {
     let r = conn
         .prepare_cached(&format!(
-            "INSERT INTO images ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+            "INSERT INTO images ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
         ))?
         .execute(params![
             i.id,
@@ -82,7 +90,9 @@ pub fn insert(conn: &Connection, i: &Image) -> Result<()> {
             i.path,
             i.status,
             i.source,
-            i.created_at
+            i.created_at,
+            i.compressed,
+            i.uses as i64
         ]);
     match r {
         Err(rusqlite::Error::SqliteFailure(e, _))
@@ -95,6 +105,16 @@ pub fn insert(conn: &Connection, i: &Image) -> Result<()> {
         }
         other => other.map(drop).map_err(Error::from),
     }
+}
+
+/// Counts one more volume made from image `id`; the count, this one
+/// included.
+pub fn record_use(conn: &Connection, id: &str) -> Result<u64> {
+    Ok(conn
+        .prepare_cached("UPDATE images SET uses = uses + 1 WHERE id = ?1 RETURNING uses")?
+        .query_row([id], |r| r.get::<_, i64>(0))
+        .optional()?
+        .unwrap_or(0) as u64)
 }
 
 /// The image with this id.

@@ -285,6 +285,15 @@ CREATE INDEX flows_finished ON flows(updated_at) WHERE state IN ('success', 'rev
 CREATE INDEX events_at ON events(at);
 ";
 
+/// What decides whether filling the image cache pays on a backend without
+/// cheap copies: whether an image is compressed (from `qemu-img check` at
+/// import; images imported before count as uncompressed) and how many
+/// volumes were made from it.
+const V11: &str = "
+ALTER TABLE images ADD COLUMN compressed INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE images ADD COLUMN uses INTEGER NOT NULL DEFAULT 0;
+";
+
 /// The migrations, oldest first.
 fn migrations() -> Vec<String> {
     vec![
@@ -298,6 +307,7 @@ fn migrations() -> Vec<String> {
         V8.to_string(),
         V9.to_string(),
         V10.to_string(),
+        V11.to_string(),
     ]
 }
 

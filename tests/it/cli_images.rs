@@ -105,9 +105,12 @@ fn every_kind_of_volume_has_its_source_data() {
     assert_eq!(img_q["format"], "qcow2");
     assert_eq!(img_q["virtual_size"], 96 * MIB);
 
-    // From images: the first fills the cache, the second hits it.
+    // From images (uncompressed): where copies are plain, the first is a
+    // bare conversion, the second fills the cache and the third hits it;
+    // where they are cheap, the first fills it.
+    let cheap = v.json(&["backend", "list"])[0]["cheap_copies"] == true;
     for (image, file, fmt) in [("disk.raw", &raw, "raw"), ("debian", &qcow, "qcow2")] {
-        for _ in 0..2 {
+        for n in 1..=3 {
             let vol = v.json(&["create", "--from-image", image]);
             assert_eq!(
                 vol["size_bytes"],
@@ -117,9 +120,18 @@ fn every_kind_of_volume_has_its_source_data() {
             assert_eq!(vol["source_kind"], "image");
             assert_eq!(vol["source_id"], v.json(&["image", "show", image])["id"]);
             assert!(same_disk(file, fmt, &path_of(&vol)), "{image}");
+            let shown = v.json(&["image", "show", image]);
+            assert_eq!(shown["uses"], n, "{shown}");
+            let cached = shown["cache"].as_array().unwrap().len();
+            assert_eq!(cached, usize::from(cheap || n >= 2), "use {n}: {shown}");
         }
         let shown = v.json(&["image", "show", image]);
-        assert_eq!(shown["cache"][0]["hits"], 2, "{shown}");
+        assert_eq!(shown["compressed"], false, "{shown}");
+        assert_eq!(
+            shown["cache"][0]["hits"],
+            if cheap { 3 } else { 2 },
+            "{shown}"
+        );
     }
     // A bigger volume from an image: the data, then zeros.
     let big = v.json(&["create", "--from-image", "debian", "--size", "3"]);
@@ -154,7 +166,7 @@ fn every_kind_of_volume_has_its_source_data() {
     );
 
     // Quota: snapshots count, and their size counts against gigabytes,
-    // exactly: two volumes of each image's virtual size, the 3 GiB one,
+    // exactly: three volumes of each image's virtual size, the 3 GiB one,
     // its 3 GiB snapshot, the 3 GiB volume from that and the 4 GiB clone.
     assert_eq!(v.usage("snapshots"), (1, 0));
     let virtual_size = |i: &str| {
@@ -165,7 +177,7 @@ fn every_kind_of_volume_has_its_source_data() {
     assert_eq!(
         v.usage_bytes("gigabytes"),
         (
-            2 * virtual_size("disk.raw") + 2 * virtual_size("debian") + ((3 + 3 + 3 + 4) << 30),
+            3 * virtual_size("disk.raw") + 3 * virtual_size("debian") + ((3 + 3 + 3 + 4) << 30),
             0
         )
     );
@@ -390,6 +402,8 @@ path = "@/b"
             v.path(&format!("{n}.raw")).to_str().unwrap(),
         ]);
     }
+    // The second use of an image fills the cache (first uses convert).
+    v.json(&["create", "--from-image", "one.raw"]);
     v.json(&["create", "--from-image", "one.raw"]);
     let cached = |img: &str| {
         v.json(&["image", "show", img])["cache"]
@@ -401,9 +415,10 @@ path = "@/b"
     let b = &v.json(&["backend", "list"])[0];
     assert_eq!(
         b["provisioned_bytes"],
-        2 * 600 * MIB,
-        "the volume and the cache entry, 600 MiB each, counted exactly"
+        3 * 600 * MIB,
+        "the volumes and the cache entry, 600 MiB each, counted exactly"
     );
+    v.json(&["create", "--from-image", "two.raw"]);
     v.json(&["create", "--from-image", "two.raw"]);
     assert_eq!(cached("two.raw"), 1);
     assert_eq!(
@@ -429,7 +444,7 @@ path = "@/b"
     );
     assert_eq!(v.json(&["image", "list"]).as_array().unwrap().len(), 1);
     // The volumes made from it are untouched.
-    assert_eq!(v.json(&["list"]).as_array().unwrap().len(), 2);
+    assert_eq!(v.json(&["list"]).as_array().unwrap().len(), 4);
 }
 
 #[test]
@@ -541,6 +556,11 @@ path = "@/xfs"
         String::from_utf8_lossy(&out.stdout).contains("shared")
     };
 
+    assert_eq!(
+        v.json(&["backend", "list"])[0]["cheap_copies"],
+        true,
+        "XFS with reflink=1 clones files"
+    );
     let q = v.path("data.qcow2");
     qcow2_image(&q, 256 * MIB);
     v.json(&["image", "import", q.to_str().unwrap()]);
@@ -683,4 +703,42 @@ fn a_planted_cache_object_is_never_used() {
         same_disk(&q, "qcow2", &path_of(&third)),
         "the rewritten cache was not used"
     );
+}
+
+/// On a backend whose copies are plain, a compressed image fills the cache
+/// on its first use (a copy from the cache beats decompressing again), an
+/// uncompressed one only on its second; `qemu-img check` at import tells
+/// which is which.
+#[test]
+fn a_compressed_image_fills_the_cache_on_its_first_use() {
+    let v = Volctl::new();
+    let z = v.path("z.qcow2");
+    qcow2_image_with(&z, 32 * MIB, &["-c"]);
+    let plain = v.path("p.qcow2");
+    qcow2_image(&plain, 32 * MIB);
+    let zi = v.json(&["image", "import", z.to_str().unwrap()]);
+    assert_eq!(zi["compressed"], true, "{zi}");
+    let pi = v.json(&["image", "import", plain.to_str().unwrap()]);
+    assert_eq!(pi["compressed"], false, "{pi}");
+    let cheap = v.json(&["backend", "list"])[0]["cheap_copies"] == true;
+    let cached = |img: &str| {
+        v.json(&["image", "show", img])["cache"]
+            .as_array()
+            .unwrap()
+            .len()
+    };
+    let first = v.json(&["create", "--from-image", "z.qcow2"]);
+    assert!(same_disk(&z, "qcow2", &path_of(&first)));
+    assert_eq!(cached("z.qcow2"), 1, "compressed: filled on the first use");
+    let first = v.json(&["create", "--from-image", "p.qcow2"]);
+    assert!(same_disk(&plain, "qcow2", &path_of(&first)));
+    assert_eq!(
+        cached("p.qcow2"),
+        usize::from(cheap),
+        "uncompressed, plain copies: a bare conversion"
+    );
+    let hit = v.json(&["create", "--from-image", "z.qcow2"]);
+    assert!(same_disk(&z, "qcow2", &path_of(&hit)));
+    assert_eq!(v.json(&["image", "show", "z.qcow2"])["cache"][0]["hits"], 2);
+    assert_eq!(v.run(&["check"]).code, 0);
 }

@@ -197,6 +197,8 @@ fn image() -> S {
         ("status", Str),
         ("source", opt(Str)),
         ("created_at", Time),
+        ("compressed", Bool),
+        ("uses", Int),
     ])
 }
 
@@ -409,6 +411,8 @@ capabilities = { tier = "ssd", iops = 5000, replicated = true }
         &["create", "--from-image", "img", "--name", "fromimg"],
         vol.clone(),
     );
+    // The image's second use fills the cache (plain copies fill from then).
+    v.json(&["create", "--from-image", "img", "--name", "fromimg2"]);
     run("image list", &["image", "list"], arr(image()));
     run(
         "image show",
@@ -429,6 +433,7 @@ capabilities = { tier = "ssd", iops = 5000, replicated = true }
             ("driver", Str),
             ("availability_zone", Str),
             ("thin", Bool),
+            ("cheap_copies", Bool),
             ("total_bytes", opt(Int)),
             ("free_bytes", opt(Int)),
             ("provisioned_bytes", Int),

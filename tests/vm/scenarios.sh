@@ -346,13 +346,17 @@ make_image() {
 }
 
 image() {
-    for i in 1 2; do
+    # Thin snapshots are cheap copies: every use but the first hits. On a
+    # thick VG the first use is a bare conversion, the second fills the
+    # cache and the third hits it.
+    hits=3; [ "$1" = thick ] && hits=2
+    for i in 1 2 3; do
         id=$($V create --from-image img.qcow2 --type "$1" -q)
         expect "$(field "$id" status)" available status
         qemu-img compare -q -f qcow2 -F raw /tmp/img.qcow2 "$(field "$id" path)"
         $V delete "$id" -q > /dev/null
     done
-    $V image show img.qcow2 | grep "cached_on" | grep -q "$1 (2 uses)"
+    $V image show img.qcow2 | grep "cached_on" | grep -q "$1 ($hits uses)"
     lv_present "$2/cache-$($V image show img.qcow2 | awk '$1 == "id" { print $2 }')"
     no_volume_lvs "$2"
 }
