@@ -343,7 +343,18 @@ impl<'e> Runner<'e> {
     /// steps that only write to the store commit together, up to the next
     /// step that works outside it (see [`Runner::unheld`]).
     fn held(&self, f: impl FnOnce() -> Result<(), StoreError>) -> Result<(), StoreError> {
+        /// Releases a hold left by a panic, so the store is not kept
+        /// from this process's other threads for good.
+        struct OnUnwind<'a>(&'a dyn FlowStore);
+        impl Drop for OnUnwind<'_> {
+            fn drop(&mut self) {
+                if std::thread::panicking() {
+                    let _ = self.0.release();
+                }
+            }
+        }
         self.store().hold()?;
+        let _unwind = OnUnwind(self.store());
         let result = f();
         let released = self.store().release();
         result.and(released.map(|_| ()))
