@@ -353,10 +353,23 @@ capacity_gb = 100
 capabilities = { tier = "ssd", iops = 5000, replicated = true }
 "#,
     );
+    // Compressed, so that its second use fills the image cache (whose
+    // entries `image show` then lists) on any backend.
     let img = v.path("disk.qcow2");
+    let raw = v.path("disk.raw");
+    std::fs::write(&raw, vec![7u8; 8 << 20]).unwrap();
     sh(
         "qemu-img",
-        &["create", "-f", "qcow2", img.to_str().unwrap(), "8M"],
+        &[
+            "convert",
+            "-c",
+            "-f",
+            "raw",
+            "-O",
+            "qcow2",
+            raw.to_str().unwrap(),
+            img.to_str().unwrap(),
+        ],
     );
     let mut done = BTreeSet::new();
     let mut run = |cmd: &str, args: &[&str], s: S| -> Value {
@@ -411,7 +424,7 @@ capabilities = { tier = "ssd", iops = 5000, replicated = true }
         &["create", "--from-image", "img", "--name", "fromimg"],
         vol.clone(),
     );
-    // The image's second use fills the cache (plain copies fill from then).
+    // The image's second use fills the cache.
     v.json(&["create", "--from-image", "img", "--name", "fromimg2"]);
     run("image list", &["image", "list"], arr(image()));
     run(
