@@ -129,7 +129,9 @@ fn image(v: &Volctl) -> PathBuf {
 fn bar_lines(screen: &str) -> Vec<&str> {
     screen
         .lines()
-        .filter(|l| l.contains("[") && l.contains("MiB/"))
+        // `0 B/256.00 MiB` too: the console may not have redrawn the bar
+        // with the first figure when the create pauses.
+        .filter(|l| l.contains("[") && l.contains("B/"))
         .collect()
 }
 
