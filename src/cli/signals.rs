@@ -1,7 +1,9 @@
 //! Ctrl-C and SIGTERM. The first one cancels cooperatively: the current task
 //! stops (a running qemu-img is killed) and everything done is reverted,
-//! printed as it happens. A second Ctrl-C stops at once: every transition
-//! is already recorded, so the flow is left to resume or roll back.
+//! printed as it happens. A second Ctrl-C stops at once: every step that
+//! worked outside the store is recorded (steps that only wrote the store
+//! commit together and may run again), so the flow is left to resume or
+//! roll back.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Once, OnceLock};
@@ -70,7 +72,7 @@ pub fn cancel_token(quiet: bool) -> CancelToken {
                     qemu_img::kill_running();
                     console::clear_bars();
                     console::note_after_interrupt(
-                        "stopped at once; every step so far is recorded: `volctl resume --all` \
+                        "stopped at once; the flow is recorded: `volctl resume --all` \
                          continues it, `volctl rollback VOLUME` undoes it (`volctl flow list` shows it)",
                     );
                     std::process::exit(STOPPED);

@@ -170,14 +170,25 @@ impl Db {
         let Some((_, opened)) = top else {
             return Ok(false);
         };
-        let committed = if opened {
-            let r = conn.execute_batch("COMMIT");
+        let committed = if !opened {
+            Ok(())
+        } else if conn.is_autocommit() {
+            // SQLite itself rolled the held transaction back (a full disk,
+            // an I/O error that a caller swallowed): what was held is lost.
+            Err(rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ABORT),
+                Some("the store rolled back a transaction volctl was holding".to_string()),
+            ))
+        } else {
+            // The file is checked again: it may have been replaced during
+            // the hold, and the held writes would go to a ghost.
+            let r = self
+                .check_file()
+                .and_then(|()| conn.execute_batch("COMMIT"));
             if r.is_err() && !conn.is_autocommit() {
                 let _ = conn.execute_batch("ROLLBACK");
             }
             r
-        } else {
-            Ok(())
         };
         drop(conn);
         // SAFETY: this thread took the lock in `hold` and forgot that guard

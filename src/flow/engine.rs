@@ -8,6 +8,7 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
@@ -285,6 +286,9 @@ struct Runner<'e> {
     plan: &'e Plan,
     id: String,
     st: Mutex<RunState>,
+    /// Whether this run holds the store now (see [`Runner::held`]): a run
+    /// releases only its own hold, never one of its caller's.
+    holding: std::sync::atomic::AtomicBool,
 }
 
 impl<'e> Runner<'e> {
@@ -321,6 +325,7 @@ impl<'e> Runner<'e> {
                 atoms,
                 seq,
             }),
+            holding: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -345,29 +350,41 @@ impl<'e> Runner<'e> {
     fn held(&self, f: impl FnOnce() -> Result<(), StoreError>) -> Result<(), StoreError> {
         /// Releases a hold left by a panic, so the store is not kept
         /// from this process's other threads for good.
-        struct OnUnwind<'a>(&'a dyn FlowStore);
-        impl Drop for OnUnwind<'_> {
+        struct OnUnwind<'a, 'e>(&'a Runner<'e>);
+        impl Drop for OnUnwind<'_, '_> {
             fn drop(&mut self) {
                 if std::thread::panicking() {
-                    let _ = self.0.release();
+                    let _ = self.0.let_go();
                 }
             }
         }
         self.store().hold()?;
-        let _unwind = OnUnwind(self.store());
+        self.holding.store(true, Ordering::SeqCst);
+        let _unwind = OnUnwind(self);
         let result = f();
-        let released = self.store().release();
-        result.and(released.map(|_| ()))
+        let released = self.let_go();
+        result.and(released)
+    }
+
+    /// Ends this run's hold, if it has one, making what it held durable.
+    fn let_go(&self) -> Result<(), StoreError> {
+        if self.holding.swap(false, Ordering::SeqCst) {
+            self.store().release()?;
+        }
+        Ok(())
     }
 
     /// Runs `f` — work outside the store, or waiting — with what is held
     /// made durable and the store free for others, then holds it again.
+    /// (On a thread of a parallel member, which holds nothing, just `f`.)
     fn unheld<T>(&self, f: impl FnOnce() -> T) -> Result<T, StoreError> {
-        let released = self.store().release()?;
-        let out = f();
-        if released {
-            self.store().hold()?;
+        if !self.holding.swap(false, Ordering::SeqCst) {
+            return Ok(f());
         }
+        self.store().release()?;
+        let out = f();
+        self.store().hold()?;
+        self.holding.store(true, Ordering::SeqCst);
         Ok(out)
     }
 
@@ -706,7 +723,7 @@ impl<'e> Runner<'e> {
             .set_flow_state(&self.id, state, &failures, revert_failure.as_ref())?;
         if state.is_finished() {
             // How a flow ended is durable before anyone is told.
-            self.store().release()?;
+            self.let_go()?;
         }
         {
             let mut st = self.st.lock();
