@@ -182,9 +182,9 @@ fn cache_bytes(image: &Image) -> Bytes {
 /// reads and writes every byte, a fill costs a second pass over the data
 /// and a hit is such a copy, so filling pays only if hits will come and
 /// each is cheaper than converting. Measured on ext4 (`benches/
-/// ext4-images.sh`): a hit is 2–2.5× faster than converting a compressed
-/// image, but slower than converting an uncompressed one (qemu-img writes
-/// its data at least as fast as the kernel copies it). So: a compressed
+/// ext4-images.sh`): a hit is 1.8–2.5× faster than converting a compressed
+/// image, but no faster than converting an uncompressed one (within that
+/// benchmark's noise). So: a compressed
 /// image, from its second use (it is being reused; its first use converts
 /// at the speed of a bare `qemu-img convert`); an uncompressed one, never.
 pub fn fill_pays(cheap_copies: bool, compressed: bool, use_number: u64) -> bool {
