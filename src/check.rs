@@ -29,6 +29,9 @@ crate::string_enum! {
     Invariant {
         /// Every unfinished flow has a live owner.
         NoOrphanedFlow = "no-orphaned-flow",
+        /// No flow waits for a person: none failed to revert past its
+        /// retries.
+        NoFlowNeedsPerson = "no-flow-needs-person",
         /// Every queued request has a live owner.
         NoOrphanedRequest = "no-orphaned-request",
         /// No quota reservation is past its expiry.
@@ -65,6 +68,9 @@ impl Invariant {
     pub fn description(self) -> &'static str {
         match self {
             Invariant::NoOrphanedFlow => "every unfinished flow has a live owner",
+            Invariant::NoFlowNeedsPerson => {
+                "no flow waits for a person (its revert failed past its retries)"
+            }
             Invariant::NoOrphanedRequest => "every queued request has a live owner",
             Invariant::NoExpiredReservation => "no quota reservation is past its expiry",
             Invariant::NoVolumeStuckCreating => {
@@ -269,11 +275,28 @@ fn flows_and_requests(svc: &Service, ops: &Ops, report: &mut Report) -> Result<B
     let mut busy = Busy::new();
     for f in ops.flows(false)? {
         let vol = FlowMeta::of(&f.record.meta).volume_id;
-        if f.orphaned {
+        if f.needs_person {
+            report.add(
+                Invariant::NoFlowNeedsPerson,
+                format!(
+                    "flow {} ({}{}) needs a person: its revert failed ({}) and was tried again up to [recovery] revert_retries; fix the cause, then `volctl rollback {}`",
+                    f.record.id,
+                    f.record.name,
+                    vol.as_deref().map(|v| format!(", volume {v}")).unwrap_or_default(),
+                    f.record
+                        .revert_failure
+                        .as_ref()
+                        .map(|e| e.message.lines().next().unwrap_or(""))
+                        .unwrap_or("?"),
+                    f.record.id
+                ),
+                None,
+            );
+        } else if f.orphaned {
             report.add(
                 Invariant::NoOrphanedFlow,
                 format!(
-                    "flow {} ({}{}) stopped {} and its process is gone: `volctl resume {}` or `volctl rollback {}`",
+                    "flow {} ({}{}) stopped {} and its process is gone: `volctl reconcile` settles it by policy, or `volctl resume {}` / `volctl rollback {}`",
                     f.record.id,
                     f.record.name,
                     vol.as_deref().map(|v| format!(", volume {v}")).unwrap_or_default(),

@@ -45,6 +45,9 @@ pub struct Config {
     /// How long finished flows and delivered events are kept.
     #[serde(default)]
     pub retention: RetentionConfig,
+    /// What happens to flows stopped half-way (see [`crate::reconcile`]).
+    #[serde(default)]
+    pub recovery: RecoveryConfig,
     /// Where the configuration came from (`None`: built-in defaults).
     #[serde(skip)]
     pub source: Option<PathBuf>,
@@ -157,6 +160,39 @@ impl Default for RetentionConfig {
         RetentionConfig {
             flows: week,
             events: week,
+        }
+    }
+}
+
+/// How flows stopped half-way are settled (see [`crate::reconcile`]): by
+/// `volctl reconcile`, and by any command that meets one on its volume.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RecoveryConfig {
+    /// How long an orphaned flow must have stood still before it is
+    /// settled (its owner is certainly dead already: see the module).
+    #[serde(deserialize_with = "duration", serialize_with = "show_duration")]
+    pub grace: std::time::Duration,
+    /// How many times a failed revert is tried again before the flow is
+    /// marked as needing a person.
+    pub revert_retries: u32,
+    /// The wait before a failed revert is tried again, doubling each time.
+    #[serde(deserialize_with = "duration", serialize_with = "show_duration")]
+    pub revert_backoff: std::time::Duration,
+    /// The operator's rules, over the built-in ones: `default`, an operation
+    /// (`create`) or an operation and a step of it — one of its flows or
+    /// tasks (`create/volume_create_manager`) — to `resume`, `rollback` or
+    /// `leave`.
+    pub policy: BTreeMap<crate::reconcile::RuleKey, crate::reconcile::Action>,
+}
+
+impl Default for RecoveryConfig {
+    fn default() -> Self {
+        RecoveryConfig {
+            grace: std::time::Duration::from_secs(30),
+            revert_retries: 3,
+            revert_backoff: std::time::Duration::from_secs(60),
+            policy: BTreeMap::new(),
         }
     }
 }
@@ -545,6 +581,7 @@ impl Config {
             policy: PolicyConfig::default(),
             events: EventsConfig::default(),
             retention: RetentionConfig::default(),
+            recovery: RecoveryConfig::default(),
             source: None,
         }
     }
@@ -1004,6 +1041,22 @@ pub const REFERENCE: &[(&str, &str)] = &[
     (
         "retention.events",
         "How long events are kept once every sink has them.",
+    ),
+    (
+        "recovery.grace",
+        "How long a flow stopped half-way (its process gone) stays untouched before it is settled by policy.",
+    ),
+    (
+        "recovery.revert_retries",
+        "How many times a failed revert is tried again before its flow is marked as needing a person.",
+    ),
+    (
+        "recovery.revert_backoff",
+        "The wait before a failed revert is tried again (doubling each time).",
+    ),
+    (
+        "recovery.policy",
+        "Rules over the built-in ones: default, an operation (create) or \"operation/step\" (a flow or task of it) = \"resume\", \"rollback\" or \"leave\".",
     ),
 ];
 

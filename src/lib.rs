@@ -20,7 +20,7 @@
 //!   (catalog and cache).
 //! - **Operations** that run flows and the policy around them: [`ops`]
 //!   (create, delete, attach…; the half-way-flow guard), [`recovery`]
-//!   (orphans, resume, rollback), [`check`] (invariants, repair),
+//!   (orphans, resume, rollback), [`reconcile`] (settling them by policy), [`check`] (invariants, repair),
 //!   [`scripts`] (filters, labels, gc, waits, create --if-not-exists),
 //!   [`apply`] (a declared set of volumes made so),
 //!   [`lifecycle`] (shared state changes).
@@ -52,6 +52,7 @@ pub mod manager;
 pub mod ops;
 pub mod owner;
 pub mod quota;
+pub mod reconcile;
 pub mod recovery;
 pub mod retention;
 pub mod scheduler;

@@ -53,6 +53,37 @@ pub fn definition(name: &str, svc: &Arc<Service>) -> Option<Flow> {
     })
 }
 
+/// The flows an operation runs, by name (a `[recovery]` rule may name one
+/// of them, or one of their tasks).
+pub fn flows_of(operation: Operation) -> &'static [&'static str] {
+    use Operation as O;
+    match operation {
+        O::Create => &[
+            api_create::FLOW,
+            scheduler_create::FLOW,
+            manager_create::FLOW,
+        ],
+        O::Delete => &[delete_volume::FLOW, delete_volume::CASCADE_FLOW],
+        O::Attach => &[attach_volume::ATTACH_FLOW],
+        O::Detach => &[attach_volume::DETACH_FLOW],
+        O::Extend => &[extend_volume::FLOW],
+        O::Rename => &[rename_volume::FLOW],
+        O::Label => &[crate::manager::label_volume::FLOW],
+        O::Apply => &[crate::apply::FLOW],
+        O::Export => &[export_volume::FLOW],
+        O::Manage => &[manage_volume::MANAGE_FLOW],
+        O::Migrate => &[migrate_volume::FLOW],
+        O::Retype => &[retype_volume::FLOW],
+        O::Unmanage => &[manage_volume::UNMANAGE_FLOW],
+        O::Snapshot => &[snapshot::CREATE_FLOW],
+        O::SnapshotDelete => &[snapshot::DELETE_FLOW],
+        O::SnapshotRevert => &[revert_snapshot::FLOW],
+        O::ImageImport => &[image_flows::IMPORT_FLOW],
+        O::ImageCreate => &[image_flows::FROM_VOLUME_FLOW],
+        O::ImageDelete => &[image_flows::DELETE_FLOW],
+    }
+}
+
 /// Something a person at the terminal should hear about that no task's
 /// transition says.
 #[derive(Clone, Copy, Debug)]
@@ -321,7 +352,7 @@ impl Ops {
         name: Option<&str>,
         force: bool,
     ) -> Result<Snapshot> {
-        self.guard(volume_id)?;
+        self.settle(volume_id)?;
         let v = self.observed(&volumes::require(&self.svc.store.db().lock(), volume_id)?);
         if let Some(device) = v.device.as_deref().filter(|_| !force) {
             return Err(Error::conflict(format!(
@@ -346,7 +377,7 @@ impl Ops {
     pub fn snapshot_revert(&self, snapshot_id: &str, force: bool) -> Result<Volume> {
         let s = snapshots::get(&self.svc.store.db().lock(), snapshot_id)?
             .ok_or_else(|| Error::not_found(format!("no snapshot {snapshot_id}")))?;
-        self.guard(&s.volume_id)?;
+        self.settle(&s.volume_id)?;
         self.refresh_device(&s.volume_id)?;
         self.complete(
             &revert_snapshot::flow(&self.svc),
@@ -398,7 +429,7 @@ impl Ops {
         let image_id = new_id();
         let meta = match source {
             export_volume::Source::Volume => {
-                self.guard(id)?;
+                self.settle(id)?;
                 self.refresh_device(id)?;
                 FlowMeta {
                     volume_id: Some(id.to_string()),
@@ -438,7 +469,7 @@ impl Ops {
     /// Deletes a volume, and with `cascade` its snapshots first (in the
     /// same flow).
     pub fn delete_with(&self, volume_id: &str, force: bool, cascade: bool) -> Result<()> {
-        self.guard(volume_id)?;
+        self.settle(volume_id)?;
         self.refresh_device(volume_id)?;
         let flow = if cascade {
             delete_volume::cascade_flow(&self.svc)
@@ -461,7 +492,7 @@ impl Ops {
         // backend may allocate in larger units (LVM extents): the size
         // recorded is the size the object will have.
         let new_size = new_size.round_up(crate::units::MIB);
-        self.guard(volume_id)?;
+        self.settle(volume_id)?;
         let v = self.refresh_device(volume_id)?;
         let new_size = match v.backend.as_deref() {
             Some(b) => crate::scheduler::allocated_size(
@@ -488,7 +519,7 @@ impl Ops {
     pub fn export(&self, req: &export_volume::ExportRequest) -> Result<export_volume::Exported> {
         let meta = match req.source {
             export_volume::Source::Volume => {
-                self.guard(&req.id)?;
+                self.settle(&req.id)?;
                 self.refresh_device(&req.id)?;
                 FlowMeta::volume(Operation::Export, &req.id)
             }
@@ -516,7 +547,7 @@ impl Ops {
 
     /// Forgets a volume, keeping its data; returns where the data is.
     pub fn unmanage(&self, volume_id: &str) -> Result<String> {
-        self.guard(volume_id)?;
+        self.settle(volume_id)?;
         self.refresh_device(volume_id)?;
         let out = self.complete(
             &manage_volume::unmanage_flow(&self.svc),
@@ -535,7 +566,7 @@ impl Ops {
     /// Moves a volume to `target`, which must satisfy `for_type` (the
     /// volume's own type when `None`).
     fn migrate_for(&self, volume_id: &str, target: &str, for_type: Option<&str>) -> Result<Volume> {
-        self.guard(volume_id)?;
+        self.settle(volume_id)?;
         self.refresh_device(volume_id)?;
         self.complete(
             &migrate_volume::flow(&self.svc),
@@ -549,7 +580,7 @@ impl Ops {
     /// the type, `migrate` moves it first to the backend the scheduler
     /// chooses for it (else the refusal lists every backend's verdicts).
     pub fn retype(&self, volume_id: &str, new_type: &str, migrate: bool) -> Result<Volume> {
-        self.guard(volume_id)?;
+        self.settle(volume_id)?;
         let (v, fits, decision) = self.svc.store.db().transact(|conn| {
             let v = volumes::require(conn, volume_id)?;
             let t = crate::store::types::find(conn, new_type)?;
@@ -601,7 +632,7 @@ impl Ops {
 
     /// Renames a volume; returns it updated.
     pub fn rename(&self, volume_id: &str, new_name: &str) -> Result<Volume> {
-        self.guard(volume_id)?;
+        self.settle(volume_id)?;
         self.complete(
             &rename_volume::flow(&self.svc),
             rename_volume::inputs(volume_id, new_name),
@@ -614,7 +645,7 @@ impl Ops {
     /// attached volume in the same mode returns it as it is — once its
     /// device is proven to back it; in another mode it is a conflict.
     pub fn attach(&self, volume_id: &str, mode: AttachMode) -> Result<Volume> {
-        self.guard(volume_id)?;
+        self.settle(volume_id)?;
         let v = self.refresh_device(volume_id)?;
         if let Some(device) = v.device.as_deref() {
             let has = v.attach_mode.unwrap_or_default();
@@ -638,7 +669,7 @@ impl Ops {
     /// Detaches a volume; returns it updated. A detached volume (or one whose
     /// recorded device no longer backs it) is returned as it is.
     pub fn detach(&self, volume_id: &str) -> Result<Volume> {
-        self.guard(volume_id)?;
+        self.settle(volume_id)?;
         let v = self.refresh_device(volume_id)?;
         if v.device.is_none() && v.status == VolumeStatus::Available {
             return Ok(v);

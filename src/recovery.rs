@@ -19,6 +19,9 @@ pub struct FlowInfo {
     pub alive: bool,
     /// Unfinished, and its owner is dead: resume or roll it back.
     pub orphaned: bool,
+    /// Its revert failed past `[recovery] revert_retries`: reconciliation
+    /// leaves it for a person.
+    pub needs_person: bool,
 }
 
 impl Ops {
@@ -43,6 +46,7 @@ impl Ops {
     /// Recorded flows (unfinished ones unless `all`), newest first, with
     /// whether each one's owner is alive.
     pub fn flows(&self, all: bool) -> Result<Vec<FlowInfo>> {
+        let marked = flows::needing_person(&self.svc.store.db().lock())?;
         Ok(self
             .flow_store()
             .list(all)?
@@ -50,10 +54,12 @@ impl Ops {
             .map(|record| {
                 let alive = self.svc.owner_alive(record.owner.as_deref());
                 let orphaned = !record.state.is_finished() && !alive;
+                let needs_person = orphaned && marked.contains(&record.id);
                 FlowInfo {
                     record,
                     alive,
                     orphaned,
+                    needs_person,
                 }
             })
             .collect())
@@ -90,7 +96,7 @@ impl Ops {
     }
 
     /// Makes this process the owner of an unfinished flow whose owner died.
-    fn claim(&self, rec: &FlowRecord) -> Result<()> {
+    pub(crate) fn claim(&self, rec: &FlowRecord) -> Result<()> {
         let me = self.svc.owner_id()?;
         if rec.owner.as_deref() == Some(me) {
             return Ok(());
@@ -111,7 +117,7 @@ impl Ops {
         Ok(())
     }
 
-    fn definition_of(&self, rec: &FlowRecord) -> Result<Flow> {
+    pub(crate) fn definition_of(&self, rec: &FlowRecord) -> Result<Flow> {
         definition(&rec.name, &self.svc).ok_or_else(|| {
             Error::internal(format!(
                 "flow {} has unknown definition `{}`",
@@ -204,6 +210,25 @@ impl Ops {
             self.abandon_casts(&v)?;
         }
         Ok(outs)
+    }
+
+    /// Rolls back one stopped flow from where it stopped; a create's volume
+    /// loses its queued requests too (it ends in `error`, its quota
+    /// returned).
+    pub(crate) fn rollback_flow(&self, rec: &FlowRecord) -> Result<FlowOutcome> {
+        self.claim(rec)?;
+        let out = self
+            .runner()?
+            .rollback(&self.definition_of(rec)?, &rec.id)
+            .map_err(|e| crate::ops::engine_error(e, &rec.id))?;
+        let meta = FlowMeta::of(&rec.meta);
+        if let Some(v) = meta.volume_id.as_deref()
+            && meta.is_create()
+            && out.state == crate::flow::FlowState::Reverted
+        {
+            self.abandon_casts(v)?;
+        }
+        Ok(out)
     }
 
     /// Rolls back every orphaned flow (newest first) and drops every

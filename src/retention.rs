@@ -60,8 +60,10 @@ fn prune_flows(conn: &Connection, cutoff: Micros, limit: usize) -> Result<usize>
         .query_map(params![cutoff, limit as i64], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?;
     let mut del = conn.prepare_cached("DELETE FROM flows WHERE id = ?1")?;
+    let mut tries = conn.prepare_cached("DELETE FROM flow_recovery WHERE flow_id = ?1")?;
     for id in &ids {
         del.execute([id])?; // its atoms go with it (ON DELETE CASCADE)
+        tries.execute([id])?;
     }
     Ok(ids.len())
 }

@@ -132,7 +132,7 @@ impl Ops {
 
     /// Changes a volume's labels; returns it updated.
     pub fn label(&self, volume_id: &str, change: &labels::Change) -> Result<Volume> {
-        self.guard(volume_id)?;
+        self.settle(volume_id)?;
         self.complete(
             &label_volume::flow(&self.svc),
             label_volume::inputs(volume_id, change),

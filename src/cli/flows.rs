@@ -60,6 +60,14 @@ pub struct RollbackArgs {
     all: bool,
 }
 
+/// `volctl reconcile`.
+#[derive(Args, Debug)]
+pub struct ReconcileArgs {
+    /// Say what would be decided, and do nothing
+    #[arg(long)]
+    dry_run: bool,
+}
+
 /// `volctl check`.
 #[derive(Args, Debug)]
 pub struct CheckArgs {
@@ -112,9 +120,15 @@ struct Shown {
     #[serde(flatten)]
     info: FlowInfo,
     atoms: Vec<AtomRecord>,
+    /// What reconciliation decided about it, oldest first.
+    decisions: Vec<crate::store::events::EventRecord>,
 }
 
-fn show_one(info: FlowInfo, atoms: Vec<AtomRecord>) {
+fn show_one(
+    info: FlowInfo,
+    atoms: Vec<AtomRecord>,
+    decisions: &[crate::store::events::EventRecord],
+) {
     let r = &info.record;
     output::fields(&[
         ("flow", r.id.clone()),
@@ -170,6 +184,31 @@ fn show_one(info: FlowInfo, atoms: Vec<AtomRecord>) {
         &["TASK", "STATE", "TRIES", "TIME", "RESULT / FAILURE"],
         &rows,
     );
+    for e in decisions {
+        let p = &e.payload;
+        let text = |k: &str| p[k].as_str().unwrap_or("").to_string();
+        use crate::store::events::EventType;
+        output::line(&match e.kind.parse::<EventType>() {
+            Ok(EventType::FlowNeedsPerson) => format!(
+                "{} needs a person: revert tried again {} time(s); {}",
+                e.at,
+                p["tries"],
+                text("failure")
+            ),
+            _ => format!(
+                "{} reconcile: {} by {}: {}{}",
+                e.at,
+                text("decision"),
+                text("rule"),
+                text("reason"),
+                match (p["result"].as_str(), p["error"].as_str()) {
+                    (_, Some(err)) => format!(" → failed: {err}"),
+                    (Some(r), None) => format!(" → {r}"),
+                    _ => String::new(),
+                }
+            ),
+        });
+    }
     // A timeline to scale: one bar per task from its start to its end.
     let spans: Vec<(&str, i64, i64)> = atoms
         .iter()
@@ -218,7 +257,11 @@ pub fn flow(ctx: &Ctx, cmd: &FlowCommand) -> Result<()> {
                     vec![
                         f.record.id.clone(),
                         flow_label(&f.record.name).to_string(),
-                        f.record.state.to_string(),
+                        if f.needs_person {
+                            format!("{} (needs a person)", f.record.state)
+                        } else {
+                            f.record.state.to_string()
+                        },
                         owner_text(f),
                         FlowMeta::of(&f.record.meta)
                             .volume_id
@@ -274,16 +317,22 @@ pub fn flow(ctx: &Ctx, cmd: &FlowCommand) -> Result<()> {
                         record: snap.flow.clone(),
                         alive: false,
                         orphaned: false,
+                        needs_person: false,
                     });
                 let atoms = atoms_in_order(ctx, &snap.flow.name, snap.atoms);
-                shown.push(Shown { info, atoms });
+                let decisions = crate::reconcile::history(&ctx.svc.store.db().lock(), &id)?;
+                shown.push(Shown {
+                    info,
+                    atoms,
+                    decisions,
+                });
             }
             match (ctx.global.json, one) {
                 (true, true) => output::json(&shown.first()),
                 (true, false) => output::json(&shown),
                 (false, _) => {
                     for s in shown {
-                        show_one(s.info, s.atoms);
+                        show_one(s.info, s.atoms, &s.decisions);
                     }
                 }
             }
@@ -374,6 +423,52 @@ pub fn rollback(ctx: &Ctx, a: &RollbackArgs) -> Result<()> {
             ErrorKind::Interrupted,
             "a revert failed; fix its cause and run rollback again",
         ));
+    }
+    Ok(())
+}
+
+pub fn reconcile(ctx: &Ctx, a: &ReconcileArgs) -> Result<()> {
+    let ops = ctx.ops();
+    let decisions = ops.reconcile(a.dry_run)?;
+    if ctx.global.json {
+        output::json(&decisions);
+    } else if decisions.is_empty() {
+        ctx.note("nothing to reconcile: no flow or request stopped half-way");
+    } else {
+        for d in &decisions {
+            let what = match &d.flow_id {
+                Some(id) => format!("flow {id} {}", flow_label(&d.flow)),
+                None => format!(
+                    "request for {} ({})",
+                    flow_label(&d.flow),
+                    d.volume_id.as_deref().unwrap_or("?")
+                ),
+            };
+            let at = d
+                .stopped_at
+                .as_deref()
+                .map(|t| format!(", at {t}"))
+                .unwrap_or_default();
+            let outcome = match (&d.error, d.result) {
+                (Some(e), _) => format!(" → failed: {e}"),
+                (None, Some(s)) => format!(" → {s}"),
+                (None, None) if a.dry_run && d.decision.acts() => " (dry run)".to_string(),
+                _ => String::new(),
+            };
+            output::line(&format!(
+                "{what}{at}: {} by {}{outcome}",
+                d.decision, d.rule
+            ));
+            output::line(&format!("  {}", d.reason));
+        }
+    }
+    let failed = decisions.iter().filter(|d| d.failed()).count();
+    if failed > 0 {
+        return Err(Error::new(
+            ErrorKind::Interrupted,
+            format!("{failed} decision(s) could not be carried out"),
+        )
+        .reported());
     }
     Ok(())
 }

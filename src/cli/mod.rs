@@ -128,6 +128,9 @@ enum Command {
     Resume(flows::ResumeArgs),
     /// Undo flows stopped by a crash or Ctrl-C, from where they stopped
     Rollback(flows::RollbackArgs),
+    /// Settle flows stopped half-way by the [recovery] policy: resume, roll
+    /// back or leave each, retry failed reverts (safe to run from a timer)
+    Reconcile(flows::ReconcileArgs),
     /// Prove the store and the backends agree (exit 0 only if they do)
     Check(flows::CheckArgs),
     /// Volume types
@@ -277,6 +280,7 @@ fn dispatch(ctx: &Ctx, cli: &Cli) -> Result<()> {
         Command::Flow(c) => flows::flow(ctx, c),
         Command::Resume(a) => flows::resume(ctx, a),
         Command::Rollback(a) => flows::rollback(ctx, a),
+        Command::Reconcile(a) => flows::reconcile(ctx, a),
         Command::Check(a) => flows::check(ctx, a),
         Command::Type(c) => types::run(ctx, c),
         Command::Quota(c) => quota::run(ctx, c),

@@ -76,6 +76,10 @@ crate::string_enum! {
         ImageCacheFill = "image.cache.fill",
         /// A backend's image cache lost an entry.
         ImageCacheEvict = "image.cache.evict",
+        /// Reconciliation settled a flow (or queued request) by policy.
+        FlowReconcile = "flow.reconcile",
+        /// A flow's revert failed past its retries: a person must look.
+        FlowNeedsPerson = "flow.needs_person",
     }
 }
 
@@ -340,6 +344,38 @@ pub enum Event {
         /// Bytes.
         size: u64,
     },
+    /// `flow.reconcile`
+    FlowReconcile {
+        /// The flow (absent for a queued request).
+        flow_id: Option<String>,
+        /// Its definition (for a request: the flow that consumes it).
+        flow: String,
+        /// What was decided.
+        decision: crate::reconcile::Verdict,
+        /// The rule that decided it.
+        rule: String,
+        /// Why, in words.
+        reason: String,
+        /// The flow's state after.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        result: Option<crate::flow::FlowState>,
+        /// Why carrying it out failed.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        error: Option<String>,
+    },
+    /// `flow.needs_person`
+    FlowNeedsPerson {
+        /// The flow.
+        flow_id: String,
+        /// Its definition.
+        flow: String,
+        /// How many times its revert was tried again.
+        tries: u32,
+        /// Why its revert failed, the last time.
+        failure: String,
+        /// The failures that made it revert.
+        failures: Vec<String>,
+    },
 }
 
 impl Event {
@@ -388,6 +424,8 @@ impl Event {
             Event::ImageDelete { .. } => T::ImageDelete,
             Event::ImageCacheFill { .. } => T::ImageCacheFill,
             Event::ImageCacheEvict { .. } => T::ImageCacheEvict,
+            Event::FlowReconcile { .. } => T::FlowReconcile,
+            Event::FlowNeedsPerson { .. } => T::FlowNeedsPerson,
         }
     }
 }
@@ -452,32 +490,52 @@ pub fn set_cursor(conn: &Connection, sink: &str, last: i64) -> Result<()> {
     Ok(())
 }
 
+/// The events about a flow (reconciliation's decisions), oldest first.
+pub fn of_flow(conn: &Connection, flow_id: &str) -> Result<Vec<EventRecord>> {
+    conn.prepare_cached(
+        "SELECT id, at, type, volume_id, payload FROM events
+         WHERE type IN ('flow.reconcile', 'flow.needs_person')
+           AND json_extract(payload, '$.flow_id') = ?1 ORDER BY id",
+    )?
+    .query_map([flow_id], raw_row)?
+    .map(|r| r?.read())
+    .collect()
+}
+
 /// Events after `after_id`, oldest first, optionally of one volume.
 pub fn list(conn: &Connection, after_id: i64, volume_id: Option<&str>) -> Result<Vec<EventRecord>> {
     conn.prepare_cached(
         "SELECT id, at, type, volume_id, payload FROM events
          WHERE id > ?1 AND (?2 IS NULL OR volume_id = ?2) ORDER BY id",
     )?
-    .query_map(params![after_id, volume_id], |r| {
-        Ok((
-            r.get(0)?,
-            r.get(1)?,
-            r.get(2)?,
-            r.get(3)?,
-            r.get::<_, String>(4)?,
-        ))
-    })?
-    .map(|r| {
-        let (id, at, kind, volume_id, payload) = r?;
-        Ok(EventRecord {
-            id,
-            at,
-            kind,
-            volume_id,
-            payload: serde_json::from_str(&payload)?,
-        })
-    })
+    .query_map(params![after_id, volume_id], raw_row)?
+    .map(|r| r?.read())
     .collect()
+}
+
+/// A row of `SELECT id, at, type, volume_id, payload`, payload unparsed.
+struct RawRow(i64, String, String, Option<String>, String);
+
+fn raw_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawRow> {
+    Ok(RawRow(
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+    ))
+}
+
+impl RawRow {
+    fn read(self) -> Result<EventRecord> {
+        Ok(EventRecord {
+            id: self.0,
+            at: self.1,
+            kind: self.2,
+            volume_id: self.3,
+            payload: serde_json::from_str(&self.4)?,
+        })
+    }
 }
 
 #[cfg(test)]

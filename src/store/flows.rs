@@ -128,3 +128,56 @@ pub fn of_volume(conn: &rusqlite::Connection, volume_id: &str) -> Result<Vec<Str
         .query_map([volume_id], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?)
 }
+
+/// What reconciliation recorded about a flow whose revert failed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct RevertTries {
+    /// How many times reconciliation tried the revert again.
+    pub tries: u32,
+    /// Marked as needing a person (tried `revert_retries` times).
+    pub needs_person: bool,
+}
+
+/// The flow's record of revert retries (none: zero, unmarked).
+pub fn revert_tries(conn: &rusqlite::Connection, flow_id: &str) -> Result<RevertTries> {
+    use rusqlite::OptionalExtension;
+    Ok(conn
+        .prepare_cached("SELECT revert_tries, needs_person FROM flow_recovery WHERE flow_id = ?1")?
+        .query_row([flow_id], |r| {
+            Ok(RevertTries {
+                tries: r.get(0)?,
+                needs_person: r.get(1)?,
+            })
+        })
+        .optional()?
+        .unwrap_or_default())
+}
+
+/// Counts one more retry of the flow's revert; returns the count.
+pub fn count_revert_try(conn: &rusqlite::Connection, flow_id: &str) -> Result<u32> {
+    Ok(conn
+        .prepare_cached(
+            "INSERT INTO flow_recovery (flow_id, revert_tries) VALUES (?1, 1)
+             ON CONFLICT (flow_id) DO UPDATE SET revert_tries = revert_tries + 1
+             RETURNING revert_tries",
+        )?
+        .query_row([flow_id], |r| r.get(0))?)
+}
+
+/// Marks the flow as needing a person.
+pub fn mark_needs_person(conn: &rusqlite::Connection, flow_id: &str) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO flow_recovery (flow_id, needs_person) VALUES (?1, 1)
+         ON CONFLICT (flow_id) DO UPDATE SET needs_person = 1",
+    )?
+    .execute([flow_id])?;
+    Ok(())
+}
+
+/// The flows marked as needing a person.
+pub fn needing_person(conn: &rusqlite::Connection) -> Result<std::collections::BTreeSet<String>> {
+    Ok(conn
+        .prepare_cached("SELECT flow_id FROM flow_recovery WHERE needs_person")?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?)
+}

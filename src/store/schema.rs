@@ -294,6 +294,19 @@ ALTER TABLE images ADD COLUMN compressed INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE images ADD COLUMN uses INTEGER NOT NULL DEFAULT 0;
 ";
 
+/// Reconciliation's record of flows whose revert failed (how often it was
+/// tried again; whether a person must look), and an index for the
+/// decisions `flow show` lists.
+const V12: &str = "
+CREATE TABLE flow_recovery (
+    flow_id      TEXT PRIMARY KEY,
+    revert_tries INTEGER NOT NULL DEFAULT 0,
+    needs_person INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+CREATE INDEX events_flow ON events(json_extract(payload, '$.flow_id'))
+    WHERE type IN ('flow.reconcile', 'flow.needs_person');
+";
+
 /// The migrations, oldest first.
 fn migrations() -> Vec<String> {
     vec![
@@ -308,6 +321,7 @@ fn migrations() -> Vec<String> {
         V9.to_string(),
         V10.to_string(),
         V11.to_string(),
+        V12.to_string(),
     ]
 }
 
