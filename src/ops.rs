@@ -470,6 +470,9 @@ impl Ops {
     /// same flow).
     pub fn delete_with(&self, volume_id: &str, force: bool, cascade: bool) -> Result<()> {
         self.settle(volume_id)?;
+        if volumes::get(&self.svc.store.db().lock(), volume_id)?.is_none() {
+            return Ok(()); // a delete that stopped half-way was finished
+        }
         self.refresh_device(volume_id)?;
         let flow = if cascade {
             delete_volume::cascade_flow(&self.svc)

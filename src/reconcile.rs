@@ -465,6 +465,21 @@ impl Ops {
         let Some(id) = d.flow_id.clone() else {
             return self.carry_out_casts(d);
         };
+        if !d.decision.acts() && !d.mark {
+            return Ok(d);
+        }
+        // Another process may be settling it too: only the one whose claim
+        // (a compare-and-set of the dead owner) wins acts.
+        let rec = self.record(&id)?;
+        if rec.state.is_finished() {
+            d.result = Some(rec.state);
+            return Ok(d);
+        }
+        if let Err(e) = self.claim(&rec) {
+            d.error_kind = Some(e.kind);
+            d.error = Some(e.message);
+            return Ok(d);
+        }
         let ran = match d.decision {
             Verdict::Resume => Some(self.resume(&id)),
             Verdict::Rollback | Verdict::RetryRevert => {
@@ -484,6 +499,9 @@ impl Ops {
         let retries = self.svc.config.recovery.revert_retries;
         let volume = d.volume_id.clone();
         let rec = self.record(&id)?;
+        if d.error_kind == Some(ErrorKind::Conflict) {
+            return Ok(d); // lost a race: the winner records its decision
+        }
         self.svc.store.db().immediate(|conn| -> Result<()> {
             if d.decision == Verdict::RetryRevert && d.result == Some(FlowState::RevertFailed) {
                 let tries = flows::count_revert_try(conn, &conn_flow)?;
@@ -551,15 +569,30 @@ impl Ops {
         let policy = Policy::of(&self.svc)?;
         orphans.reverse(); // oldest first
         let mut out = Vec::new();
-        for f in orphans {
-            // Settled meanwhile (by a resume that drained it, or another
-            // process)?
-            let rec = self.record(&f.record.id)?;
-            if rec.state.is_finished() || self.live_other(rec.owner.as_deref()) {
-                continue;
+        for f in &orphans {
+            out.push(self.decide(&policy, &f.record)?);
+        }
+        if !dry_run {
+            // Undo newest first (an operation's later flows before the
+            // earlier ones they build on), then finish oldest first, as
+            // `rollback --all` and `resume --all` do.
+            let undo =
+                |d: &Decision| matches!(d.decision, Verdict::Rollback | Verdict::RetryRevert);
+            let order: Vec<usize> = (0..out.len())
+                .rev()
+                .filter(|&i| undo(&out[i]))
+                .chain((0..out.len()).filter(|&i| !undo(&out[i])))
+                .collect();
+            for i in order {
+                // Settled meanwhile, by an earlier decision (a rolled-back
+                // parent, a resume that drained it) or another process?
+                let rec = self.record(out[i].flow_id.as_deref().unwrap_or_default())?;
+                if rec.state.is_finished() || self.live_other(rec.owner.as_deref()) {
+                    out[i].result = Some(rec.state);
+                    continue;
+                }
+                out[i] = self.carry_out(out[i].clone())?;
             }
-            let d = self.decide(&policy, &rec)?;
-            out.push(if dry_run { d } else { self.carry_out(d)? });
         }
         // Requests left queued, by volume (after the flows: a resumed
         // create drains its own).

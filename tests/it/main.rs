@@ -18,6 +18,7 @@ mod cli_interrupt;
 mod cli_json;
 mod cli_manage;
 mod cli_migrate;
+mod cli_reconcile;
 mod cli_reschedule;
 mod cli_resume;
 mod cli_retention;

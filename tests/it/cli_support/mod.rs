@@ -423,11 +423,56 @@ impl Settled<'_> {
     }
 }
 
+/// `volctl reconcile --json` under `v`'s configuration with no grace and
+/// `extra` (a `[recovery.policy]` table's lines) added; expects success
+/// and returns its decisions.
+pub fn reconcile_under(v: &Volctl, extra: &str) -> Vec<Value> {
+    let r = reconcile_run(v, "[recovery]\ngrace = \"0s\"\n", extra);
+    assert_eq!(r.code, 0, "reconcile under {extra:?}: {}", r.stderr);
+    r.json().as_array().cloned().unwrap_or_default()
+}
+
+/// `volctl reconcile --json` with `recovery` (a `[recovery]` table) and
+/// `policy` (its `[recovery.policy]` lines) added to `v`'s configuration.
+pub fn reconcile_run(v: &Volctl, recovery: &str, policy: &str) -> Run {
+    let base = v
+        .config
+        .as_ref()
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .unwrap_or_default();
+    let path = v.path("reconcile.toml");
+    std::fs::write(
+        &path,
+        format!("{base}\n{recovery}\n[recovery.policy]\n{policy}\n"),
+    )
+    .unwrap();
+    v.cmd(&["reconcile", "--json"])
+        .env("VOLCTL_CONFIG", &path)
+        .output()
+        .unwrap()
+        .into()
+}
+
+/// The decisions of a reconcile, as `(decision, flow)` pairs.
+pub fn verdicts(ds: &[Value]) -> Vec<(String, String)> {
+    ds.iter()
+        .map(|d| {
+            (
+                d["decision"].as_str().unwrap_or("?").to_string(),
+                d["flow"].as_str().unwrap_or("?").to_string(),
+            )
+        })
+        .collect()
+}
+
 /// The crash-at-every-step test of one operation. A traced run of
 /// `args(v, setup(v))` in a store made by `store` gives the flow's
 /// transition points (one must start with `must_pass`). Then, for each
-/// point, twice: a fresh store and setup, the run crashed there, `resume
-/// --all` or `rollback --all` (which must succeed), `verify`, and `check`.
+/// point, twice: a fresh store and setup, the run crashed there, and
+/// `reconcile` under a policy that resumes everything or (after one that
+/// leaves everything, which must change nothing) rolls everything back;
+/// every decision must be the policy's, then `verify`, `check`, and a
+/// second `reconcile` that finds nothing to do.
 pub fn every_crash_point<S>(
     store: impl Fn() -> Volctl,
     setup: impl Fn(&Volctl) -> S,
@@ -460,10 +505,30 @@ pub fn every_crash_point<S>(
                 point,
                 what: format!("{settle} after {point}"),
             };
-            let r = v.run(&[settle, "--all"]);
-            assert_eq!(r.code, 0, "{}: {}", settled.what, r.stderr);
+            let what = &settled.what;
+            if !resume {
+                let before = v.json(&["flow", "list"]);
+                let left = reconcile_under(&v, "default = \"leave\"");
+                assert!(
+                    verdicts(&left).iter().all(|(d, _)| d == "leave"),
+                    "{what}: a policy of leave: {left:?}"
+                );
+                assert_eq!(
+                    v.json(&["flow", "list"]),
+                    before,
+                    "{what}: leave changed nothing"
+                );
+            }
+            let policy = format!("default = \"{settle}\"");
+            let decided = reconcile_under(&v, &policy);
+            for d in &decided {
+                assert_eq!(d["decision"], settle, "{what}: {d}");
+                assert!(d.get("error").is_none(), "{what}: {d}");
+            }
             verify(&v, &s, &settled);
-            check_passes(&v, &settled.what);
+            check_passes(&v, what);
+            let again = reconcile_under(&v, &policy);
+            assert!(again.is_empty(), "{what}: a second reconcile: {again:?}");
         }
     }
 }
