@@ -242,28 +242,43 @@ fn flow_info() -> S {
         ("updated_at", Time),
         ("alive", Bool),
         ("orphaned", Bool),
+        ("needs_person", Bool),
     ])
 }
 
 fn flow_shown() -> S {
     with(
         flow_info(),
-        vec![(
-            "atoms",
-            arr(Obj(vec![
-                ("name", Str),
-                ("kind", Str),
-                ("state", Str),
-                ("seq", Int),
-                ("attempts", Int),
-                ("result", Any),
-                ("failure", Any),
-                ("revert_failure", Any),
-                ("started_at", opt(Time)),
-                ("finished_at", opt(Time)),
-            ])),
-        )],
+        vec![
+            ("decisions", arr0(event_record())),
+            (
+                "atoms",
+                arr(Obj(vec![
+                    ("name", Str),
+                    ("kind", Str),
+                    ("state", Str),
+                    ("seq", Int),
+                    ("attempts", Int),
+                    ("result", Any),
+                    ("failure", Any),
+                    ("revert_failure", Any),
+                    ("started_at", opt(Time)),
+                    ("finished_at", opt(Time)),
+                ])),
+            ),
+        ],
     )
+}
+
+/// An event as `events` and `flow show` print it.
+fn event_record() -> S {
+    Obj(vec![
+        ("id", Int),
+        ("at", Time),
+        ("type", Str),
+        ("volume_id", opt(Str)),
+        ("payload", Any),
+    ])
 }
 
 fn error_doc() -> S {
@@ -566,17 +581,7 @@ capabilities = { tier = "ssd", iops = 5000, replicated = true }
         &["flow", "prune", "--older-than", "7d"],
         Obj(vec![("flows", Int), ("events", Int)]),
     );
-    run(
-        "events",
-        &["events", "--after", "1"],
-        arr(Obj(vec![
-            ("id", Int),
-            ("at", Time),
-            ("type", Str),
-            ("volume_id", opt(Str)),
-            ("payload", Any),
-        ])),
-    );
+    run("events", &["events", "--after", "1"], arr(event_record()));
     // resume and rollback: a create stopped dead, then each settles one.
     for (cmd, shape) in [
         (
@@ -592,6 +597,28 @@ capabilities = { tier = "ssd", iops = 5000, replicated = true }
         );
         run(cmd, &[cmd, "--all"], arr(shape));
     }
+    // reconcile: a create stopped dead waits out its grace period.
+    crash_at(
+        &v,
+        &["create", "--size", "1M"],
+        "volume_create_manager/CreateVolumeFromSpec/success",
+    );
+    run(
+        "reconcile",
+        &["reconcile"],
+        arr(Obj(vec![
+            ("flow_id", opt(Str)),
+            ("flow", Str),
+            ("operation", opt(Str)),
+            ("volume_id", opt(Str)),
+            ("state", opt(Str)),
+            ("stopped_at", opt(Str)),
+            ("decision", Str),
+            ("rule", Str),
+            ("reason", Str),
+        ])),
+    );
+    v.ok(&["rollback", "--all"]);
     let plan = v.path("plan.toml");
     std::fs::write(
         &plan,

@@ -440,14 +440,15 @@ pub fn reconcile_run(v: &Volctl, recovery: &str, policy: &str) -> Run {
         .as_ref()
         .map(|p| std::fs::read_to_string(p).unwrap())
         .unwrap_or_default();
-    let path = v.path("reconcile.toml");
-    std::fs::write(
-        &path,
-        format!("{base}\n{recovery}\n[recovery.policy]\n{policy}\n"),
+    // Outside the test's directory, which some tests list.
+    let mut cfg = tempfile::NamedTempFile::new().unwrap();
+    std::io::Write::write_all(
+        &mut cfg,
+        format!("{base}\n{recovery}\n[recovery.policy]\n{policy}\n").as_bytes(),
     )
     .unwrap();
     v.cmd(&["reconcile", "--json"])
-        .env("VOLCTL_CONFIG", &path)
+        .env("VOLCTL_CONFIG", cfg.path())
         .output()
         .unwrap()
         .into()
