@@ -253,6 +253,11 @@ impl Ops {
         }
     }
 
+    /// Whether these operations run inside another operation's flow.
+    pub(crate) fn is_nested(&self) -> bool {
+        self.parent.is_some()
+    }
+
     /// The service.
     pub fn service(&self) -> &Arc<Service> {
         &self.svc

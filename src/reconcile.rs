@@ -316,8 +316,14 @@ impl Decision {
     /// again, a resume failed). Losing a race to another process that took
     /// the flow is not a failure.
     pub fn failed(&self) -> bool {
-        self.result == Some(FlowState::RevertFailed)
-            || self.error_kind.is_some_and(|k| k != ErrorKind::Conflict)
+        let fell_short = match self.decision {
+            // A resume that ended reverted did not finish the flow.
+            Verdict::Resume if self.flow_id.is_some() => {
+                self.result.is_some_and(|s| s != FlowState::Success)
+            }
+            _ => self.result == Some(FlowState::RevertFailed),
+        };
+        fell_short || self.error_kind.is_some_and(|k| k != ErrorKind::Conflict)
     }
 }
 
@@ -364,7 +370,14 @@ impl Ops {
             .map(|f| f.message.lines().next().unwrap_or("").to_string())
             .unwrap_or_default();
         let mut mark = false;
-        let (verdict, reason) = if tries.needs_person {
+        // Grace runs from the flow's last recorded step, not only from its
+        // last change of state (a long copy records its task's start).
+        let last_step = atoms
+            .iter()
+            .filter_map(|a| a.finished_at.max(a.started_at))
+            .max()
+            .map_or(rec.updated_at, |t| t.max(rec.updated_at));
+        let (verdict, reason) = if tries.needs_person && rec.state == FlowState::RevertFailed {
             (
                 Verdict::NeedsPerson,
                 format!(
@@ -415,7 +428,7 @@ impl Ops {
                 )
             }
         } else {
-            let since = elapsed_since(rec.updated_at);
+            let since = elapsed_since(last_step);
             if since < cfg.grace {
                 (
                     Verdict::Wait,
@@ -472,12 +485,23 @@ impl Ops {
         // (a compare-and-set of the dead owner) wins acts.
         let rec = self.record(&id)?;
         if rec.state.is_finished() {
-            d.result = Some(rec.state);
+            d.taken_meanwhile();
             return Ok(d);
         }
         if let Err(e) = self.claim(&rec) {
             d.error_kind = Some(e.kind);
             d.error = Some(e.message);
+            return Ok(d);
+        }
+        // The claim won, but another process may have settled it since it
+        // was decided (and died): act only on what was decided about.
+        let tries = flows::revert_tries(&self.svc.store.db().lock(), &id)?;
+        let now = self.record(&id)?;
+        if Some(now.state) != d.state
+            || d.revert_tries.is_some_and(|t| t != tries.tries)
+            || (d.mark && tries.needs_person)
+        {
+            d.taken_meanwhile();
             return Ok(d);
         }
         let ran = match d.decision {
@@ -588,7 +612,7 @@ impl Ops {
                 // parent, a resume that drained it) or another process?
                 let rec = self.record(out[i].flow_id.as_deref().unwrap_or_default())?;
                 if rec.state.is_finished() || self.live_other(rec.owner.as_deref()) {
-                    out[i].result = Some(rec.state);
+                    out[i].taken_meanwhile();
                     continue;
                 }
                 out[i] = self.carry_out(out[i].clone())?;
@@ -665,6 +689,11 @@ impl Ops {
     /// (at most [`SETTLE_ON_USE`]); fails like [`Ops::guard`], with the
     /// policy's reason, when one is left.
     pub fn settle(&self, volume_id: &str) -> Result<()> {
+        // Inside another operation's flow (an apply's creates and deletes),
+        // settling would run flows from within a task: refuse as before.
+        if self.is_nested() {
+            return self.guard(volume_id);
+        }
         for _ in 0..SETTLE_ON_USE {
             let Some(rec) = self.orphaned_flow_of(volume_id)? else {
                 return Ok(());
@@ -686,14 +715,24 @@ impl Ops {
             )));
             let d = self.carry_out(d)?;
             if d.failed() || d.error.is_some() {
-                return Err(Error::conflict(format!(
-                    "volume {volume_id} has a flow that stopped half-way ({} {}); settling it by {} failed: {}",
-                    rec.name,
-                    rec.id,
-                    d.rule,
-                    d.error
-                        .unwrap_or_else(|| format!("it ended {}", d.result.unwrap_or(rec.state)))
-                )));
+                let kind = if d.failed() {
+                    ErrorKind::Interrupted
+                } else {
+                    ErrorKind::Conflict
+                };
+                return Err(Error::new(
+                    kind,
+                    format!(
+                        "volume {volume_id} has a flow that stopped half-way ({} {}); settling it by {} failed: {}",
+                        rec.name,
+                        rec.id,
+                        d.rule,
+                        d.error.unwrap_or_else(|| format!(
+                            "it ended {}",
+                            d.result.unwrap_or(rec.state)
+                        ))
+                    ),
+                ));
             }
         }
         self.guard(volume_id)
@@ -701,6 +740,14 @@ impl Ops {
 }
 
 impl Decision {
+    /// Not carried out: an earlier decision of this run, or another
+    /// process, settled (or holds) the flow since it was decided.
+    fn taken_meanwhile(&mut self) {
+        self.result = None;
+        self.error_kind = Some(ErrorKind::Conflict);
+        self.error = Some("settled meanwhile by an earlier decision or another process".into());
+    }
+
     fn event(&self) -> Event {
         Event::FlowReconcile {
             flow_id: self.flow_id.clone(),

@@ -7,7 +7,7 @@
 //! Kept whatever their age: unfinished flows (they may be resumed or
 //! rolled back), finished flows whose parent (an `apply`) is unfinished
 //! (its rollback reads them), and events a configured sink has not
-//! received yet.
+//! received yet, and reconciliation's decisions about unfinished flows.
 
 use std::time::{Duration, SystemTime};
 
@@ -83,6 +83,12 @@ fn prune_events(
         .prepare_cached(
             "DELETE FROM events WHERE id IN (
                 SELECT id FROM events WHERE at < ?1 AND (?2 IS NULL OR id <= ?2)
+                  -- What reconciliation decided about a flow still
+                  -- unfinished (one left for a person) is kept with it.
+                  AND NOT (type IN ('flow.reconcile', 'flow.needs_person')
+                    AND EXISTS (SELECT 1 FROM flows
+                      WHERE id = json_extract(events.payload, '$.flow_id')
+                        AND state NOT IN ('success', 'reverted')))
                 ORDER BY id LIMIT ?3)",
         )?
         .execute(params![at, kept_after, limit as i64])?)
