@@ -489,8 +489,7 @@ impl Ops {
             return Ok(d);
         }
         if let Err(e) = self.claim(&rec) {
-            d.error_kind = Some(e.kind);
-            d.error = Some(e.message);
+            d.failed_with(e);
             return Ok(d);
         }
         // The claim won, but another process may have settled it since it
@@ -506,17 +505,13 @@ impl Ops {
         }
         let ran = match d.decision {
             Verdict::Resume => Some(self.resume(&id)),
-            Verdict::Rollback | Verdict::RetryRevert => {
-                Some(self.record(&id).and_then(|rec| self.rollback_flow(&rec)))
-            }
+            // `now` is the record as claimed: no second read.
+            Verdict::Rollback | Verdict::RetryRevert => Some(self.rollback_flow(&now)),
             _ => None,
         };
         match ran {
             Some(Ok(out)) => d.result = Some(out.state),
-            Some(Err(e)) => {
-                d.error_kind = Some(e.kind);
-                d.error = Some(e.message);
-            }
+            Some(Err(e)) => d.failed_with(e),
             None => {}
         }
         let conn_flow = id.clone();
@@ -566,8 +561,7 @@ impl Ops {
             _ => return Ok(d),
         };
         if let Err(e) = r {
-            d.error_kind = Some(e.kind);
-            d.error = Some(e.message);
+            d.failed_with(e);
         }
         let event = d.event();
         self.svc
@@ -742,6 +736,12 @@ impl Ops {
 impl Decision {
     /// Not carried out: an earlier decision of this run, or another
     /// process, settled (or holds) the flow since it was decided.
+    /// Carrying it out failed with `e`.
+    fn failed_with(&mut self, e: Error) {
+        self.error_kind = Some(e.kind);
+        self.error = Some(e.message);
+    }
+
     fn taken_meanwhile(&mut self) {
         self.result = None;
         self.error_kind = Some(ErrorKind::Conflict);
