@@ -464,7 +464,11 @@ pub fn flow(svc: &Arc<Service>) -> Flow {
 /// Operations for a task's own flows (each create is a flow of its own):
 /// cancelled with the apply, and marked as the apply's (`plan.id`).
 fn nested(svc: &Arc<Service>, cancel: &crate::flow::CancelToken, plan: &Plan) -> Ops {
-    Ops::new(svc.clone(), svc.engine().with_cancel(cancel.clone())).with_parent(&plan.id)
+    let engine = svc.engine().with_cancel(cancel.clone());
+    // The crash tests step into an apply's own flows too.
+    #[cfg(feature = "test-hooks")]
+    let engine = engine.with_listener(Arc::new(crate::testhooks::Hooks));
+    Ops::new(svc.clone(), engine).with_parent(&plan.id)
 }
 
 /// Makes the missing volumes, several at once; provides the plan with

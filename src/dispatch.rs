@@ -275,6 +275,7 @@ impl Ops {
         let flow_id = new_id();
         let meta = FlowMeta {
             cast: Some(cast.message.topic().as_string()),
+            parent: self.parent().map(str::to_string),
             ..FlowMeta::volume(Operation::Create, cast.volume_id())
         };
         let taken = self.svc.store.db().transact(|conn| {
@@ -309,9 +310,13 @@ impl Ops {
 
     /// Drops a volume's queued casts (none may be owned by a live process)
     /// and puts a volume still being created — now that nothing will finish
-    /// it — in `error`, its quota returned.
-    pub(crate) fn abandon_casts(&self, volume_id: &str) -> Result<()> {
+    /// it — in `error`, its quota returned. Returns how many it dropped.
+    ///
+    /// A volume whose casts a live process took meanwhile (it runs a flow
+    /// of the volume now) is left to that process.
+    pub(crate) fn abandon_casts(&self, volume_id: &str) -> Result<usize> {
         self.svc.store.db().immediate(|conn| {
+            let mut dropped = 0;
             while let Some(c) = next_for_volume(conn, volume_id)? {
                 if self.live_other(c.owner.as_deref()) {
                     return Err(Error::conflict(format!(
@@ -319,8 +324,12 @@ impl Ops {
                     )));
                 }
                 withdraw(conn, c.id)?;
+                dropped += 1;
             }
-            if still_creating(conn, volume_id)? {
+            let carried_on = crate::store::flows::unfinished_owners(conn, volume_id)?
+                .iter()
+                .any(|o| self.live_other(o.as_deref()));
+            if !carried_on && still_creating(conn, volume_id)? {
                 lifecycle::mark_error(
                     &self.svc.quota(),
                     conn,
@@ -329,7 +338,7 @@ impl Ops {
                     &Event::create_error(ErrorKind::Interrupted, "rolled back on request"),
                 )?;
             }
-            Ok(())
+            Ok(dropped)
         })
     }
 }

@@ -253,6 +253,11 @@ impl Ops {
         }
     }
 
+    /// The operation these operations' flows are a part of, if any.
+    pub(crate) fn parent(&self) -> Option<&str> {
+        self.parent.as_deref()
+    }
+
     /// Whether these operations run inside another operation's flow.
     pub(crate) fn is_nested(&self) -> bool {
         self.parent.is_some()
@@ -474,8 +479,11 @@ impl Ops {
     /// Deletes a volume, and with `cascade` its snapshots first (in the
     /// same flow).
     pub fn delete_with(&self, volume_id: &str, force: bool, cascade: bool) -> Result<()> {
-        self.settle(volume_id)?;
-        if volumes::get(&self.svc.store.db().lock(), volume_id)?.is_none() {
+        let settled = self.settle(volume_id)?;
+        let finished_a_delete = settled.iter().any(|d| {
+            d.operation == Some(Operation::Delete) && d.result == Some(FlowState::Success)
+        });
+        if finished_a_delete && volumes::get(&self.svc.store.db().lock(), volume_id)?.is_none() {
             return Ok(()); // a delete that stopped half-way was finished
         }
         self.refresh_device(volume_id)?;
@@ -500,8 +508,22 @@ impl Ops {
         // backend may allocate in larger units (LVM extents): the size
         // recorded is the size the object will have.
         let new_size = new_size.round_up(crate::units::MIB);
-        self.settle(volume_id)?;
+        let settled = self.settle(volume_id)?;
         let v = self.refresh_device(volume_id)?;
+        let resumed_extend = settled.iter().find(|d| {
+            d.operation == Some(Operation::Extend)
+                && d.decision == crate::reconcile::Verdict::Resume
+        });
+        if let Some(d) = resumed_extend
+            && v.size > new_size
+        {
+            return Err(Error::invalid(format!(
+                "volume {volume_id} is {}: an extend of it that stopped half-way (flow {}) was just finished and grew it so; it cannot shrink to {}",
+                v.size,
+                d.flow_id.as_deref().unwrap_or("?"),
+                new_size
+            )));
+        }
         let new_size = match v.backend.as_deref() {
             Some(b) => crate::scheduler::allocated_size(
                 &self.svc,

@@ -105,6 +105,10 @@ pub const BUILTIN: &[(&str, Action)] = &[
 /// and refuses (each is a whole flow's work).
 pub const SETTLE_ON_USE: usize = 4;
 
+/// How long a command waits for another process (a reconcile timer) that
+/// won the claim on a flow it meant to settle, before it gives up (exit 6).
+pub const SETTLE_WAIT: Duration = Duration::from_secs(60);
+
 /// What a rule applies to: `default`, an operation, or an operation and
 /// one of its steps (a flow or task name): `create/volume_create_manager`.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -242,6 +246,25 @@ impl Policy {
     }
 
     /// The rule for a flow of `operation` named `flow` that stopped at
+    /// `task`, run as a part of `parent` (if any): such a flow follows the
+    /// rule of the operation it is a part of (an apply's), so that an
+    /// apply resumed finds its volumes made and one rolled back finds them
+    /// undone.
+    pub fn rule_for(
+        &self,
+        operation: Option<Operation>,
+        parent: Option<&str>,
+        flow: &str,
+        task: Option<&str>,
+    ) -> Rule {
+        match parent {
+            // Only an apply runs flows of its own today.
+            Some(_) => self.rule(Some(Operation::Apply), crate::apply::FLOW, None),
+            None => self.rule(operation, flow, task),
+        }
+    }
+
+    /// The rule for a flow of `operation` named `flow` that stopped at
     /// `task`.
     pub fn rule(&self, operation: Option<Operation>, flow: &str, task: Option<&str>) -> Rule {
         let key = |step: Option<&str>| RuleKey {
@@ -361,7 +384,12 @@ impl Ops {
         let tries = flows::revert_tries(&self.svc.store.db().lock(), &rec.id)?;
         let meta = FlowMeta::of(&rec.meta);
         let stopped = stopped_at(&atoms);
-        let rule = policy.rule(meta.operation, &rec.name, stopped.as_deref());
+        let rule = policy.rule_for(
+            meta.operation,
+            meta.parent.as_deref(),
+            &rec.name,
+            stopped.as_deref(),
+        );
         let cfg = &self.svc.config.recovery;
         let id = &rec.id;
         let revert_failure = rec
@@ -478,6 +506,10 @@ impl Ops {
         let Some(id) = d.flow_id.clone() else {
             return self.carry_out_casts(d);
         };
+        if d.decision == Verdict::Leave {
+            self.record_leave(&d)?;
+            return Ok(d);
+        }
         if !d.decision.acts() && !d.mark {
             return Ok(d);
         }
@@ -556,12 +588,18 @@ impl Ops {
     fn carry_out_casts(&self, mut d: Decision) -> Result<Decision> {
         let volume = d.volume_id.clone().unwrap_or_default();
         let r = match d.decision {
-            Verdict::Resume => self.drain(&volume).map(|_| ()),
+            Verdict::Resume => self.drain(&volume).map(|_| 1),
             Verdict::Rollback => self.abandon_casts(&volume),
             _ => return Ok(d),
         };
-        if let Err(e) = r {
-            d.failed_with(e);
+        match r {
+            // Another reconcile withdrew them first: its event tells.
+            Ok(0) => {
+                d.taken_meanwhile();
+                return Ok(d);
+            }
+            Ok(_) => {}
+            Err(e) => d.failed_with(e),
         }
         let event = d.event();
         self.svc
@@ -569,6 +607,27 @@ impl Ops {
             .db()
             .immediate(|conn| events::emit(conn, Some(&volume), &event).map(|_| ()))?;
         Ok(d)
+    }
+
+    /// Records that the policy leaves a flow for a person, once per rule
+    /// (a timer's every run would otherwise repeat it).
+    fn record_leave(&self, d: &Decision) -> Result<()> {
+        let Some(id) = d.flow_id.as_deref() else {
+            return Ok(());
+        };
+        self.svc.store.db().immediate(|conn| -> Result<()> {
+            let last = events::of_flow(conn, id)?
+                .into_iter()
+                .rev()
+                .find(|e| e.kind == events::EventType::FlowReconcile.as_str());
+            let same = last.is_some_and(|e| {
+                e.payload["decision"] == Verdict::Leave.as_str() && e.payload["rule"] == d.rule
+            });
+            if !same {
+                events::emit(conn, d.volume_id.as_deref(), &d.event())?;
+            }
+            Ok(())
+        })
     }
 
     /// Decides (and unless `dry_run`, carries out) what to do with every
@@ -590,35 +649,81 @@ impl Ops {
         for f in &orphans {
             out.push(self.decide(&policy, &f.record)?);
         }
-        if !dry_run {
-            // Undo newest first (an operation's later flows before the
-            // earlier ones they build on), then finish oldest first, as
-            // `rollback --all` and `resume --all` do.
-            let undo =
-                |d: &Decision| matches!(d.decision, Verdict::Rollback | Verdict::RetryRevert);
-            let order: Vec<usize> = (0..out.len())
+        // Undo newest first (an operation's later flows before the earlier
+        // ones they build on), then finish oldest first, as `rollback
+        // --all` and `resume --all` do — but first an apply's own flows,
+        // then the requests left queued, before the flows that wait on
+        // them (an apply resumed first would wait for its volumes in vain,
+        // one undone first could not delete a volume still being made).
+        let undo = |d: &Decision| matches!(d.decision, Verdict::Rollback | Verdict::RetryRevert);
+        let child: Vec<bool> = orphans
+            .iter()
+            .map(|f| FlowMeta::of(&f.record.meta).parent.is_some())
+            .collect();
+        let phase = |children: bool| -> Vec<usize> {
+            let of = |i: &usize| child[*i] == children;
+            (0..out.len())
                 .rev()
+                .filter(of)
                 .filter(|&i| undo(&out[i]))
-                .chain((0..out.len()).filter(|&i| !undo(&out[i])))
-                .collect();
-            for i in order {
-                // Settled meanwhile, by an earlier decision (a rolled-back
-                // parent, a resume that drained it) or another process?
-                let rec = self.record(out[i].flow_id.as_deref().unwrap_or_default())?;
-                if rec.state.is_finished() || self.live_other(rec.owner.as_deref()) {
-                    out[i].taken_meanwhile();
-                    continue;
-                }
-                out[i] = self.carry_out(out[i].clone())?;
-            }
+                .chain((0..out.len()).filter(of).filter(|&i| !undo(&out[i])))
+                .collect()
+        };
+        let (first, last) = (phase(true), phase(false));
+        if !dry_run {
+            self.carry_out_each(&mut out, &first)?;
         }
-        // Requests left queued, by volume (after the flows: a resumed
-        // create drains its own).
         let casts = if dry_run {
             casts
         } else {
             self.orphaned_casts()?
         };
+        let queued = self.settle_casts(&policy, casts, dry_run)?;
+        if !dry_run {
+            self.carry_out_each(&mut out, &last)?;
+        }
+        out.extend(queued);
+        Ok(out)
+    }
+
+    /// The operation the flows of `volume_id` are a part of, if any (from
+    /// its first flow, which made it).
+    fn parent_of_volume(&self, volume_id: &str) -> Result<Option<String>> {
+        let first = flows::of_volume(&self.svc.store.db().lock(), volume_id)?
+            .into_iter()
+            .next();
+        Ok(match first {
+            Some(id) => FlowMeta::of(&self.record(&id)?.meta).parent,
+            None => None,
+        })
+    }
+
+    /// Carries out the decisions at `order`, skipping a flow settled
+    /// meanwhile.
+    fn carry_out_each(&self, out: &mut [Decision], order: &[usize]) -> Result<()> {
+        for &i in order {
+            // Settled meanwhile, by an earlier decision (a rolled-back
+            // parent, a resume that drained it) or another process?
+            let rec = self.record(out[i].flow_id.as_deref().unwrap_or_default())?;
+            if rec.state.is_finished() || self.live_other(rec.owner.as_deref()) {
+                out[i].taken_meanwhile();
+                continue;
+            }
+            out[i] = self.carry_out(out[i].clone())?;
+        }
+        Ok(())
+    }
+
+    /// Decides (and unless `dry_run`, carries out) what to do with the
+    /// requests queued by processes now gone, by volume; a volume with an
+    /// orphaned flow is left to that flow's decision.
+    fn settle_casts(
+        &self,
+        policy: &Policy,
+        casts: Vec<crate::dispatch::Cast>,
+        dry_run: bool,
+    ) -> Result<Vec<Decision>> {
+        let mut out = Vec::new();
         let mut seen = std::collections::BTreeSet::new();
         for cast in casts {
             let volume = cast.volume_id().to_string();
@@ -626,7 +731,8 @@ impl Ops {
                 continue; // its flow's decision stands for it
             }
             let consumer = cast.message.consumer(&self.svc).name.clone();
-            let rule = policy.rule(Some(Operation::Create), &consumer, None);
+            let parent = self.parent_of_volume(&volume)?;
+            let rule = policy.rule_for(Some(Operation::Create), parent.as_deref(), &consumer, None);
             let since =
                 Duration::from_secs((crate::store::unix_now() - cast.created_at).max(0) as u64);
             let grace = self.svc.config.recovery.grace;
@@ -681,20 +787,25 @@ impl Ops {
 
     /// Settles, by the policy, flows of `volume_id` that stopped half-way
     /// (at most [`SETTLE_ON_USE`]); fails like [`Ops::guard`], with the
-    /// policy's reason, when one is left.
-    pub fn settle(&self, volume_id: &str) -> Result<()> {
+    /// policy's reason, when one is left. Returns the decisions it carried
+    /// out.
+    pub fn settle(&self, volume_id: &str) -> Result<Vec<Decision>> {
         // Inside another operation's flow (an apply's creates and deletes),
         // settling would run flows from within a task: refuse as before.
         if self.is_nested() {
-            return self.guard(volume_id);
+            return self.guard(volume_id).map(|_| Vec::new());
         }
+        let mut done = Vec::new();
         for _ in 0..SETTLE_ON_USE {
             let Some(rec) = self.orphaned_flow_of(volume_id)? else {
-                return Ok(());
+                return Ok(done);
             };
             let policy = Policy::of(&self.svc)?;
             let d = self.decide(&policy, &rec)?;
             if !d.decision.acts() {
+                if d.decision == Verdict::Leave {
+                    self.record_leave(&d)?;
+                }
                 let blocked = self.guard(volume_id).err();
                 return Err(Error::conflict(format!(
                     "{} (reconcile: {}: {})",
@@ -708,14 +819,15 @@ impl Ops {
                 rec.id, rec.name, d.decision, d.rule
             )));
             let d = self.carry_out(d)?;
+            if d.error_kind == Some(ErrorKind::Conflict) {
+                // Another process (a reconcile timer) won the claim: let it
+                // finish, then look again.
+                self.wait_for_settler(&rec.id)?;
+                continue;
+            }
             if d.failed() || d.error.is_some() {
-                let kind = if d.failed() {
-                    ErrorKind::Interrupted
-                } else {
-                    ErrorKind::Conflict
-                };
                 return Err(Error::new(
-                    kind,
+                    ErrorKind::Interrupted,
                     format!(
                         "volume {volume_id} has a flow that stopped half-way ({} {}); settling it by {} failed: {}",
                         rec.name,
@@ -728,8 +840,30 @@ impl Ops {
                     ),
                 ));
             }
+            done.push(d);
         }
-        self.guard(volume_id)
+        self.guard(volume_id).map(|_| done)
+    }
+
+    /// Waits, up to [`SETTLE_WAIT`], while a live process other than this
+    /// one holds the flow.
+    fn wait_for_settler(&self, flow_id: &str) -> Result<()> {
+        let until = std::time::Instant::now() + SETTLE_WAIT;
+        loop {
+            let rec = self.record(flow_id)?;
+            if rec.state.is_finished() || !self.live_other(rec.owner.as_deref()) {
+                return Ok(());
+            }
+            if std::time::Instant::now() >= until {
+                return Err(Error::conflict(format!(
+                    "flow {flow_id} ({}) is being settled by another volctl process (owner {}), still after {}: try again later",
+                    rec.name,
+                    rec.owner.as_deref().unwrap_or("?"),
+                    human(SETTLE_WAIT)
+                )));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 }
 

@@ -59,12 +59,16 @@ impl Service {
                  if two configurations name the same backend directory, give each its own"
             )));
         }
-        Ok(Arc::new(Service {
+        let svc = Arc::new(Service {
             config,
             store,
             backends,
             owner: OnceLock::new(),
-        }))
+        });
+        // A `[recovery]` rule naming a step its operation lacks is a
+        // configuration error now, not once an orphan needs it.
+        crate::reconcile::Policy::of(&svc)?;
+        Ok(svc)
     }
 
     /// This process's owner id, taking its lock on first use (only

@@ -129,6 +129,20 @@ pub fn of_volume(conn: &rusqlite::Connection, volume_id: &str) -> Result<Vec<Str
         .collect::<rusqlite::Result<_>>()?)
 }
 
+/// The owners of the unfinished flows about a volume (`None`: a flow
+/// recorded without one).
+pub fn unfinished_owners(
+    conn: &rusqlite::Connection,
+    volume_id: &str,
+) -> Result<Vec<Option<String>>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT owner FROM flows WHERE volume_id = ?1 AND state NOT IN ('success', 'reverted')",
+        )?
+        .query_map([volume_id], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?)
+}
+
 /// What reconciliation recorded about a flow whose revert failed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct RevertTries {

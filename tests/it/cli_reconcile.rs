@@ -259,6 +259,13 @@ fn a_command_settles_an_orphan_of_its_volume_by_the_policy() {
         .into();
     assert_eq!(r.code, 6, "{}", r.stderr);
     assert!(r.stderr.contains("leaves it for a person"), "{}", r.stderr);
+    let r: Run = v
+        .cmd(&["rename", "data", "other"])
+        .env("VOLCTL_CONFIG", &cfg)
+        .output()
+        .unwrap()
+        .into();
+    assert_eq!(r.code, 6, "refused again: {}", r.stderr);
     // Past the grace period the built-in rule finishes the extend first,
     // then the command runs.
     let cfg = v.path("now.toml");
@@ -282,9 +289,24 @@ fn a_command_settles_an_orphan_of_its_volume_by_the_policy() {
         .iter()
         .filter(|e| e["type"] == "flow.reconcile")
         .collect();
-    assert_eq!(settled.len(), 1, "{events}");
-    assert_eq!(settled[0]["payload"]["decision"], "resume");
-    assert_eq!(settled[0]["payload"]["rule"], "built-in extend = resume");
+    // The `leave` is recorded once (not at every refusal), then the resume.
+    let told: Vec<(&str, &str)> = settled
+        .iter()
+        .map(|e| {
+            (
+                e["payload"]["decision"].as_str().unwrap(),
+                e["payload"]["rule"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        told,
+        [
+            ("leave", "recovery.policy \"extend\" = leave"),
+            ("resume", "built-in extend = resume")
+        ],
+        "{events}"
+    );
     check_passes(&v, "after the settling rename");
 
     // A delete that stopped half-way is finished by the delete asked again.
@@ -319,24 +341,34 @@ fn nothing_to_do_is_quiet_and_a_bad_rule_is_refused_naming_it() {
         assert_eq!(r.code, 2, "{rule}: {}", r.stderr);
         assert!(r.stderr.contains(says), "{rule}: {}", r.stderr);
     }
-    // A step the operation does not have is found once there is something
-    // to decide, and nothing is done.
+    // A step the operation does not have is refused by every command as
+    // soon as the store opens (not first when an orphan needs the rule),
+    // and nothing is done.
     let v = Volctl::with_config(
         "[recovery]\ngrace = \"0s\"\n[recovery.policy]\n\"create/Nope\" = \"resume\"\n",
     );
-    assert!(crash_at(
-        &v,
-        &["create", "--size", "1"],
-        "volume_create_manager/CreateVolumeFromSpec/success"
-    ));
-    let r = v.run(&["reconcile"]);
-    assert_eq!(r.code, 2, "{}", r.stderr);
-    assert!(
-        r.stderr.contains("create/Nope") && r.stderr.contains("CreateVolumeFromSpec"),
-        "names the rule and the steps there are: {}",
-        r.stderr
+    for args in [&["create", "--size", "1"][..], &["reconcile"], &["list"]] {
+        let r = v.run(args);
+        assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
+        assert!(
+            r.stderr.contains("create/Nope") && r.stderr.contains("CreateVolumeFromSpec"),
+            "{args:?} names the rule and the steps there are: {}",
+            r.stderr
+        );
+    }
+    // Without the bad rule: the refused create left nothing.
+    let r: Run = v
+        .cmd(&["flow", "list", "--all", "--json"])
+        .env_remove("VOLCTL_CONFIG")
+        .output()
+        .unwrap()
+        .into();
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        r.json(),
+        Value::Array(vec![]),
+        "the refused create left no flow"
     );
-    assert_eq!(v.json(&["flow", "list"]).as_array().unwrap().len(), 1);
 }
 
 #[test]
@@ -544,4 +576,62 @@ fn crash_at_every_step_of_attach_and_detach_then_reconcile() {
             }
         },
     );
+}
+
+#[test]
+fn crash_at_every_step_of_an_apply_then_reconcile_settles_its_own_flows_first() {
+    const PLAN: &str = "[[volume]]\nname = \"ci-scratch\"\nsize = 1\n";
+    let plan = |v: &Volctl| {
+        let f = v.path("plan.toml");
+        std::fs::write(&f, PLAN).unwrap();
+        f.to_str().unwrap().to_string()
+    };
+    let points = {
+        let v = Volctl::new();
+        let f = plan(&v);
+        trace_points(&v, &["apply", "-f", &f])
+    };
+    assert!(
+        points
+            .iter()
+            .any(|p| p.starts_with("volume_create_manager/CreateVolumeFromSpec/")),
+        "the apply's create runs inside it: {points:?}"
+    );
+    for point in &points {
+        let v = Volctl::new();
+        let f = plan(&v);
+        if !crash_at(&v, &["apply", "-f", &f], point) {
+            continue;
+        }
+        // Resumed before its create, the apply would wait on it (600 s)
+        // and fail: the create is settled first. Its flows follow its rule
+        // (built-in: resume), even a create not yet scheduled.
+        let unfinished = v.json(&["flow", "list"]).as_array().unwrap().len();
+        let ds = reconcile_under(&v, "");
+        assert!(
+            ds.len() >= unfinished,
+            "{point}: {unfinished} stopped: {ds:?}"
+        );
+        for d in &ds {
+            assert!(d["error"].is_null(), "{point}: {d}");
+            assert_eq!(d["decision"], "resume", "{point}: {d}");
+            assert_eq!(d["rule"], "built-in apply = resume", "{point}: {d}");
+        }
+        check_passes(&v, point);
+        assert_eq!(
+            reconcile_under(&v, ""),
+            Vec::<Value>::new(),
+            "{point}: again"
+        );
+        let again = v.json(&["apply", "-f", &f]);
+        assert_eq!(
+            again["volumes"][0]["name"], "ci-scratch",
+            "{point}: {again}"
+        );
+        assert_eq!(
+            v.json(&["show", "ci-scratch"])["status"],
+            "available",
+            "{point}"
+        );
+    }
 }
