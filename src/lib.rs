@@ -40,6 +40,7 @@ pub mod check;
 pub mod child;
 pub mod cli;
 pub mod config;
+pub mod csi;
 pub mod dispatch;
 pub mod error;
 pub mod events;

@@ -4,6 +4,7 @@
 mod backend;
 pub mod complete;
 mod config;
+mod csi;
 pub mod console;
 pub mod docs;
 mod events;
@@ -142,6 +143,9 @@ enum Command {
     /// Backends
     #[command(subcommand)]
     Backend(backend::BackendCommand),
+    /// The Container Storage Interface driver (Kubernetes, Nomad)
+    #[command(subcommand)]
+    Csi(csi::CsiCommand),
     /// The configuration: what is in effect and where each value came
     /// from; check a file before using it
     #[command(subcommand)]
@@ -285,6 +289,7 @@ fn dispatch(ctx: &Ctx, cli: &Cli) -> Result<()> {
         Command::Type(c) => types::run(ctx, c),
         Command::Quota(c) => quota::run(ctx, c),
         Command::Backend(c) => backend::run(ctx, c),
+        Command::Csi(c) => csi::run(ctx, c),
         Command::Config(c) => config::run(&ctx.global, c),
         Command::Complete { .. } => Ok(()),
     }

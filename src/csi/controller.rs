@@ -17,10 +17,10 @@ use crate::api::{CreateRequest, SourceRef};
 use crate::error::ErrorKind;
 use crate::store::snapshots::{self, Snapshot};
 use crate::store::volumes::{self, Labels, SourceKind, Volume, VolumeStatus};
-use crate::units::{Bytes, GIB, MIB};
+use crate::units::{Bytes, MIB};
 
 /// The size of a volume whose request names none.
-pub const DEFAULT_SIZE: Bytes = GIB;
+pub const DEFAULT_SIZE: Bytes = Bytes(1 << 30);
 
 /// The filesystem a mount volume gets when nothing names one.
 pub const DEFAULT_FS_TYPE: &str = "ext4";
@@ -145,7 +145,7 @@ pub fn size_of(range: Option<&CapacityRange>) -> Result<Bytes, Status> {
         (0, l) => Bytes(l as u64).min(DEFAULT_SIZE),
         (r, _) => Bytes(r as u64),
     };
-    let size = want.max(MIB).round_up(MIB);
+    let size = want.max(Bytes(MIB)).round_up(MIB);
     if limit > 0 && size.get() > limit as u64 {
         return Err(Status::out_of_range(format!(
             "volumes are whole MiB: {} does not fit under the limit of {limit} bytes",
@@ -620,7 +620,7 @@ impl Controller for Driver {
             Ok(GetCapacityResponse {
                 available_capacity: available.get() as i64,
                 maximum_volume_size: Some(largest.get() as i64),
-                minimum_volume_size: Some(MIB.get() as i64),
+                minimum_volume_size: Some(MIB as i64),
             })
         })
         .await
@@ -815,10 +815,10 @@ mod tests {
             limit_bytes: limit,
         };
         assert_eq!(size_of(None).unwrap(), DEFAULT_SIZE);
-        assert_eq!(size_of(Some(&r(1, 0))).unwrap(), MIB);
-        assert_eq!(size_of(Some(&r((MIB.get() + 1) as i64, 0))).unwrap(), MIB * 2);
-        assert_eq!(size_of(Some(&r(0, (MIB.get() * 3) as i64))).unwrap(), MIB * 3);
-        let e = size_of(Some(&r((MIB.get() + 1) as i64, (MIB.get() + 2) as i64))).unwrap_err();
+        assert_eq!(size_of(Some(&r(1, 0))).unwrap(), Bytes(MIB));
+        assert_eq!(size_of(Some(&r((MIB + 1) as i64, 0))).unwrap(), Bytes(MIB * 2));
+        assert_eq!(size_of(Some(&r(0, (MIB * 3) as i64))).unwrap(), Bytes(MIB * 3));
+        let e = size_of(Some(&r((MIB + 1) as i64, (MIB + 2) as i64))).unwrap_err();
         assert_eq!(e.code(), tonic::Code::OutOfRange);
     }
 

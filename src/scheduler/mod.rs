@@ -130,3 +130,36 @@ pub fn stats(
     crate::store::backends::save(conn, name, &driver.config().driver.to_string(), &s)?;
     Ok(s)
 }
+
+/// The space a volume of `volume_type` (none: no extra specs) could take
+/// now, as the scheduler sees it: the virtual free space of every backend
+/// whose capabilities the type's extra specs match (in-flight creates
+/// counted, as they are in the provisioned figures), summed, and the
+/// largest of them. What CSI's `GetCapacity` reports.
+pub fn free_for_type(
+    svc: &Service,
+    volume_type: Option<&str>,
+) -> Result<(crate::units::Bytes, crate::units::Bytes)> {
+    let conn = svc.store.db().lock();
+    let extra_specs = match volume_type {
+        Some(t) => crate::store::types::find(&conn, t)?.extra_specs,
+        None => Default::default(),
+    };
+    let want = filters::Want {
+        extra_specs,
+        ..Default::default()
+    };
+    let (mut sum, mut largest) = (0u64, 0u64);
+    for c in candidates(svc, &conn)? {
+        if !filters::capabilities(&want, &c).0 {
+            continue;
+        }
+        let (_, _, free_gib) = filters::capacity(&want, &c);
+        // Whole MiB, rounded down: never more than a create could have.
+        let free = (free_gib.unwrap_or(0.0).max(0.0) * 1024.0).floor() as u64
+            * crate::units::MIB;
+        sum = sum.saturating_add(free);
+        largest = largest.max(free);
+    }
+    Ok((crate::units::Bytes(sum), crate::units::Bytes(largest)))
+}
