@@ -345,7 +345,8 @@ impl Ops {
             return Err(Error::conflict(format!(
                 "volume `{name}` ({id}) exists with another spec: {}",
                 differences.join(", ")
-            )));
+            ))
+            .with_details(serde_json::json!({ "differences": differences })));
         }
         if matches!(v.status, VolumeStatus::Creating | VolumeStatus::Downloading) {
             v = self.wait_settled(id, ENSURE_WAIT)?;

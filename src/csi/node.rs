@@ -240,8 +240,9 @@ impl Driver {
     fn expand(&self, req: NodeExpandVolumeRequest) -> Result<NodeExpandVolumeResponse, Status> {
         let id = required(&req.volume_id, "volume_id")?;
         let path = required(&req.volume_path, "volume_path")?;
-        let path = mounts::checked(path, "volume_path").or_status()?;
+        // An unknown volume is NOT_FOUND whatever the path.
         let v = self.known(id)?;
+        let path = mounts::checked(path, "volume_path").or_status()?;
         let meta = std::fs::metadata(&path).map_err(|_| {
             Status::not_found(format!("volume_path {} does not exist", path.display()))
         })?;
