@@ -321,6 +321,9 @@ impl Ops {
         want: &crate::api::VolumeRequest,
         id: &str,
     ) -> Result<Ensured> {
+        // A create of it that stopped half-way (its process killed) is
+        // settled by the policy first: waiting for it would be in vain.
+        self.settle(id)?;
         let mut v = volumes::require(&self.svc.store.db().lock(), id)?;
         // Without a size asked for, any size it has now is the one asked;
         // one asked is what its backend made of it (LVM rounds to extents).

@@ -73,7 +73,11 @@ impl Driver {
 
     /// Operations for one call (flows owned by this process).
     fn ops(&self) -> Ops {
-        Ops::new(self.svc.clone(), self.svc.engine())
+        let engine = self.svc.engine();
+        // The crash tests stop the server dead inside a call's flow.
+        #[cfg(feature = "test-hooks")]
+        let engine = engine.with_listener(Arc::new(crate::testhooks::Hooks));
+        Ops::new(self.svc.clone(), engine)
     }
 
     /// The topology of everything this driver makes: this node.

@@ -29,6 +29,7 @@ mod cli_scripts;
 mod cli_sizes;
 mod cli_terminal;
 mod cli_wipe;
+mod csi;
 mod flow_engine;
 mod flow_props;
 mod flow_resume;
