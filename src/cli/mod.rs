@@ -4,8 +4,8 @@
 mod backend;
 pub mod complete;
 mod config;
-mod csi;
 pub mod console;
+mod csi;
 pub mod docs;
 mod events;
 mod flows;

@@ -229,9 +229,11 @@ fn start_at(token: &str) -> Result<usize, Status> {
     if token.is_empty() {
         return Ok(0);
     }
-    token
-        .parse()
-        .map_err(|_| Status::aborted(format!("starting_token `{token}` is not one this driver gave")))
+    token.parse().map_err(|_| {
+        Status::aborted(format!(
+            "starting_token `{token}` is not one this driver gave"
+        ))
+    })
 }
 
 /// One page of `items` from `token`, and the next page's token.
@@ -323,16 +325,18 @@ impl Driver {
                 self.node_id
             )));
         }
-        let source = match req.volume_content_source.as_ref().and_then(|s| s.r#type.as_ref()) {
+        let source = match req
+            .volume_content_source
+            .as_ref()
+            .and_then(|s| s.r#type.as_ref())
+        {
             None => None,
             Some(content::Type::Snapshot(s)) => {
                 let conn = self.svc.store.db().lock();
                 snapshots::get(&conn, &s.snapshot_id)
                     .or_status()?
                     .filter(|x| x.project == self.project)
-                    .ok_or_else(|| {
-                        Status::not_found(format!("no snapshot {}", s.snapshot_id))
-                    })?;
+                    .ok_or_else(|| Status::not_found(format!("no snapshot {}", s.snapshot_id)))?;
                 Some(SourceRef::Snapshot(s.snapshot_id.clone()))
             }
             Some(content::Type::Volume(s)) => {
@@ -361,15 +365,11 @@ impl Driver {
             // A volume of this name whose create failed is this driver's
             // to retry: it holds nothing, and the caller asks again.
             Err(e) if e.kind == ErrorKind::Conflict && e.details.get("differences").is_none() => {
-                let failed = volumes::named(
-                    &self.svc.store.db().lock(),
-                    &self.project,
-                    &req.name,
-                    None,
-                )
-                .or_status()?
-                .and_then(|id| self.volume(&id).ok().flatten())
-                .filter(|v| v.status == VolumeStatus::Error);
+                let failed =
+                    volumes::named(&self.svc.store.db().lock(), &self.project, &req.name, None)
+                        .or_status()?
+                        .and_then(|id| self.volume(&id).ok().flatten())
+                        .filter(|v| v.status == VolumeStatus::Error);
                 match failed {
                     Some(v) => {
                         ops.delete(&v.id, false).or_status()?;
@@ -610,7 +610,9 @@ impl Controller for Driver {
                 access_of(&req.volume_capabilities, params.fs_type.as_deref())?;
             }
             if let Some(t) = &req.accessible_topology
-                && t.segments.get(TOPOLOGY_KEY).is_some_and(|n| *n != d.node_id)
+                && t.segments
+                    .get(TOPOLOGY_KEY)
+                    .is_some_and(|n| *n != d.node_id)
             {
                 return Ok(GetCapacityResponse::default());
             }
@@ -816,8 +818,14 @@ mod tests {
         };
         assert_eq!(size_of(None).unwrap(), DEFAULT_SIZE);
         assert_eq!(size_of(Some(&r(1, 0))).unwrap(), Bytes(MIB));
-        assert_eq!(size_of(Some(&r((MIB + 1) as i64, 0))).unwrap(), Bytes(MIB * 2));
-        assert_eq!(size_of(Some(&r(0, (MIB * 3) as i64))).unwrap(), Bytes(MIB * 3));
+        assert_eq!(
+            size_of(Some(&r((MIB + 1) as i64, 0))).unwrap(),
+            Bytes(MIB * 2)
+        );
+        assert_eq!(
+            size_of(Some(&r(0, (MIB * 3) as i64))).unwrap(),
+            Bytes(MIB * 3)
+        );
         let e = size_of(Some(&r((MIB + 1) as i64, (MIB + 2) as i64))).unwrap_err();
         assert_eq!(e.code(), tonic::Code::OutOfRange);
     }
@@ -834,7 +842,10 @@ mod tests {
         );
         for bad in [
             vec![cap(Mode::MultiNodeMultiWriter, mount.clone())],
-            vec![cap(Mode::SingleNodeWriter, mount), cap(Mode::SingleNodeWriter, block)],
+            vec![
+                cap(Mode::SingleNodeWriter, mount),
+                cap(Mode::SingleNodeWriter, block),
+            ],
             vec![],
         ] {
             assert_eq!(
@@ -862,7 +873,11 @@ mod tests {
         assert_eq!(got.labels["csi.storage.k8s.io/pvc/name"], "data");
         for (k, v) in [("colour", "blue"), ("fsType", "ntfs"), ("labels", "nokey")] {
             let p = [(k.to_string(), v.to_string())].into_iter().collect();
-            assert_eq!(parameters(&p).unwrap_err().code(), tonic::Code::InvalidArgument, "{k}");
+            assert_eq!(
+                parameters(&p).unwrap_err().code(),
+                tonic::Code::InvalidArgument,
+                "{k}"
+            );
         }
     }
 

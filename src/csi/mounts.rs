@@ -226,7 +226,11 @@ fn tool(program: &str, args: &[&str], wall: Duration) -> Result<crate::child::Ou
 fn failed(program: &str, out: &crate::child::Output) -> Error {
     Error::new(
         ErrorKind::Backend,
-        format!("{program} failed ({:?}): {}", out.ended, out.stderr.text().trim()),
+        format!(
+            "{program} failed ({:?}): {}",
+            out.ended,
+            out.stderr.text().trim()
+        ),
     )
 }
 
@@ -300,7 +304,10 @@ mod tests {
         assert_eq!(m.len(), 2);
         assert_eq!(m[0].target, PathBuf::from("/mnt/with space"));
         assert_eq!(m[0].root, "/mnt1");
-        assert_eq!((m[1].fs_type.as_str(), m[1].source.as_str()), ("ext4", "/dev/loop3"));
+        assert_eq!(
+            (m[1].fs_type.as_str(), m[1].source.as_str()),
+            ("ext4", "/dev/loop3")
+        );
         assert_eq!(m[1].options[0], "ro");
     }
 

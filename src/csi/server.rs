@@ -138,7 +138,11 @@ mod tests {
 
     #[test]
     fn endpoints_name_unix_sockets_by_absolute_path() {
-        for e in ["unix:///run/csi.sock", "unix:/run/csi.sock", "/run/csi.sock"] {
+        for e in [
+            "unix:///run/csi.sock",
+            "unix:/run/csi.sock",
+            "/run/csi.sock",
+        ] {
             assert_eq!(socket_path(e).unwrap(), Path::new("/run/csi.sock"), "{e}");
         }
         for (e, says) in [

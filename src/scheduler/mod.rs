@@ -156,8 +156,7 @@ pub fn free_for_type(
         }
         let (_, _, free_gib) = filters::capacity(&want, &c);
         // Whole MiB, rounded down: never more than a create could have.
-        let free = (free_gib.unwrap_or(0.0).max(0.0) * 1024.0).floor() as u64
-            * crate::units::MIB;
+        let free = (free_gib.unwrap_or(0.0).max(0.0) * 1024.0).floor() as u64 * crate::units::MIB;
         sum = sum.saturating_add(free);
         largest = largest.max(free);
     }

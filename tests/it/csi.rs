@@ -24,7 +24,14 @@ impl Server {
     fn start(v: &Volctl, env: &[(&str, &str)]) -> Server {
         let socket = v.path("csi.sock");
         let endpoint = format!("unix://{}", socket.display());
-        let mut cmd = v.cmd(&["csi", "serve", "--endpoint", &endpoint, "--node-id", "node-1"]);
+        let mut cmd = v.cmd(&[
+            "csi",
+            "serve",
+            "--endpoint",
+            &endpoint,
+            "--node-id",
+            "node-1",
+        ]);
         cmd.stdout(Stdio::null()).stderr(Stdio::inherit());
         for (k, val) in env {
             cmd.env(k, val);
@@ -127,7 +134,11 @@ fn create_req(name: &str, mib: i64) -> CreateVolumeRequest {
 fn csi_sanity() -> Option<PathBuf> {
     if let Some(p) = std::env::var_os("VOLCTL_CSI_SANITY") {
         let p = PathBuf::from(p);
-        assert!(p.is_file(), "VOLCTL_CSI_SANITY={} is not a file", p.display());
+        assert!(
+            p.is_file(),
+            "VOLCTL_CSI_SANITY={} is not a file",
+            p.display()
+        );
         return Some(p);
     }
     let here = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -283,7 +294,10 @@ fn volctl_error_kinds_become_the_grpc_codes_csi_names() {
     rt.block_on(async {
         let mut c = ControllerClient::new(ch.clone());
         // Invalid: no name; a parameter volctl does not know.
-        assert_eq!(code(c.create_volume(create_req("", 16)).await), Code::InvalidArgument);
+        assert_eq!(
+            code(c.create_volume(create_req("", 16)).await),
+            Code::InvalidArgument
+        );
         let mut bad = create_req("p-bad", 16);
         bad.parameters.insert("colour".into(), "blue".into());
         assert_eq!(code(c.create_volume(bad).await), Code::InvalidArgument);
@@ -352,7 +366,10 @@ fn a_create_retried_after_the_server_was_killed_mid_create_finishes_it() {
         // The server dies (abort(): as kill -9) in the middle of the create.
         let mut server = Server::start(
             &v,
-            &[("VOLCTL_CRASH_AT", "volume_create_manager/CreateVolumeFromSpec/success")],
+            &[(
+                "VOLCTL_CRASH_AT",
+                "volume_create_manager/CreateVolumeFromSpec/success",
+            )],
         );
         let ch = rt.block_on(channel(&server.socket));
         let r = rt.block_on(ControllerClient::new(ch).create_volume(create_req("pvc-k", 16)));
@@ -373,6 +390,34 @@ fn a_create_retried_after_the_server_was_killed_mid_create_finishes_it() {
     assert_eq!(v.json(&["flow", "list"]), serde_json::json!([]));
     drop(server);
     check_passes(&v, "after the retried create");
+
+    // Likewise a delete: killed after the backend object went, the retry
+    // finishes the delete.
+    let delete = DeleteVolumeRequest {
+        volume_id: vol.volume_id.clone(),
+        ..Default::default()
+    };
+    {
+        let mut server = Server::start(
+            &v,
+            &[(
+                "VOLCTL_CRASH_AT",
+                "volume_delete/DeleteBackendObject/success",
+            )],
+        );
+        let ch = rt.block_on(channel(&server.socket));
+        let r = rt.block_on(ControllerClient::new(ch).delete_volume(delete.clone()));
+        assert!(r.is_err(), "the call cannot have succeeded: {r:?}");
+        assert!(!server.wait_exit().success());
+    }
+    let server = Server::start(&v, &[]);
+    let ch = rt.block_on(channel(&server.socket));
+    rt.block_on(ControllerClient::new(ch).delete_volume(delete))
+        .expect("the retry finishes the orphaned delete");
+    assert_eq!(v.json(&["list"]), serde_json::json!([]));
+    assert_eq!(v.json(&["flow", "list"]), serde_json::json!([]));
+    drop(server);
+    check_passes(&v, "after the retried delete");
 }
 
 #[test]
@@ -398,7 +443,13 @@ fn a_mount_volume_keeps_its_data_through_stage_publish_unpublish_unstage() {
         let mut n = NodeClient::new(ch.clone());
         let mut req = create_req("pvc-data", 64);
         req.volume_capabilities = vec![mount_cap("ext4")];
-        let vol = c.create_volume(req).await.unwrap().into_inner().volume.unwrap();
+        let vol = c
+            .create_volume(req)
+            .await
+            .unwrap()
+            .into_inner()
+            .volume
+            .unwrap();
         let id = vol.volume_id.clone();
         let staged = |n: &mut NodeClient<_>| {
             let mut n = n.clone();
@@ -455,7 +506,10 @@ fn a_mount_volume_keeps_its_data_through_stage_publish_unpublish_unstage() {
         staged(&mut n).await;
         publish(&mut n, o.clone(), true).await;
         assert_eq!(std::fs::read(other.join("hello.txt")).unwrap(), b"kept");
-        assert!(std::fs::write(other.join("new.txt"), b"x").is_err(), "read-only");
+        assert!(
+            std::fs::write(other.join("new.txt"), b"x").is_err(),
+            "read-only"
+        );
         let stats = n
             .node_get_volume_stats(NodeGetVolumeStatsRequest {
                 volume_id: id.clone(),

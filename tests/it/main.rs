@@ -30,6 +30,7 @@ mod cli_sizes;
 mod cli_terminal;
 mod cli_wipe;
 mod csi;
+mod deploy;
 mod flow_engine;
 mod flow_props;
 mod flow_resume;
