@@ -678,6 +678,17 @@ capabilities = { tier = "ssd", iops = 5000, replicated = true }
         assert!(doc["error"]["message"].as_str().unwrap().len() > 3);
     }
 
+    // A server prints no result document; refused, it prints the error
+    // document like any command.
+    let doc = one_doc(
+        &v,
+        &["csi", "serve", "--endpoint", "tcp://127.0.0.1:1", "--node-id", "n"],
+        &error_doc(),
+        false,
+    );
+    assert!(doc["error"]["message"].as_str().unwrap().contains("unix"));
+    done.insert("csi serve".to_string());
+
     // Every subcommand was checked.
     let mut all = BTreeSet::new();
     leaves(&volctl::cli::command(), "", &mut all);
