@@ -158,6 +158,18 @@ impl Ops {
                 name: v.name.clone(),
                 reason,
             };
+            // A flow of it that stopped half-way is settled by the policy
+            // first, as any command does (not in a dry run: it acts).
+            if !dry_run && let Err(e) = self.settle(&v.id) {
+                report.kept.push(kept(e.message));
+                continue;
+            }
+            if volumes::get(&self.svc.store.db().lock(), &v.id)?.is_none() {
+                // Settling finished a delete of it.
+                report.deleted.push(v.id.clone());
+                continue;
+            }
+            let v = self.observed(&volumes::require(&self.svc.store.db().lock(), &v.id)?);
             if let Some(why) = self.gc_blocker(&v)? {
                 report.kept.push(kept(why));
                 continue;

@@ -682,7 +682,14 @@ capabilities = { tier = "ssd", iops = 5000, replicated = true }
     // document like any command.
     let doc = one_doc(
         &v,
-        &["csi", "serve", "--endpoint", "tcp://127.0.0.1:1", "--node-id", "n"],
+        &[
+            "csi",
+            "serve",
+            "--endpoint",
+            "tcp://127.0.0.1:1",
+            "--node-id",
+            "n",
+        ],
         &error_doc(),
         false,
     );
