@@ -372,7 +372,13 @@ impl Driver {
                         .filter(|v| v.status == VolumeStatus::Error);
                 match failed {
                     Some(v) => {
-                        ops.delete(&v.id, false).or_status()?;
+                        // Another retry may have deleted it first.
+                        match ops.delete(&v.id, false) {
+                            Err(e) if e.kind != ErrorKind::NotFound => {
+                                return Err(super::status::status(e));
+                            }
+                            _ => {}
+                        }
                         ops.ensure(&creq)
                     }
                     None => Err(e),
@@ -744,6 +750,19 @@ impl Controller for Driver {
             let v = d
                 .volume(&req.volume_id)?
                 .ok_or_else(|| Status::not_found(format!("no volume {}", req.volume_id)))?;
+            // Growing only: no size asked is the size it has (not the
+            // create default); a limit below it cannot be met.
+            if range.required_bytes <= 0 && range.limit_bytes <= 0 {
+                return Err(Status::out_of_range("capacity_range asks for no size"));
+            }
+            if range.limit_bytes > 0 && (range.limit_bytes as u64) < v.size.get() {
+                return Err(Status::out_of_range(format!(
+                    "volume {} is {} bytes: it cannot shrink under the limit of {} bytes",
+                    v.id,
+                    v.size.get(),
+                    range.limit_bytes
+                )));
+            }
             let want = size_of(Some(range))?;
             let v = if want > v.size {
                 d.ops().extend(&v.id, want).or_status()?

@@ -202,11 +202,17 @@ pub fn bind(source: &Path, target: &Path, read_only: bool) -> Result<()> {
     Ok(())
 }
 
+/// Unmounts the topmost mount at `target` (never following a symlink).
+pub fn unmount_one(target: &Path) -> Result<()> {
+    nix::mount::umount2(target, MntFlags::UMOUNT_NOFOLLOW)
+        .map_err(|e| mount_error(format!("umount {}", target.display()), e))
+}
+
 /// Unmounts whatever is mounted at `target` (every layer); nothing to do
 /// when nothing is.
 pub fn unmount(target: &Path) -> Result<()> {
     while mounted_at(target)?.is_some() {
-        nix::mount::umount2(target, MntFlags::empty())
+        nix::mount::umount2(target, MntFlags::UMOUNT_NOFOLLOW)
             .map_err(|e| mount_error(format!("umount {}", target.display()), e))?;
     }
     Ok(())
@@ -238,17 +244,32 @@ fn succeeded(out: &crate::child::Output) -> bool {
     matches!(out.ended, crate::child::Ended::Exited(s) if s.success())
 }
 
-/// The filesystem on `device` (`blkid -p`), `None` when it has none.
+/// The filesystem on `device` (`blkid -p`), `None` when it has nothing
+/// on it at all. A partition table or another signature without a
+/// filesystem is an error: it is data, not an empty device.
 pub fn fs_type_of(device: &str) -> Result<Option<String>> {
     let out = tool(
         "blkid",
-        &["-p", "-o", "value", "-s", "TYPE", device],
+        &["-p", "-o", "export", device],
         Duration::from_secs(30),
     )?;
     match out.ended {
         crate::child::Ended::Exited(s) if s.success() => {
-            let t = out.stdout.text().trim().to_string();
-            Ok(Some(t).filter(|t| !t.is_empty()))
+            let text = out.stdout.text();
+            let field = |k: &str| {
+                text.lines()
+                    .find_map(|l| l.strip_prefix(k)?.strip_prefix('='))
+                    .map(str::to_string)
+            };
+            match field("TYPE") {
+                Some(t) => Ok(Some(t)),
+                None => Err(Error::conflict(format!(
+                    "{device} has no filesystem but is not empty ({}): not making one over it",
+                    field("PTTYPE")
+                        .map(|p| format!("a {p} partition table"))
+                        .unwrap_or_else(|| "blkid found a signature".into())
+                ))),
+            }
         }
         // 2: nothing was found on it.
         crate::child::Ended::Exited(s) if s.code() == Some(2) => Ok(None),

@@ -14,7 +14,7 @@ use super::proto::node_server::Node;
 use super::proto::node_service_capability::rpc::Type as Rpc;
 use super::proto::*;
 use super::status::{OrStatus, invalid};
-use super::{Driver, FS_TYPE_LABEL, blocking};
+use super::{ACCESS_LABEL, Driver, FS_TYPE_LABEL, blocking};
 use crate::backends::AttachMode;
 use crate::service::Service;
 use crate::store::volumes::{Volume, VolumeStatus};
@@ -75,6 +75,15 @@ impl Driver {
         let staging = mounts::checked(staging, "staging_target_path").or_status()?;
         let v = self.known(id)?;
         let access = self.access_for(&v, req.volume_capability.as_ref())?;
+        // A volume made for raw block is never mounted (nor formatted).
+        let made_as = v.labels.get(ACCESS_LABEL).map(String::as_str);
+        if made_as.is_some_and(|m| m != access.kind()) {
+            return Err(Status::failed_precondition(format!(
+                "volume {id} was made for {} access, asked {}",
+                made_as.unwrap_or_default(),
+                access.kind()
+            )));
+        }
         let ops = self.ops();
         let v = ops.refresh_device(&v.id).or_status()?;
         let v = match v.device {
@@ -101,8 +110,17 @@ impl Driver {
                 )))
             };
         }
-        let fs = match mounts::fs_type_of(&device).or_status()? {
+        let fs = match mounts::fs_type_of(&device)
+            .map_err(|e| Status::failed_precondition(e.message))?
+        {
             Some(found) => found,
+            // Only a volume this driver made for a filesystem gets one: an
+            // empty-looking volume of the CLI's may hold raw data.
+            None if made_as.is_none() => {
+                return Err(Status::failed_precondition(format!(
+                    "volume {id} has no filesystem and was not made by the CSI driver for one: not formatting it"
+                )));
+            }
             None => {
                 mounts::make_fs(&fs_type, &device).or_status()?;
                 fs_type
@@ -116,14 +134,22 @@ impl Driver {
         let id = required(&req.volume_id, "volume_id")?;
         let staging = required(&req.staging_target_path, "staging_target_path")?;
         let staging = mounts::checked(staging, "staging_target_path").or_status()?;
-        mounts::unmount(&staging).or_status()?;
-        let v = match self.known(id) {
-            Ok(v) => v,
-            Err(e) if e.code() == tonic::Code::NotFound => return Ok(NodeUnstageVolumeResponse {}),
-            Err(e) => return Err(e),
-        };
+        // Only this volume's own mount is taken down: an unknown volume, or
+        // something else mounted at the path, is left alone.
+        let v = self.known(id)?;
         let ops = self.ops();
-        if ops.refresh_device(&v.id).or_status()?.device.is_some() {
+        let device = ops.refresh_device(&v.id).or_status()?.device;
+        while let Some(m) = mounts::mounted_at(&staging).or_status()? {
+            if device.as_deref() != Some(m.source.as_str()) {
+                return Err(Status::failed_precondition(format!(
+                    "{} has {} mounted, not volume {id}: left alone",
+                    staging.display(),
+                    m.source
+                )));
+            }
+            mounts::unmount_one(&staging).or_status()?;
+        }
+        if device.is_some() {
             ops.detach(&v.id).or_status()?;
         }
         Ok(NodeUnstageVolumeResponse {})
@@ -178,7 +204,8 @@ impl Driver {
         let id = required(&req.volume_id, "volume_id")?;
         let target = required(&req.target_path, "target_path")?;
         let target = mounts::checked(target, "target_path").or_status()?;
-        let was_mounted = mounts::mounted_at(&target).or_status()?.is_some();
+        // An unknown volume's target is not this driver's to take down.
+        self.known(id)?;
         mounts::unmount(&target).or_status()?;
         match std::fs::symlink_metadata(&target) {
             Ok(m) if m.is_dir() => std::fs::remove_dir(&target)
@@ -188,10 +215,6 @@ impl Driver {
                 .map_err(|e| Error::backend_io(format!("rm {}", target.display()), &e))
                 .or_status()?,
             Err(_) => {}
-        }
-        if !was_mounted {
-            // Nothing was there: fine, unless the volume is unknown too.
-            self.known(id)?;
         }
         Ok(NodeUnpublishVolumeResponse {})
     }

@@ -6,7 +6,7 @@
 //! delete volumes as root). A file already at the path is replaced only
 //! when it is a socket: one left by an earlier server that died.
 
-use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
@@ -44,7 +44,7 @@ pub fn socket_path(endpoint: &str) -> Result<PathBuf> {
 
 /// Makes the socket at `path`: refuses a directory others may write to,
 /// and anything at the path that is not a stale socket.
-fn bind(path: &Path) -> Result<tokio::net::UnixListener> {
+fn bind(path: &Path) -> Result<(tokio::net::UnixListener, (u64, u64))> {
     let dir = path
         .parent()
         .ok_or_else(|| Error::invalid(format!("socket {}: no directory", path.display())))?;
@@ -56,12 +56,14 @@ fn bind(path: &Path) -> Result<tokio::net::UnixListener> {
         ))
     })?;
     let mode = meta.permissions().mode();
-    if mode & 0o002 != 0 && mode & 0o1000 == 0 {
+    let me = nix::unistd::geteuid().as_raw();
+    if mode & 0o022 != 0 || (meta.uid() != me && meta.uid() != 0) {
         return Err(Error::invalid(format!(
-            "socket {}: its directory {} is writable by everyone (mode {:o}): another user could take the socket's place",
+            "socket {}: its directory {} (mode {:o}, owner uid {}) must be owned by this user or root and writable by nobody else: another user could take the socket's place",
             path.display(),
             dir.display(),
-            mode & 0o7777
+            mode & 0o7777,
+            meta.uid()
         )));
     }
     match std::fs::symlink_metadata(path) {
@@ -84,12 +86,25 @@ fn bind(path: &Path) -> Result<tokio::net::UnixListener> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => return Err(Error::from_io(e)),
     }
-    let listener = tokio::net::UnixListener::bind(path)
-        .map_err(|e| Error::invalid(format!("socket {}: {e}", path.display())))?;
-    // Only its owner (root, the sidecars beside it) may call.
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o660))
-        .map_err(Error::from_io)?;
-    Ok(listener)
+    // Made with no access for others from the start (not chmod'ed after):
+    // only its owner (root, the sidecars beside it) may call.
+    let old = nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o177));
+    let bound = tokio::net::UnixListener::bind(path);
+    nix::sys::stat::umask(old);
+    let listener = bound.map_err(|e| Error::invalid(format!("socket {}: {e}", path.display())))?;
+    let meta = std::fs::symlink_metadata(path).map_err(Error::from_io)?;
+    Ok((listener, (meta.dev(), meta.ino())))
+}
+
+/// Removes the socket at `path` if it is still the one bound (`id`: its
+/// device and inode), never what replaced it.
+fn remove_socket(path: &Path, id: (u64, u64)) {
+    if let Ok(m) = std::fs::symlink_metadata(path)
+        && m.file_type().is_socket()
+        && (m.dev(), m.ino()) == id
+    {
+        let _ = std::fs::remove_file(path);
+    }
 }
 
 /// Serves the Identity, Controller and Node services on `endpoint` until
@@ -102,8 +117,10 @@ pub fn serve(driver: Driver, endpoint: &str) -> Result<()> {
         .enable_all()
         .build()
         .map_err(Error::from_io)?;
+    // Bound outside the serving future: a socket this call did not make is
+    // never removed.
+    let (listener, socket_id) = runtime.block_on(async { bind(&path) })?;
     let served = runtime.block_on(async {
-        let listener = bind(&path)?;
         let incoming = tokio_stream::wrappers::UnixListenerStream::new(listener);
         tracing::info!(socket = %path.display(), "serving CSI");
         eprintln!("volctl csi: serving on {}", path.display());
@@ -128,7 +145,7 @@ pub fn serve(driver: Driver, endpoint: &str) -> Result<()> {
             .await
             .map_err(|e| Error::internal(format!("the CSI server failed: {e}")))
     });
-    let _ = std::fs::remove_file(&path);
+    remove_socket(&path, socket_id);
     served
 }
 

@@ -543,3 +543,117 @@ fn a_mount_volume_keeps_its_data_through_stage_publish_unpublish_unstage() {
     assert_eq!(v.json(&["list"]), serde_json::json!([]));
     check_passes(&v, "after stage, publish and delete");
 }
+
+#[test]
+fn the_server_never_removes_what_it_did_not_bind() {
+    let v = Volctl::new();
+    std::fs::create_dir_all(v.path("")).unwrap();
+    // A regular file at the endpoint: refused, and still there.
+    let file = v.path("precious");
+    std::fs::write(&file, b"keep me").unwrap();
+    let r = v.run(&[
+        "csi",
+        "serve",
+        "--endpoint",
+        &format!("unix://{}", file.display()),
+        "--node-id",
+        "n",
+    ]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("not a socket"), "{}", r.stderr);
+    assert_eq!(std::fs::read(&file).unwrap(), b"keep me");
+    // A second server on a live socket: refused; the first still answers.
+    let server = Server::start(&v, &[]);
+    let r = v.run(&[
+        "csi",
+        "serve",
+        "--endpoint",
+        &format!("unix://{}", server.socket.display()),
+        "--node-id",
+        "n",
+    ]);
+    assert_eq!(r.code, 6, "{}", r.stderr);
+    assert!(r.stderr.contains("another server"), "{}", r.stderr);
+    let rt = runtime();
+    let ch = rt.block_on(channel(&server.socket));
+    rt.block_on(
+        volctl::csi::proto::identity_client::IdentityClient::new(ch).probe(ProbeRequest::default()),
+    )
+    .expect("the first server still serves");
+    // A directory others may write to is refused.
+    let open = v.path("open");
+    std::fs::create_dir(&open).unwrap();
+    std::fs::set_permissions(&open, std::os::unix::fs::PermissionsExt::from_mode(0o777)).unwrap();
+    let r = v.run(&[
+        "csi",
+        "serve",
+        "--endpoint",
+        &format!("unix://{}/csi.sock", open.display()),
+        "--node-id",
+        "n",
+    ]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("writable by nobody else"), "{}", r.stderr);
+}
+
+#[test]
+fn staging_never_formats_a_block_volume_or_one_the_cli_made() {
+    if !need_root("staging_never_formats") {
+        return;
+    }
+    let v = Volctl::new();
+    let server = Server::start(&v, &[]);
+    let rt = runtime();
+    let ch = rt.block_on(channel(&server.socket));
+    let stage = v.path("stage");
+    std::fs::create_dir_all(&stage).unwrap();
+    let cli = v.json(&["create", "--size", "16M", "--name", "raw-data"]);
+    let cli_id = cli["id"].as_str().unwrap().to_string();
+    rt.block_on(async {
+        let mut c = ControllerClient::new(ch.clone());
+        let mut n = NodeClient::new(ch.clone());
+        let block = c
+            .create_volume(create_req("pvc-block", 16))
+            .await
+            .unwrap()
+            .into_inner()
+            .volume
+            .unwrap()
+            .volume_id;
+        for (id, says) in [(block, "made for block"), (cli_id, "not formatting")] {
+            let e = n
+                .node_stage_volume(NodeStageVolumeRequest {
+                    volume_id: id.clone(),
+                    staging_target_path: stage.display().to_string(),
+                    volume_capability: Some(mount_cap("ext4")),
+                    ..Default::default()
+                })
+                .await
+                .unwrap_err();
+            assert_eq!(e.code(), Code::FailedPrecondition, "{id}: {e}");
+            assert!(e.message().contains(says), "{id}: {e}");
+            assert!(
+                volctl::csi::mounts::mounted_at(&stage).unwrap().is_none(),
+                "nothing mounted"
+            );
+            // Unstaged as the kubelet would after a failure: detached.
+            n.node_unstage_volume(NodeUnstageVolumeRequest {
+                volume_id: id,
+                staging_target_path: stage.display().to_string(),
+            })
+            .await
+            .unwrap();
+        }
+        // An unknown volume's unstage is NOT_FOUND and touches nothing.
+        let e = n
+            .node_unstage_volume(NodeUnstageVolumeRequest {
+                volume_id: "nope".into(),
+                staging_target_path: stage.display().to_string(),
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), Code::NotFound, "{e}");
+    });
+    drop(server);
+    check_passes(&v, "after refused stages");
+}
