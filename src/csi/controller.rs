@@ -418,12 +418,33 @@ impl Driver {
         let Some(v) = self.volume(id)? else {
             return Ok(DeleteVolumeResponse {});
         };
-        if let Some(dev) = &v.device {
+        // The device as it is now, not as recorded: mounted, it is staged;
+        // attached but unused (a stage that failed half-way, a server
+        // killed before it detached), the delete detaches it.
+        let ops = self.ops();
+        let v = match ops.refresh_device(&v.id) {
+            // Deleted meanwhile by another call: done.
+            Err(e) if e.kind == ErrorKind::NotFound => return Ok(DeleteVolumeResponse {}),
+            r => r.or_status()?,
+        };
+        if let Some(dev) = &v.device
+            && super::mounts::mounts()
+                .or_status()?
+                .iter()
+                .any(|m| m.source == *dev)
+        {
             return Err(Status::failed_precondition(format!(
-                "volume {id} is staged on this node ({dev}): unstage it first"
+                "volume {id} is staged on this node ({dev} is mounted): unstage it first"
             )));
         }
-        match self.ops().delete(id, false) {
+        let snaps = snapshots::list(&self.svc.store.db().lock(), None, Some(id)).or_status()?;
+        if !snaps.is_empty() {
+            return Err(Status::failed_precondition(format!(
+                "volume {id} has {} snapshot(s): delete them first",
+                snaps.len()
+            )));
+        }
+        match ops.delete(id, true) {
             Ok(()) => Ok(DeleteVolumeResponse {}),
             Err(e) if e.kind == ErrorKind::NotFound => Ok(DeleteVolumeResponse {}),
             Err(e) => Err(super::status::status(e)),

@@ -96,7 +96,17 @@ pub fn checked(path: &str, what: &str) -> Result<PathBuf> {
             "{what} `{path}` is a symlink: refusing to mount through it"
         )));
     }
-    Ok(p)
+    // Its directory as the mount table names it (a symlinked
+    // /var/lib/kubelet is common): mounts are found by that path.
+    match (p.parent(), p.file_name()) {
+        (Some(dir), Some(name)) => match std::fs::canonicalize(dir) {
+            Ok(dir) => Ok(dir.join(name)),
+            Err(e) => Err(Error::invalid(format!(
+                "{what} `{path}`: its directory: {e}"
+            ))),
+        },
+        _ => Ok(p),
+    }
 }
 
 /// Makes directory `path` if missing (its parent must exist).

@@ -86,10 +86,30 @@ impl Driver {
         }
         let ops = self.ops();
         let v = ops.refresh_device(&v.id).or_status()?;
+        let attached_here = v.device.is_none();
         let v = match v.device {
             Some(_) => v,
             None => ops.attach(&v.id, AttachMode::default()).or_status()?,
         };
+        let staged = self.mount_staged(&v, access, &staging, made_as);
+        if staged.is_err() && attached_here {
+            // Not left attached by a stage that failed: the kubelet may
+            // never unstage it, and the volume could not be deleted.
+            let _ = ops.detach(&v.id);
+        }
+        staged
+    }
+
+    /// The second half of a stage: for a mount volume, its filesystem
+    /// (made on first use) mounted at `staging`.
+    fn mount_staged(
+        &self,
+        v: &Volume,
+        access: Access,
+        staging: &Path,
+        made_as: Option<&str>,
+    ) -> Result<NodeStageVolumeResponse, Status> {
+        let id = &v.id;
         let device = v
             .device
             .clone()
@@ -98,8 +118,8 @@ impl Driver {
             // A raw block volume is published from its device.
             return Ok(NodeStageVolumeResponse {});
         };
-        mounts::make_dir(&staging).or_status()?;
-        if let Some(m) = mounts::mounted_at(&staging).or_status()? {
+        mounts::make_dir(staging).or_status()?;
+        if let Some(m) = mounts::mounted_at(staging).or_status()? {
             return if m.source == device {
                 Ok(NodeStageVolumeResponse {})
             } else {
@@ -126,7 +146,7 @@ impl Driver {
                 fs_type
             }
         };
-        mounts::mount_fs(&device, &staging, &fs, &flags).or_status()?;
+        mounts::mount_fs(&device, staging, &fs, &flags).or_status()?;
         Ok(NodeStageVolumeResponse {})
     }
 
