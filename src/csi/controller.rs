@@ -428,13 +428,11 @@ impl Driver {
             r => r.or_status()?,
         };
         if let Some(dev) = &v.device
-            && super::mounts::mounts()
-                .or_status()?
-                .iter()
-                .any(|m| m.source == *dev)
+            && let Some(at) = super::mounts::uses_of(dev).or_status()?.first()
         {
             return Err(Status::failed_precondition(format!(
-                "volume {id} is staged on this node ({dev} is mounted): unstage it first"
+                "volume {id} is staged on this node ({dev} is mounted at {}): unstage it first",
+                at.display()
             )));
         }
         let snaps = snapshots::list(&self.svc.store.db().lock(), None, Some(id)).or_status()?;

@@ -81,6 +81,27 @@ pub fn mounted_at(path: &Path) -> Result<Option<Mount>> {
     Ok(mounts()?.into_iter().rev().find(|m| m.target == path))
 }
 
+/// Whether `m` shows `device` (`/dev/loop3`, `/dev/vg/lv`): a filesystem
+/// on it, or its device node bind-mounted (a published raw block volume:
+/// such a bind does not hold the device open, so only the mount table
+/// tells).
+pub fn shows(m: &Mount, device: &str) -> bool {
+    let node = Path::new(device)
+        .file_name()
+        .map(|n| format!("/{}", n.to_string_lossy()));
+    m.source == device
+        || (matches!(m.fs_type.as_str(), "devtmpfs" | "tmpfs") && Some(&m.root) == node.as_ref())
+}
+
+/// Where `device` is mounted or its node bound, anywhere on this node.
+pub fn uses_of(device: &str) -> Result<Vec<PathBuf>> {
+    Ok(mounts()?
+        .into_iter()
+        .filter(|m| shows(m, device))
+        .map(|m| m.target)
+        .collect())
+}
+
 /// `path` as it must be to act on: absolute, and not a symlink.
 pub fn checked(path: &str, what: &str) -> Result<PathBuf> {
     let p = PathBuf::from(path);

@@ -169,7 +169,17 @@ impl Driver {
             }
             mounts::unmount_one(&staging).or_status()?;
         }
-        if device.is_some() {
+        if let Some(dev) = &device {
+            // Still published somewhere (a raw block bind of its node does
+            // not hold it open): detached, the number could back another
+            // volume, seen through the old bind.
+            let used = mounts::uses_of(dev).or_status()?;
+            if let Some(at) = used.first() {
+                return Err(Status::failed_precondition(format!(
+                    "volume {id} ({dev}) is still published at {}: unpublish it first",
+                    at.display()
+                )));
+            }
             ops.detach(&v.id).or_status()?;
         }
         Ok(NodeUnstageVolumeResponse {})
@@ -191,20 +201,43 @@ impl Driver {
                 .is_some_and(|m| {
                     m.mode == volume_capability::access_mode::Mode::SingleNodeReaderOnly as i32
                 });
-        if mounts::mounted_at(&target).or_status()?.is_some() {
+        let device = self.ops().refresh_device(&v.id).or_status()?.device;
+        if let Some(m) = mounts::mounted_at(&target).or_status()? {
+            // Published before (a retry): the same volume, the same way.
+            let ours = device.as_deref().is_some_and(|d| mounts::shows(&m, d));
+            if !ours {
+                return Err(Status::failed_precondition(format!(
+                    "{} has {} mounted, not volume {id}",
+                    target.display(),
+                    m.source
+                )));
+            }
+            let ro = m.options.iter().any(|o| o == "ro");
+            if ro != read_only {
+                return Err(Status::already_exists(format!(
+                    "volume {id} is published at {} {}",
+                    target.display(),
+                    if ro { "read-only" } else { "read-write" }
+                )));
+            }
             return Ok(NodePublishVolumeResponse {});
         }
         match access {
             Access::Block => {
-                let v = self.ops().refresh_device(&v.id).or_status()?;
-                let device = v.device.ok_or_else(|| {
+                let device = device.ok_or_else(|| {
                     Status::failed_precondition(format!("volume {id} is not staged on this node"))
                 })?;
                 mounts::make_file(&target).or_status()?;
                 mounts::bind(Path::new(&device), &target, read_only).or_status()?;
             }
             Access::Mount { .. } => {
-                if mounts::mounted_at(&staging).or_status()?.is_none() {
+                // The staging mount must be this volume's own filesystem.
+                let staged = mounts::mounted_at(&staging).or_status()?;
+                let is_ours = match (&staged, device.as_deref()) {
+                    (Some(m), Some(d)) => m.source == d,
+                    _ => false,
+                };
+                if !is_ours {
                     return Err(Status::failed_precondition(format!(
                         "volume {id} is not staged at {}",
                         staging.display()

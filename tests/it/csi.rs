@@ -657,3 +657,91 @@ fn staging_never_formats_a_block_volume_or_one_the_cli_made() {
     drop(server);
     check_passes(&v, "after refused stages");
 }
+
+#[test]
+fn a_published_block_volume_is_not_detached_under_its_pod() {
+    if !need_root("a_published_block_volume_is_not_detached") {
+        return;
+    }
+    let v = Volctl::new();
+    let server = Server::start(&v, &[]);
+    let rt = runtime();
+    let ch = rt.block_on(channel(&server.socket));
+    let stage = v.path("stage");
+    std::fs::create_dir_all(&stage).unwrap();
+    let target = v.path("pod-dev");
+    let (s, t) = (stage.display().to_string(), target.display().to_string());
+    rt.block_on(async {
+        let mut c = ControllerClient::new(ch.clone());
+        let mut n = NodeClient::new(ch.clone());
+        let id = c
+            .create_volume(create_req("pvc-raw", 16))
+            .await
+            .unwrap()
+            .into_inner()
+            .volume
+            .unwrap()
+            .volume_id;
+        n.node_stage_volume(NodeStageVolumeRequest {
+            volume_id: id.clone(),
+            staging_target_path: s.clone(),
+            volume_capability: Some(block_cap()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+        let publish = |read_only: bool| NodePublishVolumeRequest {
+            volume_id: id.clone(),
+            staging_target_path: s.clone(),
+            target_path: t.clone(),
+            volume_capability: Some(block_cap()),
+            readonly: read_only,
+            ..Default::default()
+        };
+        n.node_publish_volume(publish(false)).await.unwrap();
+        n.node_publish_volume(publish(false))
+            .await
+            .expect("published again the same way: OK");
+        let e = n.node_publish_volume(publish(true)).await.unwrap_err();
+        assert_eq!(e.code(), Code::AlreadyExists, "another way: {e}");
+        // The device node bound at the target does not hold the loop
+        // device open: unstage must still refuse while it is published.
+        let e = n
+            .node_unstage_volume(NodeUnstageVolumeRequest {
+                volume_id: id.clone(),
+                staging_target_path: s.clone(),
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), Code::FailedPrecondition, "{e}");
+        let e = c
+            .delete_volume(DeleteVolumeRequest {
+                volume_id: id.clone(),
+                ..Default::default()
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), Code::FailedPrecondition, "{e}");
+        n.node_unpublish_volume(NodeUnpublishVolumeRequest {
+            volume_id: id.clone(),
+            target_path: t.clone(),
+        })
+        .await
+        .unwrap();
+        n.node_unstage_volume(NodeUnstageVolumeRequest {
+            volume_id: id.clone(),
+            staging_target_path: s.clone(),
+        })
+        .await
+        .unwrap();
+        c.delete_volume(DeleteVolumeRequest {
+            volume_id: id,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    });
+    drop(server);
+    assert_eq!(v.json(&["list"]), serde_json::json!([]));
+    check_passes(&v, "after the block volume's round trip");
+}
