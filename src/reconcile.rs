@@ -643,11 +643,11 @@ impl Ops {
         if orphans.is_empty() && casts.is_empty() {
             return Ok(Vec::new());
         }
-        let policy = Policy::of(&self.svc)?;
+        let policy = self.svc.policy()?;
         orphans.reverse(); // oldest first
         let mut out = Vec::new();
         for f in &orphans {
-            out.push(self.decide(&policy, &f.record)?);
+            out.push(self.decide(policy, &f.record)?);
         }
         // Undo newest first (an operation's later flows before the earlier
         // ones they build on), then finish oldest first, as `rollback
@@ -678,7 +678,7 @@ impl Ops {
         } else {
             self.orphaned_casts()?
         };
-        let queued = self.settle_casts(&policy, casts, dry_run)?;
+        let queued = self.settle_casts(policy, casts, dry_run)?;
         if !dry_run {
             self.carry_out_each(&mut out, &last)?;
         }
@@ -800,8 +800,8 @@ impl Ops {
             let Some(rec) = self.orphaned_flow_of(volume_id)? else {
                 return Ok(done);
             };
-            let policy = Policy::of(&self.svc)?;
-            let d = self.decide(&policy, &rec)?;
+            let policy = self.svc.policy()?;
+            let d = self.decide(policy, &rec)?;
             if !d.decision.acts() {
                 if d.decision == Verdict::Leave {
                     self.record_leave(&d)?;

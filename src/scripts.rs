@@ -164,12 +164,12 @@ impl Ops {
                 report.kept.push(kept(e.message));
                 continue;
             }
-            if volumes::get(&self.svc.store.db().lock(), &v.id)?.is_none() {
+            let Some(now) = volumes::get(&self.svc.store.db().lock(), &v.id)? else {
                 // Settling finished a delete of it.
                 report.deleted.push(v.id.clone());
                 continue;
-            }
-            let v = self.observed(&volumes::require(&self.svc.store.db().lock(), &v.id)?);
+            };
+            let v = self.observed(&now);
             if let Some(why) = self.gc_blocker(&v)? {
                 report.kept.push(kept(why));
                 continue;

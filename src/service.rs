@@ -21,6 +21,7 @@ pub struct Service {
     /// A driver per backend.
     pub backends: Backends,
     owner: OnceLock<Owner>,
+    policy: OnceLock<crate::reconcile::Policy>,
 }
 
 /// The default state directory: `/var/lib/volctl` for root, else
@@ -64,11 +65,22 @@ impl Service {
             store,
             backends,
             owner: OnceLock::new(),
+            policy: OnceLock::new(),
         });
         // A `[recovery]` rule naming a step its operation lacks is a
         // configuration error now, not once an orphan needs it.
-        crate::reconcile::Policy::of(&svc)?;
+        svc.policy()?;
         Ok(svc)
+    }
+
+    /// The `[recovery]` policy, checked against the flows its rules name
+    /// (once: at open).
+    pub fn policy(self: &Arc<Self>) -> crate::error::Result<&crate::reconcile::Policy> {
+        if let Some(p) = self.policy.get() {
+            return Ok(p);
+        }
+        let p = crate::reconcile::Policy::of(self)?;
+        Ok(self.policy.get_or_init(|| p))
     }
 
     /// This process's owner id, taking its lock on first use (only

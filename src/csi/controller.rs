@@ -290,7 +290,7 @@ impl Driver {
     }
 
     /// A volume of this driver's project, if there is one with this id.
-    fn volume(&self, id: &str) -> Result<Option<Volume>, Status> {
+    pub(super) fn volume(&self, id: &str) -> Result<Option<Volume>, Status> {
         let conn = self.svc.store.db().lock();
         Ok(volumes::get(&conn, id)
             .or_status()?
@@ -298,7 +298,7 @@ impl Driver {
     }
 
     fn volume_status(&self, v: &Volume) -> VolumeCondition {
-        super::node::condition(&self.svc, v)
+        super::node::condition(v)
     }
 
     /// Whether `req`'s topology lets the volume be on this node.
@@ -563,9 +563,7 @@ impl Controller for Driver {
             if req.volume_capabilities.is_empty() {
                 return Err(invalid("volume_capabilities are required"));
             }
-            let v = d
-                .volume(&req.volume_id)?
-                .ok_or_else(|| Status::not_found(format!("no volume {}", req.volume_id)))?;
+            let v = d.known(&req.volume_id)?;
             let why = unsupported(&req.volume_capabilities).or_else(|| {
                 let access = access_of(&req.volume_capabilities, None).ok()?;
                 let has = v.labels.get(ACCESS_LABEL).map(String::as_str);
@@ -766,9 +764,7 @@ impl Controller for Driver {
                 .capacity_range
                 .as_ref()
                 .ok_or_else(|| invalid("capacity_range is required"))?;
-            let v = d
-                .volume(&req.volume_id)?
-                .ok_or_else(|| Status::not_found(format!("no volume {}", req.volume_id)))?;
+            let v = d.known(&req.volume_id)?;
             // Growing only: no size asked is the size it has (not the
             // create default); a limit below it cannot be met.
             if range.required_bytes <= 0 && range.limit_bytes <= 0 {
@@ -807,9 +803,7 @@ impl Controller for Driver {
             if id.is_empty() {
                 return Err(invalid("volume_id is required"));
             }
-            let v = d
-                .volume(&id)?
-                .ok_or_else(|| Status::not_found(format!("no volume {id}")))?;
+            let v = d.known(&id)?;
             let v = d.ops().observed(&v);
             Ok(ControllerGetVolumeResponse {
                 volume: Some(d.volume_msg(&v)),

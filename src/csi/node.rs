@@ -16,12 +16,11 @@ use super::proto::*;
 use super::status::{OrStatus, invalid};
 use super::{ACCESS_LABEL, Driver, FS_TYPE_LABEL, blocking};
 use crate::backends::AttachMode;
-use crate::service::Service;
 use crate::store::volumes::{Volume, VolumeStatus};
 
 /// The volume's condition as `check` would judge it: in `error`, or its
 /// backend object missing, is abnormal.
-pub fn condition(_svc: &Service, v: &Volume) -> VolumeCondition {
+pub fn condition(v: &Volume) -> VolumeCondition {
     let abnormal = |message: String| VolumeCondition {
         abnormal: true,
         message,
@@ -53,11 +52,9 @@ fn required<'a>(value: &'a str, what: &str) -> Result<&'a str, Status> {
 }
 
 impl Driver {
-    fn known(&self, id: &str) -> Result<Volume, Status> {
-        let conn = self.svc.store.db().lock();
-        crate::store::volumes::get(&conn, id)
-            .or_status()?
-            .filter(|v| v.project == self.project)
+    /// This driver's volume `id`, or NOT_FOUND.
+    pub(super) fn known(&self, id: &str) -> Result<Volume, Status> {
+        self.volume(id)?
             .ok_or_else(|| Status::not_found(format!("no volume {id}")))
     }
 
@@ -278,7 +275,7 @@ impl Driver {
         let v = self.known(id)?;
         let meta = std::fs::metadata(path)
             .map_err(|_| Status::not_found(format!("volume_path {path} does not exist")))?;
-        let condition = Some(condition(&self.svc, &v));
+        let condition = Some(condition(&v));
         use std::os::unix::fs::FileTypeExt;
         if meta.file_type().is_block_device() || meta.is_file() {
             return Ok(NodeGetVolumeStatsResponse {
